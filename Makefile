@@ -1,0 +1,54 @@
+# fsml: the two commands a new machine needs are `make all` (the main job) and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+RELEASE := .build/release/fsml
+DEBUG := .build/debug/fsml
+
+# Sizes of the main job's generated data (see `fsml generate events --help`).
+EVENTS ?= 1000000
+USERS ?= 20000
+PRODUCTS ?= 2000
+DAYS ?= 7
+SEED ?= 42
+EVENTS_FILE ?= data/events.jsonl.gz
+# Benchmark size: the issue's 10 M events.
+BENCH_EVENTS ?= 10000000
+
+.PHONY: all setup build build-debug test lint format bench bench-engine clean help
+
+help:
+	@echo "make all     the main job: setup, release build, generate events, list the features"
+	@echo "make test    lint, debug build, every test (installs what it needs)"
+	@echo "make bench   release build, then the benchmarks into artifacts/reports/"
+	@echo "other: setup build lint format clean"
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c release
+
+build-debug: setup
+	$(SWIFT) build --build-tests
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+test: setup lint build-debug
+	$(SWIFT) test --skip-build
+
+all: build
+	$(RELEASE) generate events --events $(EVENTS) --users $(USERS) --products $(PRODUCTS) --days $(DAYS) \
+		--seed $(SEED) --malformed-fraction 0.001 --out $(EVENTS_FILE)
+	$(RELEASE) features list
+
+bench: bench-engine
+
+bench-engine: build
+	$(RELEASE) bench engine --events $(BENCH_EVENTS) --out data/bench/events.jsonl.gz --report artifacts/reports
+
+clean:
+	rm -rf .build data artifacts

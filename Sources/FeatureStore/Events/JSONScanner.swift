@@ -1,0 +1,241 @@
+import Foundation
+
+/// Where a JSON string's content lies in the line: bytes [start, end) before unescaping.
+struct StringToken {
+    var start: Int
+    var end: Int
+    var escaped: Bool
+    var nonASCII: Bool
+}
+
+/// A cursor over the bytes of one JSON text, with the pieces the event parser needs. Every read is
+/// bounds-checked: a truncated line is an error, never a trap.
+struct Scanner {
+    let p: UnsafeRawBufferPointer
+    var i = 0
+
+    init(p: UnsafeRawBufferPointer) { self.p = p }
+
+    @inline(__always)
+    var peek: UInt8? { i < p.count ? p[i] : nil }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while i < p.count {
+            let c = p[i]
+            guard c == 32 || c == 9 || c == 10 || c == 13 else { return }
+            i += 1
+        }
+    }
+
+    mutating func expect(_ c: UInt8) throws(EventError) {
+        guard i < p.count else {
+            throw EventError("invalid JSON: the line ends where '\(Character(Unicode.Scalar(c)))' was expected")
+        }
+        guard p[i] == c else {
+            throw EventError(
+                "invalid JSON at byte \(i): expected '\(Character(Unicode.Scalar(c)))' but found \(describeHere())")
+        }
+        i += 1
+    }
+
+    mutating func consumeLiteral(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= p.count else { return false }
+        let w = word.utf8Start
+        for k in 0..<n where p[i + k] != w[k] { return false }
+        // "nullx" is not null
+        if i + n < p.count {
+            let c = p[i + n]
+            if (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) { return false }
+        }
+        i += n
+        return true
+    }
+
+    func describeHere() -> String {
+        guard i < p.count else { return "the end of the line" }
+        return Scanner.describe(p[i])
+    }
+
+    static func describe(_ c: UInt8) -> String {
+        if c >= 32 && c < 127 { return "'\(Character(Unicode.Scalar(c)))'" }
+        return "byte 0x\(String(c, radix: 16))"
+    }
+
+    /// Scans a string from its opening quote to just past its closing quote, checking escapes and
+    /// control characters but not decoding.
+    @inline(__always)
+    mutating func scanString(field: String) throws(EventError) -> StringToken {
+        let quoteAt = i
+        i += 1
+        var token = StringToken(start: i, end: i, escaped: false, nonASCII: false)
+        while i < p.count {
+            let c = p[i]
+            if c == UInt8(ascii: "\"") {
+                token.end = i
+                i += 1
+                return token
+            }
+            if c == UInt8(ascii: "\\") {
+                token.escaped = true
+                guard i + 1 < p.count else { break }
+                i += 2
+                continue
+            }
+            if c < 32 { throw EventError("\(field): control character in a string at byte \(i)") }
+            if c >= 128 { token.nonASCII = true }
+            i += 1
+        }
+        throw EventError("invalid JSON: string starting at byte \(quoteAt) never ends")
+    }
+
+    /// The string's bytes: a slice of the line when it has no escapes, else decoded into `scratch`.
+    /// Invalid UTF-8 is an error.
+    func bytes(
+        of token: StringToken, field: String, scratch: inout [UInt8]
+    ) throws(EventError) -> UnsafeRawBufferPointer? {
+        if !token.escaped {
+            let slice = UnsafeRawBufferPointer(rebasing: p[token.start..<token.end])
+            if token.nonASCII, String(validating: slice, as: UTF8.self) == nil {
+                throw EventError("\(field): invalid UTF-8")
+            }
+            return slice
+        }
+        scratch.removeAll(keepingCapacity: true)
+        try unescape(token, field: field, into: &scratch)
+        if scratch.contains(where: { $0 >= 128 }), String(validating: scratch, as: UTF8.self) == nil {
+            throw EventError("\(field): invalid UTF-8")
+        }
+        return nil
+    }
+
+    private func unescape(_ token: StringToken, field: String, into out: inout [UInt8]) throws(EventError) {
+        var k = token.start
+        func hex4() throws(EventError) -> UInt32 {
+            guard k + 4 <= token.end else { throw EventError("\(field): truncated \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let c = p[k]
+                let d: UInt32
+                switch c {
+                case 48...57: d = UInt32(c - 48)
+                case 97...102: d = UInt32(c - 87)
+                case 65...70: d = UInt32(c - 55)
+                default: throw EventError("\(field): invalid \\u escape")
+                }
+                v = v << 4 | d
+                k += 1
+            }
+            return v
+        }
+        while k < token.end {
+            let c = p[k]
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                k += 1
+                continue
+            }
+            let e = p[k + 1]
+            k += 2
+            switch e {
+            case UInt8(ascii: "\""): out.append(34)
+            case UInt8(ascii: "\\"): out.append(92)
+            case UInt8(ascii: "/"): out.append(47)
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    guard k + 1 < token.end, p[k] == UInt8(ascii: "\\"), p[k + 1] == UInt8(ascii: "u") else {
+                        throw EventError("\(field): unpaired surrogate in \\u escape")
+                    }
+                    k += 2
+                    let low = try hex4()
+                    guard low >= 0xDC00 && low < 0xE000 else {
+                        throw EventError("\(field): unpaired surrogate in \\u escape")
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    throw EventError("\(field): unpaired surrogate in \\u escape")
+                }
+                out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+            default:
+                throw EventError("\(field): invalid escape '\\\(Character(Unicode.Scalar(e)))' in a string")
+            }
+        }
+    }
+
+    /// Skips any JSON value (of a key the schema does not declare), checking its structure:
+    /// brackets must match and nesting stays within the limit.
+    mutating func skipValue(depth: Int) throws(EventError) {
+        var stack: [UInt8] = []
+        while true {
+            skipWhitespace()
+            guard let c = peek else { throw EventError("invalid JSON: the line ends inside a value") }
+            switch c {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                guard depth + stack.count < EventParser.maxDepth else {
+                    throw EventError("nesting deeper than \(EventParser.maxDepth)")
+                }
+                stack.append(c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+                i += 1
+                skipWhitespace()
+                if peek == stack.last {
+                    i += 1
+                    stack.removeLast()
+                } else if c == UInt8(ascii: "{") {
+                    try skipKeyColon()
+                    continue
+                } else {
+                    continue
+                }
+            case UInt8(ascii: "\""):
+                var scratch: [UInt8] = []
+                _ = try bytes(of: try scanString(field: "value"), field: "value", scratch: &scratch)
+            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                guard consumeLiteral("true") || consumeLiteral("false") || consumeLiteral("null") else {
+                    throw EventError("invalid JSON at byte \(i): unexpected \(describeHere())")
+                }
+            default:
+                guard let (_, next) = JSONNumber.parse(p, at: i) else {
+                    throw EventError("invalid JSON at byte \(i): unexpected \(describeHere())")
+                }
+                i = next
+            }
+            // After a complete value: close containers or move to the next element.
+            while true {
+                guard let close = stack.last else { return }
+                skipWhitespace()
+                guard let c = peek else { throw EventError("invalid JSON: the line ends inside a value") }
+                i += 1
+                if c == close {
+                    stack.removeLast()
+                    continue
+                }
+                guard c == UInt8(ascii: ",") else {
+                    throw EventError("invalid JSON at byte \(i - 1): unexpected \(Scanner.describe(c))")
+                }
+                if close == UInt8(ascii: "}") {
+                    skipWhitespace()
+                    try skipKeyColon()
+                }
+                break
+            }
+        }
+    }
+
+    private mutating func skipKeyColon() throws(EventError) {
+        guard peek == UInt8(ascii: "\"") else {
+            throw EventError("invalid JSON at byte \(i): expected a key in double quotes but found \(describeHere())")
+        }
+        var scratch: [UInt8] = []
+        _ = try bytes(of: try scanString(field: "key"), field: "key", scratch: &scratch)
+        skipWhitespace()
+        try expect(UInt8(ascii: ":"))
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// A pthread mutex; Foundation's NSLock is fine too but this one is a plain final class that can be
+/// declared Sendable.
+public final class NSLockLite: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    public init() {
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    @inline(__always)
+    public func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+}
+
+public func getenvString(_ name: String) -> String? {
+    guard let p = getenv(name) else { return nil }
+    return String(cString: p)
+}
+
+public func systemCoreCount() -> Int { ProcessInfo.processInfo.activeProcessorCount }
+
+/// Wall-clock microseconds since the epoch.
+public func wallClockMicros() -> Micros {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Micros(ts.tv_sec) * 1_000_000 + Micros(ts.tv_nsec / 1000)
+}
+
+/// Monotonic nanoseconds, for measuring durations.
+public func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Peak resident set size of this process in bytes (VmHWM).
+public func peakRSSBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) } ?? 0
+        return kb * 1024
+    }
+    return 0
+}
+
+/// Standard error, line by line; all logs and errors go here, data goes to stdout.
+public enum StandardError {
+    private static let lock = NSLockLite()
+
+    public static func write(_ text: String) {
+        lock.withLock {
+            var t = text
+            t.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = Foundation.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n <= 0 { return }
+                    offset += n
+                }
+            }
+        }
+    }
+
+    public static func line(_ text: String) { write(text + "\n") }
+
+    public static var isTerminal: Bool { isatty(2) == 1 }
+}
+
+/// Writes text to standard output without Swift's print buffering surprises in mixed output.
+public enum StandardOutput {
+    public static func write(_ text: String) {
+        var t = text
+        t.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Foundation.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}

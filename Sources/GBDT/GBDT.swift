@@ -1,0 +1,2 @@
+// Histogram gradient-boosted trees: filled by issue 3.
+enum GBDTModule {}

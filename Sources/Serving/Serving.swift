@@ -1,0 +1,2 @@
+// The HTTP model and feature server: filled by issue 7.
+enum ServingModule {}

@@ -1,0 +1,2 @@
+// The stream job (sources, sinks, checkpoints): filled by issue 5.
+enum StreamingModule {}

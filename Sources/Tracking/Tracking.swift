@@ -1,0 +1,2 @@
+// The file-based experiment tracker: filled by issue 6.
+enum TrackingModule {}

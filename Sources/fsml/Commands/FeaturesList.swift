@@ -1,0 +1,97 @@
+import ArgumentParser
+import FeatureStore
+import FsmlCore
+
+struct FeaturesList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List every feature with its entity, aggregation and window.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: FormatOption
+
+    func run() throws {
+        let registry = try global.loadRegistry()
+        switch output.format {
+        case .json:
+            let items = registry.features.indices.map { FeatureSummary(registry: registry, index: $0).json }
+            StandardOutput.write(JSONText.render(.array(items)) + "\n")
+        case .table:
+            var table = TextTable(["FEATURE", "ENTITY", "AGGREGATION", "FILTER", "WINDOW", "VIEW", "DEFINITION"])
+            for i in registry.features.indices {
+                let f = FeatureSummary(registry: registry, index: i)
+                table.add([
+                    f.name, f.entity, f.aggregationText, f.filter ?? "-", f.windowText, f.view ?? "(helper)",
+                    f.hash,
+                ])
+            }
+            StandardOutput.write(table.render())
+        }
+    }
+}
+
+/// A feature's definition in the words and fields that `features list` and `describe` print.
+struct FeatureSummary {
+    let registry: FeatureRegistry
+    let index: Int
+
+    var spec: FeatureSpec { registry.features[index] }
+    var name: String { spec.name }
+    var entity: String { registry.entities[spec.entity].name }
+    var view: String? { spec.view }
+    var filter: String? { spec.filter.map { "\($0)" } }
+    var hash: String { registry.definitionHash(of: index) }
+
+    var fieldName: String? {
+        switch spec.aggregation {
+        case .sum(let f), .distinctCount(let f), .first(let f), .last(let f): return registry.schema.fields[f].name
+        default: return nil
+        }
+    }
+
+    var aggregationText: String {
+        switch spec.aggregation {
+        case .ratio(let n, let d): return "ratio(\(registry.features[n].name), \(registry.features[d].name))"
+        default: return fieldName.map { "\(spec.aggregation.name)(\($0))" } ?? spec.aggregation.name
+        }
+    }
+
+    var windowText: String {
+        switch spec.window {
+        case .sliding(let w, let h)?: return "\(DurationText.format(w)) hop \(DurationText.format(h))"
+        case .session?: return "session"
+        case nil: return "(operands)"
+        }
+    }
+
+    var json: JSONValue {
+        let e = registry.entities[spec.entity]
+        var pairs: [(String, JSONValue)] = [
+            ("name", .string(name)),
+            ("entity", .string(entity)),
+            ("key", .array(e.keyFields.map { .string(registry.schema.fields[$0].name) })),
+            ("ttl", .string(DurationText.format(e.ttl))),
+            ("aggregation", .string(spec.aggregation.name)),
+        ]
+        if let fieldName { pairs.append(("field", .string(fieldName))) }
+        if case .ratio(let n, let d) = spec.aggregation {
+            pairs.append(("numerator", .string(registry.features[n].name)))
+            pairs.append(("denominator", .string(registry.features[d].name)))
+        }
+        pairs.append(("filter", filter.map(JSONValue.string) ?? .null))
+        switch spec.window {
+        case .sliding(let w, let h)?:
+            pairs.append(("window", .string(DurationText.format(w))))
+            pairs.append(("hop", .string(DurationText.format(h))))
+        case .session?:
+            pairs.append(("window", .string("session")))
+        case nil:
+            pairs.append(("window", .null))
+        }
+        pairs.append(("view", view.map(JSONValue.string) ?? .null))
+        pairs.append(("description", spec.description.map(JSONValue.string) ?? .null))
+        pairs.append(("semantics", .string(registry.windowWords(of: index))))
+        pairs.append(("definition_hash", .string(hash)))
+        pairs.append(("line", .int(spec.line)))
+        return .object(pairs)
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+/// The real binary on real files: what a user sees, and what a script reads.
+@Suite struct CommandLineTests {
+    @Test func versionAndUsageErrors() throws {
+        let version = try BinaryRunner.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout == "0.1.0\n")
+        let unknown = try BinaryRunner.run(["features", "list", "--bogus"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("Unknown option '--bogus'"))
+    }
+
+    @Test func initWritesTheReferenceProjectAndRefusesToOverwrite() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try BinaryRunner.run(["init", "proj"], in: dir)
+        #expect(first.status == 0)
+        let written = try String(contentsOfFile: "\(dir)/proj/fsml.yaml", encoding: .utf8)
+        #expect(written.contains("user_views_5m"))
+        let second = try BinaryRunner.run(["init", "proj"], in: dir)
+        #expect(second.status == 1)
+        #expect(second.stderr == "fsml: error: proj/fsml.yaml already exists; not overwriting it\n")
+        #expect(try String(contentsOfFile: "\(dir)/proj/fsml.yaml", encoding: .utf8) == written)
+    }
+
+    @Test func theRepositoryFsmlYamlIsTheReferenceProject() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        #expect(
+            try String(contentsOfFile: "\(dir)/fsml.yaml", encoding: .utf8)
+                == String(contentsOfFile: root.appendingPathComponent("fsml.yaml").path, encoding: .utf8))
+    }
+
+    @Test func featuresListAsJSONAndTable() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        let json = try BinaryRunner.run(["features", "list", "--format", "json"], in: dir)
+        #expect(json.status == 0)
+        let items = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
+        #expect(items.count == 11)
+        let cr = items.first { $0["name"] as? String == "user_cr_24h" }!
+        #expect(cr["numerator"] as? String == "user_purchases_24h")
+        #expect(cr["view"] as? String == "user_activity")
+        #expect((cr["definition_hash"] as? String)?.count == 16)
+        let table = try BinaryRunner.run(["--config", "fsml.yaml", "features", "list"], in: dir)
+        #expect(table.stdout.split(separator: "\n").count == 13)
+        #expect(table.stdout.contains("prod_rev_24h          product  sum(price)"))
+    }
+
+    @Test func describeStatesTheWindowRuleInWords() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        let out = try BinaryRunner.run(["features", "describe", "user_views_5m"], in: dir)
+        #expect(out.status == 0)
+        let text = out.stdout.replacingOccurrences(of: "\n  ", with: " ")
+        #expect(text.contains("[floor(t / 1m) * 1m - 5m, t)"))
+        #expect(text.contains("an event at t or later never counts"))
+        let missing = try BinaryRunner.run(["features", "describe", "nope"], in: dir)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("fsml: error: no feature 'nope' in fsml.yaml"))
+    }
+
+    @Test func aBadConfigNamesFileLineAndKeyOnOneLine() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        let path = "\(dir)/fsml.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let broken = text.replacingOccurrences(
+            of: "    window: 24h\n    hop: 1h\n  user_views_24h", with: "    window: 24x\n    hop: 1h\n  user_views_24h"
+        )
+        try broken.write(toFile: path, atomically: true, encoding: .utf8)
+        let line = broken.components(separatedBy: "\n").firstIndex { $0.contains("24x") }! + 1
+        let out = try BinaryRunner.run(["features", "list"], in: dir)
+        #expect(out.status == 1)
+        #expect(
+            out.stderr
+                == "fsml: error: fsml.yaml:\(line): features.user_purchases_24h.window: '24x' is not a duration (use 5m, 1h, 24h, 7d)\n"
+        )
+        #expect(out.stdout.isEmpty)
+        let none = try BinaryRunner.run(["--config", "missing.yaml", "features", "list"], in: dir)
+        #expect(none.status == 1)
+        #expect(none.stderr.hasPrefix("fsml: error: missing.yaml: no such file"))
+    }
+
+    @Test func generateEventsWritesGzipJSONLAndReportsCounts() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = [
+            "generate", "events", "--events", "5000", "--users", "100", "--products", "50", "--days", "1", "--out",
+            "ev.jsonl.gz", "--format", "json",
+        ]
+        let out = try BinaryRunner.run(args, in: dir)
+        #expect(out.status == 0)
+        let summary = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as! [String: Any]
+        #expect(summary["events"] as? Int == 5000)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/ev.jsonl.gz"))
+        #expect(bytes.prefix(2) == Data([0x1f, 0x8b]))
+        #expect(bytes.count == summary["bytes"] as? Int)
+        // The same options again: the same bytes.
+        _ = try BinaryRunner.run(args.dropLast(4) + ["--out", "again.jsonl.gz"], in: dir)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/again.jsonl.gz")) == bytes)
+        let bad = try BinaryRunner.run(["generate", "events", "--events", "0"], in: dir)
+        #expect(bad.status == 64)
+    }
+}
+
+@Suite struct GlobalConfigOptionTests {
+    @Test func configWorksBeforeAndAfterTheSubcommand() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init", "elsewhere"], in: dir)
+        for args in [
+            ["--config", "elsewhere/fsml.yaml", "features", "list"],
+            ["features", "list", "--config", "elsewhere/fsml.yaml"],
+            ["features", "--config=elsewhere/fsml.yaml", "list"],
+        ] {
+            let out = try BinaryRunner.run(args, in: dir)
+            #expect(out.status == 0, "\(args)")
+            #expect(out.stdout.contains("user_views_5m"))
+        }
+        #expect(try BinaryRunner.run(["features", "list"], in: dir).status == 1)
+    }
+}
