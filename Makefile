@@ -14,7 +14,7 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt clean help
 
 help:
 	@echo "make all     the main job: setup, release build, generate events, list the features"
@@ -45,10 +45,20 @@ all: build
 		--seed $(SEED) --malformed-fraction 0.001 --out $(EVENTS_FILE)
 	$(RELEASE) features list
 
-bench: bench-engine
+bench: bench-engine bench-gbdt
 
 bench-engine: build
 	$(RELEASE) bench engine --events $(BENCH_EVENTS) --out data/bench/events.jsonl.gz --report artifacts/reports
+
+# Peers in the benchmark's own venv (make test never needs it).
+bench/gbdt/.venv/.ready: bench/gbdt/requirements.txt
+	python3 -m venv bench/gbdt/.venv
+	bench/gbdt/.venv/bin/pip install -q --disable-pip-version-check -r bench/gbdt/requirements.txt
+	touch $@
+
+SHARED_GBDT ?= ../shared/data/gbdt
+bench-gbdt: build bench/gbdt/.venv/.ready
+	bench/gbdt/.venv/bin/python bench/gbdt/run.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
 
 clean:
 	rm -rf .build data artifacts

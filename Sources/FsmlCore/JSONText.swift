@@ -50,6 +50,7 @@ public enum JSONText {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let x): out += number(x)
+        case .float(let x): out += x.isFinite ? "\(x)" : "null"
         case .int(let i): out += String(i)
         case .string(let s): out += quote(s)
         case .array(let items):
@@ -85,6 +86,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
+    /// A number always written with a fraction or exponent (`0.0`, `1e-05`), for readers that type
+    /// JSON numbers strictly (XGBoost).
+    case float(Double)
     case int(Int)
     case string(String)
     case array([JSONValue])

@@ -129,3 +129,76 @@ import Testing
         #expect(try BinaryRunner.run(["features", "list"], in: dir).status == 1)
     }
 }
+
+@Suite struct ModelCommandTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("GBDTTests/Fixtures").path
+
+    @Test func trainPredictExportAndImportThroughTheBinary() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let train = try BinaryRunner.run(
+            [
+                "train", "--data", "\(Self.fixtures)/binary.train", "--valid", "\(Self.fixtures)/binary.test",
+                "--param",
+                "num_iterations=20", "--param", "eta=0.2", "--out", "model.json", "--importance", "importance.csv",
+                "--format", "json",
+            ], in: dir)
+        #expect(train.status == 0)
+        #expect(train.stderr.contains("iteration 20/20"))
+        let result = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as! [String: Any]
+        let metrics = result["metrics"] as! [String: [String: Double]]
+        #expect(metrics["auc"]!["valid"]! > 0.75)
+        #expect(result["trees"] as? Int == 20)
+        let importance = try String(contentsOfFile: "\(dir)/importance.csv", encoding: .utf8)
+        #expect(importance.hasPrefix("feature,split,gain\n"))
+        #expect(importance.split(separator: "\n").count == 29)
+
+        let predict = try BinaryRunner.run(
+            ["predict", "--model", "model.json", "--data", "\(Self.fixtures)/binary.test", "--out", "p.txt"], in: dir)
+        #expect(predict.status == 0)
+        #expect(predict.stdout.contains("auc"))
+        let predictions = try String(contentsOfFile: "\(dir)/p.txt", encoding: .utf8).split(separator: "\n")
+        #expect(predictions.count == 500)
+
+        #expect(try BinaryRunner.run(["model", "export-xgboost", "model.json", "xgb.json"], in: dir).status == 0)
+        #expect(try BinaryRunner.run(["model", "import-xgboost", "xgb.json", "back.json"], in: dir).status == 0)
+        // An XGBoost file predicts directly too, within Float32 rounding.
+        let viaXGB = try BinaryRunner.run(
+            ["predict", "--model", "xgb.json", "--data", "\(Self.fixtures)/binary.test"], in: dir)
+        let a = predictions.map { Double($0)! }
+        let b = viaXGB.stdout.split(separator: "\n").map { Double($0)! }
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 })
+        let info = try BinaryRunner.run(["model", "info", "model.json", "--format", "json"], in: dir)
+        #expect(info.stdout.contains("\"trees\": 20"))
+    }
+
+    @Test func unknownParametersAndBadFilesAreOneLineErrors() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let unknown = try BinaryRunner.run(
+            ["train", "--data", "\(Self.fixtures)/binary.test", "--param", "num_leafs=7", "--out", "m.json"], in: dir)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.hasPrefix("fsml: error: unknown parameter 'num_leafs'"))
+        #expect(unknown.stderr.split(separator: "\n").count == 1)
+        let missing = try BinaryRunner.run(["predict", "--model", "nope.json", "--data", "x.csv"], in: dir)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("fsml: error: cannot open nope.json"))
+    }
+
+    @Test func theLogisticBaselineTrainsFromTheCommandLine() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = try BinaryRunner.run(
+            [
+                "train", "--data", "\(Self.fixtures)/binary.train", "--model", "logistic", "--out", "lr.json",
+                "--format", "json",
+            ], in: dir)
+        #expect(out.status == 0)
+        let metrics =
+            (try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as! [String: Any])["metrics"]
+            as! [String: [String: Double]]
+        // A linear model on the HIGGS-like features: clearly better than chance, clearly below the trees.
+        #expect(metrics["auc"]!["train"]! > 0.6 && metrics["auc"]!["train"]! < 0.8)
+    }
+}

@@ -165,7 +165,7 @@ public final class EventParser: Sendable {
                 throw EventError("\(names[f]): \(e)")
             }
         case .int, .float:
-            guard let (x, next) = JSONNumber.parse(s.p, at: s.i) else { throw typeError(f, s) }
+            guard let (x, next) = DecimalNumber.parse(s.p, at: s.i) else { throw typeError(f, s) }
             s.i = next
             guard x.isFinite else { throw EventError("\(names[f]) is not a finite number") }
             if types[f] == .int {

@@ -1,4 +1,5 @@
 import Foundation
+import FsmlCore
 
 /// Where a JSON string's content lies in the line: bytes [start, end) before unescaping.
 struct StringToken {
@@ -202,7 +203,7 @@ struct Scanner {
                     throw EventError("invalid JSON at byte \(i): unexpected \(describeHere())")
                 }
             default:
-                guard let (_, next) = JSONNumber.parse(p, at: i) else {
+                guard let (_, next) = DecimalNumber.parse(p, at: i) else {
                     throw EventError("invalid JSON at byte \(i): unexpected \(describeHere())")
                 }
                 i = next

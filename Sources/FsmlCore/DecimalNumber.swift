@@ -1,14 +1,15 @@
 import Foundation
 
-/// Strict JSON number parsing (RFC 8259 grammar) over bytes. Numbers with at most 15 significant
-/// digits and a small exponent are exact in one multiplication or division (Clinger's fast path);
-/// the rest go through strtod.
-enum JSONNumber {
-    private static let powersOf10: [Double] = (0...22).map { pow(10.0, Double($0)) }
+/// Strict decimal number parsing (the JSON grammar of RFC 8259) over bytes, for event lines and
+/// CSV files. Numbers with at most 15 significant digits and a small exponent are exact in one
+/// multiplication or division (Clinger's fast path); the rest go through strtod.
+public enum DecimalNumber {
+    @usableFromInline
+    static let powersOf10: [Double] = (0...22).map { pow(10.0, Double($0)) }
 
     /// Parses the number starting at `i`; on success returns the value and the index after it.
-    @inline(__always)
-    static func parse(_ p: UnsafeRawBufferPointer, at start: Int) -> (Double, Int)? {
+    @inlinable @inline(__always)
+    public static func parse(_ p: UnsafeRawBufferPointer, at start: Int) -> (Double, Int)? {
         let n = p.count
         var i = start
         var negative = false
@@ -69,13 +70,17 @@ enum JSONNumber {
             if exponent >= 0 { value *= powersOf10[exponent] } else { value /= powersOf10[-exponent] }
             return (negative ? -value : value, i)
         }
-        // Slow path: exact decimal conversion by the C library on a NUL-terminated copy.
-        let length = i - start
-        let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buf -> Double in
+        return (slowPath(p, start: start, end: i), i)
+    }
+
+    /// Exact decimal conversion by the C library on a NUL-terminated copy.
+    @usableFromInline
+    static func slowPath(_ p: UnsafeRawBufferPointer, start: Int, end: Int) -> Double {
+        let length = end - start
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buf -> Double in
             for k in 0..<length { buf[k] = CChar(bitPattern: p[start + k]) }
             buf[length] = 0
             return strtod(buf.baseAddress!, nil)
         }
-        return (value, i)
     }
 }

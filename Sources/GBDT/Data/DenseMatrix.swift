@@ -1,0 +1,59 @@
+/// A dense table of Float32 values, row-major, NaN for missing, with a name per column. The
+/// trainer, the predictor and the linear baseline all read this.
+public struct DenseMatrix: Sendable, Equatable {
+    public private(set) var rows: Int
+    public let columns: Int
+    public private(set) var values: [Float]
+    public var featureNames: [String]
+
+    public init(rows: Int, columns: Int, values: [Float], featureNames: [String]? = nil) {
+        precondition(values.count == rows * columns, "values do not fill \(rows) × \(columns)")
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+        self.featureNames = featureNames ?? (0..<columns).map { "f\($0)" }
+    }
+
+    public init(columns: Int, featureNames: [String]? = nil) {
+        self.init(rows: 0, columns: columns, values: [], featureNames: featureNames)
+    }
+
+    @inlinable
+    public subscript(row: Int, column: Int) -> Float { values[row * columns + column] }
+
+    public func row(_ r: Int) -> ArraySlice<Float> { values[r * columns..<(r + 1) * columns] }
+
+    public mutating func append(row: [Float]) {
+        precondition(row.count == columns)
+        values.append(contentsOf: row)
+        rows += 1
+    }
+
+    public mutating func reserve(rows n: Int) { values.reserveCapacity(n * columns) }
+
+    /// The rows at the given indexes, in that order.
+    public func selecting(rows indexes: [Int]) -> DenseMatrix {
+        var out: [Float] = []
+        out.reserveCapacity(indexes.count * columns)
+        for r in indexes { out.append(contentsOf: row(r)) }
+        return DenseMatrix(rows: indexes.count, columns: columns, values: out, featureNames: featureNames)
+    }
+}
+
+/// Features and labels for training or evaluation.
+public struct LabeledData: Sendable, Equatable {
+    public var features: DenseMatrix
+    public var labels: [Float]
+
+    public init(features: DenseMatrix, labels: [Float]) {
+        precondition(features.rows == labels.count, "\(features.rows) rows but \(labels.count) labels")
+        self.features = features
+        self.labels = labels
+    }
+
+    public var rows: Int { labels.count }
+
+    public func selecting(rows indexes: [Int]) -> LabeledData {
+        LabeledData(features: features.selecting(rows: indexes), labels: indexes.map { labels[$0] })
+    }
+}

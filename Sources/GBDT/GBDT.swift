@@ -1,2 +1,0 @@
-// Histogram gradient-boosted trees: filled by issue 3.
-enum GBDTModule {}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// Evaluation metrics. For all of them smaller is better except AUC, PR-AUC and accuracy.
+public enum MetricKind: String, Sendable, Equatable, CaseIterable {
+    case auc, logloss, rmse
+    case prAUC = "pr_auc"
+    case accuracy
+
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "auc": self = .auc
+        case "logloss", "binary_logloss", "log_loss", "binary": self = .logloss
+        case "rmse", "l2_root", "root_mean_squared_error": self = .rmse
+        case "pr_auc", "average_precision", "aucpr", "map": self = .prAUC
+        case "accuracy", "acc": self = .accuracy
+        default: return nil
+        }
+    }
+
+    public var higherIsBetter: Bool { self == .auc || self == .prAUC || self == .accuracy }
+
+    /// The metric of predictions (probabilities for binary metrics) against labels.
+    public func evaluate(predictions: [Double], labels: [Float]) -> Double {
+        switch self {
+        case .auc: return Metrics.auc(predictions, labels)
+        case .logloss: return Metrics.logloss(predictions, labels)
+        case .rmse: return Metrics.rmse(predictions, labels)
+        case .prAUC: return Metrics.averagePrecision(predictions, labels)
+        case .accuracy: return Metrics.accuracy(predictions, labels)
+        }
+    }
+}
+
+public enum Metrics {
+    /// Several metrics at once: AUC and PR-AUC share one sort.
+    public static func evaluate(_ metrics: [MetricKind], predictions: [Double], labels: [Float]) -> [MetricValue] {
+        var ranking: (auc: Double, ap: Double)?
+        if metrics.contains(.auc) || metrics.contains(.prAUC) { ranking = rankingMetrics(predictions, labels) }
+        return metrics.map { m in
+            switch m {
+            case .auc: return MetricValue(metric: m, value: ranking!.auc)
+            case .prAUC: return MetricValue(metric: m, value: ranking!.ap)
+            default: return MetricValue(metric: m, value: m.evaluate(predictions: predictions, labels: labels))
+            }
+        }
+    }
+
+    /// AUC and average precision from one sort of (score, label) pairs; the same definitions as
+    /// `auc` and `averagePrecision`.
+    public static func rankingMetrics(_ scores: [Double], _ labels: [Float]) -> (auc: Double, ap: Double) {
+        var pairs = [(Double, Bool)](repeating: (0, false), count: scores.count)
+        for i in scores.indices { pairs[i] = (scores[i], labels[i] > 0.5) }
+        pairs.sort { $0.0 < $1.0 }
+        let positives = Double(pairs.lazy.filter { $0.1 }.count)
+        let negatives = Double(pairs.count) - positives
+        guard positives > 0 else { return (.nan, .nan) }
+        // AUC: ascending, average ranks over ties.
+        var rankSum = 0.0
+        var i = 0
+        while i < pairs.count {
+            var j = i
+            while j + 1 < pairs.count && pairs[j + 1].0 == pairs[i].0 { j += 1 }
+            let averageRank = Double(i + j) / 2 + 1
+            for k in i...j where pairs[k].1 { rankSum += averageRank }
+            i = j + 1
+        }
+        let auc = negatives > 0 ? (rankSum - positives * (positives + 1) / 2) / (positives * negatives) : .nan
+        // Average precision: descending, ties taken together.
+        var truePositives = 0.0
+        var seen = 0.0
+        var previousRecall = 0.0
+        var ap = 0.0
+        var end = pairs.count - 1
+        while end >= 0 {
+            var start = end
+            while start > 0 && pairs[start - 1].0 == pairs[end].0 { start -= 1 }
+            for k in start...end {
+                seen += 1
+                if pairs[k].1 { truePositives += 1 }
+            }
+            let recall = truePositives / positives
+            ap += (recall - previousRecall) * (truePositives / seen)
+            previousRecall = recall
+            end = start - 1
+        }
+        return (auc, ap)
+    }
+
+    /// Area under the ROC curve: the probability that a random positive scores above a random
+    /// negative, ties counting one half (the Mann-Whitney statistic with average ranks).
+    public static func auc(_ scores: [Double], _ labels: [Float]) -> Double {
+        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        var rankSumPositive = 0.0
+        var positives = 0.0
+        var i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+            let averageRank = Double(i + j) / 2 + 1
+            for k in i...j where labels[order[k]] > 0.5 {
+                rankSumPositive += averageRank
+                positives += 1
+            }
+            i = j + 1
+        }
+        let negatives = Double(order.count) - positives
+        guard positives > 0 && negatives > 0 else { return .nan }
+        return (rankSumPositive - positives * (positives + 1) / 2) / (positives * negatives)
+    }
+
+    /// Average precision: Σ (recall_k − recall_{k−1}) · precision_k over thresholds from high to
+    /// low, tied scores taken together (scikit-learn's definition).
+    public static func averagePrecision(_ scores: [Double], _ labels: [Float]) -> Double {
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        let totalPositive = Double(labels.filter { $0 > 0.5 }.count)
+        guard totalPositive > 0 else { return .nan }
+        var truePositives = 0.0
+        var seen = 0.0
+        var previousRecall = 0.0
+        var ap = 0.0
+        var i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+            for k in i...j {
+                seen += 1
+                if labels[order[k]] > 0.5 { truePositives += 1 }
+            }
+            let recall = truePositives / totalPositive
+            ap += (recall - previousRecall) * (truePositives / seen)
+            previousRecall = recall
+            i = j + 1
+        }
+        return ap
+    }
+
+    public static func logloss(_ p: [Double], _ y: [Float]) -> Double {
+        var total = 0.0
+        for i in p.indices {
+            let q = min(max(p[i], 1e-15), 1 - 1e-15)
+            total -= y[i] > 0.5 ? log(q) : log(1 - q)
+        }
+        return total / Double(max(p.count, 1))
+    }
+
+    public static func rmse(_ p: [Double], _ y: [Float]) -> Double {
+        var total = 0.0
+        for i in p.indices {
+            let d = p[i] - Double(y[i])
+            total += d * d
+        }
+        return (total / Double(max(p.count, 1))).squareRoot()
+    }
+
+    public static func accuracy(_ p: [Double], _ y: [Float]) -> Double {
+        var right = 0
+        for i in p.indices where (p[i] >= 0.5) == (y[i] > 0.5) { right += 1 }
+        return Double(right) / Double(max(p.count, 1))
+    }
+}

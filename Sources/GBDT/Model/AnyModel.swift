@@ -1,0 +1,48 @@
+import FsmlCore
+
+/// Any model fsml can score with: its own trees, its logistic baseline, or an XGBoost JSON model
+/// (imported on load).
+public enum AnyModel: Sendable {
+    case gbdt(GBDTModel)
+    case logistic(LogisticModel)
+
+    public static func load(path: String) throws -> AnyModel {
+        let bytes = try FileSystem.readBytes(path)
+        let root = try JSONReader.parse(bytes, file: path)
+        if root["learner"] != nil { return .gbdt(try GBDTModel.loadXGBoost(path: path)) }
+        switch root["format"]?.string {
+        case GBDTModel.formatName?: return .gbdt(try GBDTModel.load(bytes: bytes, file: path))
+        case LogisticModel.formatName?: return .logistic(try LogisticModel.load(bytes: bytes, file: path))
+        default: throw ModelFileError("\(path): not a model fsml knows (fsml-gbdt, fsml-logistic or XGBoost JSON)")
+        }
+    }
+
+    public var featureNames: [String] {
+        switch self {
+        case .gbdt(let m): return m.featureNames
+        case .logistic(let m): return m.featureNames
+        }
+    }
+
+    public var objective: ObjectiveKind {
+        switch self {
+        case .gbdt(let m): return m.objective
+        case .logistic: return .binary
+        }
+    }
+
+    /// Predictions (probabilities or values) for every row.
+    public func predict(_ matrix: DenseMatrix, threads: Int = Parallel.defaultThreads) -> [Double] {
+        switch self {
+        case .gbdt(let m): return FlatPredictor(m).predict(matrix, threads: threads)
+        case .logistic(let m): return m.predict(matrix)
+        }
+    }
+
+    public func save(to path: String) throws {
+        switch self {
+        case .gbdt(let m): try m.save(to: path)
+        case .logistic(let m): try m.save(to: path)
+        }
+    }
+}

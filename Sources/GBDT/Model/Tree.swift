@@ -1,0 +1,98 @@
+/// One regression tree, in arrays as LightGBM keeps them. Internal nodes are numbered 0..<n−1 for
+/// n leaves, the root is node 0; a child index below zero is a leaf, `~child` its number.
+///
+/// A row goes left at a node when its value is `<= threshold`, or when it is missing (NaN) and the
+/// node's `defaultLeft` is set. (XGBoost's files say `<` instead; the exporter shifts thresholds by
+/// one Float32 step so both rules route every value the same way.)
+public struct Tree: Sendable, Equatable {
+    public var splitFeature: [Int32] = []
+    public var threshold: [Float] = []
+    public var defaultLeft: [Bool] = []
+    public var leftChild: [Int32] = []
+    public var rightChild: [Int32] = []
+    public var splitGain: [Double] = []
+    /// The weight the node would have as a leaf, after shrinkage.
+    public var internalValue: [Double] = []
+    public var internalHessian: [Double] = []
+    public var internalCount: [Int] = []
+    public var leafValue: [Double] = []
+    public var leafHessian: [Double] = []
+    public var leafCount: [Int] = []
+    /// Training only: the bin threshold of each split, for routing binned rows.
+    var thresholdBin: [UInt8] = []
+
+    public init() {}
+
+    /// A tree with a single leaf.
+    public init(constant value: Double, count: Int = 0, hessian: Double = 0) {
+        leafValue = [value]
+        leafCount = [count]
+        leafHessian = [hessian]
+    }
+
+    public var leaves: Int { leafValue.count }
+    public var internalNodes: Int { splitFeature.count }
+
+    /// The leaf a row of raw values reaches.
+    @inline(__always)
+    public func leaf(for row: UnsafePointer<Float>) -> Int {
+        if splitFeature.isEmpty { return 0 }
+        var node: Int32 = 0
+        while node >= 0 {
+            let n = Int(node)
+            let x = row[Int(splitFeature[n])]
+            let goLeft = x.isNaN ? defaultLeft[n] : x <= threshold[n]
+            node = goLeft ? leftChild[n] : rightChild[n]
+        }
+        return Int(~node)
+    }
+
+    public func predict(_ row: UnsafePointer<Float>) -> Double { leafValue[leaf(for: row)] }
+
+    /// Depth of every leaf (the root is depth 0).
+    public var leafDepths: [Int] {
+        var depths = [Int](repeating: 0, count: leaves)
+        guard !splitFeature.isEmpty else { return depths }
+        var stack: [(Int32, Int)] = [(0, 0)]
+        while let (node, depth) = stack.popLast() {
+            for child in [leftChild[Int(node)], rightChild[Int(node)]] {
+                if child < 0 { depths[Int(~child)] = depth + 1 } else { stack.append((child, depth + 1)) }
+            }
+        }
+        return depths
+    }
+
+    /// Checks the structure: every node reached once, children in range, no cycles.
+    public func validate() -> String? {
+        let n = splitFeature.count
+        guard leafValue.count == n + 1 else {
+            return "\(n) internal nodes need \(n + 1) leaves, found \(leafValue.count)"
+        }
+        let nodeArrays = [
+            threshold.count, defaultLeft.count, leftChild.count, rightChild.count, splitGain.count, internalValue.count,
+            internalHessian.count, internalCount.count,
+        ]
+        for count in nodeArrays where count != n { return "node arrays differ in length" }
+        for count in [leafHessian.count, leafCount.count] where count != n + 1 { return "leaf arrays differ in length" }
+        if leafValue.contains(where: { !$0.isFinite }) { return "a leaf value is not finite" }
+        if n == 0 { return nil }
+        var seenNodes = [Bool](repeating: false, count: n)
+        var seenLeaves = [Bool](repeating: false, count: n + 1)
+        var stack: [Int32] = [0]
+        while let node = stack.popLast() {
+            if node < 0 {
+                let leaf = Int(~node)
+                guard leaf < n + 1, !seenLeaves[leaf] else { return "leaf \(leaf) is out of range or reached twice" }
+                seenLeaves[leaf] = true
+            } else {
+                let i = Int(node)
+                guard i < n, !seenNodes[i] else { return "node \(i) is out of range or reached twice" }
+                seenNodes[i] = true
+                stack.append(leftChild[i])
+                stack.append(rightChild[i])
+            }
+        }
+        guard seenNodes.allSatisfy({ $0 }) && seenLeaves.allSatisfy({ $0 }) else { return "unreachable nodes" }
+        return nil
+    }
+}

@@ -1,0 +1,229 @@
+import FsmlCore
+
+/// Metrics after one boosting iteration.
+public struct IterationRecord: Sendable, Equatable {
+    public var iteration: Int
+    public var train: [MetricValue]
+    public var valid: [MetricValue]
+}
+
+public struct MetricValue: Sendable, Equatable {
+    public var metric: MetricKind
+    public var value: Double
+}
+
+public struct TrainingResult: Sendable {
+    public var model: GBDTModel
+    /// Predictions of the final model on the training rows, kept from training (nil when early
+    /// stopping dropped trees, so they would need computing again).
+    public var trainPredictions: [Double]?
+    public var validPredictions: [Double]?
+    public var history: [IterationRecord]
+    /// The iteration (1-based) whose trees were kept.
+    public var bestIteration: Int
+    public var binningSeconds: Double
+    public var trainingSeconds: Double
+}
+
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// The boosting loop: gradients → a tree → scores, until the iterations run out or the validation
+/// metric stops improving.
+///
+/// Results depend on the seed and the data only: every parallel step splits work by feature or
+/// by fixed row blocks, never by thread.
+public enum Booster {
+    /// Train metrics in the history are measured on a fixed, seeded sample of at most this many
+    /// training rows, so that recording them costs little; final metrics use every row.
+    public static let trainMetricSample = 20_000
+
+    public static func train(
+        _ train: LabeledData, valid: LabeledData? = nil, params: TrainingParams,
+        onIteration: ((IterationRecord) -> Void)? = nil
+    ) throws -> TrainingResult {
+        if let problem = params.objective.validate(labels: train.labels) {
+            throw TrainingError(description: "training data: \(problem)")
+        }
+        if let valid, let problem = params.objective.validate(labels: valid.labels) {
+            throw TrainingError(description: "validation data: \(problem)")
+        }
+        if let valid, valid.features.columns != train.features.columns {
+            throw TrainingError(
+                description:
+                    "validation data has \(valid.features.columns) features, training data \(train.features.columns)")
+        }
+        let threads = params.threads
+        let binStart = monotonicNanos()
+        let binned = BinnedData.build(
+            train.features, maxBin: params.maxBin, sampleRows: params.binConstructSampleCount, seed: params.seed,
+            threads: threads)
+        let validBinned = valid.map { BinnedData($0.features, mappers: binned.mappers, threads: threads) }
+        let binningSeconds = Double(monotonicNanos() - binStart) / 1e9
+
+        let trainStart = monotonicNanos()
+        let n = train.rows
+        let objective = params.objective
+        let initScore = objective.initialScore(labels: train.labels)
+        var scores = [Double](repeating: initScore, count: n)
+        var validScores = [Double](repeating: initScore, count: valid?.rows ?? 0)
+        var gradients = [Float](repeating: 0, count: n)
+        var hessians = [Float](repeating: 0, count: n)
+        let learner = TreeLearner(data: binned, params: params)
+        let metrics = params.effectiveMetrics
+        let sample = metricSample(rows: n, seed: params.seed)
+        let sampleLabels = sample.map { train.labels[$0] }
+        var trees: [Tree] = []
+        var history: [IterationRecord] = []
+        var bag: [Int32]?
+        var best: (iteration: Int, value: Double)?
+        let allFeatures = Array(0..<binned.columns)
+
+        for iteration in 0..<params.numIterations {
+            computeGradients(
+                objective, scores: scores, labels: train.labels, g: &gradients, h: &hessians, threads: threads)
+            if params.baggingFraction < 1 && params.baggingFreq > 0 && iteration % params.baggingFreq == 0 {
+                bag = sampleBag(rows: n, fraction: params.baggingFraction, seed: params.seed, iteration: iteration)
+            }
+            let features =
+                params.featureFraction < 1
+                ? sampleFeatures(allFeatures, fraction: params.featureFraction, seed: params.seed, iteration: iteration)
+                : allFeatures
+            let tree = gradients.withUnsafeBufferPointer { g in
+                hessians.withUnsafeBufferPointer { h in
+                    learner.grow(
+                        gradients: g.baseAddress!, hessians: h.baseAddress!, bag: bag, features: features,
+                        shrinkage: params.learningRate)
+                }
+            }
+            if tree.internalNodes == 0 && iteration > 0 { break }
+            trees.append(tree)
+            scores.withUnsafeMutableBufferPointer { s in
+                if bag == nil {
+                    learner.addLeafValues(of: tree, to: s.baseAddress!)
+                } else {
+                    addBinned(tree, data: binned, to: s.baseAddress!, threads: threads)
+                }
+            }
+            if let validBinned {
+                validScores.withUnsafeMutableBufferPointer {
+                    addBinned(tree, data: validBinned, to: $0.baseAddress!, threads: threads)
+                }
+            }
+            let trainPredictions = sample.map { objective.transform(scores[$0]) }
+            var record = IterationRecord(
+                iteration: iteration + 1,
+                train: Metrics.evaluate(metrics, predictions: trainPredictions, labels: sampleLabels),
+                valid: [])
+            if let valid {
+                let p = validScores.map(objective.transform)
+                record.valid = Metrics.evaluate(metrics, predictions: p, labels: valid.labels)
+                let watched = record.valid[0]
+                if let b = best {
+                    let better = watched.metric.higherIsBetter ? watched.value > b.value : watched.value < b.value
+                    if better { best = (iteration + 1, watched.value) }
+                } else {
+                    best = (iteration + 1, watched.value)
+                }
+            }
+            history.append(record)
+            onIteration?(record)
+            if params.earlyStoppingRounds > 0, let b = best, iteration + 1 - b.iteration >= params.earlyStoppingRounds {
+                break
+            }
+        }
+        var bestIteration = trees.count
+        if params.earlyStoppingRounds > 0, let b = best {
+            bestIteration = b.iteration
+            trees = Array(trees.prefix(bestIteration))
+        }
+        // Bin thresholds only mean something for this training's bins.
+        for k in trees.indices { trees[k].thresholdBin = [] }
+        let complete = bestIteration == history.count
+        let trainPredictions = complete ? scores.map(objective.transform) : nil
+        let validPredictions = complete && valid != nil ? validScores.map(objective.transform) : nil
+        var names = train.features.featureNames
+        if names.count != binned.columns { names = (0..<binned.columns).map { "f\($0)" } }
+        let model = GBDTModel(
+            objective: objective, initScore: initScore, trees: trees, featureNames: names,
+            parameters: Dictionary(uniqueKeysWithValues: params.asDictionary), bestIteration: bestIteration)
+        return TrainingResult(
+            model: model, trainPredictions: trainPredictions, validPredictions: validPredictions, history: history,
+            bestIteration: bestIteration, binningSeconds: binningSeconds,
+            trainingSeconds: Double(monotonicNanos() - trainStart) / 1e9)
+    }
+
+    static func computeGradients(
+        _ objective: ObjectiveKind, scores: [Double], labels: [Float], g: inout [Float], h: inout [Float], threads: Int
+    ) {
+        let n = scores.count
+        let block = 65_536
+        scores.withUnsafeBufferPointer { s in
+            labels.withUnsafeBufferPointer { y in
+                g.withUnsafeMutableBufferPointer { gp in
+                    h.withUnsafeMutableBufferPointer { hp in
+                        let io = UncheckedBox((s.baseAddress!, y.baseAddress!, gp.baseAddress!, hp.baseAddress!))
+                        Parallel.forEach((n + block - 1) / block, threads: threads) { b in
+                            let (s, y, g, h) = io.value
+                            objective.gradients(
+                                scores: s, labels: y, gradients: g, hessians: h,
+                                rows: b * block..<min((b + 1) * block, n))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds a tree's outputs to scores by walking it on bin codes (rows outside the bag, and
+    /// validation rows).
+    static func addBinned(_ tree: Tree, data: BinnedData, to scores: UnsafeMutablePointer<Double>, threads: Int) {
+        let n = data.rows
+        let block = 65_536
+        let box = UncheckedBox(scores)
+        Parallel.forEach((n + block - 1) / block, threads: threads) { b in
+            for i in b * block..<min((b + 1) * block, n) {
+                box.value[i] += tree.leafValue[leaf(of: tree, row: i, data: data)]
+            }
+        }
+    }
+
+    @inline(__always)
+    static func leaf(of tree: Tree, row i: Int, data: BinnedData) -> Int {
+        if tree.internalNodes == 0 { return 0 }
+        var node: Int32 = 0
+        while node >= 0 {
+            let k = Int(node)
+            let b = data.code(row: i, feature: Int(tree.splitFeature[k]))
+            let left = b == 0 ? tree.defaultLeft[k] : b <= tree.thresholdBin[k]
+            node = left ? tree.leftChild[k] : tree.rightChild[k]
+        }
+        return Int(~node)
+    }
+
+    static func metricSample(rows: Int, seed: UInt64) -> [Int] {
+        guard rows > trainMetricSample else { return Array(0..<rows) }
+        var rng = SeededRandom(seed: seed, stream: 0x5A)
+        var all = Array(0..<rows)
+        for i in 0..<trainMetricSample { all.swapAt(i, i + rng.below(rows - i)) }
+        return Array(all[0..<trainMetricSample]).sorted()
+    }
+
+    static func sampleBag(rows: Int, fraction: Double, seed: UInt64, iteration: Int) -> [Int32] {
+        var rng = SeededRandom(seed: seed, stream: 0xBA6 &+ UInt64(iteration))
+        var bag: [Int32] = []
+        bag.reserveCapacity(Int(Double(rows) * fraction) + 16)
+        for i in 0..<rows where rng.uniform() < fraction { bag.append(Int32(i)) }
+        if bag.isEmpty { bag.append(Int32(rng.below(rows))) }
+        return bag
+    }
+
+    static func sampleFeatures(_ all: [Int], fraction: Double, seed: UInt64, iteration: Int) -> [Int] {
+        var rng = SeededRandom(seed: seed, stream: 0xFEA7 &+ UInt64(iteration))
+        let k = max(1, Int((Double(all.count) * fraction).rounded()))
+        var pool = all
+        for i in 0..<k { pool.swapAt(i, i + rng.below(pool.count - i)) }
+        return Array(pool[0..<k]).sorted()
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import FsmlCore
+
+/// Training parameters, named as LightGBM names them, with the aliases LightGBM and XGBoost users
+/// type (eta, max_leaves, subsample, colsample_bytree, reg_lambda...). An unknown name is an error.
+public struct TrainingParams: Sendable, Equatable {
+    public var objective: ObjectiveKind = .binary
+    public var numIterations = 100
+    public var learningRate = 0.1
+    public var numLeaves = 31
+    /// -1: no limit.
+    public var maxDepth = -1
+    public var minDataInLeaf = 20
+    public var minSumHessianInLeaf = 1e-3
+    public var lambdaL1 = 0.0
+    public var lambdaL2 = 0.0
+    public var minGainToSplit = 0.0
+    public var featureFraction = 1.0
+    public var baggingFraction = 1.0
+    /// Resample the bag every this many iterations; 0 turns bagging off.
+    public var baggingFreq = 0
+    public var seed: UInt64 = 0
+    /// 0: no early stopping.
+    public var earlyStoppingRounds = 0
+    public var maxBin = 255
+    public var binConstructSampleCount = 200_000
+    /// 0: FSML_THREADS or every core.
+    public var numThreads = 0
+    /// Metrics to report; the first one decides early stopping. Empty: the objective's own.
+    public var metrics: [MetricKind] = []
+    /// Logistic regression: L2 strength and Newton iterations.
+    public var maxIterations = 50
+
+    public init() {}
+
+    public struct ParseError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    static let aliases: [String: String] = [
+        "objective": "objective", "application": "objective", "app": "objective", "loss": "objective",
+        "num_iterations": "num_iterations", "num_iteration": "num_iterations", "n_iter": "num_iterations",
+        "num_tree": "num_iterations", "num_trees": "num_iterations", "num_round": "num_iterations",
+        "num_rounds": "num_iterations", "nrounds": "num_iterations", "num_boost_round": "num_iterations",
+        "n_estimators": "num_iterations",
+        "learning_rate": "learning_rate", "shrinkage_rate": "learning_rate", "eta": "learning_rate",
+        "num_leaves": "num_leaves", "num_leaf": "num_leaves", "max_leaves": "num_leaves", "max_leaf": "num_leaves",
+        "max_depth": "max_depth",
+        "min_data_in_leaf": "min_data_in_leaf", "min_data_per_leaf": "min_data_in_leaf", "min_data": "min_data_in_leaf",
+        "min_child_samples": "min_data_in_leaf", "min_samples_leaf": "min_data_in_leaf",
+        "min_sum_hessian_in_leaf": "min_sum_hessian_in_leaf", "min_sum_hessian_per_leaf": "min_sum_hessian_in_leaf",
+        "min_sum_hessian": "min_sum_hessian_in_leaf", "min_hessian": "min_sum_hessian_in_leaf",
+        "min_child_weight": "min_sum_hessian_in_leaf",
+        "lambda_l1": "lambda_l1", "reg_alpha": "lambda_l1", "l1_regularization": "lambda_l1", "alpha": "lambda_l1",
+        "lambda_l2": "lambda_l2", "reg_lambda": "lambda_l2", "lambda": "lambda_l2", "l2_regularization": "lambda_l2",
+        "min_gain_to_split": "min_gain_to_split", "min_split_gain": "min_gain_to_split", "gamma": "min_gain_to_split",
+        "feature_fraction": "feature_fraction", "sub_feature": "feature_fraction",
+        "colsample_bytree": "feature_fraction",
+        "bagging_fraction": "bagging_fraction", "sub_row": "bagging_fraction", "subsample": "bagging_fraction",
+        "bagging": "bagging_fraction",
+        "bagging_freq": "bagging_freq", "subsample_freq": "bagging_freq",
+        "seed": "seed", "random_seed": "seed", "random_state": "seed",
+        "early_stopping_rounds": "early_stopping_rounds", "early_stopping_round": "early_stopping_rounds",
+        "early_stopping": "early_stopping_rounds", "n_iter_no_change": "early_stopping_rounds",
+        "max_bin": "max_bin", "max_bins": "max_bin",
+        "bin_construct_sample_cnt": "bin_construct_sample_cnt", "subsample_for_bin": "bin_construct_sample_cnt",
+        "num_threads": "num_threads", "num_thread": "num_threads", "nthread": "num_threads", "nthreads": "num_threads",
+        "n_jobs": "num_threads",
+        "metric": "metric", "metrics": "metric", "eval_metric": "metric",
+        "max_iter": "max_iter",
+    ]
+
+    /// Applies `key=value` settings in order.
+    public mutating func apply(_ settings: [String]) throws(ParseError) {
+        for setting in settings {
+            guard let eq = setting.firstIndex(of: "=") else {
+                throw ParseError(description: "'\(setting)' is not key=value")
+            }
+            try set(
+                String(setting[..<eq]).trimmingCharacters(in: .whitespaces),
+                String(setting[setting.index(after: eq)...]).trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    public mutating func set(_ key: String, _ value: String) throws(ParseError) {
+        guard let name = Self.aliases[key.lowercased()] else {
+            let known = Set(Self.aliases.values).sorted().joined(separator: ", ")
+            throw ParseError(description: "unknown parameter '\(key)' (known: \(known))")
+        }
+        func int(_ range: ClosedRange<Int>) throws(ParseError) -> Int {
+            guard let v = Int(value), range.contains(v) else {
+                throw ParseError(
+                    description: "\(key)=\(value): expected a whole number in \(range.lowerBound)...\(range.upperBound)"
+                )
+            }
+            return v
+        }
+        func double(_ lo: Double, _ hi: Double) throws(ParseError) -> Double {
+            guard let v = Double(value), v >= lo, v <= hi else {
+                throw ParseError(description: "\(key)=\(value): expected a number in [\(lo), \(hi)]")
+            }
+            return v
+        }
+        switch name {
+        case "objective":
+            guard let o = ObjectiveKind(name: value) else {
+                throw ParseError(
+                    description:
+                        "\(key)=\(value): objectives are binary (binary:logistic) and regression (reg:squarederror, l2)"
+                )
+            }
+            objective = o
+        case "num_iterations": numIterations = try int(1...1_000_000)
+        case "learning_rate": learningRate = try double(1e-9, 10)
+        case "num_leaves": numLeaves = try int(2...131_072)
+        case "max_depth":
+            let d = try int(-1...1000)
+            maxDepth = d == 0 ? -1 : d
+        case "min_data_in_leaf": minDataInLeaf = try int(1...Int.max)
+        case "min_sum_hessian_in_leaf": minSumHessianInLeaf = try double(0, .greatestFiniteMagnitude)
+        case "lambda_l1": lambdaL1 = try double(0, .greatestFiniteMagnitude)
+        case "lambda_l2": lambdaL2 = try double(0, .greatestFiniteMagnitude)
+        case "min_gain_to_split": minGainToSplit = try double(0, .greatestFiniteMagnitude)
+        case "feature_fraction": featureFraction = try double(1e-9, 1)
+        case "bagging_fraction": baggingFraction = try double(1e-9, 1)
+        case "bagging_freq": baggingFreq = try int(0...1_000_000)
+        case "seed":
+            guard let s = UInt64(value) ?? Int64(value).map({ UInt64(bitPattern: $0) }) else {
+                throw ParseError(description: "\(key)=\(value): expected a whole number")
+            }
+            seed = s
+        case "early_stopping_rounds": earlyStoppingRounds = try int(0...1_000_000)
+        case "max_bin": maxBin = try int(2...255)
+        case "bin_construct_sample_cnt": binConstructSampleCount = try int(1...Int.max)
+        case "num_threads": numThreads = try int(0...1024)
+        case "max_iter": maxIterations = try int(1...10_000)
+        case "metric":
+            var list: [MetricKind] = []
+            for part in value.split(separator: ",") {
+                guard let m = MetricKind(name: String(part).trimmingCharacters(in: .whitespaces)) else {
+                    throw ParseError(
+                        description:
+                            "\(key)=\(value): metrics are \(MetricKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                list.append(m)
+            }
+            metrics = list
+        default:
+            throw ParseError(description: "unknown parameter '\(key)'")
+        }
+    }
+
+    public var threads: Int { numThreads > 0 ? numThreads : Parallel.defaultThreads }
+
+    /// The metrics reported, the first deciding early stopping.
+    public var effectiveMetrics: [MetricKind] {
+        if !metrics.isEmpty { return metrics }
+        switch objective {
+        case .binary: return [.logloss, .auc, .prAUC, .accuracy]
+        case .regression: return [.rmse]
+        }
+    }
+
+    /// The parameters as LightGBM spells them, for logs, model files and run records.
+    public var asDictionary: [(String, String)] {
+        [
+            ("objective", objective.rawValue), ("num_iterations", "\(numIterations)"),
+            ("learning_rate", "\(learningRate)"), ("num_leaves", "\(numLeaves)"), ("max_depth", "\(maxDepth)"),
+            ("min_data_in_leaf", "\(minDataInLeaf)"), ("min_sum_hessian_in_leaf", "\(minSumHessianInLeaf)"),
+            ("lambda_l1", "\(lambdaL1)"), ("lambda_l2", "\(lambdaL2)"), ("min_gain_to_split", "\(minGainToSplit)"),
+            ("feature_fraction", "\(featureFraction)"), ("bagging_fraction", "\(baggingFraction)"),
+            ("bagging_freq", "\(baggingFreq)"), ("seed", "\(seed)"),
+            ("early_stopping_rounds", "\(earlyStoppingRounds)"),
+            ("max_bin", "\(maxBin)"), ("bin_construct_sample_cnt", "\(binConstructSampleCount)"),
+        ]
+    }
+}

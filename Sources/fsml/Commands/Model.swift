@@ -1,0 +1,81 @@
+import ArgumentParser
+import FsmlCore
+import GBDT
+
+struct Model: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect, export and import models.",
+        subcommands: [ModelInfo.self, ModelExportXGBoost.self, ModelImportXGBoost.self]
+    )
+}
+
+struct ModelInfo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Trees, leaves and feature importance of a model.")
+
+    @Argument(help: "The model file.") var model: String
+    @OptionGroup var output: FormatOption
+
+    func run() throws {
+        guard case .gbdt(let m) = try AnyModel.load(path: model) else {
+            throw CLIError("\(model) is a logistic model; info shows tree models")
+        }
+        let split = m.featureImportance(.split)
+        let gain = m.featureImportance(.gain)
+        let order = m.featureNames.indices.sorted { gain[$0] > gain[$1] }
+        switch output.format {
+        case .json:
+            let items: [JSONValue] = order.map { i in
+                .object([
+                    ("feature", .string(m.featureNames[i])), ("split", .int(Int(split[i]))), ("gain", .number(gain[i])),
+                ])
+            }
+            StandardOutput.write(
+                JSONText.render(
+                    .object([
+                        ("objective", .string(m.objective.rawValue)), ("trees", .int(m.trees.count)),
+                        ("leaves", .int(m.trees.reduce(0) { $0 + $1.leaves })), ("init_score", .number(m.initScore)),
+                        ("trained_by", .string(m.trainedBy)), ("importance", .array(items)),
+                    ])) + "\n")
+        case .table:
+            StandardOutput.write(
+                "\(model): \(m.objective.rawValue), \(m.trees.count) trees, \(m.trees.reduce(0) { $0 + $1.leaves }) leaves, \(m.featureNames.count) features, trained by \(m.trainedBy)\n\n"
+            )
+            var table = TextTable(["FEATURE", "SPLITS", "GAIN"], rightAligned: [1, 2])
+            for i in order { table.add([m.featureNames[i], "\(Int(split[i]))", Progress.fixed(gain[i], 2)]) }
+            StandardOutput.write(table.render())
+        }
+    }
+}
+
+struct ModelExportXGBoost: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-xgboost",
+        abstract: "Write a model in XGBoost's JSON format (xgboost.Booster(model_file=...) loads it).")
+
+    @Argument(help: "The fsml model file.") var model: String
+    @Argument(help: "The XGBoost JSON file to write.") var out: String
+
+    func run() throws {
+        guard case .gbdt(let m) = try AnyModel.load(path: model) else {
+            throw CLIError("only tree models export to XGBoost")
+        }
+        try m.saveXGBoost(to: out)
+        StandardError.line("wrote \(out) (\(m.trees.count) trees)")
+    }
+}
+
+struct ModelImportXGBoost: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-xgboost",
+        abstract: "Convert an XGBoost JSON model (gbtree, binary:logistic or reg:squarederror) to fsml's format.")
+
+    @Argument(help: "The XGBoost JSON model.") var model: String
+    @Argument(help: "The fsml model file to write.") var out: String
+
+    func run() throws {
+        let m = try GBDTModel.loadXGBoost(path: model)
+        try m.save(to: out)
+        StandardError.line("wrote \(out) (\(m.trees.count) trees, \(m.featureNames.count) features)")
+    }
+}

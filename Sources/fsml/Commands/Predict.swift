@@ -1,0 +1,49 @@
+import ArgumentParser
+import FsmlCore
+import GBDT
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score a data file with a model (fsml GBDT, fsml logistic, or XGBoost JSON).",
+        discussion:
+            "Predictions go to --out, one per line, or to stdout. When the data has labels, metrics are printed too (to stdout with --out, else to stderr)."
+    )
+
+    @Option(help: "The model file.") var model: String
+    @OptionGroup var data: DataFileOptions
+    @Option(help: "Where to write predictions (one per line).") var out: String?
+    @OptionGroup var output: FormatOption
+
+    func run() throws {
+        let loaded = try AnyModel.load(path: model)
+        let input = try data.load(data.data)
+        guard input.features.columns >= loaded.featureNames.count else {
+            throw CLIError(
+                "\(data.data) has \(input.features.columns) feature columns; the model needs \(loaded.featureNames.count)"
+            )
+        }
+        let predictions = loaded.predict(input.features)
+        var text = ""
+        text.reserveCapacity(predictions.count * 20)
+        for p in predictions { text += "\(p)\n" }
+        if let out {
+            try FileSystem.writeAtomically(text, to: out)
+        } else {
+            StandardOutput.write(text)
+        }
+        guard !input.labels.contains(where: { $0.isNaN }) else { return }
+        let metrics: [MetricKind] = loaded.objective == .binary ? [.logloss, .auc, .prAUC, .accuracy] : [.rmse]
+        let rows = metrics.map { ($0.rawValue, $0.evaluate(predictions: predictions, labels: input.labels)) }
+        if out != nil {
+            if output.format == .json {
+                StandardOutput.write(JSONText.render(.object(rows.map { ($0.0, .number($0.1)) })) + "\n")
+            } else {
+                var table = TextTable(["METRIC", "VALUE"], rightAligned: [1])
+                for r in rows { table.add([r.0, Progress.fixed(r.1, 6)]) }
+                StandardOutput.write(table.render())
+            }
+        } else {
+            StandardError.line(rows.map { "\($0.0) \(Progress.fixed($0.1, 6))" }.joined(separator: ", "))
+        }
+    }
+}
