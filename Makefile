@@ -37,8 +37,15 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
-test: setup lint build-debug
-	$(SWIFT) test --skip-build
+test: setup lint build-debug tests/interop/.venv/.ready
+	FSML_INTEROP_DIR=$(CURDIR)/.build/interop $(SWIFT) test --skip-build
+	tests/interop/.venv/bin/python tests/interop/check_parquet.py .build/interop
+
+# Readers of fsml's files that fsml does not control (pyarrow, DuckDB), for the interop checks.
+tests/interop/.venv/.ready: tests/interop/requirements.txt
+	python3 -m venv tests/interop/.venv
+	tests/interop/.venv/bin/pip install -q --disable-pip-version-check -r tests/interop/requirements.txt
+	touch $@
 
 all: build
 	$(RELEASE) generate events --events $(EVENTS) --users $(USERS) --products $(PRODUCTS) --days $(DAYS) \

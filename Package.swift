@@ -53,7 +53,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         // Synthetic clickstream for demos, tests and benchmarks.
         .target(name: "EventGenerator", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
-        .target(name: "PointInTime", dependencies: ["FeatureStore"], swiftSettings: swiftSettings),
+        // Parquet files: Thrift compact metadata, PLAIN and dictionary encodings, three codecs.
+        .target(name: "Parquet", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
+        .target(name: "PointInTime", dependencies: ["FeatureStore", "Parquet"], swiftSettings: swiftSettings),
         .target(
             name: "Streaming", dependencies: ["FeatureStore", "PointInTime", "CRdKafka"], swiftSettings: swiftSettings),
         .target(
@@ -80,6 +82,9 @@ let package = Package(
         .testTarget(
             name: "EventGeneratorTests", dependencies: ["EventGenerator", "FeatureStore"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ParquetTests", dependencies: ["Parquet", "FsmlCore"], exclude: ["Fixtures/make_fixtures.py"],
+            resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "GBDTTests", dependencies: ["GBDT", "FsmlCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         // Runs the built binary: depends on it so that `swift build --build-tests` builds it.

@@ -1,0 +1,339 @@
+import FsmlCore
+
+/// Writes a Parquet file with a flat schema: one data page (v1) per column chunk, PLAIN or
+/// dictionary (RLE_DICTIONARY) encoded, definition levels for optional columns, min/max/null-count
+/// statistics per column chunk, and the chosen codec. The file is written beside its target and
+/// renamed into place by `close()`, so readers never see a partial file.
+public final class ParquetWriter {
+    public let path: String
+    public let columns: [ParquetColumn]
+    public let codec: ParquetCodec
+    public let dictionary: Bool
+    private let metadata: [(String, String)]
+    private let file: FileWriter
+    private var offset: Int
+    private var rowGroups: [RowGroupMeta] = []
+    private var totalRows = 0
+    private var closed = false
+
+    public init(
+        path: String, columns: [ParquetColumn], codec: ParquetCodec = .snappy, dictionary: Bool = true,
+        metadata: [(String, String)] = []
+    ) throws {
+        self.path = path
+        self.columns = columns
+        self.codec = codec
+        self.dictionary = dictionary
+        self.metadata = metadata
+        file = try FileWriter(path: path, atomic: true)
+        try file.write(Array("PAR1".utf8))
+        offset = 4
+    }
+
+    public var rowsWritten: Int { totalRows }
+    /// Bytes written so far (the footer comes on close).
+    public var bytesWritten: Int { offset }
+
+    /// Writes one row group; every column must have the same number of rows.
+    public func write(rowGroup data: [ColumnData]) throws {
+        precondition(data.count == columns.count, "\(data.count) columns given, schema has \(columns.count)")
+        let rows = data.first?.count ?? 0
+        guard rows > 0 else { return }
+        var chunks: [ColumnChunkMeta] = []
+        for (c, column) in columns.enumerated() {
+            let d = data[c]
+            precondition(d.count == rows, "column \(column.name) has \(d.count) rows, expected \(rows)")
+            precondition(
+                d.values.physical == column.physical,
+                "column \(column.name) holds \(d.values.physical), declared \(column.physical)")
+            precondition(column.optional || d.nulls == nil, "column \(column.name) is required but has nulls")
+            chunks.append(try writeChunk(column, d))
+        }
+        rowGroups.append(RowGroupMeta(rows: rows, chunks: chunks))
+        totalRows += rows
+    }
+
+    private func writeChunk(_ column: ParquetColumn, _ data: ColumnData) throws -> ColumnChunkMeta {
+        let rows = data.count
+        let nullCount = data.nulls?.filter { $0 }.count ?? 0
+        let stats = Statistics.of(data)
+        var meta = ColumnChunkMeta(
+            column: column, numValues: rows, nullCount: nullCount, stats: stats, encodings: [], dictionaryOffset: nil,
+            dataOffset: 0, compressed: 0, uncompressed: 0, firstOffset: offset)
+        // Values: a dictionary when it pays, else plain.
+        var valueBytes: [UInt8] = []
+        var encoding = Encoding.plain
+        if dictionary, let (dict, indexes) = DictionaryBuilder.build(data) {
+            var dictBytes: [UInt8] = []
+            PlainEncoding.encode(dict, skipping: nil, into: &dictBytes)
+            meta.dictionaryOffset = offset
+            try writePage(body: dictBytes, meta: &meta) { w, size in
+                w.i32(1, PageType.dictionary)
+                w.i32(2, Int32(dictBytes.count))
+                w.i32(3, size)
+                w.struct(7) { d in
+                    d.i32(1, Int32(dict.count))
+                    d.i32(2, Encoding.plain)
+                }
+            }
+            let width = RLEHybrid.bitWidth(max(dict.count - 1, 0))
+            valueBytes.append(UInt8(width))
+            RLEHybrid.encode(indexes, bitWidth: width, into: &valueBytes)
+            encoding = Encoding.rleDictionary
+            meta.encodings = [Encoding.plain, Encoding.rle, Encoding.rleDictionary]
+        } else {
+            PlainEncoding.encode(data.values, skipping: data.nulls, into: &valueBytes)
+            meta.encodings = [Encoding.plain, Encoding.rle]
+        }
+        var page: [UInt8] = []
+        if column.optional {
+            var levels: [UInt8] = []
+            let defined = (0..<rows).map { data.isNull($0) ? UInt32(0) : 1 }
+            RLEHybrid.encode(defined, bitWidth: 1, into: &levels)
+            PlainEncoding.appendLE(UInt64(levels.count), 4, &page)
+            page.append(contentsOf: levels)
+        }
+        page.append(contentsOf: valueBytes)
+        meta.dataOffset = offset
+        let valueEncoding = encoding
+        try writePage(body: page, meta: &meta) { w, size in
+            w.i32(1, PageType.data)
+            w.i32(2, Int32(page.count))
+            w.i32(3, size)
+            w.struct(5) { d in
+                d.i32(1, Int32(rows))
+                d.i32(2, valueEncoding)
+                d.i32(3, Encoding.rle)
+                d.i32(4, Encoding.rle)
+            }
+        }
+        return meta
+    }
+
+    /// Compresses a page body, then writes its header (which `header` fills, given the compressed
+    /// size) and the body.
+    private func writePage(
+        body: [UInt8], meta: inout ColumnChunkMeta, header: (inout ThriftWriter, Int32) -> Void
+    ) throws {
+        let packed: [UInt8]
+        switch codec {
+        case .uncompressed: packed = body
+        case .snappy: packed = body.withUnsafeBytes { Snappy.compress($0) }
+        case .gzip: packed = try Gzip.compress(body, level: 6)
+        }
+        var w = ThriftWriter()
+        w.beginStruct()
+        header(&w, Int32(packed.count))
+        w.endStruct()
+        try file.write(w.bytes)
+        try file.write(packed)
+        offset += w.bytes.count + packed.count
+        meta.compressed += w.bytes.count + packed.count
+        meta.uncompressed += w.bytes.count + body.count
+    }
+
+    /// Writes the footer and moves the file into place.
+    @discardableResult
+    public func close() throws -> Int {
+        guard !closed else { return offset }
+        closed = true
+        var w = ThriftWriter()
+        w.beginStruct()
+        w.i32(1, 1)
+        w.structList(2, [nil] + columns.map { Optional($0) }) { e, column in
+            guard let column else {
+                e.string(4, "schema")
+                e.i32(5, Int32(self.columns.count))
+                return
+            }
+            e.i32(1, column.physical.rawValue)
+            e.i32(3, column.optional ? 1 : 0)
+            e.string(4, column.name)
+            switch column.logical {
+            case .string:
+                e.i32(6, 0)  // UTF8
+                e.struct(10) { l in l.struct(1) { _ in } }
+            case .timestampMicros(let utc):
+                if utc { e.i32(6, 10) }  // TIMESTAMP_MICROS
+                e.struct(10) { l in
+                    l.struct(8) { t in
+                        t.bool(1, utc)
+                        t.struct(2) { u in u.struct(2) { _ in } }
+                    }
+                }
+            case .timestampMillis(let utc):
+                if utc { e.i32(6, 9) }  // TIMESTAMP_MILLIS
+                e.struct(10) { l in
+                    l.struct(8) { t in
+                        t.bool(1, utc)
+                        t.struct(2) { u in u.struct(1) { _ in } }
+                    }
+                }
+            case .none:
+                break
+            }
+        }
+        w.i64(3, Int64(totalRows))
+        w.structList(4, Array(rowGroups.enumerated())) { g, item in
+            let (ordinal, group) = item
+            g.structList(1, group.chunks) { c, chunk in
+                c.i64(2, Int64(chunk.firstOffset))
+                c.struct(3) { m in
+                    m.i32(1, chunk.column.physical.rawValue)
+                    m.i32List(2, chunk.encodings)
+                    m.stringList(3, [chunk.column.name])
+                    m.i32(4, self.codec.rawValue)
+                    m.i64(5, Int64(chunk.numValues))
+                    m.i64(6, Int64(chunk.uncompressed))
+                    m.i64(7, Int64(chunk.compressed))
+                    m.i64(9, Int64(chunk.dataOffset))
+                    if let d = chunk.dictionaryOffset { m.i64(11, Int64(d)) }
+                    m.struct(12) { s in
+                        s.i64(3, Int64(chunk.nullCount))
+                        if let (lo, hi) = chunk.stats {
+                            s.binary(5, hi)
+                            s.binary(6, lo)
+                        }
+                    }
+                }
+            }
+            g.i64(2, Int64(group.chunks.reduce(0) { $0 + $1.uncompressed }))
+            g.i64(3, Int64(group.rows))
+            g.i64(5, Int64(group.chunks.first?.firstOffset ?? 4))
+            g.i64(6, Int64(group.chunks.reduce(0) { $0 + $1.compressed }))
+            g.i32(7, Int32(ordinal))
+        }
+        if !metadata.isEmpty {
+            w.structList(5, metadata) { kv, pair in
+                kv.string(1, pair.0)
+                kv.string(2, pair.1)
+            }
+        }
+        w.string(6, "fsml version \(FsmlVersion.current)")
+        // Column orders: min/max statistics follow each type's defined (unsigned for strings) order.
+        w.structList(7, columns) { o, _ in o.struct(1) { _ in } }
+        w.endStruct()
+        try file.write(w.bytes)
+        var tail: [UInt8] = []
+        PlainEncoding.appendLE(UInt64(w.bytes.count), 4, &tail)
+        tail.append(contentsOf: Array("PAR1".utf8))
+        try file.write(tail)
+        try file.close()
+        offset += w.bytes.count + 8
+        return offset
+    }
+
+    struct RowGroupMeta {
+        var rows: Int
+        var chunks: [ColumnChunkMeta]
+    }
+
+    struct ColumnChunkMeta {
+        var column: ParquetColumn
+        var numValues: Int
+        var nullCount: Int
+        var stats: ([UInt8], [UInt8])?
+        var encodings: [Int32]
+        var dictionaryOffset: Int?
+        var dataOffset: Int
+        var compressed: Int
+        var uncompressed: Int
+        var firstOffset: Int
+    }
+}
+
+enum PageType {
+    static let data: Int32 = 0
+    static let dictionary: Int32 = 2
+    static let dataV2: Int32 = 3
+}
+
+enum Encoding {
+    static let plain: Int32 = 0
+    static let plainDictionary: Int32 = 2
+    static let rle: Int32 = 3
+    static let rleDictionary: Int32 = 8
+}
+
+/// Dictionaries for column chunks whose values repeat: at most half as many distinct values as
+/// non-null values (and not too many).
+enum DictionaryBuilder {
+    static func build(_ data: ColumnData) -> (ColumnValues, [UInt32])? {
+        let rows = data.count
+        let nonNull = rows - (data.nulls?.filter { $0 }.count ?? 0)
+        guard nonNull >= 2 else { return nil }
+        let limit = min(nonNull / 2, 1 << 20)
+        func make<T, K: Hashable>(
+            _ values: [T], key: (T) -> K, wrap: ([T]) -> ColumnValues
+        ) -> (ColumnValues, [UInt32])? {
+            var index: [K: UInt32] = [:]
+            var dict: [T] = []
+            var out: [UInt32] = []
+            out.reserveCapacity(nonNull)
+            for i in 0..<rows where !data.isNull(i) {
+                let k = key(values[i])
+                if let existing = index[k] {
+                    out.append(existing)
+                } else {
+                    guard dict.count < limit else { return nil }
+                    index[k] = UInt32(dict.count)
+                    out.append(UInt32(dict.count))
+                    dict.append(values[i])
+                }
+            }
+            return (wrap(dict), out)
+        }
+        switch data.values {
+        case .boolean: return nil
+        case .int32(let v): return make(v, key: { $0 }, wrap: { .int32($0) })
+        case .int64(let v): return make(v, key: { $0 }, wrap: { .int64($0) })
+        case .float(let v): return make(v, key: { $0.bitPattern }, wrap: { .float($0) })
+        case .double(let v): return make(v, key: { $0.bitPattern }, wrap: { .double($0) })
+        case .byteArray(let v): return make(v, key: { $0 }, wrap: { .byteArray($0) })
+        }
+    }
+}
+
+/// Min and max of a column chunk, PLAIN-encoded (byte arrays without their length), in the order
+/// Parquet defines for the type: signed for integers, IEEE without NaN for floats, unsigned bytes
+/// for strings.
+enum Statistics {
+    static func of(_ data: ColumnData) -> ([UInt8], [UInt8])? {
+        let rows = data.count
+        func encode(_ v: ColumnValues) -> [UInt8] {
+            var out: [UInt8] = []
+            PlainEncoding.encode(v, skipping: nil, into: &out)
+            return out
+        }
+        func extremes<T>(_ values: [T], _ less: (T, T) -> Bool, skip: (T) -> Bool = { _ in false }) -> (T, T)? {
+            var lo: T?
+            var hi: T?
+            for i in 0..<rows where !data.isNull(i) && !skip(values[i]) {
+                if lo == nil || less(values[i], lo!) { lo = values[i] }
+                if hi == nil || less(hi!, values[i]) { hi = values[i] }
+            }
+            guard let lo, let hi else { return nil }
+            return (lo, hi)
+        }
+        switch data.values {
+        case .boolean(let v):
+            guard let (lo, hi) = extremes(v, { !$0 && $1 }) else { return nil }
+            return (encode(.boolean([lo])), encode(.boolean([hi])))
+        case .int32(let v):
+            guard let (lo, hi) = extremes(v, <) else { return nil }
+            return (encode(.int32([lo])), encode(.int32([hi])))
+        case .int64(let v):
+            guard let (lo, hi) = extremes(v, <) else { return nil }
+            return (encode(.int64([lo])), encode(.int64([hi])))
+        case .float(let v):
+            guard let (lo, hi) = extremes(v, <, skip: { $0.isNaN }) else { return nil }
+            return (encode(.float([lo])), encode(.float([hi])))
+        case .double(let v):
+            guard let (lo, hi) = extremes(v, <, skip: { $0.isNaN }) else { return nil }
+            return (encode(.double([lo])), encode(.double([hi])))
+        case .byteArray(let v):
+            guard let (lo, hi) = extremes(v, { $0.utf8.lexicographicallyPrecedes($1.utf8) }) else { return nil }
+            return (Array(lo.utf8), Array(hi.utf8))
+        }
+    }
+}
