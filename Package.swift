@@ -86,6 +86,10 @@ let package = Package(
             name: "ParquetTests", dependencies: ["Parquet", "FsmlCore"], exclude: ["Fixtures/make_fixtures.py"],
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
+            name: "PointInTimeTests",
+            dependencies: ["PointInTime", "Parquet", "FeatureStore", "EventGenerator", "FsmlTestSupport", "FsmlCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "GBDTTests", dependencies: ["GBDT", "FsmlCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         // Runs the built binary: depends on it so that `swift build --build-tests` builds it.
         .testTarget(

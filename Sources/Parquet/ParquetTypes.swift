@@ -132,3 +132,21 @@ public struct RowGroupInfo: Sendable, Equatable {
     public var rows: Int
     public var columns: [ColumnChunkInfo]
 }
+
+extension ColumnData {
+    /// Rows of `a` then rows of `b` (same type).
+    public static func concatenate(_ a: ColumnData, _ b: ColumnData) -> ColumnData {
+        let nulls =
+            (a.nulls ?? [Bool](repeating: false, count: a.count))
+            + (b.nulls ?? [Bool](repeating: false, count: b.count))
+        switch (a.values, b.values) {
+        case (.boolean(let x), .boolean(let y)): return ColumnData(.boolean(x + y), nulls: nulls)
+        case (.int32(let x), .int32(let y)): return ColumnData(.int32(x + y), nulls: nulls)
+        case (.int64(let x), .int64(let y)): return ColumnData(.int64(x + y), nulls: nulls)
+        case (.float(let x), .float(let y)): return ColumnData(.float(x + y), nulls: nulls)
+        case (.double(let x), .double(let y)): return ColumnData(.double(x + y), nulls: nulls)
+        case (.byteArray(let x), .byteArray(let y)): return ColumnData(.byteArray(x + y), nulls: nulls)
+        default: return a
+        }
+    }
+}

@@ -12,7 +12,10 @@ struct Fsml: AsyncParsableCommand {
             model trains on are, bit for bit, the values it is served.
             """,
         version: FsmlVersion.current,
-        subcommands: [Init.self, Features.self, Generate.self, Train.self, Predict.self, Model.self, Bench.self]
+        subcommands: [
+            Init.self, Features.self, Generate.self, Ingest.self, Build.self, Train.self, Predict.self, Model.self,
+            Bench.self,
+        ]
     )
 
     @Option(name: .long, help: ArgumentHelp("The project definition (default: fsml.yaml).", valueName: "path"))

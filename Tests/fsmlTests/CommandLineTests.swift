@@ -202,3 +202,80 @@ import Testing
         #expect(metrics["auc"]!["train"]! > 0.6 && metrics["auc"]!["train"]! < 0.8)
     }
 }
+
+@Suite struct IngestAndBuildCommandTests {
+    @Test func ingestThenBuildParquetCSVAndASpine() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        for (name, seed) in [("a.jsonl.gz", "1"), ("b.jsonl.gz", "2")] {
+            let gen = try BinaryRunner.run(
+                [
+                    "generate", "events", "--events", "4000", "--users", "80", "--products", "30", "--days", "1",
+                    "--seed", seed,
+                    "--malformed-fraction", "0.01", "--out", name,
+                ], in: dir)
+            #expect(gen.status == 0)
+        }
+        let first = try BinaryRunner.run(["ingest", "--source", "file:a.jsonl.gz", "--format", "json"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let counts = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as! [String: Any]
+        #expect((counts["dead_letters"] as! Int) > 10)
+        #expect(
+            (counts["admitted"] as! Int) + (counts["late"] as! Int) + (counts["duplicates"] as! Int)
+                + (counts["dead_letters"] as! Int) == counts["lines"] as! Int)
+        // Dead letters carry their reason and the raw line.
+        let deadDir = "\(dir)/data/offline/dead_letters"
+        let deadFile = try FileManager.default.contentsOfDirectory(atPath: deadDir).first!
+        let dead = try String(contentsOfFile: "\(deadDir)/\(deadFile)", encoding: .utf8).split(separator: "\n")
+        #expect(dead.count == counts["dead_letters"] as! Int)
+        let record = try JSONSerialization.jsonObject(with: Data(dead[0].utf8)) as! [String: Any]
+        #expect(record["reason"] is String && (record["raw"] != nil || record["raw_base64"] != nil))
+        // A second ingest carries on from the store's state.
+        #expect(try BinaryRunner.run(["ingest", "--source", "b.jsonl.gz"], in: dir).status == 0)
+        let state =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/data/offline/_state.json"))) as! [String: Any]
+        #expect((state["next_sequence"] as! Int) > (counts["admitted"] as! Int))
+
+        let build = try BinaryRunner.run(["build", "--out", "ds/train.parquet"], in: dir)
+        #expect(build.status == 0, "\(build.stderr)")
+        let manifest =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/ds/train.manifest.json"))) as! [String: Any]
+        let dataset = manifest["dataset"] as! [String: Any]
+        #expect((dataset["rows"] as! Int) > 1000)
+        #expect(((manifest["features"] as! [[String: Any]]).first!["definition_hash"] as! String).count == 16)
+        #expect(manifest["semantics"] as? String == "as_known")
+        #expect(((manifest["offline_store"] as! [String: Any])["files"] as! [Any]).count >= 1)
+        let csv = try BinaryRunner.run(["build", "--out", "ds/train.csv"], in: dir)
+        #expect(csv.status == 0)
+        let lines = try String(contentsOfFile: "\(dir)/ds/train.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == (dataset["rows"] as! Int) + 1)
+        #expect(lines[0].hasPrefix("event_id,event_ts,user_id,session_id"))
+        // A spine of keys and times.
+        try
+            "user_id,product_id,event_timestamp,note\nu_10001,sku_10002,2025-01-13T12:00:00Z,x\nnobody,sku_10002,2025-01-13T12:00:00Z,y\n"
+            .write(toFile: "\(dir)/spine.csv", atomically: true, encoding: .utf8)
+        let spine = try BinaryRunner.run(["build", "--spine", "spine.csv", "--out", "ds/spine.csv"], in: dir)
+        #expect(spine.status == 0, "\(spine.stderr)")
+        let rows = try String(contentsOfFile: "\(dir)/ds/spine.csv", encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
+        #expect(
+            rows[0]
+                == "user_id,product_id,event_timestamp,note,user_views_5m,user_add2cart_1h,user_cr_24h,prod_ctr_24h,prod_rev_24h,sess_duration_s,sess_unique_products"
+        )
+        // The unknown user has no user features; without a session_id column, no session features.
+        #expect(rows[2].hasPrefix("nobody,sku_10002,2025-01-13T12:00:00Z,y,,,,"))
+        #expect(rows[2].hasSuffix(",,"))
+    }
+
+    @Test func buildingAnEmptyStoreIsAClearError() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        let out = try BinaryRunner.run(["build", "--out", "x.parquet"], in: dir)
+        #expect(out.status == 1)
+        #expect(out.stderr == "fsml: error: data/offline holds no events; run `fsml ingest` or `fsml stream` first\n")
+    }
+}

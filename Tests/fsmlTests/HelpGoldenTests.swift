@@ -9,7 +9,8 @@ import Testing
 
     static let commands: [[String]] = [
         [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["generate"],
-        ["generate", "events"], ["train"], ["predict"], ["model"], ["model", "info"], ["model", "export-xgboost"],
+        ["generate", "events"], ["ingest"], ["build"], ["train"], ["predict"], ["model"], ["model", "info"],
+        ["model", "export-xgboost"],
         ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"],
     ]
 
@@ -38,7 +39,8 @@ import Testing
                 }
                 return String(word)
             }
-        #expect(listed == ["init", "features", "generate", "train", "predict", "model", "bench", "See"])
+        #expect(
+            listed == ["init", "features", "generate", "ingest", "build", "train", "predict", "model", "bench", "See"])
         for command in listed.dropLast() {
             #expect(try BinaryRunner.run([command, "--help"]).status == 0)
         }

@@ -1,0 +1,337 @@
+import FeatureStore
+import FsmlCore
+import Parquet
+
+public struct BuildOptions: Sendable {
+    /// Examples with event time in [start, end) (all when nil).
+    public var start: Micros?
+    public var end: Micros?
+    /// Use every admitted event before t, not only those known by t.
+    public var eventTimeOnly = false
+
+    public init() {}
+}
+
+/// What a build did, for the manifest and the summary.
+public struct BuildReport: Sendable {
+    public var rows = 0
+    public var positives = 0
+    public var immature = 0
+    public var examples = 0
+    public var eventsReplayed = 0
+    public var firstExample: Micros?
+    public var lastExample: Micros?
+    /// The final watermark: labels are settled before it.
+    public var settledUntil: Micros?
+    public var files: [OfflineStore.DataFile] = []
+    public var features: [Int] = []
+}
+
+/// Builds point-in-time training sets from the offline store, through the same engine the stream
+/// job and the server use (no feature is implemented twice).
+///
+/// With the registry's label: every example event (a page_view) with time t in the range becomes a
+/// row holding the example event's fields, every served feature as of t, and the label. Pass 1
+/// finds the examples (time, sequence, entity keys). Pass 2 replays the store in arrival order
+/// through a `FeatureEngine`: an example is evaluated once the replay's clock reaches t (before any
+/// event known at or after t is folded, so late events count as the server saw them); its row
+/// waits until the watermark passes t + horizon, then gets its label and is written. Rows come out
+/// in time order; memory holds entity state and about a horizon's worth of rows, not the events.
+///
+/// With a spine: each spine row gets every served feature as of its timestamp, in spine order.
+public final class DatasetBuilder {
+    public let registry: FeatureRegistry
+    public let layout: EngineLayout
+    public let store: OfflineStore
+    public let options: BuildOptions
+    public let features: [Int]
+    public var progress: Progress?
+
+    public init(registry: FeatureRegistry, store: OfflineStore, options: BuildOptions) {
+        self.registry = registry
+        layout = EngineLayout(registry: registry)
+        self.store = store
+        self.options = options
+        features = registry.servedFeatures
+    }
+
+    // MARK: columns
+
+    /// The example event's own fields (for segments and audits; not model inputs), then the
+    /// features, then the label.
+    public var exampleColumns: [ParquetColumn] {
+        let context = Array(OfflineSchema(schema: registry.schema).columns.prefix(registry.schema.fields.count)).map {
+            var c = $0
+            c.optional = true
+            return c
+        }
+        return context + featureColumns + [
+            ParquetColumn(name: registry.label?.name ?? "label", physical: .int32, optional: false)
+        ]
+    }
+
+    public var featureColumns: [ParquetColumn] {
+        features.map { ParquetColumn(name: registry.features[$0].name, physical: .double, optional: true) }
+    }
+
+    // MARK: examples from the label definition
+
+    struct Example {
+        var time: Micros
+        var sequence: Int64
+        /// Per entity kind, an index into `keyText[e]` or -1.
+        var keys: [Int32]
+    }
+
+    public func buildExamples(into writer: DatasetWriter) throws -> BuildReport {
+        guard let labelSpec = registry.label else {
+            throw BuildError(
+                description:
+                    "\(registry.source) declares no label; give --spine to compute features for given keys and times")
+        }
+        var report = BuildReport()
+        report.features = features
+        // Pass 1: the examples and the final clock.
+        var keyIndex = [[String: Int32]](repeating: [:], count: layout.entities.count)
+        var keyText = [[String]](repeating: [], count: layout.entities.count)
+        var examples: [Example] = []
+        var lastKnown = Micros.min
+        let scan = try OfflineStoreScanner(store: store, schema: registry.schema)
+        report.files = scan.files
+        while let stored = try scan.next() {
+            lastKnown = max(lastKnown, stored.knownAt)
+            let t = stored.event.time
+            guard labelSpec.example.matches(stored.event) else { continue }
+            if let s = options.start, t < s { continue }
+            if let e = options.end, t >= e { continue }
+            var keys: [Int32] = []
+            for (e, plan) in layout.entities.enumerated() {
+                guard let key = plan.keyMaker.key(stored.event) else {
+                    keys.append(-1)
+                    continue
+                }
+                if let id = keyIndex[e][key] {
+                    keys.append(id)
+                } else {
+                    let id = Int32(keyText[e].count)
+                    keyIndex[e][key] = id
+                    keyText[e].append(key)
+                    keys.append(id)
+                }
+            }
+            examples.append(Example(time: t, sequence: stored.sequence, keys: keys))
+            if scan.eventsRead % 500_000 == 0 { progress?.update(scan.eventsRead, detail: "finding examples") }
+        }
+        keyIndex = []
+        examples.sort { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
+        report.examples = examples.count
+        let settledFinal = lastKnown == .min ? Micros.min : lastKnown - registry.allowedLateness
+        report.settledUntil = lastKnown == .min ? nil : settledFinal
+
+        // Pass 2: replay, evaluate, label, write.
+        let labels = LabelRule(spec: labelSpec)
+        var replay = Replay(
+            scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
+            eventTimeOnly: options.eventTimeOnly,
+            lateness: registry.allowedLateness)
+        let engine = FeatureEngine(layout: layout)
+        var evaluated: [Int64: [Double]] = [:]
+        struct Row {
+            var time: Micros
+            var sequence: Int64
+            var values: [Double]
+            var context: [FieldValue]
+            var matchKey: String?
+        }
+        var pending = Heap<Row> { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
+        var recentOutcomes: [String: [Micros]] = [:]
+        var output = RowBuffer(columns: exampleColumns, writer: writer)
+        var next = 0
+
+        func evaluate(_ x: Example) -> [Double] {
+            features.map { f in
+                let e = registry.features[f].entity
+                let k = x.keys[e]
+                return k < 0 ? .nan : engine.value(feature: f, key: keyText[e][Int(k)], asOf: x.time)
+            }
+        }
+        func emit(_ row: Row) throws {
+            let label =
+                row.matchKey.flatMap { recentOutcomes[$0] }.map { labels.label(exampleAt: row.time, outcomes: $0) }
+                ?? false
+            if label { report.positives += 1 }
+            report.rows += 1
+            report.firstExample = min(report.firstExample ?? row.time, row.time)
+            report.lastExample = max(report.lastExample ?? row.time, row.time)
+            try output.append(context: row.context, features: row.values, label: label)
+        }
+
+        while let (stored, progressValue) = try replay.next() {
+            while next < examples.count && examples[next].time <= progressValue {
+                evaluated[examples[next].sequence] = evaluate(examples[next])
+                next += 1
+            }
+            if let values = evaluated.removeValue(forKey: stored.sequence) {
+                pending.push(
+                    Row(
+                        time: stored.event.time, sequence: stored.sequence, values: values,
+                        context: stored.event.values, matchKey: labels.matchKey(stored.event)))
+            }
+            if labelSpec.outcome.matches(stored.event), let key = labels.matchKey(stored.event) {
+                recentOutcomes[key, default: []].append(stored.event.time)
+            }
+            engine.fold(stored.event)
+            let settled = replay.settled(after: progressValue)
+            while let top = pending.peek, top.time + labelSpec.within < settled {
+                let row = pending.pop()!
+                if labels.isMature(row.time, settledUntil: settledFinal) { try emit(row) } else { report.immature += 1 }
+            }
+            if replay.eventsRead % 262_144 == 0 {
+                engine.evictExpired(watermark: settled)
+                let keep = (pending.peek?.time ?? settled) - 1
+                recentOutcomes = recentOutcomes.filter { $0.value.contains { $0 > keep } }
+                progress?.update(replay.eventsRead, detail: "\(Progress.count(report.rows)) rows")
+            }
+        }
+        // The rest: settled rows get their labels; the others are immature and left out.
+        while let row = pending.pop() {
+            if labels.isMature(row.time, settledUntil: settledFinal) {
+                try emit(row)
+            } else {
+                report.immature += 1
+            }
+        }
+        report.eventsReplayed = replay.eventsRead
+        try output.flush()
+        return report
+    }
+
+    // MARK: spines
+
+    public func buildSpine(_ spine: Spine, into writer: DatasetWriter) throws -> BuildReport {
+        var report = BuildReport()
+        report.features = features
+        report.examples = spine.rows
+        let order = spine.times.indices.sorted { (spine.times[$0], $0) < (spine.times[$1], $1) }
+        var results = [[Double]](repeating: [], count: spine.rows)
+        var replay = Replay(
+            scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
+            eventTimeOnly: options.eventTimeOnly,
+            lateness: registry.allowedLateness)
+        let engine = FeatureEngine(layout: layout)
+        var next = 0
+        func evaluate(_ row: Int) -> [Double] {
+            features.map { f in
+                guard let key = spine.keys[registry.features[f].entity][row] else { return .nan }
+                return engine.value(feature: f, key: key, asOf: spine.times[row])
+            }
+        }
+        while let (stored, progressValue) = try replay.next() {
+            while next < order.count && spine.times[order[next]] <= progressValue {
+                results[order[next]] = evaluate(order[next])
+                next += 1
+            }
+            if next == order.count { break }
+            engine.fold(stored.event)
+            if replay.eventsRead % 262_144 == 0 {
+                engine.evictExpired(watermark: replay.settled(after: progressValue))
+                progress?.update(
+                    replay.eventsRead, detail: "\(Progress.count(next)) of \(Progress.count(spine.rows)) rows")
+            }
+        }
+        while next < order.count {
+            results[order[next]] = evaluate(order[next])
+            next += 1
+        }
+        report.files = try store.files()
+        report.eventsReplayed = replay.eventsRead
+        report.rows = spine.rows
+        report.firstExample = spine.times.min()
+        report.lastExample = spine.times.max()
+        // Spine columns as given, then the features, in the spine's order, in row groups.
+        var start = 0
+        while start < spine.rows {
+            let end = min(start + DatasetWriter.rowGroupRows, spine.rows)
+            let slice = Array(start..<end)
+            var batch = spine.data.map { $0.selecting(rows: slice) }
+            for (k, _) in features.enumerated() {
+                let values = slice.map { results[$0][k] }
+                batch.append(ColumnData(.double(values.map { $0.isNaN ? 0 : $0 }), nulls: values.map(\.isNaN)))
+            }
+            try writer.append(batch)
+            start = end
+        }
+        return report
+    }
+}
+
+public struct BuildError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// Rows of (context, features, label) gathered into columns and handed to the writer in chunks.
+struct RowBuffer {
+    let columns: [ParquetColumn]
+    let writer: DatasetWriter
+    private var context: [[FieldValue]] = []
+    private var values: [[Double]] = []
+    private var labels: [Bool] = []
+
+    init(columns: [ParquetColumn], writer: DatasetWriter) {
+        self.columns = columns
+        self.writer = writer
+    }
+
+    mutating func append(context c: [FieldValue], features f: [Double], label: Bool) throws {
+        context.append(c)
+        values.append(f)
+        labels.append(label)
+        if labels.count >= 16_384 { try flush() }
+    }
+
+    mutating func flush() throws {
+        guard !labels.isEmpty else { return }
+        let contextCount = context[0].count
+        var batch: [ColumnData] = []
+        for f in 0..<contextCount {
+            let column = columns[f]
+            let cells = context.map { $0[f] }
+            let nulls = cells.map { if case .missing = $0 { return true } else { return false } }
+            switch column.physical {
+            case .byteArray: batch.append(ColumnData(.byteArray(cells.map { $0.stringValue ?? "" }), nulls: nulls))
+            case .double: batch.append(ColumnData(.double(cells.map { $0.numericValue ?? 0 }), nulls: nulls))
+            case .int64: batch.append(ColumnData(.int64(cells.map { Int64($0.numericValue ?? 0) }), nulls: nulls))
+            case .boolean:
+                batch.append(
+                    ColumnData(
+                        .boolean(cells.map { if case .bool(let b) = $0 { return b } else { return false } }),
+                        nulls: nulls))
+            default: batch.append(ColumnData(.byteArray(cells.map { _ in "" }), nulls: cells.map { _ in true }))
+            }
+        }
+        for k in 0..<(values.first?.count ?? 0) {
+            let column = values.map { $0[k] }
+            batch.append(ColumnData(.double(column.map { $0.isNaN ? 0 : $0 }), nulls: column.map(\.isNaN)))
+        }
+        batch.append(ColumnData(.int32(labels.map { $0 ? 1 : 0 })))
+        try writer.append(batch)
+        context.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        labels.removeAll(keepingCapacity: true)
+    }
+}
+
+extension ColumnData {
+    /// The given rows, in that order.
+    func selecting(rows: [Int]) -> ColumnData {
+        let nulls = self.nulls.map { n in rows.map { n[$0] } }
+        switch values {
+        case .boolean(let v): return ColumnData(.boolean(rows.map { v[$0] }), nulls: nulls)
+        case .int32(let v): return ColumnData(.int32(rows.map { v[$0] }), nulls: nulls)
+        case .int64(let v): return ColumnData(.int64(rows.map { v[$0] }), nulls: nulls)
+        case .float(let v): return ColumnData(.float(rows.map { v[$0] }), nulls: nulls)
+        case .double(let v): return ColumnData(.double(rows.map { v[$0] }), nulls: nulls)
+        case .byteArray(let v): return ColumnData(.byteArray(rows.map { v[$0] }), nulls: nulls)
+        }
+    }
+}

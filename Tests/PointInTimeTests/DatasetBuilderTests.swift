@@ -1,0 +1,196 @@
+import FeatureStore
+import Foundation
+import FsmlCore
+import FsmlTestSupport
+import Parquet
+import Testing
+
+@testable import PointInTime
+
+@Suite struct DatasetBuilderTests {
+    let registry = PIT.registry
+
+    /// Every feature of every row equals the brute-force oracle; every label equals a scan of the
+    /// admitted outcomes; immature examples are exactly those whose horizon is not settled.
+    @Test(arguments: [false, true])
+    func buildsEqualTheOracle(eventTimeOnly: Bool) throws {
+        let store = PIT.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: store.root) }
+        // Small files and row groups, so the replay merges many files across partitions.
+        let admitted = try PIT.ingest(try PIT.generated(seed: 41), into: store, fileBytes: 100_000, rowGroupRows: 1000)
+        #expect(try store.files().count > 4)
+        var options = BuildOptions()
+        options.eventTimeOnly = eventTimeOnly
+        let (report, columns, data) = try PIT.build(store, options: options)
+        let oracle = FeatureOracle(
+            registry: registry, events: admitted.map { .init(event: $0.event, knownAt: $0.knownAt) })
+        let names = columns.map(\.name)
+        let times = PIT.int64s(data[names.firstIndex(of: "event_ts")!])
+        let users = PIT.strings(data[names.firstIndex(of: "user_id")!])
+        let sessions = PIT.strings(data[names.firstIndex(of: "session_id")!])
+        let products = PIT.strings(data[names.firstIndex(of: "product_id")!])
+        let labels = PIT.int32s(data[names.firstIndex(of: "added_to_cart_30m")!])
+        #expect(report.rows == times.count && report.rows > 10_000)
+        #expect(times == times.sorted())
+        for f in registry.servedFeatures {
+            let spec = registry.features[f]
+            let values = PIT.doubles(data[names.firstIndex(of: spec.name)!])
+            for r in stride(from: 0, to: times.count, by: 7) {
+                let key: String
+                switch registry.entities[spec.entity].name {
+                case "user": key = users[r]!
+                case "product": key = products[r]!
+                default: key = EntityKeyMaker.join([users[r]!, sessions[r]!])
+                }
+                let want = oracle.value(feature: f, key: key, asOf: times[r], eventTimeOnly: eventTimeOnly)
+                if !sameValue(values[r], want) {
+                    Issue.record(
+                        "\(spec.name)[\(key)] at \(Timestamp.format(times[r])): built \(values[r]), oracle \(want)")
+                }
+            }
+        }
+        // Labels by brute force: an add_to_cart of the same user and product in (t, t + 30m].
+        let carts = admitted.filter {
+            $0.event.values[registry.schema.index(of: "event_type")!] == .string("add_to_cart")
+        }
+        var cartsByPair: [String: [Micros]] = [:]
+        for c in carts {
+            let e = c.event
+            cartsByPair[
+                e.values[registry.schema.index(of: "user_id")!].stringValue! + "|" + e.values[
+                    registry.schema.index(of: "product_id")!
+                ].stringValue!, default: []
+            ].append(e.time)
+        }
+        for r in times.indices {
+            let pair = users[r]! + "|" + products[r]!
+            let want = (cartsByPair[pair] ?? []).contains {
+                $0 > times[r] && $0 <= times[r] + 30 * Timestamp.microsPerMinute
+            }
+            #expect((labels[r] == 1) == want)
+        }
+        #expect(labels.filter { $0 == 1 }.count == report.positives)
+        // Immature: page views whose 30 minutes reach the final watermark.
+        let watermark = admitted.map(\.knownAt).max()! - registry.allowedLateness
+        let views = admitted.filter {
+            $0.event.values[registry.schema.index(of: "event_type")!] == .string("page_view")
+        }
+        #expect(report.immature == views.filter { $0.event.time + 30 * Timestamp.microsPerMinute >= watermark }.count)
+        #expect(report.rows + report.immature == views.count)
+    }
+
+    /// Changing events after an example's time changes none of its features.
+    @Test func noLeakageFromTheFuture() throws {
+        let events = try PIT.generated(seed: 42, events: 8000)
+        let cut = events.map(\.time).sorted()[events.count / 2]
+        var altered = events
+        let priceField = registry.schema.index(of: "price")!
+        let typeField = registry.schema.index(of: "event_type")!
+        for i in altered.indices where altered[i].time >= cut {
+            altered[i].values[priceField] = .number(999)
+            altered[i].values[typeField] = .string("purchase")
+        }
+        let a = PIT.temporaryStore()
+        let b = PIT.temporaryStore()
+        defer {
+            try? FileManager.default.removeItem(atPath: a.root)
+            try? FileManager.default.removeItem(atPath: b.root)
+        }
+        try PIT.ingest(events, into: a)
+        try PIT.ingest(altered, into: b)
+        // A spine of every user at times before the cut.
+        var spineUsers: [String] = []
+        var spineTimes: [Micros] = []
+        for (i, e) in events.enumerated() where e.time < cut && i % 5 == 0 {
+            spineUsers.append(e.values[registry.schema.index(of: "user_id")!].stringValue!)
+            spineTimes.append(e.time + 1)
+        }
+        let spine = Spine(
+            times: spineTimes, keys: [spineUsers, spineUsers.map { _ in nil }, spineUsers.map { _ in nil }],
+            columns: [.string("user_id"), .timestamp("event_timestamp")],
+            data: [ColumnData(.byteArray(spineUsers)), ColumnData(.int64(spineTimes))], timeColumn: 1)
+        let (_, _, before) = try PIT.build(a, spine: spine)
+        let (_, _, after) = try PIT.build(b, spine: spine)
+        // Only events known before t count, and every altered event was known at or after the cut.
+        #expect(before == after)
+        #expect(PIT.doubles(before[2]).contains { $0 > 0 })
+    }
+
+    @Test func ttlEdgesAndUnknownKeys() throws {
+        var f = EventFactory(registry: registry)
+        let at = EventFactory.at
+        let store = PIT.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: store.root) }
+        try PIT.ingest([f.make(at(0), user: "u", session: "s"), f.make(at(10), user: "other")], into: store)
+        let week = 7 * Timestamp.microsPerDay
+        let times: [Micros] = [at(0), at(0) + 1, at(0) + week, at(0) + week + 1, at(120), at(120) + 1]
+        let users = ["u", "u", "u", "u", "nobody", "u"]
+        let spine = Spine(
+            times: times, keys: [users, users.map { _ in nil }, users.map { EntityKeyMaker.join([$0, "s"]) }],
+            columns: [.string("user_id"), .timestamp("ts")],
+            data: [ColumnData(.byteArray(users)), ColumnData(.int64(times))],
+            timeColumn: 1)
+        let (_, columns, data) = try PIT.build(store, spine: spine)
+        let views = PIT.doubles(data[columns.firstIndex { $0.name == "user_views_5m" }!])
+        let duration = PIT.doubles(data[columns.firstIndex { $0.name == "sess_duration_s" }!])
+        // Nothing known before the first event; present until exactly the TTL; then missing.
+        #expect(views[0].isNaN)
+        #expect(views[1] == 1)
+        #expect(views[2] == 0)
+        #expect(views[3].isNaN)
+        #expect(views[4].isNaN)
+        // Session TTL 2h: at 12:00 + 2h still there; a microsecond later missing.
+        #expect(duration[1] == 0)
+        #expect(duration[5].isNaN)
+    }
+
+    @Test func spineRowsKeepTheirOrderDuplicatesAndTies() throws {
+        var f = EventFactory(registry: registry)
+        let at = EventFactory.at
+        let store = PIT.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: store.root) }
+        try PIT.ingest((0..<10).map { f.make(at(Double($0)), user: "u") }, into: store)
+        // Out of time order, with repeated (key, time) rows.
+        let times: [Micros] = [at(5), at(2), at(5), at(2) + 1, at(5), at(0)]
+        let users = ["u", "u", "u", "u", "u", "u"]
+        let spine = Spine(
+            times: times, keys: [users, users.map { _ in nil }, users.map { _ in nil }],
+            columns: [.string("user_id"), .timestamp("ts"), .string("note")],
+            data: [
+                ColumnData(.byteArray(users)), ColumnData(.int64(times)),
+                ColumnData(.byteArray(["a", "b", "c", "d", "e", "f"])),
+            ],
+            timeColumn: 1)
+        let (_, columns, data) = try PIT.build(store, spine: spine)
+        #expect(PIT.strings(data[2]) == ["a", "b", "c", "d", "e", "f"])
+        let views = PIT.doubles(data[columns.firstIndex { $0.name == "user_views_5m" }!])
+        // Views at 12:00..12:09 each minute; as of 12:05 the window [12:00, 12:05) holds 5.
+        #expect(zip(views, [5, 2, 5, 3, 5, .nan]).allSatisfy { sameValue($0, $1) })
+    }
+
+    /// A late event (event time 12:01, arriving when the clock is 12:06) is not seen at 12:05 as
+    /// known, and is with --event-time-only.
+    @Test func asKnownAndEventTimeOnlyOnALateSequence() throws {
+        var f = EventFactory(registry: registry)
+        let at = EventFactory.at
+        let store = PIT.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: store.root) }
+        try PIT.ingest([f.make(at(0)), f.make(at(6)), f.make(at(1)), f.make(at(7))], into: store)
+        let times: [Micros] = [at(5), at(6.5), at(8)]
+        let users = ["u1", "u1", "u1"]
+        let spine = Spine(
+            times: times, keys: [users, users.map { _ in nil }, users.map { _ in nil }],
+            columns: [.string("user_id"), .timestamp("ts")],
+            data: [ColumnData(.byteArray(users)), ColumnData(.int64(times))], timeColumn: 1)
+        let (_, columns, known) = try PIT.build(store, spine: spine)
+        let v = columns.firstIndex { $0.name == "user_views_5m" }!
+        // As known: at 12:05 only 12:00 had arrived; at 12:06:30 the late 12:01 had (it arrived
+        // when the clock was 12:06): [12:01, 12:06:30) holds 12:01 and 12:06. At 12:08 the window
+        // [12:03, 12:08) holds 12:06 and 12:07 either way.
+        #expect(PIT.doubles(known[v]) == [1, 2, 2])
+        var options = BuildOptions()
+        options.eventTimeOnly = true
+        let (_, _, eventTime) = try PIT.build(store, options: options, spine: spine)
+        #expect(PIT.doubles(eventTime[v]) == [2, 2, 2])
+    }
+}

@@ -1,0 +1,101 @@
+import EventGenerator
+import FeatureStore
+import Foundation
+import FsmlCore
+import FsmlTestSupport
+import Parquet
+
+@testable import PointInTime
+
+enum PIT {
+    static let registry = EventFactory.referenceRegistry()
+
+    static func temporaryStore() -> OfflineStore {
+        OfflineStore(
+            root: FileManager.default.temporaryDirectory.appendingPathComponent("fsml-pit-\(UUID().uuidString)").path)
+    }
+
+    /// Admits events in the given arrival order into a new store; returns what was admitted.
+    @discardableResult
+    static func ingest(
+        _ events: [Event], into store: OfflineStore, fileBytes: Int = 128 << 20, rowGroupRows: Int = 65_536
+    ) throws -> [StoredEvent] {
+        var intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
+        let writer = OfflineStoreWriter(
+            store: store, schema: registry.schema, rowGroupRows: rowGroupRows, targetFileBytes: fileBytes)
+        var admitted: [StoredEvent] = []
+        for e in events {
+            if case .admitted(let stored) = intake.admit(e) {
+                try writer.append(stored)
+                admitted.append(stored)
+            }
+        }
+        try writer.commit()
+        return admitted
+    }
+
+    static func generated(seed: UInt64, events: Int = 20_000) throws -> [Event] {
+        var config = GeneratorConfig()
+        config.events = events
+        config.users = 150
+        config.products = 60
+        config.days = 2
+        config.seed = seed
+        config.lateFraction = 0.08
+        config.duplicateFraction = 0.03
+        var bytes: [UInt8] = []
+        _ = try EventGenerator(config: config).run(gzip: false) { bytes.append(contentsOf: $0) }
+        let parser = EventParser(schema: registry.schema)
+        return try bytes.split(separator: 10).map { try Array($0).withUnsafeBytes { parser.parse($0) }.get() }
+    }
+
+    /// Builds into a temporary Parquet file and reads it back.
+    static func build(
+        _ store: OfflineStore, options: BuildOptions = BuildOptions(), spine: Spine? = nil
+    ) throws -> (BuildReport, [ParquetColumn], [ColumnData]) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-ds-\(UUID().uuidString).parquet")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let builder = DatasetBuilder(registry: registry, store: store, options: options)
+        let report: BuildReport
+        let columns: [ParquetColumn]
+        if let spine {
+            columns = spine.columns + builder.featureColumns
+            let writer = try DatasetWriter(path: path, format: .parquet, columns: columns)
+            report = try builder.buildSpine(spine, into: writer)
+            try writer.close()
+        } else {
+            columns = builder.exampleColumns
+            let writer = try DatasetWriter(path: path, format: .parquet, columns: columns)
+            report = try builder.buildExamples(into: writer)
+            try writer.close()
+        }
+        let reader = try ParquetReader(path: path)
+        var data: [ColumnData] = []
+        for g in reader.rowGroups.indices {
+            let group = try reader.read(rowGroup: g)
+            data = data.isEmpty ? group : zip(data, group).map { ColumnData.concatenate($0, $1) }
+        }
+        return (report, columns, data)
+    }
+
+    static func doubles(_ c: ColumnData) -> [Double] {
+        guard case .double(let v) = c.values else { return [] }
+        return v.indices.map { c.isNull($0) ? .nan : v[$0] }
+    }
+
+    static func strings(_ c: ColumnData) -> [String?] {
+        guard case .byteArray(let v) = c.values else { return [] }
+        return v.indices.map { c.isNull($0) ? nil : v[$0] }
+    }
+
+    static func int64s(_ c: ColumnData) -> [Int64] {
+        guard case .int64(let v) = c.values else { return [] }
+        return v
+    }
+
+    static func int32s(_ c: ColumnData) -> [Int32] {
+        guard case .int32(let v) = c.values else { return [] }
+        return v
+    }
+}
