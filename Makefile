@@ -14,7 +14,7 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-pit bench-stream clean help
 
 help:
 	@echo "make all     the main job: setup, release build, generate events, list the features"
@@ -52,7 +52,7 @@ all: build
 		--seed $(SEED) --malformed-fraction 0.001 --out $(EVENTS_FILE)
 	$(RELEASE) features list
 
-bench: bench-engine bench-gbdt
+bench: bench-engine bench-gbdt bench-pit bench-stream
 
 bench-engine: build
 	$(RELEASE) bench engine --events $(BENCH_EVENTS) --out data/bench/events.jsonl.gz --report artifacts/reports
@@ -66,6 +66,23 @@ bench/gbdt/.venv/.ready: bench/gbdt/requirements.txt
 SHARED_GBDT ?= ../shared/data/gbdt
 bench-gbdt: build bench/gbdt/.venv/.ready
 	bench/gbdt/.venv/bin/python bench/gbdt/run.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
+
+bench/pit/.venv/.ready: bench/pit/requirements.txt
+	python3 -m venv bench/pit/.venv
+	bench/pit/.venv/bin/pip install -q --disable-pip-version-check -r bench/pit/requirements.txt
+	touch $@
+
+bench-pit: build bench/pit/.venv/.ready
+	bench/pit/.venv/bin/python bench/pit/run.py --fsml $(RELEASE) --work data/bench/pit --out artifacts/reports
+
+bench/stream/.venv/.ready: bench/stream/requirements.txt
+	scripts/setup.sh --bench
+	python3 -m venv bench/stream/.venv
+	bench/stream/.venv/bin/pip install -q --disable-pip-version-check -r bench/stream/requirements.txt
+	touch $@
+
+bench-stream: build bench/stream/.venv/.ready
+	bench/stream/.venv/bin/python bench/stream/run.py --fsml $(RELEASE) --work data/bench/stream --out artifacts/reports
 
 clean:
 	rm -rf .build data artifacts

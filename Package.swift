@@ -90,10 +90,17 @@ let package = Package(
             dependencies: ["PointInTime", "Parquet", "FeatureStore", "EventGenerator", "FsmlTestSupport", "FsmlCore"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "StreamingTests",
+            dependencies: [
+                "Streaming", "PointInTime", "FeatureStore", "EventGenerator", "FsmlTestSupport", "FsmlCore",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "GBDTTests", dependencies: ["GBDT", "FsmlCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         // Runs the built binary: depends on it so that `swift build --build-tests` builds it.
         .testTarget(
-            name: "fsmlTests", dependencies: ["fsml", "FsmlCore"], exclude: ["Golden"],
+            name: "fsmlTests", dependencies: ["fsml", "FsmlCore", "FeatureStore", "PointInTime", "FsmlTestSupport"],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fsml builds, tests and runs with. Idempotent: prints nothing and
-# exits at once when everything is present; uses sudo when not root.
+# exits at once when everything is present; uses sudo when not root. `setup.sh --bench` adds what
+# only the benchmarks need (a Java runtime for Spark).
 set -euo pipefail
 
 packages=(
   libhiredis-dev libsqlite3-dev zlib1g-dev libopenblas-dev liblapacke-dev librdkafka-dev
   redis-server pkg-config
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(openjdk-17-jre-headless)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -56,6 +56,17 @@ public enum DurationText {
         return out
     }
 
+    /// A duration in seconds rounded to its largest unit, for progress lines: "850ms", "42s", "3h", "22d".
+    public static func human(seconds: Double) -> String {
+        let a = abs(seconds)
+        let sign = seconds < 0 ? "-" : ""
+        if a < 1 { return "\(sign)\(Int(a * 1000))ms" }
+        for (unit, name) in [(86_400.0, "d"), (3600.0, "h"), (60.0, "m")] where a >= unit {
+            return "\(sign)\(Int(a / unit))\(name)"
+        }
+        return "\(sign)\(Int(a))s"
+    }
+
     /// Words for a duration in descriptions: "5 minutes", "24 hours", "7 days".
     public static func words(_ micros: Micros) -> String {
         for (unit, name) in [

@@ -19,6 +19,9 @@ public final class Progress: @unchecked Sendable {
 
     public var elapsedSeconds: Double { Double(monotonicNanos() - started) / 1e9 }
 
+    /// Whether an `update` now would be shown (to skip building its detail when not).
+    public var isDue: Bool { enabled && monotonicNanos() - lock.withLock({ lastShown }) >= minInterval }
+
     /// Reports `done` units; `detail` is appended (rates, counters).
     public func update(_ done: Int, detail: String = "") {
         guard enabled else { return }

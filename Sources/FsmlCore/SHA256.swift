@@ -1,3 +1,5 @@
+import Foundation
+
 /// SHA-256 (FIPS 180-4), for checksums that other tools can recompute: model files, dataset
 /// manifests, feature-definition fingerprints. Streaming: `update` any number of times, then
 /// `finalize`.
@@ -22,14 +24,50 @@ public struct SHA256: Sendable {
     public init() { buffer.reserveCapacity(64) }
 
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        if bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(bytes).withUnsafeBytes { update($0) }
+        }
+    }
+
+    /// Whole 64-byte blocks straight from the input; only a partial block is buffered.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
-        for b in bytes {
-            buffer.append(b)
+        var i = 0
+        if !buffer.isEmpty {
+            while i < bytes.count && buffer.count < 64 {
+                buffer.append(bytes[i])
+                i += 1
+            }
             if buffer.count == 64 {
-                compress(buffer)
+                buffer.withUnsafeBytes { compress($0) }
                 buffer.removeAll(keepingCapacity: true)
             }
         }
+        while i + 64 <= bytes.count {
+            compress(UnsafeRawBufferPointer(rebasing: bytes[i..<i + 64]))
+            i += 64
+        }
+        while i < bytes.count {
+            buffer.append(bytes[i])
+            i += 1
+        }
+    }
+
+    /// The digest of a file, read in chunks of 1 MiB.
+    public static func hex(ofFile path: String) throws -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw FsmlIOError.cannotOpen(path, errno) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw FsmlIOError.readFailed(path, errno) }
+            if n == 0 { break }
+            chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return hex(hasher.finalize())
     }
 
     public mutating func update(_ text: String) { update(Array(text.utf8)) }
@@ -42,7 +80,11 @@ public struct SHA256: Sendable {
         for shift in stride(from: 56, through: 0, by: -8) {
             tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
         }
-        for start in stride(from: 0, to: tail.count, by: 64) { compress(Array(tail[start..<start + 64])) }
+        tail.withUnsafeBytes { t in
+            for start in stride(from: 0, to: t.count, by: 64) {
+                compress(UnsafeRawBufferPointer(rebasing: t[start..<start + 64]))
+            }
+        }
         buffer.removeAll()
         var out: [UInt8] = []
         for word in h { for shift in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) } }
@@ -71,7 +113,7 @@ public struct SHA256: Sendable {
     @inline(__always)
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    private mutating func compress(_ block: [UInt8]) {
+    private mutating func compress(_ block: UnsafeRawBufferPointer) {
         var w = [UInt32](repeating: 0, count: 64)
         for i in 0..<16 {
             w[i] =

@@ -45,6 +45,12 @@ public func monotonicNanos() -> UInt64 {
 }
 
 /// Peak resident set size of this process in bytes (VmHWM).
+/// Sleeps the calling thread.
+public func sleepNanos(_ nanos: UInt64) {
+    var ts = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
+    _ = nanosleep(&ts, nil)
+}
+
 public func peakRSSBytes() -> Int {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
     for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {

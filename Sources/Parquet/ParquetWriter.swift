@@ -1,4 +1,6 @@
+import Foundation
 import FsmlCore
+import Synchronization
 
 /// Writes a Parquet file with a flat schema: one data page (v1) per column chunk, PLAIN or
 /// dictionary (RLE_DICTIONARY) encoded, definition levels for optional columns, min/max/null-count
@@ -15,6 +17,8 @@ public final class ParquetWriter {
     private var rowGroups: [RowGroupMeta] = []
     private var totalRows = 0
     private var closed = false
+    /// `offset` after the last row group, readable from another thread (an encoder thread writes).
+    private let published = Atomic<Int>(4)
 
     public init(
         path: String, columns: [ParquetColumn], codec: ParquetCodec = .snappy, dictionary: Bool = true,
@@ -31,8 +35,9 @@ public final class ParquetWriter {
     }
 
     public var rowsWritten: Int { totalRows }
-    /// Bytes written so far (the footer comes on close).
-    public var bytesWritten: Int { offset }
+    /// Bytes written so far (the footer comes on close). Safe to read while another thread writes
+    /// row groups; it may then lag by one row group.
+    public var bytesWritten: Int { published.load(ordering: .relaxed) }
 
     /// Writes one row group; every column must have the same number of rows.
     public func write(rowGroup data: [ColumnData]) throws {
@@ -51,6 +56,7 @@ public final class ParquetWriter {
         }
         rowGroups.append(RowGroupMeta(rows: rows, chunks: chunks))
         totalRows += rows
+        published.store(offset, ordering: .relaxed)
     }
 
     private func writeChunk(_ column: ParquetColumn, _ data: ColumnData) throws -> ColumnChunkMeta {
@@ -298,6 +304,19 @@ enum DictionaryBuilder {
 /// Parquet defines for the type: signed for integers, IEEE without NaN for floats, unsigned bytes
 /// for strings.
 enum Statistics {
+    /// Unsigned byte order of the UTF-8 text (Parquet's order for strings; not Swift's `<`).
+    static func bytewiseLess(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return c < 0 || (c == 0 && x.count < y.count)
+            }
+        }
+    }
+
     static func of(_ data: ColumnData) -> ([UInt8], [UInt8])? {
         let rows = data.count
         func encode(_ v: ColumnValues) -> [UInt8] {
@@ -332,7 +351,7 @@ enum Statistics {
             guard let (lo, hi) = extremes(v, <, skip: { $0.isNaN }) else { return nil }
             return (encode(.double([lo])), encode(.double([hi])))
         case .byteArray(let v):
-            guard let (lo, hi) = extremes(v, { $0.utf8.lexicographicallyPrecedes($1.utf8) }) else { return nil }
+            guard let (lo, hi) = extremes(v, bytewiseLess) else { return nil }
             return (Array(lo.utf8), Array(hi.utf8))
         }
     }

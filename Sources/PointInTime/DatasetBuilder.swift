@@ -83,6 +83,12 @@ public final class DatasetBuilder {
         var keys: [Int32]
     }
 
+    /// How far behind the clock an admitted event can arrive: the allowed lateness, or more when a
+    /// partitioned source (Kafka) let a slow partition's events in later (the store's state says).
+    func replayLateness() throws -> Micros {
+        max(registry.allowedLateness, try IntakeState.load(path: store.statePath)?.admission.maxLag ?? 0)
+    }
+
     public func buildExamples(into writer: DatasetWriter) throws -> BuildReport {
         guard let labelSpec = registry.label else {
             throw BuildError(
@@ -96,7 +102,8 @@ public final class DatasetBuilder {
         var keyText = [[String]](repeating: [], count: layout.entities.count)
         var examples: [Example] = []
         var lastKnown = Micros.min
-        let scan = try OfflineStoreScanner(store: store, schema: registry.schema)
+        let examplesRead = layout.fieldsRead.union(labelSpec.example.fieldsRead)
+        let scan = try OfflineStoreScanner(store: store, schema: registry.schema, fields: examplesRead)
         report.files = scan.files
         while let stored = try scan.next() {
             lastKnown = max(lastKnown, stored.knownAt)
@@ -125,7 +132,7 @@ public final class DatasetBuilder {
         keyIndex = []
         examples.sort { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
         report.examples = examples.count
-        let settledFinal = lastKnown == .min ? Micros.min : lastKnown - registry.allowedLateness
+        let settledFinal = lastKnown == .min ? Micros.min : lastKnown - (try replayLateness())
         report.settledUntil = lastKnown == .min ? nil : settledFinal
 
         // Pass 2: replay, evaluate, label, write.
@@ -133,7 +140,7 @@ public final class DatasetBuilder {
         var replay = Replay(
             scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
             eventTimeOnly: options.eventTimeOnly,
-            lateness: registry.allowedLateness)
+            lateness: try replayLateness())
         let engine = FeatureEngine(layout: layout)
         var evaluated: [Int64: [Double]] = [:]
         struct Row {
@@ -143,7 +150,31 @@ public final class DatasetBuilder {
             var context: [FieldValue]
             var matchKey: String?
         }
-        var pending = Heap<Row> { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
+        // Rows wait in slots; the heap orders small keys, not the rows themselves.
+        var slots: [Row?] = []
+        var freeSlots: [Int] = []
+        var pending = Heap<(time: Micros, sequence: Int64, slot: Int)> {
+            ($0.time, $0.sequence) < ($1.time, $1.sequence)
+        }
+        func park(_ row: Row) {
+            let slot: Int
+            if let free = freeSlots.popLast() {
+                slot = free
+                slots[slot] = row
+            } else {
+                slot = slots.count
+                slots.append(row)
+            }
+            pending.push((row.time, row.sequence, slot))
+        }
+        func unpark() -> Row? {
+            guard let key = pending.pop() else { return nil }
+            defer {
+                slots[key.slot] = nil
+                freeSlots.append(key.slot)
+            }
+            return slots[key.slot]
+        }
         var recentOutcomes: [String: [Micros]] = [:]
         var output = RowBuffer(columns: exampleColumns, writer: writer)
         var next = 0
@@ -172,7 +203,7 @@ public final class DatasetBuilder {
                 next += 1
             }
             if let values = evaluated.removeValue(forKey: stored.sequence) {
-                pending.push(
+                park(
                     Row(
                         time: stored.event.time, sequence: stored.sequence, values: values,
                         context: stored.event.values, matchKey: labels.matchKey(stored.event)))
@@ -183,7 +214,7 @@ public final class DatasetBuilder {
             engine.fold(stored.event)
             let settled = replay.settled(after: progressValue)
             while let top = pending.peek, top.time + labelSpec.within < settled {
-                let row = pending.pop()!
+                let row = unpark()!
                 if labels.isMature(row.time, settledUntil: settledFinal) { try emit(row) } else { report.immature += 1 }
             }
             if replay.eventsRead % 262_144 == 0 {
@@ -194,7 +225,7 @@ public final class DatasetBuilder {
             }
         }
         // The rest: settled rows get their labels; the others are immature and left out.
-        while let row = pending.pop() {
+        while let row = unpark() {
             if labels.isMature(row.time, settledUntil: settledFinal) {
                 try emit(row)
             } else {
@@ -215,9 +246,9 @@ public final class DatasetBuilder {
         let order = spine.times.indices.sorted { (spine.times[$0], $0) < (spine.times[$1], $1) }
         var results = [[Double]](repeating: [], count: spine.rows)
         var replay = Replay(
-            scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
+            scanner: try OfflineStoreScanner(store: store, schema: registry.schema, fields: layout.fieldsRead),
             eventTimeOnly: options.eventTimeOnly,
-            lateness: registry.allowedLateness)
+            lateness: try replayLateness())
         let engine = FeatureEngine(layout: layout)
         var next = 0
         func evaluate(_ row: Int) -> [Double] {

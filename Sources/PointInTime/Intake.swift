@@ -10,6 +10,17 @@ public struct IntakeCounts: Sendable, Equatable {
     public var deadLetters = 0
 
     public init() {}
+
+    /// The counts since `earlier`.
+    public func minus(_ earlier: IntakeCounts) -> IntakeCounts {
+        var d = IntakeCounts()
+        d.lines = lines - earlier.lines
+        d.admitted = admitted - earlier.admitted
+        d.late = late - earlier.late
+        d.duplicates = duplicates - earlier.duplicates
+        d.deadLetters = deadLetters - earlier.deadLetters
+        return d
+    }
 }
 
 /// The first steps every event takes, in the stream job and in batch ingest alike: parse and
@@ -37,21 +48,21 @@ public struct Intake {
         case deadLetter(EventError)
     }
 
-    /// Takes one raw line.
-    public mutating func take(_ line: UnsafeRawBufferPointer) -> Outcome {
+    /// Takes one raw line (from a partition of a partitioned source, or nil).
+    public mutating func take(_ line: UnsafeRawBufferPointer, partition: Int32? = nil) -> Outcome {
         counts.lines += 1
         switch parser.parse(line) {
         case .failure(let error):
             counts.deadLetters += 1
             return .deadLetter(error)
         case .success(let event):
-            return admit(event)
+            return admit(event, partition: partition)
         }
     }
 
     /// Takes one already parsed event.
-    public mutating func admit(_ event: Event) -> Outcome {
-        switch admission.admit(id: event.id(in: schema), time: event.time) {
+    public mutating func admit(_ event: Event, partition: Int32? = nil) -> Outcome {
+        switch admission.admit(id: event.id(in: schema), time: event.time, partition: partition) {
         case .admitted(let knownAt):
             counts.admitted += 1
             defer { nextSequence += 1 }

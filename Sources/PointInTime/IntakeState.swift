@@ -21,6 +21,19 @@ public struct IntakeState: Sendable, Equatable {
             ("next_sequence", .int(Int(nextSequence))),
             ("lateness_us", .int(Int(admission.lateness))),
             ("clock_us", admission.clock == .min ? .null : .int(Int(admission.clock))),
+            ("max_lag_us", .int(Int(admission.maxLag))),
+            (
+                "partitions",
+                admission.partitions.map { p in
+                    .object([
+                        ("floor_us", p.floor == .min ? .null : .int(Int(p.floor))),
+                        (
+                            "clocks_us",
+                            .object(p.clocks.sorted { $0.key < $1.key }.map { (String($0.key), .int(Int($0.value))) })
+                        ),
+                    ])
+                } ?? .null
+            ),
             ("recent_ids", .array(recent.map { .array([.string($0.key), .int(Int($0.value))]) })),
             (
                 "counts",
@@ -51,6 +64,17 @@ public struct IntakeState: Sendable, Equatable {
         }
         let lateness = Micros(try int("lateness_us"))
         let clock = node["clock_us"]?.int.map { Micros($0) } ?? .min
+        var partitions: PartitionClocks?
+        if let p = node["partitions"], p.object != nil {
+            var clocks: [Int32: Micros] = [:]
+            for (k, v) in p["clocks_us"]?.object ?? [] {
+                guard let partition = Int32(k), let t = v.int else {
+                    throw StateFileError(description: "\(file): bad partition clock '\(k)'")
+                }
+                clocks[partition] = Micros(t)
+            }
+            partitions = PartitionClocks(clocks: clocks, floor: p["floor_us"]?.int.map { Micros($0) } ?? .min)
+        }
         var counts = IntakeCounts()
         if let c = node["counts"] {
             counts.lines = try int("lines", c)
@@ -61,7 +85,9 @@ public struct IntakeState: Sendable, Equatable {
         }
         return IntakeState(
             nextSequence: Int64(try int("next_sequence")),
-            admission: Admission(lateness: lateness, clock: clock, recent: recent),
+            admission: Admission(
+                lateness: lateness, clock: clock, recent: recent, maxLag: Micros(node["max_lag_us"]?.int ?? 0),
+                partitions: partitions),
             counts: counts)
     }
 

@@ -36,7 +36,7 @@ public struct DatasetManifest {
                 .object([
                     ("path", .string(datasetPath)), ("format", .string(format.rawValue)), ("rows", .int(report.rows)),
                     ("bytes", .int(FileSystem.fileSize(datasetPath) ?? 0)),
-                    ("sha256", .string((try? FileSystem.readBytes(datasetPath)).map { SHA256.hex(of: $0) } ?? "")),
+                    ("sha256", .string((try? SHA256.hex(ofFile: datasetPath)) ?? "")),
                 ])
             ),
             ("kind", .string(kind)),

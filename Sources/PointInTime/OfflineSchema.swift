@@ -152,7 +152,10 @@ struct EventDecoder {
     let sequenceColumn: Int
     let knownAtColumn: Int
 
-    init(layout: OfflineSchema, fileColumns: [ParquetColumn], path: String) throws {
+    /// Only `fields` are decoded (all when nil); the others stay missing.
+    let fields: [Int]
+
+    init(layout: OfflineSchema, fileColumns: [ParquetColumn], path: String, fields: Set<Int>? = nil) throws {
         self.layout = layout
         var map: [Int] = []
         for f in layout.schema.fields {
@@ -161,6 +164,7 @@ struct EventDecoder {
             }
             map.append(c)
         }
+        self.fields = fields.map { $0.union([layout.schema.timeField]).sorted() } ?? Array(layout.schema.fields.indices)
         columnOfField = map
         guard let s = fileColumns.firstIndex(where: { $0.name == OfflineSchema.sequenceColumn }),
             let k = fileColumns.firstIndex(where: { $0.name == OfflineSchema.knownAtColumn })
@@ -169,22 +173,26 @@ struct EventDecoder {
         knownAtColumn = k
     }
 
+    /// The file columns to read, in the order `decode` expects them.
+    var columnsToRead: [Int] { fields.map { columnOfField[$0] } + [sequenceColumn, knownAtColumn] }
+
+    /// Decodes the columns read as `columnsToRead` lists them.
     func decode(_ columns: [ColumnData], path: String) throws -> [StoredEvent] {
-        guard case .int64(let seq) = columns[sequenceColumn].values,
-            case .int64(let known) = columns[knownAtColumn].values
+        guard case .int64(let seq) = columns[fields.count].values,
+            case .int64(let known) = columns[fields.count + 1].values
         else {
             throw ParquetError(path, "_seq and _known_at must be INT64")
         }
         let rows = seq.count
         var events: [StoredEvent] = []
         events.reserveCapacity(rows)
-        let fields = layout.schema.fields
+        let fieldCount = layout.schema.fields.count
         let timeField = layout.schema.timeField
         for r in 0..<rows {
-            var values = [FieldValue](repeating: .missing, count: fields.count)
+            var values = [FieldValue](repeating: .missing, count: fieldCount)
             var time: Micros = 0
-            for f in fields.indices {
-                let column = columns[columnOfField[f]]
+            for (k, f) in fields.enumerated() {
+                let column = columns[k]
                 if column.isNull(r) { continue }
                 switch column.values {
                 case .byteArray(let v): values[f] = .string(v[r])

@@ -106,17 +106,23 @@ public final class OfflineStoreWriter {
     private var partitions: [Int: Partition] = [:]
     public private(set) var filesWritten: [String] = []
     public private(set) var rowsWritten = 0
+    /// Encodes and writes row groups on another thread, when asked for (the stream job and ingest,
+    /// whose own thread is busy parsing and folding).
+    private let encoder: SerialWorker?
 
     public init(
         store: OfflineStore, schema: EventSchema, rowGroupRows: Int = 65_536, targetFileBytes: Int = 128 << 20,
-        codec: ParquetCodec = .snappy
+        codec: ParquetCodec = .snappy, background: Bool = false
     ) {
         self.store = store
         layout = OfflineSchema(schema: schema)
         self.rowGroupRows = rowGroupRows
         self.targetFileBytes = targetFileBytes
         self.codec = codec
+        encoder = background ? SerialWorker(name: "fsml-parquet-encoder") : nil
     }
+
+    deinit { encoder?.stop() }
 
     public func append(_ stored: StoredEvent) throws {
         let day = OfflineStore.day(of: stored.event.time)
@@ -142,15 +148,21 @@ public final class OfflineStoreWriter {
                 path: path, columns: layout.columns, codec: codec,
                 metadata: [("fsml.offline_schema", layout.fingerprint), ("fsml.version", FsmlVersion.current)])
         }
-        try partition.writer!.write(rowGroup: partition.columns.take())
-        if partition.writer!.bytesWritten >= targetFileBytes { try close(partition) }
+        let writer = partition.writer!
+        let rows = partition.columns.take()
+        if let encoder {
+            try encoder.submit { try writer.write(rowGroup: rows) }
+        } else {
+            try writer.write(rowGroup: rows)
+        }
+        if writer.bytesWritten >= targetFileBytes { try close(partition) }
     }
 
     private func close(_ partition: Partition) throws {
         guard let writer = partition.writer else { return }
-        try writer.close()
-        filesWritten.append(writer.path)
         partition.writer = nil
+        filesWritten.append(writer.path)
+        if let encoder { try encoder.submit { _ = try writer.close() } } else { _ = try writer.close() }
     }
 
     /// Writes every buffered row and closes every open file: all appended events are now in
@@ -161,6 +173,7 @@ public final class OfflineStoreWriter {
             try close(partition)
         }
         partitions.removeAll()
+        try encoder?.drain()
     }
 }
 
@@ -181,13 +194,16 @@ public final class OfflineStoreScanner {
     public private(set) var files: [OfflineStore.DataFile]
     public private(set) var eventsRead = 0
 
-    public init(store: OfflineStore, schema: EventSchema, from: Micros? = nil, to: Micros? = nil) throws {
+    /// Reads only `fields` (schema field indexes; all when nil): the rest of each event stays missing.
+    public init(
+        store: OfflineStore, schema: EventSchema, from: Micros? = nil, to: Micros? = nil, fields: Set<Int>? = nil
+    ) throws {
         files = try store.files(from: from, to: to)
         let layout = OfflineSchema(schema: schema)
         for file in files {
             let reader = try ParquetReader(path: file.path)
-            var cursor = Cursor(
-                reader: reader, decoder: try EventDecoder(layout: layout, fileColumns: reader.columns, path: file.path))
+            let decoder = try EventDecoder(layout: layout, fileColumns: reader.columns, path: file.path, fields: fields)
+            var cursor = Cursor(reader: reader, decoder: decoder)
             if try load(&cursor) { cursors.append(cursor) }
         }
         heap = Array(cursors.indices)
@@ -196,7 +212,7 @@ public final class OfflineStoreScanner {
 
     private func load(_ cursor: inout Cursor) throws -> Bool {
         while cursor.group < cursor.reader.rowGroups.count {
-            let columns = try cursor.reader.read(rowGroup: cursor.group)
+            let columns = try cursor.reader.read(rowGroup: cursor.group, columns: cursor.decoder.columnsToRead)
             cursor.group += 1
             cursor.rows = try cursor.decoder.decode(columns, path: cursor.reader.path)
             cursor.next = 0

@@ -19,6 +19,20 @@ public final class RejectLog {
 
     public var path: String { "\(directory)/\(name).jsonl" }
 
+    /// Bytes in the log so far (for a checkpoint).
+    public var bytes: Int {
+        (try? writer?.flush()).map { _ in FileSystem.fileSize(path) ?? 0 } ?? (FileSystem.fileSize(path) ?? 0)
+    }
+
+    /// Cuts the log back to `bytes` (what a checkpoint recorded): lines logged after it would be
+    /// logged again by the replay.
+    public func truncate(to bytes: Int) throws {
+        try writer?.close()
+        writer = nil
+        guard FileSystem.exists(path) else { return }
+        guard Foundation.truncate(path, off_t(bytes)) == 0 else { throw FsmlIOError.writeFailed(path, errno) }
+    }
+
     private func open() throws -> FileWriter {
         if let writer { return writer }
         let w = try FileWriter(path: path, append: true)

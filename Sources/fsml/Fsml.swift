@@ -13,8 +13,8 @@ struct Fsml: AsyncParsableCommand {
             """,
         version: FsmlVersion.current,
         subcommands: [
-            Init.self, Features.self, Generate.self, Ingest.self, Build.self, Train.self, Predict.self, Model.self,
-            Bench.self,
+            Init.self, Features.self, Generate.self, Ingest.self, Stream.self, Produce.self, Build.self, Train.self,
+            Predict.self, Model.self, Kafka.self, Bench.self,
         ]
     )
 

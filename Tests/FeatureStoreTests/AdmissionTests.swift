@@ -20,6 +20,29 @@ import Testing
         #expect(a.watermark == 110 * m)
     }
 
+    @Test func aPartitionedSourceHoldsTheWatermarkAtTheSlowestPartition() {
+        var a = Admission(lateness: 10 * m)
+        a.assign([0, 1])
+        // Partition 0 races ahead while partition 1 has sent nothing: nothing can be late yet.
+        for t in stride(from: 100, through: 200, by: 10) {
+            #expect(a.admit(id: "p0-\(t)", time: Micros(t) * m, partition: 0) == .admitted(knownAt: Micros(t) * m))
+        }
+        #expect(a.watermark == .min)
+        // Partition 1 starts at 100 minutes, in order within itself: admitted, 100 minutes behind.
+        #expect(a.admit(id: "p1-100", time: 100 * m, partition: 1) == .admitted(knownAt: 200 * m))
+        #expect(a.watermark == 90 * m)
+        #expect(a.maxLag == 100 * m)
+        #expect(a.admit(id: "p1-150", time: 150 * m, partition: 1) == .admitted(knownAt: 200 * m))
+        #expect(a.watermark == 140 * m)
+        #expect(a.admit(id: "p1-late", time: 139 * m, partition: 1) == .late(watermark: 140 * m))
+        // A partition read to its end stops holding the watermark back.
+        a.idle(1)
+        #expect(a.watermark == 190 * m)
+        // The watermark never goes back: partition 1 waking up with an old event finds it late.
+        #expect(a.admit(id: "p1-160", time: 160 * m, partition: 1) == .late(watermark: 190 * m))
+        #expect(a.clock == 200 * m)
+    }
+
     @Test func decisionsDoNotDependOnWhenIdsAreForgotten() {
         var rng = SeededRandom(seed: 8)
         var t: Micros = 0

@@ -80,6 +80,15 @@ import Testing
         #expect(stats[2].min == .int64(5) && stats[2].max == .int64(40))
     }
 
+    @Test func stringsCompareByUnsignedBytes() {
+        let ordered = ["", "B", "a", "ab", "b", "z", "é", "\u{10FFFF}"]
+        for (i, a) in ordered.enumerated() {
+            for (j, b) in ordered.enumerated() {
+                #expect(Statistics.bytewiseLess(a, b) == (i < j), "\(a) < \(b)")
+            }
+        }
+    }
+
     @Test func truncatedAndCorruptFilesAreErrorsThatNameTheFile() throws {
         let path = Self.temporary("good.parquet")
         let bad = Self.temporary("bad.parquet")

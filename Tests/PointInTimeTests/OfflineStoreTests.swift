@@ -8,11 +8,14 @@ import Testing
 @testable import PointInTime
 
 @Suite struct OfflineStoreTests {
-    @Test func partitionsByEventDateAndReplaysInArrivalOrder() throws {
+    /// The same with row groups encoded on a background thread, as the stream job and ingest do.
+    @Test(arguments: [false, true])
+    func partitionsByEventDateAndReplaysInArrivalOrder(background: Bool) throws {
         let store = PIT.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: store.root) }
         let admitted = try PIT.ingest(
-            try PIT.generated(seed: 7, events: 12_000), into: store, fileBytes: 60_000, rowGroupRows: 500)
+            try PIT.generated(seed: 7, events: 12_000), into: store, fileBytes: 60_000, rowGroupRows: 500,
+            background: background)
         let files = try store.files()
         #expect(Set(files.map(\.day)).count >= 2)
         #expect(files.allSatisfy { $0.path.contains("/events/event_date=") && $0.path.hasSuffix(".parquet") })

@@ -18,11 +18,13 @@ enum PIT {
     /// Admits events in the given arrival order into a new store; returns what was admitted.
     @discardableResult
     static func ingest(
-        _ events: [Event], into store: OfflineStore, fileBytes: Int = 128 << 20, rowGroupRows: Int = 65_536
+        _ events: [Event], into store: OfflineStore, fileBytes: Int = 128 << 20, rowGroupRows: Int = 65_536,
+        background: Bool = false
     ) throws -> [StoredEvent] {
         var intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
         let writer = OfflineStoreWriter(
-            store: store, schema: registry.schema, rowGroupRows: rowGroupRows, targetFileBytes: fileBytes)
+            store: store, schema: registry.schema, rowGroupRows: rowGroupRows, targetFileBytes: fileBytes,
+            background: background)
         var admitted: [StoredEvent] = []
         for e in events {
             if case .admitted(let stored) = intake.admit(e) {

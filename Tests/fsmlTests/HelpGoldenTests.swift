@@ -9,7 +9,8 @@ import Testing
 
     static let commands: [[String]] = [
         [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["generate"],
-        ["generate", "events"], ["ingest"], ["build"], ["train"], ["predict"], ["model"], ["model", "info"],
+        ["generate", "events"], ["ingest"], ["stream"], ["produce"], ["kafka"], ["kafka", "mock"], ["build"], ["train"],
+        ["predict"], ["model"], ["model", "info"],
         ["model", "export-xgboost"],
         ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"],
     ]
@@ -40,7 +41,10 @@ import Testing
                 return String(word)
             }
         #expect(
-            listed == ["init", "features", "generate", "ingest", "build", "train", "predict", "model", "bench", "See"])
+            listed == [
+                "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "predict", "model",
+                "kafka", "bench", "See",
+            ])
         for command in listed.dropLast() {
             #expect(try BinaryRunner.run([command, "--help"]).status == 0)
         }

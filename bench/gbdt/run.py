@@ -10,24 +10,18 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 from sklearn.metrics import log_loss, mean_squared_error, roc_auc_score
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from measure import measured  # noqa: E402
 
 
 def run_measured(cmd):
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if status != 0:
-        sys.exit(f"failed ({status}): {' '.join(cmd)}\n{err.decode()[-2000:]}")
-    return out.decode(), wall, usage.ru_maxrss / 1024
+    out, wall, rss, _ = measured(cmd)
+    return out, wall, rss
 
 
 def labels(path, fmt):

@@ -164,3 +164,36 @@ public struct EngineLayout: Sendable {
             sets: [Set<UInt64>](repeating: [], count: entities[e].setCount))
     }
 }
+
+extension EngineLayout {
+    /// The event fields folding reads: entity keys, filter fields, aggregated fields, and the id
+    /// when first/last need it to break ties. A replay can skip decoding the rest.
+    public var fieldsRead: Set<Int> {
+        var fields: Set<Int> = [registry.schema.timeField]
+        for plan in entities {
+            fields.formUnion(plan.entity.keyFields)
+            for slot in plan.slots {
+                switch slot.kind {
+                case .sum(let f), .distinct(let f): fields.insert(f)
+                case .first(let f), .last(let f):
+                    fields.insert(f)
+                    fields.insert(registry.schema.idField)
+                case .count, .span: break
+                }
+            }
+        }
+        for filter in filters { fields.formUnion(filter.fieldsRead) }
+        return fields
+    }
+}
+
+extension Filter {
+    /// The fields a filter compares.
+    public var fieldsRead: Set<Int> {
+        switch self {
+        case .compare(let field, _, _, _), .isIn(let field, _, _): return [field]
+        case .and(let a, let b), .or(let a, let b): return a.fieldsRead.union(b.fieldsRead)
+        case .not(let a): return a.fieldsRead
+        }
+    }
+}

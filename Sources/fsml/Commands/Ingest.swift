@@ -33,6 +33,13 @@ struct Ingest: ParsableCommand {
         }
         // Files from after the last commit of a crashed writer would be counted twice: drop them.
         try store.removeUncommitted(from: previous?.nextSequence)
+        if previous == nil {
+            // A store that holds files always holds a state, so that a crash is told from a foreign store.
+            try IntakeState(
+                nextSequence: 0, admission: Admission(lateness: registry.allowedLateness), counts: IntakeCounts()
+            )
+            .save(to: store.statePath)
+        }
         var intake = Intake(
             schema: registry.schema, lateness: registry.allowedLateness, nextSequence: previous?.nextSequence ?? 0,
             admission: previous?.admission)
@@ -41,7 +48,7 @@ struct Ingest: ParsableCommand {
         let runName = "ingest-\(Timestamp.format(wallClockMicros()).replacingOccurrences(of: ":", with: ""))"
         let deadLetters = RejectLog(directory: store.deadLetterDirectory, name: runName)
         let late = RejectLog(directory: store.lateDirectory, name: runName)
-        let writer = OfflineStoreWriter(store: store, schema: registry.schema)
+        let writer = OfflineStoreWriter(store: store, schema: registry.schema, background: true)
         let reader = try LineReader(path: path)
         let progress = Progress("ingest")
         while let line = try reader.next() {

@@ -1,0 +1,415 @@
+import FeatureStore
+import FsmlCore
+import PointInTime
+
+/// How a stream job runs; the sources and sinks are passed to it separately.
+public struct StreamOptions: Sendable {
+    /// Names the checkpoint and the reject logs, so that rerunning the same job resumes it.
+    public var name: String
+    public var checkpointDirectory: String
+    /// Where dead letters and late events go when there is no offline store.
+    public var rejectDirectory: String
+    public var checkpointInterval: Double = 5
+    /// A micro-batch ends after this many seconds or `flushEvents` admitted events.
+    public var flushInterval: Double = 0.02
+    public var flushEvents: Int = 50_000
+    /// Events per second to release at most; nil for as fast as possible.
+    public var rate: Double?
+    /// Entity kinds this job folds (nil: all).
+    public var entityKinds: [Int]?
+    /// Stops after this many lines in this run (tests and benchmarks).
+    public var maxLines: Int?
+
+    public init(name: String, checkpointDirectory: String, rejectDirectory: String) {
+        self.name = name
+        self.checkpointDirectory = checkpointDirectory
+        self.rejectDirectory = rejectDirectory
+    }
+}
+
+/// The stream job: events from a source, through the same intake (parse, validate, admission) and
+/// the same time engine as the point-in-time builder, to the online store (changed entity states,
+/// in micro-batches) and the offline store (admitted events), with checkpoints that make a restart
+/// continue exactly where the last checkpoint left off.
+///
+/// Exactly once, through crashes: a checkpoint is taken only when every sink holds everything up
+/// to it (online states written, offline files committed, reject logs synced). A restart loads the
+/// checkpoint and undoes what came after it: offline files from its sequence on are removed,
+/// reject logs cut back to their checkpointed size, the engine states replaced by the
+/// checkpointed ones and the source rewound. Online writes after the checkpoint need no undoing:
+/// the replay writes the same states again, and event-time-wins keeps the store from going back.
+public final class StreamJob {
+    public let registry: FeatureRegistry
+    public let layout: EngineLayout
+    public let engine: FeatureEngine
+    let source: any EventSource
+    let sourceName: String
+    let online: (any OnlineStore)?
+    private let writer: OnlineWriter?
+    let offlineStore: OfflineStore?
+    let offline: OfflineStoreWriter?
+    let options: StreamOptions
+    let metrics: MetricsRegistry
+    let progress: Progress
+    public private(set) var intake: Intake
+    private var runID = StreamJob.newRunID()
+    private var deadLetters: RejectLog
+    private var late: RejectLog
+    public private(set) var report = StreamReport()
+    /// When each admitted event since the last flush was read (monotonic ns), for freshness.
+    private var readTimes: [UInt64] = []
+    private var published = IntakeCounts()
+    private var lastWriteSeconds: Double?
+    private let labels: [(String, String)]
+
+    public init(
+        registry: FeatureRegistry, source: any EventSource, sourceName: String, online: (any OnlineStore)?,
+        offline: OfflineStore?, options: StreamOptions, metrics: MetricsRegistry = MetricsRegistry()
+    ) {
+        self.registry = registry
+        layout = EngineLayout(registry: registry)
+        engine = FeatureEngine(layout: layout, entityKinds: options.entityKinds, tracksChanges: online != nil)
+        self.source = source
+        self.sourceName = sourceName
+        self.online = online
+        writer = online.map { OnlineWriter(store: $0) }
+        offlineStore = offline
+        self.offline = offline.map { OfflineStoreWriter(store: $0, schema: registry.schema, background: true) }
+        self.options = options
+        self.metrics = metrics
+        progress = Progress("stream")
+        intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
+        labels = [("job", options.name)]
+        (deadLetters, late) = StreamJob.rejectLogs(options: options, offline: offline, runID: runID)
+    }
+
+    static func newRunID() -> String {
+        Timestamp.format(wallClockMicros()).replacingOccurrences(of: ":", with: "").replacingOccurrences(
+            of: ".", with: "")
+    }
+
+    static func rejectLogs(options: StreamOptions, offline: OfflineStore?, runID: String) -> (RejectLog, RejectLog) {
+        let name = "\(options.name)-\(runID)"
+        if let offline {
+            return (
+                RejectLog(directory: offline.deadLetterDirectory, name: name),
+                RejectLog(directory: offline.lateDirectory, name: name)
+            )
+        }
+        return (
+            RejectLog(directory: "\(options.rejectDirectory)/dead_letters", name: name),
+            RejectLog(directory: "\(options.rejectDirectory)/late", name: name)
+        )
+    }
+
+    public var checkpointPath: String { "\(options.checkpointDirectory)/\(Checkpoint.fileName(options.name))" }
+    public var deadLetterPath: String { deadLetters.path }
+    public var latePath: String { late.path }
+
+    // MARK: - Starting
+
+    /// Resumes from the checkpoint when there is one; otherwise, when the offline store already
+    /// holds events (a batch ingest, or a job whose checkpoint was removed), replays them into the
+    /// engine so that online states start from the whole history. Returns how it started.
+    @discardableResult
+    public func start() throws -> StreamStart {
+        if FileSystem.exists(checkpointPath) {
+            let checkpoint = try Checkpoint.decode(try FileSystem.readBytes(checkpointPath), file: checkpointPath)
+            try resume(from: checkpoint)
+            report.start = .resumed(line: checkpoint.intake.counts.lines)
+        } else if let offlineStore, let state = try IntakeState.load(path: offlineStore.statePath) {
+            try offlineStore.removeUncommitted(from: state.nextSequence)
+            let scanner = try OfflineStoreScanner(
+                store: offlineStore, schema: registry.schema, fields: layout.fieldsRead)
+            while let stored = try scanner.next() { engine.fold(stored.event) }
+            intake = Intake(
+                schema: registry.schema, lateness: registry.allowedLateness, nextSequence: state.nextSequence,
+                admission: state.admission)
+            intake.counts = state.counts
+            report.start = .bootstrapped(events: scanner.eventsRead)
+        } else {
+            if let offlineStore, try !offlineStore.files().isEmpty {
+                throw StreamError(
+                    "\(offlineStore.root) holds events but no _state.json; stream into an empty store or restore its state"
+                )
+            }
+            report.start = .fresh
+        }
+        published = intake.counts
+        report.totalsAtStart = intake.counts
+        if case .resumed = report.start {
+        } else {
+            // From here on every crash resumes from a checkpoint, which knows what to undo.
+            try checkpoint()
+        }
+        return report.start
+    }
+
+    private func resume(from checkpoint: Checkpoint) throws {
+        guard checkpoint.fingerprints == layout.entities.map(\.fingerprint) else {
+            throw StreamError(
+                "\(checkpointPath) was written under other feature definitions; remove it to start over (states would be wrong)"
+            )
+        }
+        guard checkpoint.source == sourceName else {
+            throw StreamError(
+                "\(checkpointPath) belongs to source \(checkpoint.source), not \(sourceName); use another --checkpoint or remove it"
+            )
+        }
+        guard checkpoint.entityKinds == engine.entityKinds else {
+            throw StreamError("\(checkpointPath) folds other entity kinds; use another --checkpoint or remove it")
+        }
+        if let offlineStore {
+            // Another writer (a batch ingest) moved the store on: replaying would number events twice.
+            if let state = try IntakeState.load(path: offlineStore.statePath),
+                state.nextSequence > checkpoint.intake.nextSequence
+            {
+                throw StreamError(
+                    "\(offlineStore.root) was written past this job's checkpoint (sequence \(state.nextSequence) > \(checkpoint.intake.nextSequence)); another writer used it"
+                )
+            }
+            try offlineStore.removeUncommitted(from: checkpoint.intake.nextSequence)
+            try checkpoint.intake.save(to: offlineStore.statePath)
+        }
+        runID = checkpoint.runID
+        (deadLetters, late) = Self.rejectLogs(options: options, offline: offlineStore, runID: runID)
+        try deadLetters.truncate(to: checkpoint.deadLetterBytes)
+        try late.truncate(to: checkpoint.lateBytes)
+        intake = Intake(
+            schema: registry.schema, lateness: registry.allowedLateness, nextSequence: checkpoint.intake.nextSequence,
+            admission: checkpoint.intake.admission)
+        intake.counts = checkpoint.intake.counts
+        for s in checkpoint.states {
+            guard s.entity < layout.entities.count else {
+                throw StreamError("\(checkpointPath): unknown entity \(s.entity)")
+            }
+            do {
+                engine.setState(
+                    try StateCodec.decode(s.blob, layout: layout, entity: s.entity), entity: s.entity, key: s.key)
+            } catch {
+                throw StreamError(
+                    "\(checkpointPath): state of \(layout.entities[s.entity].entity.name) \(s.key): \(error)")
+            }
+        }
+        _ = engine.takeChanges()
+        try source.restore(try JSONParser.parse(JSONText.render(checkpoint.position, indent: nil)))
+    }
+
+    // MARK: - Running
+
+    /// Runs until the source ends (bounded sources), `maxLines`, or SIGINT/SIGTERM; then flushes
+    /// and checkpoints. An error leaves the last checkpoint as it was: a restart resumes there.
+    public func run() throws -> StreamReport {
+        let started = monotonicNanos()
+        let flushNanos = UInt64(options.flushInterval * 1e9)
+        let checkpointNanos = UInt64(options.checkpointInterval * 1e9)
+        var nextFlush = started + flushNanos
+        var nextCheckpoint = started + checkpointNanos
+        let pace = options.rate.map { 1e9 / $0 }
+        var due = Double(started)
+        var lines = 0
+        while !StopSignal.isRaised {
+            if let max = options.maxLines, lines >= max { break }
+            if let pace {
+                // Release the next line at its time, flushing while waiting.
+                while !StopSignal.isRaised {
+                    let now = monotonicNanos()
+                    if Double(now) >= due { break }
+                    if !readTimes.isEmpty && Double(nextFlush) <= due {
+                        if nextFlush > now { sleepNanos(nextFlush - now) }
+                        try flush()
+                        nextFlush = monotonicNanos() + flushNanos
+                    } else {
+                        sleepNanos(UInt64(due) - now)
+                    }
+                }
+                // A source that fell behind does not make up for it in a burst.
+                due = max(due + pace, Double(monotonicNanos()) - 1e9)
+            }
+            let waitLimit = readTimes.isEmpty ? 0.05 : Double(nextFlush &- min(nextFlush, monotonicNanos())) / 1e9
+            let line = try source.next(timeout: waitLimit)
+            for event in source.takePartitionEvents() {
+                switch event {
+                case .assigned(let partitions): intake.admission.assign(partitions)
+                case .idle(let partition): intake.admission.idle(partition)
+                }
+            }
+            if let line {
+                lines += 1
+                try take(line, readAt: monotonicNanos())
+            } else if source.isExhausted {
+                break
+            }
+            let now = monotonicNanos()
+            if readTimes.count >= options.flushEvents || now >= nextFlush {
+                try flush()
+                nextFlush = now + flushNanos
+            }
+            if now >= nextCheckpoint {
+                // An idle job has nothing new to record.
+                if intake.counts.lines != report.totals.lines { try checkpoint() }
+                nextCheckpoint = monotonicNanos() + checkpointNanos
+            }
+            if lines & 0x3FF == 0 { showProgress(started) }
+        }
+        try checkpoint()
+        report.seconds = Double(monotonicNanos() - started) / 1e9
+        showProgress(started, final: true)
+        return report
+    }
+
+    private func take(_ line: UnsafeRawBufferPointer, readAt: UInt64) throws {
+        switch intake.take(line, partition: source.partition) {
+        case .admitted(let stored):
+            engine.fold(stored.event)
+            try offline?.append(stored)
+            if online != nil { readTimes.append(readAt) }
+        case .late(let event, let watermark):
+            let origin = source.origin
+            try late.late(
+                event: event, schema: registry.schema, watermark: watermark, raw: line, source: origin.source,
+                line: origin.line)
+        case .duplicate:
+            break
+        case .deadLetter(let error):
+            let origin = source.origin
+            try deadLetters.deadLetter(reason: error.reason, raw: line, source: origin.source, line: origin.line)
+        }
+    }
+
+    /// Hands the entity states changed since the last flush to the online writer.
+    private func flush() throws {
+        let changes = engine.takeChanges()
+        defer {
+            readTimes.removeAll(keepingCapacity: true)
+            collectMeasurements()
+            publishCounts()
+        }
+        guard let writer else { return }
+        var records: [StateRecord] = []
+        records.reserveCapacity(changes.reduce(0) { $0 + $1.count })
+        for (e, keys) in changes.enumerated() {
+            for key in keys {
+                guard let state = engine.state(entity: e, key: key) else { continue }
+                records.append(
+                    StateRecord(
+                        entity: e, key: key, lastTime: state.lastTime,
+                        blob: StateCodec.encode(state, layout: layout, entity: e)))
+            }
+        }
+        guard !records.isEmpty else { return }
+        try writer.submit(OnlineWriter.Batch(records: records, readTimes: readTimes))
+    }
+
+    /// Moves what the writer measured into the report and the metrics.
+    private func collectMeasurements() {
+        guard let writer else { return }
+        let m = writer.take()
+        guard m.batches > 0 else { return }
+        for s in m.writeSeconds { report.onlineWrite.add(s) }
+        lastWriteSeconds = m.writeSeconds.last
+        for s in m.freshnessSeconds { report.freshness.add(s) }
+        metrics.observe(
+            "fsml_online_write_duration_seconds", m.writeSeconds,
+            help: "Time to write one micro-batch of entity states to the online store.", labels: labels)
+        metrics.observe(
+            "fsml_stream_freshness_seconds", m.freshnessSeconds,
+            help: "From reading an event to its effect being written to the online store.", labels: labels)
+        report.statesWritten += m.statesWritten
+        report.flushes += m.batches
+    }
+
+    /// Makes every sink hold everything so far, then records where the job is.
+    public func checkpoint() throws {
+        try flush()
+        try writer?.drain()
+        collectMeasurements()
+        try offline?.commit()
+        try deadLetters.sync()
+        try late.sync()
+        let watermark = intake.admission.watermark
+        engine.evictExpired(watermark: watermark)
+        try online?.expire(watermark: watermark, entities: engine.entityKinds)
+        var states: [(entity: Int, key: String, blob: [UInt8])] = []
+        states.reserveCapacity(engine.entityCount)
+        var stateBytes = 0
+        for e in engine.entityKinds {
+            for (key, state) in engine.tables[e] {
+                let blob = StateCodec.encode(state, layout: layout, entity: e)
+                stateBytes += blob.count
+                states.append((e, key, blob))
+            }
+        }
+        let intakeState = IntakeState(
+            nextSequence: intake.nextSequence, admission: intake.admission, counts: intake.counts)
+        let checkpoint = Checkpoint(
+            runID: runID, source: sourceName, position: source.position, intake: intakeState,
+            deadLetterBytes: deadLetters.bytes, lateBytes: late.bytes, fingerprints: layout.entities.map(\.fingerprint),
+            entityKinds: engine.entityKinds, states: states)
+        try FileSystem.createDirectory(options.checkpointDirectory)
+        try FileSystem.writeAtomically(checkpoint.encode(), to: checkpointPath)
+        if let offlineStore { try intakeState.save(to: offlineStore.statePath) }
+        try source.commit()
+        report.checkpoints += 1
+        report.entities = states.count
+        report.stateBytes = stateBytes
+        report.totals = intake.counts
+        report.watermark = watermark
+        metrics.add("fsml_stream_checkpoints_total", help: "Checkpoints written.", labels: labels)
+        metrics.set("fsml_stream_entities", Double(states.count), help: "Entity states held in memory.", labels: labels)
+        publishCounts()
+    }
+
+    private func publishCounts() {
+        let c = intake.counts
+        let p = published
+        metrics.add(
+            "fsml_stream_events_total", Double(c.lines - p.lines), help: "Lines read from the source.", labels: labels)
+        metrics.add(
+            "fsml_stream_admitted_events_total", Double(c.admitted - p.admitted), help: "Events admitted and folded.",
+            labels: labels)
+        metrics.add(
+            "fsml_stream_late_events_total", Double(c.late - p.late), help: "Events older than the watermark.",
+            labels: labels)
+        metrics.add(
+            "fsml_stream_duplicate_events_total", Double(c.duplicates - p.duplicates),
+            help: "Events whose id was seen within the watermark.", labels: labels)
+        metrics.add(
+            "fsml_stream_dead_letters_total", Double(c.deadLetters - p.deadLetters),
+            help: "Lines that failed parsing or validation.", labels: labels)
+        if let lag = watermarkLag {
+            metrics.set(
+                "fsml_stream_watermark_lag_seconds", lag, help: "Wall-clock time minus the event-time watermark.",
+                labels: labels)
+        }
+        published = c
+        report.counts = c.minus(report.totalsAtStart)
+    }
+
+    var watermarkLag: Double? {
+        let w = intake.admission.watermark
+        return w == .min ? nil : Double(wallClockMicros() - w) / 1e6
+    }
+
+    private func showProgress(_ started: UInt64, final: Bool = false) {
+        guard final || progress.isDue else { return }
+        let c = intake.counts.minus(report.totalsAtStart)
+        var detail = "admitted \(Progress.count(c.admitted)), late \(Progress.count(c.late)), "
+        detail += "duplicates \(Progress.count(c.duplicates)), dead letters \(Progress.count(c.deadLetters))"
+        if let lag = watermarkLag { detail += ", watermark lag \(DurationText.human(seconds: lag))" }
+        if let last = lastWriteSeconds { detail += ", online write \(Progress.fixed(last * 1000, 2)) ms" }
+        if final { progress.finish(c.lines, detail: detail) } else { progress.update(c.lines, detail: detail) }
+    }
+
+    deinit { writer?.stop() }
+
+    public func close() {
+        writer?.stop()
+        source.close()
+    }
+}
+
+public struct StreamError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

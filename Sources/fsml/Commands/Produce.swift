@@ -1,0 +1,66 @@
+import ArgumentParser
+import FeatureStore
+import FsmlCore
+import Streaming
+
+struct Produce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay events into a Kafka topic, keyed by user, optionally at a steady rate.",
+        discussion: """
+            Each line is sent as it is, keyed by the event's user_id so that one user's events stay in one \
+            partition, in order. Lines that are not valid events are sent too, without a key: the stream job \
+            dead-letters them.
+            """
+    )
+
+    @Option(
+        help: ArgumentHelp("The events: file:PATH (JSONL, .gz read too), a path, or - for stdin.", valueName: "source"))
+    var from: String
+    @Option(help: ArgumentHelp("The topic: kafka://HOST:PORT/TOPIC.", valueName: "kafka-url")) var to: String
+    @Option(help: "Events per second (default: as fast as possible).") var rate: Double?
+    @Option(help: "The event field whose value is the message key.") var key = "user_id"
+    @Option(help: "Stop after this many lines.") var maxLines: Int?
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let registry = try global.loadRegistry()
+        guard let keyField = registry.schema.index(of: key) else {
+            throw ValidationError("--key: no field '\(key)' in the event schema of \(registry.source)")
+        }
+        let address: KafkaAddress
+        do {
+            guard case .kafka(let a) = try SourceSpec.parse(to) else {
+                throw ValidationError("--to must be kafka://HOST:PORT/TOPIC")
+            }
+            address = a
+        } catch let e as SourceSpec.ParseError { throw ValidationError(e.description) }
+        if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
+        let path = from.hasPrefix("file:") ? String(from.dropFirst("file:".count)) : from
+        let reader = try LineReader(path: path)
+        let producer = try KafkaProducer(brokers: address.brokers, topic: address.topic)
+        let parser = EventParser(schema: registry.schema)
+        let progress = Progress("produce")
+        StopSignal.install()
+        let started = monotonicNanos()
+        var sent = 0
+        while !StopSignal.isRaised, maxLines.map({ sent < $0 }) ?? true, let line = try reader.next() {
+            if let rate {
+                let due = started + UInt64(Double(sent) / rate * 1e9)
+                let now = monotonicNanos()
+                if due > now { sleepNanos(due - now) }
+            }
+            let messageKey: String?
+            if case .success(let event) = parser.parse(line) {
+                messageKey = event.values[keyField].stringValue
+            } else {
+                messageKey = nil
+            }
+            try producer.send(line, key: messageKey)
+            sent += 1
+            if sent % 10_000 == 0 { progress.update(sent) }
+        }
+        let failed = try producer.flush()
+        progress.finish(sent)
+        guard failed == 0 else { throw CLIError("\(failed) of \(sent) messages were not delivered to \(address)") }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// A plain HTTP/1.1 request over a loopback socket, for tests that check a server from outside.
+public enum HTTPGet {
+    public struct Response {
+        public let status: Int
+        public let head: String
+        public let body: String
+    }
+
+    public static func get(port: Int, path: String, timeoutSeconds: Int = 5) throws -> Response {
+        try request(port: port, method: "GET", path: path, body: nil, timeoutSeconds: timeoutSeconds)
+    }
+
+    public static func request(
+        port: Int, method: String, path: String, body: String?, contentType: String = "application/json",
+        timeoutSeconds: Int = 5
+    ) throws -> Response {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RedisServer.Unavailable(description: "no socket") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = RedisServer.loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw RedisServer.Unavailable(description: "nothing listens on port \(port)") }
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        if let body { text += "Content-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n" }
+        text += "\r\n" + (body ?? "")
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + sent, $0.count - sent) }
+            guard n > 0 else { break }
+            sent += n
+        }
+        var raw: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            raw += buffer[0..<n]
+        }
+        let response = String(decoding: raw, as: UTF8.self)
+        let parts = response.components(separatedBy: "\r\n\r\n")
+        let head = parts.first ?? ""
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return Response(status: status, head: head, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+}

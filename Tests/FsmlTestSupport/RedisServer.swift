@@ -1,0 +1,116 @@
+import Foundation
+
+/// A real redis-server for one test, on a free loopback port, with no persistence. It is started
+/// under a small shell that also stops it when the test process goes away, so that a crashed test
+/// run leaves no server behind.
+public final class RedisServer: @unchecked Sendable {
+    public let port: Int
+    public let password: String?
+    private var process: ChildProcess?
+    private let directory: String
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(password: String? = nil) throws {
+        self.password = password
+        port = try Self.freePort()
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("fsml-redis-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try start()
+    }
+
+    deinit { stop() }
+
+    public var url: String { "redis://\(password.map { ":\($0)@" } ?? "")127.0.0.1:\(port)/0" }
+
+    public static var binary: String? {
+        for dir in ["/usr/bin", "/usr/local/bin", "/usr/sbin"]
+        where FileManager.default.isExecutableFile(atPath: "\(dir)/redis-server") {
+            return "\(dir)/redis-server"
+        }
+        return nil
+    }
+
+    public func start() throws {
+        guard let binary = Self.binary else {
+            throw Unavailable(description: "redis-server is not installed (make setup installs it)")
+        }
+        var args = [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory,
+            "--loglevel", "warning", "--daemonize", "no",
+        ]
+        if let password { args += ["--requirepass", password] }
+        let watchdog = """
+            "$0" "$@" & r=$!
+            trap 'kill $r 2>/dev/null; wait $r; exit 0' TERM INT
+            while kill -0 \(getpid()) 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.5 & wait $!; done
+            kill $r 2>/dev/null; wait $r
+            """
+        process = try ChildProcess("/bin/sh", ["-c", watchdog, binary] + args)
+        // Ready when it accepts connections.
+        for _ in 0..<200 {
+            if Self.accepts(port: port) { return }
+            usleep(25_000)
+        }
+        stop()
+        throw Unavailable(description: "redis-server did not start on port \(port)")
+    }
+
+    public func stop() {
+        guard let p = process else { return }
+        process = nil
+        p.signal(SIGTERM)
+        p.wait()
+        // The port is free again once the server is gone.
+        for _ in 0..<200 where Self.accepts(port: port) { usleep(25_000) }
+    }
+
+    /// Stops and starts the server on the same port: every key is gone and loaded scripts with it.
+    public func restart() throws {
+        stop()
+        try start()
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == 0
+    }
+
+    static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    /// A port nobody listens on now (the kernel's pick for port 0).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Unavailable(description: "no socket") }
+        defer { close(fd) }
+        var address = loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw Unavailable(description: "cannot bind a loopback port") }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: actual.sin_port))
+    }
+}
