@@ -14,7 +14,7 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-pit bench-stream clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-pit bench-stream bench-tracking clean help
 
 help:
 	@echo "make all     the main job: setup, release build, generate events, list the features"
@@ -38,8 +38,10 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 test: setup lint build-debug tests/interop/.venv/.ready
+	rm -rf .build/interop/experiments
 	FSML_INTEROP_DIR=$(CURDIR)/.build/interop $(SWIFT) test --skip-build
 	tests/interop/.venv/bin/python tests/interop/check_parquet.py .build/interop
+	tests/interop/.venv/bin/python tests/interop/check_mlflow.py .build/interop/experiments
 
 # Readers of fsml's files that fsml does not control (pyarrow, DuckDB), for the interop checks.
 tests/interop/.venv/.ready: tests/interop/requirements.txt
@@ -52,7 +54,7 @@ all: build
 		--seed $(SEED) --malformed-fraction 0.001 --out $(EVENTS_FILE)
 	$(RELEASE) features list
 
-bench: bench-engine bench-gbdt bench-pit bench-stream
+bench: bench-engine bench-gbdt bench-pit bench-stream bench-tracking
 
 bench-engine: build
 	$(RELEASE) bench engine --events $(BENCH_EVENTS) --out data/bench/events.jsonl.gz --report artifacts/reports
@@ -86,3 +88,9 @@ bench-stream: build bench/stream/.venv/.ready
 
 clean:
 	rm -rf .build data artifacts
+
+# `fsml runs list` and `fsml compare runs` on an experiment of 1 000 runs.
+bench-tracking: build tests/interop/.venv/.ready
+	python3 bench/tracking/run.py --fsml $(RELEASE) --data Tests/GBDTTests/Fixtures/binary.train \
+		--valid Tests/GBDTTests/Fixtures/binary.test --work data/bench/tracking --out artifacts/reports \
+		--mlflow-python tests/interop/.venv/bin/python

@@ -60,7 +60,7 @@ let package = Package(
             name: "Streaming", dependencies: ["FeatureStore", "PointInTime", "CRdKafka"], swiftSettings: swiftSettings),
         .target(
             name: "GBDT", dependencies: ["FsmlCore", "CKernels", "CCBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
-        .target(name: "Tracking", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
+        .target(name: "Tracking", dependencies: ["FsmlCore", "GBDT"], swiftSettings: swiftSettings),
         .target(
             name: "Serving", dependencies: ["FeatureStore", "GBDT", "Tracking"], swiftSettings: swiftSettings),
         .executableTarget(
@@ -97,9 +97,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GBDTTests", dependencies: ["GBDT", "FsmlCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TrackingTests", dependencies: ["Tracking", "GBDT", "FsmlCore"], exclude: ["Golden"],
+            swiftSettings: swiftSettings),
         // Runs the built binary: depends on it so that `swift build --build-tests` builds it.
         .testTarget(
-            name: "fsmlTests", dependencies: ["fsml", "FsmlCore", "FeatureStore", "PointInTime", "FsmlTestSupport"],
+            name: "fsmlTests",
+            dependencies: ["fsml", "FsmlCore", "FeatureStore", "PointInTime", "Tracking", "FsmlTestSupport"],
             exclude: ["Golden"],
             swiftSettings: swiftSettings),
     ]

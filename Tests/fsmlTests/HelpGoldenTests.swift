@@ -10,7 +10,8 @@ import Testing
     static let commands: [[String]] = [
         [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["generate"],
         ["generate", "events"], ["ingest"], ["stream"], ["produce"], ["kafka"], ["kafka", "mock"], ["build"], ["train"],
-        ["predict"], ["model"], ["model", "info"],
+        ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
+        ["runs", "restore"], ["compare"], ["compare", "runs"], ["predict"], ["model"], ["model", "info"],
         ["model", "export-xgboost"],
         ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"],
     ]
@@ -42,8 +43,8 @@ import Testing
             }
         #expect(
             listed == [
-                "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "predict", "model",
-                "kafka", "bench", "See",
+                "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "evaluate", "runs",
+                "compare", "predict", "model", "kafka", "bench", "See",
             ])
         for command in listed.dropLast() {
             #expect(try BinaryRunner.run([command, "--help"]).status == 0)

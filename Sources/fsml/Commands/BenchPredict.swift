@@ -19,7 +19,8 @@ struct BenchPredict: ParsableCommand {
         guard case .gbdt(let m) = try AnyModel.load(path: model) else {
             throw CLIError("bench predict times tree models")
         }
-        let input = try data.load(data.data)
+        guard let path = data.data else { throw ValidationError("--data is required") }
+        let input = try data.load(path)
         let predictor = FlatPredictor(m)
         // Batch: all cores, best of three.
         var batchSeconds = Double.infinity

@@ -37,6 +37,52 @@ struct Build: ParsableCommand {
         options.end = try end.map { try parseTime($0, "--end") }
         options.eventTimeOnly = eventTimeOnly
         let format = dataFormat ?? (out.hasSuffix(".csv") ? .csv : .parquet)
+        let built = try DatasetBuild.run(
+            registry: registry, store: store, options: options, out: out, format: format, spine: spine,
+            timeColumn: timeColumn)
+        let report = built.report
+        let seconds = built.seconds
+        let manifestPath = built.manifestPath
+        let kind = spine == nil ? "examples" : "spine"
+        var table = TextTable(["BUILT \(out)", "VALUE"], rightAligned: [1])
+        table.add(["rows", Progress.count(report.rows)])
+        if kind == "examples" {
+            table.add(["positive labels", Progress.count(report.positives)])
+            table.add([
+                "label rate", report.rows > 0 ? Progress.fixed(Double(report.positives) / Double(report.rows), 4) : "-",
+            ])
+            table.add(["immature examples left out", Progress.count(report.immature)])
+        }
+        table.add(["features", "\(report.features.count)"])
+        table.add(["events replayed", Progress.count(report.eventsReplayed)])
+        table.add(["seconds", Progress.fixed(seconds, 2)])
+        table.add(["peak RSS MiB", "\(peakRSSBytes() / 1_048_576)"])
+        table.add(["manifest", manifestPath])
+        StandardOutput.write(table.render())
+    }
+
+    private func parseTime(_ text: String, _ option: String) throws -> Micros {
+        switch Timestamp.parse(text) {
+        case .success(let t): return t
+        case .failure(let e): throw ValidationError("\(option): \(e)")
+        }
+    }
+}
+
+extension DatasetFormat: ExpressibleByArgument {}
+
+/// Builds a dataset and writes its manifest: what `fsml build` and `fsml train --experiment` share.
+enum DatasetBuild {
+    struct Built {
+        var report: BuildReport
+        var seconds: Double
+        var manifestPath: String
+    }
+
+    static func run(
+        registry: FeatureRegistry, store: OfflineStore, options: BuildOptions, out: String, format: DatasetFormat,
+        spine: String? = nil, timeColumn: String? = nil
+    ) throws -> Built {
         guard try !store.files().isEmpty else {
             throw CLIError("\(store.root) holds no events; run `fsml ingest` or `fsml stream` first")
         }
@@ -72,29 +118,6 @@ struct Build: ParsableCommand {
             registry: registry, report: report, options: options, datasetPath: out, format: format, kind: kind,
             columns: columns, timeColumn: timeColumnName, storeRoot: store.root, seconds: seconds)
         try FileSystem.writeAtomically(JSONText.render(manifest) + "\n", to: manifestPath)
-        var table = TextTable(["BUILT \(out)", "VALUE"], rightAligned: [1])
-        table.add(["rows", Progress.count(report.rows)])
-        if kind == "examples" {
-            table.add(["positive labels", Progress.count(report.positives)])
-            table.add([
-                "label rate", report.rows > 0 ? Progress.fixed(Double(report.positives) / Double(report.rows), 4) : "-",
-            ])
-            table.add(["immature examples left out", Progress.count(report.immature)])
-        }
-        table.add(["features", "\(report.features.count)"])
-        table.add(["events replayed", Progress.count(report.eventsReplayed)])
-        table.add(["seconds", Progress.fixed(seconds, 2)])
-        table.add(["peak RSS MiB", "\(peakRSSBytes() / 1_048_576)"])
-        table.add(["manifest", manifestPath])
-        StandardOutput.write(table.render())
-    }
-
-    private func parseTime(_ text: String, _ option: String) throws -> Micros {
-        switch Timestamp.parse(text) {
-        case .success(let t): return t
-        case .failure(let e): throw ValidationError("\(option): \(e)")
-        }
+        return Built(report: report, seconds: seconds, manifestPath: manifestPath)
     }
 }
-
-extension DatasetFormat: ExpressibleByArgument {}

@@ -16,10 +16,11 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let loaded = try AnyModel.load(path: model)
-        let input = try data.load(data.data)
+        guard let path = data.data else { throw ValidationError("--data is required") }
+        let input = try data.load(path)
         guard input.features.columns >= loaded.featureNames.count else {
             throw CLIError(
-                "\(data.data) has \(input.features.columns) feature columns; the model needs \(loaded.featureNames.count)"
+                "\(path) has \(input.features.columns) feature columns; the model needs \(loaded.featureNames.count)"
             )
         }
         let predictions = loaded.predict(input.features)

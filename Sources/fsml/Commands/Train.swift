@@ -4,80 +4,141 @@ import GBDT
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a gradient-boosted tree model (or the logistic baseline) on a data file.",
+        abstract: "Train a gradient-boosted tree model (or the logistic baseline), tracked in an experiment.",
         discussion: """
+            With --experiment, the run is tracked: the point-in-time dataset is built from the offline store \
+            (or --dataset is read), split by time (validation = the last --valid-days), trained with early \
+            stopping, evaluated and logged with its model, manifest, importance and an HTML report. With --data, \
+            a CSV/TSV/LibSVM file is trained on (logged too when --experiment is given). \
             Parameters use LightGBM's names (num_leaves, learning_rate, num_iterations, min_data_in_leaf, \
             lambda_l2, feature_fraction, bagging_fraction, bagging_freq, early_stopping_rounds, max_bin, seed...) \
             and accept XGBoost's common aliases (eta, max_leaves, subsample, colsample_bytree, reg_lambda...). \
-            Early stopping watches the first metric on --valid.
+            Early stopping watches the first metric on the validation data.
             """
     )
 
     @OptionGroup var data: DataFileOptions
-    @Option(help: "Validation data, in the same format (for early stopping and validation metrics).")
-    var valid: String?
+    @Option(help: "Validation data for --data, in the same format.") var valid: String?
     @Option(help: "gbdt or logistic.") var model: ModelKind = .gbdt
     @Option(
         name: .customLong("param"),
         help: ArgumentHelp("A training parameter, key=value (repeatable).", valueName: "key=value"))
     var params: [String] = []
-    @Option(help: "Where to write the model.") var out: String
+    @Option(help: "Where to write the model (required with --data and no --experiment).") var out: String?
     @Option(help: "Also write feature importance (split count and gain) as CSV.") var importance: String?
+    @Option(help: "Track the run in this experiment (made when it does not exist).") var experiment: String?
+    @Option(help: "The run's name (default: run-<id>).") var runName: String?
+    @Option(help: "A point-in-time dataset from `fsml build` (.parquet) instead of building one.") var dataset: String?
+    @Option(help: "Earliest example time of the dataset to build, ISO-8601 UTC.") var start: String?
+    @Option(help: "End of the example times of the dataset to build (exclusive).") var end: String?
+    @Option(help: "Days at the end of the data that form the validation set.") var validDays: Double = 1
+    @Option(help: "Validation starts at this time instead (ISO-8601 UTC).") var validStart: String?
+    @Option(
+        name: .customLong("segment"),
+        help: "A dataset column to report metrics per value of (repeatable; default: device.os, geo.country).")
+    var segments: [String] = []
+    @Option(help: "The offline store directory (default: stores.offline in fsml.yaml).") var offline: String?
+    @OptionGroup var tracking: TrackingOptions
     @OptionGroup var output: FormatOption
+    @OptionGroup var global: GlobalOptions
 
     enum ModelKind: String, ExpressibleByArgument, CaseIterable { case gbdt, logistic }
+
+    func validate() throws {
+        if data.data == nil && experiment == nil {
+            throw ValidationError("give --data FILE, or --experiment NAME to train on the feature store's data")
+        }
+        if data.data != nil && experiment == nil && out == nil {
+            throw ValidationError("--out is required when the run is not tracked (no --experiment)")
+        }
+        if data.data != nil && (dataset != nil || start != nil || end != nil) {
+            throw ValidationError("--data cannot be combined with --dataset, --start or --end")
+        }
+        if validDays <= 0 { throw ValidationError("--valid-days must be positive") }
+    }
 
     func run() throws {
         var parameters = TrainingParams()
         try parameters.apply(params)
-        let train = try data.load(data.data)
+        if let experiment {
+            try TrackedTraining(command: self, parameters: parameters, experiment: experiment).run()
+            return
+        }
+        let train = try data.load(data.data!)
         let validation = try valid.map { try data.load($0) }
+        let fitted = try Fitting.fit(
+            model: model, train: train, valid: validation, parameters: parameters, explicit: params)
+        try fitted.model.save(to: out!)
+        StandardError.line("\(fitted.summary); wrote \(out!)")
+        if let importance, case .gbdt(let m) = fitted.model {
+            try FileSystem.writeAtomically(Fitting.importanceCSV(m), to: importance)
+        }
+        MetricsOutput.print(fitted.metricsTable, format: output.format, extra: fitted.timings)
+    }
+}
+
+/// A trained model with what the command prints and logs about it.
+struct Fitted {
+    var model: AnyModel
+    var history: [IterationRecord]
+    var summary: String
+    var timings: [(String, JSONValue)]
+    var metricsTable: [(String, Double, Double?)]
+    var validPredictions: [Double]?
+}
+
+enum Fitting {
+    static func fit(
+        model kind: Train.ModelKind, train: LabeledData, valid: LabeledData?, parameters: TrainingParams,
+        explicit: [String]
+    ) throws -> Fitted {
         StandardError.line(
             "train: \(Progress.count(train.rows)) rows × \(train.features.columns) features"
-                + (validation.map { ", valid: \(Progress.count($0.rows)) rows" } ?? ""))
-        let reporter = IterationReporter(total: model == .gbdt ? parameters.numIterations : parameters.maxIterations)
-        let final: [(String, Double, Double?)]
-        var timings: [(String, JSONValue)] = []
-        switch model {
+                + (valid.map { ", valid: \(Progress.count($0.rows)) rows" } ?? ""))
+        let reporter = IterationReporter(total: kind == .gbdt ? parameters.numIterations : parameters.maxIterations)
+        switch kind {
         case .gbdt:
-            let result = try Booster.train(train, valid: validation, params: parameters) { reporter.report($0) }
+            let result = try Booster.train(train, valid: valid, params: parameters) { reporter.report($0) }
             reporter.finish()
-            try result.model.save(to: out)
             let predictor = FlatPredictor(result.model)
-            final = metricsTable(
-                parameters.effectiveMetrics, train: train, valid: validation,
-                trainPredictions: result.trainPredictions, validPredictions: result.validPredictions
+            let table = metricsTable(
+                parameters.effectiveMetrics, train: train, valid: valid, trainPredictions: result.trainPredictions,
+                validPredictions: result.validPredictions
             ) { predictor.predict($0) }
-            StandardError.line(
-                "train: \(result.model.trees.count) trees (best iteration \(result.bestIteration)); binning \(Progress.fixed(result.binningSeconds, 2)) s, training \(Progress.fixed(result.trainingSeconds, 2)) s; wrote \(out)"
-            )
-            if let importance { try writeImportance(result.model, to: importance) }
-            timings = [
-                ("binning_seconds", .number(result.binningSeconds)),
-                ("training_seconds", .number(result.trainingSeconds)),
-                ("trees", .int(result.model.trees.count)), ("best_iteration", .int(result.bestIteration)),
-            ]
+            return Fitted(
+                model: .gbdt(result.model), history: result.history,
+                summary:
+                    "train: \(result.model.trees.count) trees (best iteration \(result.bestIteration)); binning \(Progress.fixed(result.binningSeconds, 2)) s, training \(Progress.fixed(result.trainingSeconds, 2)) s",
+                timings: [
+                    ("binning_seconds", .number(result.binningSeconds)),
+                    ("training_seconds", .number(result.trainingSeconds)),
+                    ("trees", .int(result.model.trees.count)), ("best_iteration", .int(result.bestIteration)),
+                ], metricsTable: table,
+                validPredictions: valid.map { result.validPredictions ?? predictor.predict($0.features) })
         case .logistic:
             let lambda =
-                params.contains { $0.hasPrefix("lambda_l2=") || $0.hasPrefix("reg_lambda=") || $0.hasPrefix("lambda=") }
+                explicit.contains {
+                    $0.hasPrefix("lambda_l2=") || $0.hasPrefix("reg_lambda=") || $0.hasPrefix("lambda=")
+                }
                 ? parameters.lambdaL2 : 1
             let result = try LogisticRegression.train(
-                train, valid: validation, lambda: lambda, maxIterations: parameters.maxIterations
+                train, valid: valid, lambda: lambda, maxIterations: parameters.maxIterations
             ) { reporter.report($0) }
             reporter.finish()
-            try result.model.save(to: out)
-            final = metricsTable([.logloss, .auc, .prAUC, .accuracy], train: train, valid: validation) {
+            let table = metricsTable([.logloss, .auc, .prAUC, .accuracy], train: train, valid: valid) {
                 result.model.predict($0)
             }
-            StandardError.line(
-                "train: logistic regression, \(result.iterations) Newton steps, \(Progress.fixed(result.trainingSeconds, 2)) s; wrote \(out)"
-            )
-            timings = [("training_seconds", .number(result.trainingSeconds)), ("iterations", .int(result.iterations))]
+            return Fitted(
+                model: .logistic(result.model), history: result.history,
+                summary:
+                    "train: logistic regression, \(result.iterations) Newton steps, \(Progress.fixed(result.trainingSeconds, 2)) s",
+                timings: [
+                    ("training_seconds", .number(result.trainingSeconds)), ("iterations", .int(result.iterations)),
+                ], metricsTable: table, validPredictions: valid.map { result.model.predict($0.features) })
         }
-        MetricsOutput.print(final, format: output.format, extra: timings)
     }
 
-    private func metricsTable(
+    static func metricsTable(
         _ metrics: [MetricKind], train: LabeledData, valid: LabeledData?, trainPredictions: [Double]? = nil,
         validPredictions: [Double]? = nil, predict: (DenseMatrix) -> [Double]
     ) -> [(String, Double, Double?)] {
@@ -88,20 +149,24 @@ struct Train: ParsableCommand {
         return metrics.indices.map { (metrics[$0].rawValue, onTrain[$0].value, onValid?[$0].value) }
     }
 
-    private func writeImportance(_ model: GBDTModel, to path: String) throws {
+    static func importance(_ model: GBDTModel) -> [(feature: String, split: Double, gain: Double)] {
         let split = model.featureImportance(.split)
         let gain = model.featureImportance(.gain)
-        var text = "feature,split,gain\n"
-        for i in model.featureNames.indices.sorted(by: { gain[$0] > gain[$1] }) {
-            text += "\(model.featureNames[i]),\(Int(split[i])),\(gain[i])\n"
+        return model.featureNames.indices.sorted { gain[$0] > gain[$1] }.map {
+            (model.featureNames[$0], split[$0], gain[$0])
         }
-        try FileSystem.writeAtomically(text, to: path)
+    }
+
+    static func importanceCSV(_ model: GBDTModel) -> String {
+        var text = "feature,split,gain\n"
+        for (f, split, gain) in importance(model) { text += "\(f),\(Int(split)),\(gain)\n" }
+        return text
     }
 }
 
 /// The data-file options `train` and `predict` share.
 struct DataFileOptions: ParsableArguments {
-    @Option(help: "The data file (CSV, TSV or LibSVM; .gz is read too).") var data: String
+    @Option(help: "The data file (CSV, TSV or LibSVM; .gz is read too).") var data: String?
     @Option(help: "csv, tsv or libsvm (default: from the file name).") var dataFormat: DataFormat?
     @Option(help: "The label column: an index from 0, a header name, or none.") var labelColumn: String = "0"
     @Option(help: "Whether the first line is a header: auto, yes or no.") var header: DelimitedOptions.Header = .auto
@@ -114,65 +179,3 @@ struct DataFileOptions: ParsableArguments {
 
 extension DataFormat: ExpressibleByArgument {}
 extension DelimitedOptions.Header: ExpressibleByArgument {}
-
-/// Per-iteration progress: a rewritten line on a terminal, a log line every 10 iterations otherwise.
-final class IterationReporter {
-    private let progress: Progress
-    private let total: Int
-    private var last: IterationRecord?
-    private let isTerminal = StandardError.isTerminal
-
-    init(total: Int) {
-        self.total = total
-        progress = Progress("iteration", total: total, logInterval: 1e9)
-    }
-
-    func report(_ r: IterationRecord) {
-        last = r
-        if isTerminal {
-            progress.update(r.iteration, detail: Self.describe(r))
-        } else if r.iteration == 1 || r.iteration % 10 == 0 {
-            StandardError.line("iteration \(r.iteration)/\(total): \(Self.describe(r))")
-        }
-    }
-
-    func finish() {
-        guard let last else { return }
-        if isTerminal {
-            progress.finish(last.iteration, detail: Self.describe(last))
-        } else if last.iteration % 10 != 0 {
-            StandardError.line("iteration \(last.iteration)/\(total): \(Self.describe(last))")
-        }
-    }
-
-    static func describe(_ r: IterationRecord) -> String {
-        var text =
-            "train " + r.train.map { "\($0.metric.rawValue) \(Progress.fixed($0.value, 5))" }.joined(separator: " ")
-        if !r.valid.isEmpty {
-            text +=
-                " | valid "
-                + r.valid.map { "\($0.metric.rawValue) \(Progress.fixed($0.value, 5))" }.joined(separator: " ")
-        }
-        return text
-    }
-}
-
-enum MetricsOutput {
-    static func print(_ rows: [(String, Double, Double?)], format: OutputFormat, extra: [(String, JSONValue)] = []) {
-        switch format {
-        case .json:
-            let pairs: [(String, JSONValue)] = rows.map { r in
-                (r.0, .object([("train", .number(r.1))] + (r.2.map { [("valid", JSONValue.number($0))] } ?? [])))
-            }
-            StandardOutput.write(JSONText.render(.object([("metrics", .object(pairs))] + extra)) + "\n")
-        case .table:
-            let hasValid = rows.contains { $0.2 != nil }
-            var table = TextTable(
-                hasValid ? ["METRIC", "TRAIN", "VALID"] : ["METRIC", "TRAIN"], rightAligned: [1, 2])
-            for r in rows {
-                table.add([r.0, Progress.fixed(r.1, 6)] + (hasValid ? [r.2.map { Progress.fixed($0, 6) } ?? "-"] : []))
-            }
-            StandardOutput.write(table.render())
-        }
-    }
-}

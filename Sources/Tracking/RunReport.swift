@@ -1,0 +1,103 @@
+import FsmlCore
+import GBDT
+
+/// A run's report: one self-contained HTML file (inline SVG) with what a reviewer looks at before
+/// promoting a model.
+public struct RunReport {
+    public var run: RunRecord
+    /// Per-iteration curves: metric name → (iteration, train value, validation value).
+    public var learningCurves: [(metric: String, train: [(x: Double, y: Double)], valid: [(x: Double, y: Double)])]
+    public var evaluation: EvaluationFile
+    public var importance: [(feature: String, split: Double, gain: Double)]
+    public var manifest: String?
+    public var title: String
+
+    public init(
+        run: RunRecord,
+        learningCurves: [(metric: String, train: [(x: Double, y: Double)], valid: [(x: Double, y: Double)])],
+        evaluation: EvaluationFile, importance: [(feature: String, split: Double, gain: Double)], manifest: String?,
+        title: String? = nil
+    ) {
+        self.run = run
+        self.learningCurves = learningCurves
+        self.evaluation = evaluation
+        self.importance = importance
+        self.manifest = manifest
+        self.title = title ?? "Run \(run.name)"
+    }
+
+    public func html() -> String {
+        let e = evaluation.evaluation
+        var b = "<h1>\(HTML.escape(title))</h1>"
+        b += "<p class=\"muted\">run \(run.id) · experiment \(HTML.escape(run.experimentName)) · "
+        b += "\(Timestamp.format(run.meta.startTime * 1000)) · status \(run.meta.status.name)</p>"
+        b += "<h2>Evaluation on \(Progress.count(e.rows)) rows (base rate \(Progress.fixed(e.baseRate, 4)))</h2>"
+        b += HTML.table(["metric", "value"], e.metrics.map { [$0.0, Self.format($0.1)] })
+        b += "<div class=\"charts\">"
+        for curve in learningCurves {
+            b += SVGChart.lines(
+                title: "Learning curve: \(curve.metric)", x: "iteration", y: curve.metric,
+                series: [
+                    ChartSeries(name: "train", points: curve.train),
+                    ChartSeries(name: "validation", points: curve.valid),
+                ])
+        }
+        b += SVGChart.lines(
+            title: "ROC (AUC \(Progress.fixed(e.auc, 4)))", x: "false positive rate", y: "true positive rate",
+            series: [ChartSeries(name: "model", points: e.roc.map { ($0.x, $0.y) })], xRange: 0...1, yRange: 0...1,
+            diagonal: true)
+        b += SVGChart.lines(
+            title: "Precision-recall (PR-AUC \(Progress.fixed(e.prAUC, 4)))", x: "recall", y: "precision",
+            series: [
+                ChartSeries(name: "model", points: e.pr.map { ($0.x, $0.y) }),
+                ChartSeries(name: "base rate", points: [(0, e.baseRate), (1, e.baseRate)], dashed: true),
+            ], xRange: 0...1, yRange: 0...1)
+        let top = max(e.reliability.map(\.meanPredicted).max() ?? 1, e.reliability.map(\.observedRate).max() ?? 1)
+        let upper = min(1, max(0.05, top * 1.1))
+        b += SVGChart.lines(
+            title: "Calibration (ECE \(Progress.fixed(e.ece, 4)))", x: "mean prediction", y: "observed rate",
+            series: [ChartSeries(name: "model", points: e.reliability.map { ($0.meanPredicted, $0.observedRate) })],
+            xRange: 0...upper, yRange: 0...upper, diagonal: true)
+        let shown = importance.sorted { $0.gain > $1.gain }.prefix(25)
+        if !shown.isEmpty {
+            b += SVGChart.bars(
+                title: "Feature importance (total gain)", labels: shown.map(\.feature), values: shown.map(\.gain))
+        }
+        b += "</div>"
+        b += "<h2>Calibration bins</h2>"
+        b += HTML.table(
+            ["predicted range", "rows", "mean prediction", "observed rate"],
+            e.reliability.map {
+                [
+                    "\(Progress.fixed($0.lower, 1))–\(Progress.fixed($0.upper, 1))", Progress.count($0.count),
+                    Progress.fixed($0.meanPredicted, 4), Progress.fixed($0.observedRate, 4),
+                ]
+            })
+        for (column, results) in evaluation.segments where !results.isEmpty {
+            b += "<h2>By \(HTML.escape(column))</h2>"
+            b += HTML.table(
+                [column, "rows", "positives", "AUC", "logloss"],
+                results.map {
+                    [
+                        $0.value, Progress.count($0.rows), Progress.count($0.positives), Self.format($0.auc),
+                        Self.format($0.logloss),
+                    ]
+                })
+        }
+        b += "<h2>Parameters</h2>"
+        b += HTML.table(["param", "value"], run.params.keys.sorted().map { [$0, run.params[$0]!] }, left: [0, 1])
+        b += "<h2>Tags</h2>"
+        b += HTML.table(
+            ["tag", "value"], run.tags.keys.sorted().filter { !$0.hasPrefix("mlflow.") }.map { [$0, run.tags[$0]!] },
+            left: [0, 1])
+        if let manifest {
+            b += "<h2>Dataset manifest</h2><pre>\(HTML.escape(manifest))</pre>"
+        }
+        return HTML.page(title: title, body: b)
+    }
+
+    static func format(_ x: Double) -> String {
+        guard x.isFinite else { return "-" }
+        return x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : Progress.fixed(x, 5)
+    }
+}

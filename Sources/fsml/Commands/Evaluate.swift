@@ -1,0 +1,81 @@
+import ArgumentParser
+import FeatureStore
+import FsmlCore
+import GBDT
+import PointInTime
+import Tracking
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score a tracked run's model on another dataset (a backtest) and log the result to the run.",
+        discussion: """
+            Metrics are logged to the run as NAME_auc, NAME_logloss, ...; the full evaluation and its report go to \
+            the run's artifacts under evaluations/NAME.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The run (id, id prefix or name).", valueName: "run")) var reference: String
+    @Option(help: "A dataset from `fsml build` (.parquet).") var dataset: String
+    @Option(help: "The name the result is logged under (default: the dataset's file name).") var name: String?
+    @Option(help: "Look only in this experiment.") var experiment: String?
+    @Option(
+        name: .customLong("segment"),
+        help: "A dataset column to report metrics per value of (repeatable; default: device.os, geo.country).")
+    var segments: [String] = []
+    @OptionGroup var tracking: TrackingOptions
+    @OptionGroup var output: FormatOption
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let store = tracking.store
+        let r = try store.findRun(reference, experiment: experiment)
+        let modelPath = r.artifactsDirectory + "/model.json"
+        guard FileSystem.exists(modelPath) else { throw CLIError("run \(r.id) has no model artifact (model.json)") }
+        let model = try AnyModel.load(path: modelPath)
+        let registry = try global.loadRegistry()
+        let label = registry.label?.name ?? "label"
+        let segmentColumns = segments.isEmpty ? ["device.os", "geo.country"] : segments
+        let table = try DatasetReader.load(
+            path: dataset, features: model.featureNames, label: label, time: registry.schema.timeFieldName,
+            segments: segmentColumns)
+        guard table.rows > 0 else { throw CLIError("\(dataset) has no rows") }
+        let predictions = model.predict(TrackedTraining.labeled(table).features)
+        let evaluation = BinaryEvaluation.evaluate(predictions: predictions, labels: table.labels)
+        let segmentResults = segmentColumns.compactMap { c in
+            table.segments[c].map {
+                (
+                    column: c,
+                    results: SegmentEvaluation.evaluate(predictions: predictions, labels: table.labels, segments: $0)
+                )
+            }
+        }
+        let file = EvaluationFile(evaluation: evaluation, segments: segmentResults)
+        let base = name ?? String(dataset.split(separator: "/").last!.replacingOccurrences(of: ".parquet", with: ""))
+        let key = TrackingNames.keySafe(base)
+        let logged = evaluation.metrics.map { ("\(key)_\($0.0)", $0.1) }
+        try store.logMetrics(r, logged)
+        _ = try store.writeArtifact(r, JSONText.render(file.json()) + "\n", as: "evaluations/\(key).json")
+        var updated = try store.run(id: r.id, experimentID: r.meta.experimentID)
+        updated.params["evaluated_dataset"] = dataset
+        let report = RunReport(
+            run: updated, learningCurves: [], evaluation: file, importance: [],
+            manifest: try? FileSystem.readText(DatasetManifest.path(forDataset: dataset)),
+            title: "Backtest \(base) of run \(r.name)")
+        let reportPath = try store.writeArtifact(r, report.html(), as: "evaluations/\(key).html")
+        switch output.format {
+        case .json:
+            StandardOutput.write(
+                JSONText.render(
+                    .object([
+                        ("run_id", .string(r.id)), ("name", .string(key)), ("report", .string(reportPath)),
+                        ("metrics", .object(logged.map { ($0.0, .number($0.1)) })),
+                    ])) + "\n")
+        case .table:
+            var t = TextTable(["METRIC", "VALUE"], rightAligned: [1])
+            for (k, v) in logged { t.add([k, RunsOutput.number(v)]) }
+            StandardOutput.write(
+                "run \(r.id) (\(r.name)) on \(dataset): \(Progress.count(table.rows)) rows\n" + t.render())
+            StandardOutput.write("report: \(reportPath)\n")
+        }
+    }
+}

@@ -1,0 +1,240 @@
+import ArgumentParser
+import FeatureStore
+import FsmlCore
+import GBDT
+import Parquet
+import PointInTime
+import Tracking
+
+/// `fsml train --experiment`: data → time split → training → evaluation → everything logged.
+struct TrackedTraining {
+    let command: Train
+    var parameters: TrainingParams
+    let experiment: String
+
+    /// What the model trains and is judged on.
+    struct Inputs {
+        var train: LabeledData
+        var valid: LabeledData?
+        var validSegments: [(String, [String?])] = []
+        var datasetPath: String
+        var manifestPath: String?
+        var extraParams: [(String, String)] = []
+        var featureHashes: [String: String] = [:]
+    }
+
+    func run() throws {
+        let store = command.tracking.store
+        let exp = try store.experimentCreatingIfNeeded(experiment)
+        var tags = RunTags.standard()
+        tags["fsml.model.kind"] = command.model.rawValue
+        let run = try RunWriter(store: store, experiment: exp, name: command.runName, tags: tags)
+        StandardError.line("run \(run.id) (\(run.name)) in experiment '\(exp.name)': \(run.directory)")
+        do {
+            let printResult = try train(run)
+            // The run is over before anything is printed: a closed stdout must not leave it unfinished.
+            try run.end(.finished)
+            printResult()
+        } catch {
+            try? run.setTags(["fsml.failure": "\(error)"])
+            try? run.end(.failed)
+            throw error
+        }
+    }
+
+    private func train(_ run: RunWriter) throws -> () -> Void {
+        let inputs = try command.data.data.map { try fileInputs($0) } ?? storeInputs(run)
+        var parameters = self.parameters
+        if command.model == .gbdt && !command.params.contains(where: { $0.hasPrefix("early_stopping") }) {
+            parameters.earlyStoppingRounds = inputs.valid == nil ? 0 : 20
+        }
+        try run.logParams(
+            [("model", command.model.rawValue)] + (command.model == .gbdt ? parameters.asDictionary : [])
+                + [("dataset", inputs.datasetPath)] + inputs.extraParams)
+        var tags = ["fsml.dataset.path": inputs.datasetPath]
+        if let m = inputs.manifestPath { tags["fsml.dataset.manifest_sha256"] = try SHA256.hex(ofFile: m) }
+        for (f, h) in inputs.featureHashes { tags["fsml.feature_hash.\(f)"] = h }
+        try run.setTags(tags)
+
+        let fitted = try Fitting.fit(
+            model: command.model, train: inputs.train, valid: inputs.valid, parameters: parameters,
+            explicit: command.params)
+        StandardError.line(fitted.summary)
+        // Curves: one metric file per series, for learning curves in the report and in MLflow.
+        for m in fitted.history.first?.train.map(\.metric) ?? [] {
+            try run.logMetricHistory(
+                "iter_train_\(m.rawValue)",
+                fitted.history.compactMap { r in r.train.first { $0.metric == m }.map { (r.iteration, $0.value) } })
+            try run.logMetricHistory(
+                "iter_valid_\(m.rawValue)",
+                fitted.history.compactMap { r in r.valid.first { $0.metric == m }.map { (r.iteration, $0.value) } })
+        }
+        var final: [(String, Double)] = fitted.metricsTable.map { ("train_\($0.0)", $0.1) }
+        for (k, v) in fitted.timings {
+            if case .number(let x) = v {
+                final.append((k, x))
+            } else if case .int(let i) = v {
+                final.append((k, Double(i)))
+            }
+        }
+
+        let modelPath = run.artifactsDirectory + "/model.json"
+        try fitted.model.save(to: modelPath)
+        try run.setTags(["fsml.model.sha256": try SHA256.hex(ofFile: modelPath), "fsml.model.path": "model.json"])
+        var importance: [(feature: String, split: Double, gain: Double)] = []
+        if case .gbdt(let m) = fitted.model {
+            importance = Fitting.importance(m)
+            _ = try run.writeArtifact(Fitting.importanceCSV(m), as: "feature_importance.csv")
+        }
+        if let m = inputs.manifestPath { try run.logArtifact(from: m, as: "dataset.manifest.json") }
+
+        var evaluation: EvaluationFile?
+        if let valid = inputs.valid, let p = fitted.validPredictions, fitted.model.objective == .binary {
+            let e = BinaryEvaluation.evaluate(predictions: p, labels: valid.labels)
+            let segments = inputs.validSegments.map { column, values in
+                (
+                    column: column,
+                    results: SegmentEvaluation.evaluate(predictions: p, labels: valid.labels, segments: values)
+                )
+            }
+            evaluation = EvaluationFile(evaluation: e, segments: segments)
+            final += e.metrics.map { ("valid_\($0.0)", $0.1) }
+            for (column, results) in segments {
+                for r in results {
+                    let key = "segment.\(TrackingNames.keySafe(column)).\(TrackingNames.keySafe(r.value))"
+                    final += [("\(key).auc", r.auc), ("\(key).rows", Double(r.rows))]
+                }
+            }
+            _ = try run.writeArtifact(JSONText.render(evaluation!.json()) + "\n", as: "evaluation.json")
+        }
+        try run.logMetrics(final, step: 0)
+        var reportPath: String?
+        if let evaluation {
+            let report = RunReport(
+                run: run.snapshot, learningCurves: Self.curves(fitted.history), evaluation: evaluation,
+                importance: importance, manifest: try inputs.manifestPath.map { try FileSystem.readText($0) })
+            reportPath = try run.writeArtifact(report.html(), as: "report.html")
+        }
+        return { [self] in print(run: run, fitted: fitted, final: final, report: reportPath) }
+    }
+
+    static func curves(
+        _ history: [IterationRecord]
+    ) -> [(metric: String, train: [(x: Double, y: Double)], valid: [(x: Double, y: Double)])] {
+        (history.first?.train.map(\.metric) ?? []).map { m in
+            (
+                m.rawValue,
+                history.compactMap { r in r.train.first { $0.metric == m }.map { (Double(r.iteration), $0.value) } },
+                history.compactMap { r in r.valid.first { $0.metric == m }.map { (Double(r.iteration), $0.value) } }
+            )
+        }
+    }
+
+    private func print(run: RunWriter, fitted: Fitted, final: [(String, Double)], report: String?) {
+        let shown = final.filter { !$0.0.hasPrefix("segment.") }
+        switch command.output.format {
+        case .json:
+            StandardOutput.write(
+                JSONText.render(
+                    .object([
+                        ("run_id", .string(run.id)), ("run_name", .string(run.name)),
+                        ("experiment", .string(run.experiment.name)), ("directory", .string(run.directory)),
+                        ("report", report.map { .string($0) } ?? .null),
+                        ("metrics", .object(final.map { ($0.0, .number($0.1)) })),
+                    ])) + "\n")
+        case .table:
+            StandardOutput.write("run \(run.id) (\(run.name)) in experiment '\(run.experiment.name)'\n")
+            var table = TextTable(["METRIC", "VALUE"], rightAligned: [1])
+            for (k, v) in shown {
+                table.add([k, v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : Progress.fixed(v, 6)])
+            }
+            StandardOutput.write(table.render())
+            if let report { StandardOutput.write("report: \(report)\n") }
+        }
+    }
+
+    // MARK: inputs
+
+    /// `--data FILE [--valid FILE]`: a plain data file, no time split.
+    private func fileInputs(_ path: String) throws -> Inputs {
+        let train = try command.data.load(path)
+        let valid = try command.valid.map { try command.data.load($0) }
+        return Inputs(train: train, valid: valid, datasetPath: path)
+    }
+
+    /// The feature store's examples: `--dataset`, or a dataset built now from the offline store.
+    private func storeInputs(_ run: RunWriter) throws -> Inputs {
+        let registry = try command.global.loadRegistry()
+        var datasetPath: String
+        var manifestPath: String?
+        if let dataset = command.dataset {
+            datasetPath = dataset
+            let m = DatasetManifest.path(forDataset: dataset)
+            manifestPath = FileSystem.exists(m) ? m : nil
+        } else {
+            let store = OfflineStore(
+                root: command.offline
+                    ?? ProjectPaths.resolve(registry.stores.offline, config: command.global.configPath))
+            var options = BuildOptions()
+            options.start = try command.start.map { try Self.time($0, "--start") }
+            options.end = try command.end.map { try Self.time($0, "--end") }
+            datasetPath = ProjectPaths.resolve("data/datasets/\(run.id).parquet", config: command.global.configPath)
+            let built = try DatasetBuild.run(
+                registry: registry, store: store, options: options, out: datasetPath, format: .parquet)
+            StandardError.line(
+                "dataset: \(Progress.count(built.report.rows)) examples (\(Progress.count(built.report.positives)) positive) in \(Progress.fixed(built.seconds, 1)) s: \(datasetPath)"
+            )
+            manifestPath = built.manifestPath
+        }
+        let present = Set(try ParquetReader(path: datasetPath).columns.map(\.name))
+        let features = registry.features.indices.filter { present.contains(registry.features[$0].name) }
+        guard !features.isEmpty else { throw CLIError("\(datasetPath) holds none of the features of fsml.yaml") }
+        let label = registry.label?.name ?? "label"
+        let segmentColumns = command.segments.isEmpty ? ["device.os", "geo.country"] : command.segments
+        let table = try DatasetReader.load(
+            path: datasetPath, features: features.map { registry.features[$0].name }, label: label,
+            time: registry.schema.timeFieldName, segments: segmentColumns)
+        let split =
+            try command.validStart.map { TimeSplit.at(table.times, start: try Self.time($0, "--valid-start")) }
+            ?? TimeSplit.lastDays(table.times, validDays: command.validDays)
+        guard !split.train.isEmpty, !split.valid.isEmpty else {
+            throw CLIError(
+                "the time split at \(Timestamp.format(split.start)) leaves \(split.train.count) training and \(split.valid.count) validation rows; give --valid-days or --valid-start"
+            )
+        }
+        StandardError.line(
+            "split by time at \(Timestamp.format(split.start)): \(Progress.count(split.train.count)) training rows before, \(Progress.count(split.valid.count)) validation rows from then on"
+        )
+        let train = table.subset(split.train)
+        let valid = table.subset(split.valid)
+        var inputs = Inputs(
+            train: Self.labeled(train), valid: Self.labeled(valid),
+            validSegments: segmentColumns.compactMap { c in valid.segments[c].map { (c, $0) } },
+            datasetPath: datasetPath, manifestPath: manifestPath)
+        inputs.extraParams = [
+            ("valid_start", Timestamp.format(split.start)), ("train_rows", String(split.train.count)),
+            ("valid_rows", String(split.valid.count)),
+        ]
+        for f in features { inputs.featureHashes[registry.features[f].name] = registry.definitionHash(of: f) }
+        return inputs
+    }
+
+    static func labeled(_ t: DatasetTable) -> LabeledData {
+        let columns = t.featureNames.count
+        var values = [Float](repeating: .nan, count: t.rows * columns)
+        for c in 0..<columns {
+            let column = t.features[c]
+            for r in 0..<t.rows { values[r * columns + c] = Float(column[r]) }
+        }
+        return LabeledData(
+            features: DenseMatrix(rows: t.rows, columns: columns, values: values, featureNames: t.featureNames),
+            labels: t.labels)
+    }
+
+    static func time(_ text: String, _ option: String) throws -> Micros {
+        switch Timestamp.parse(text) {
+        case .success(let t): return t
+        case .failure(let e): throw ValidationError("\(option): \(e)")
+        }
+    }
+}

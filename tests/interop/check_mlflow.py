@@ -1,0 +1,77 @@
+"""Reads the runs fsml's tests tracked with MLflow itself (mlflow-skinny's file store) and checks
+that MLflow sees exactly what fsml wrote: experiments, runs, status, params, latest metrics, metric
+histories, tags, aliases (experiment tags) and artifacts.
+
+Usage: check_mlflow.py TRACKING_DIR   (written by fsmlTests when FSML_INTEROP_DIR is set)
+"""
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+import mlflow  # noqa: E402
+from mlflow.entities import ViewType  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+
+def fail(message):
+    print(f"check_mlflow: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main():
+    root = Path(sys.argv[1]).resolve()
+    summaries = [json.loads(p.read_text()) for p in root.glob("*/*/fsml-run.json")]
+    if not summaries:
+        fail(f"no fsml runs under {root}: the tracking tests did not write here")
+    client = MlflowClient(tracking_uri=root.as_uri())
+    experiments = {e.experiment_id: e for e in client.search_experiments(view_type=ViewType.ALL)}
+    checked_metrics = 0
+    for s in summaries:
+        exp = experiments.get(s["experiment_id"])
+        if exp is None or exp.name != s["experiment_name"]:
+            fail(f"experiment {s['experiment_id']} ({s['experiment_name']}) not seen by MLflow")
+        run = client.get_run(s["run_id"])
+        if run.info.status != s["status"]:
+            fail(f"run {s['run_id']}: MLflow status {run.info.status}, fsml {s['status']}")
+        if run.info.run_name != s["run_name"]:
+            fail(f"run {s['run_id']}: name {run.info.run_name!r} != {s['run_name']!r}")
+        if run.data.params != s["params"]:
+            fail(f"run {s['run_id']}: params differ: {run.data.params} vs {s['params']}")
+        for key, value in s["metrics"].items():
+            got = run.data.metrics.get(key)
+            same = got is not None and (got == value or (value is None and math.isnan(got)))
+            if not same:
+                fail(f"run {s['run_id']}: metric {key} MLflow {got} fsml {value}")
+            checked_metrics += 1
+        for key, value in s["tags"].items():
+            if run.data.tags.get(key) != value:
+                fail(f"run {s['run_id']}: tag {key} MLflow {run.data.tags.get(key)!r} fsml {value!r}")
+        history = client.get_metric_history(s["run_id"], "iter_valid_auc")
+        lines = (root / s["experiment_id"] / s["run_id"] / "metrics" / "iter_valid_auc").read_text().splitlines()
+        if len(history) != len(lines) or sorted(m.step for m in history) != sorted(int(l.split()[2]) for l in lines):
+            fail(f"run {s['run_id']}: iter_valid_auc history {len(history)} points, file {len(lines)} lines")
+        artifacts = {a.path for a in client.list_artifacts(s["run_id"])}
+        if "model.json" not in artifacts or "report.html" not in artifacts:
+            fail(f"run {s['run_id']}: artifacts seen by MLflow: {sorted(artifacts)}")
+    # Search with a filter and an order, as a user of MLflow would.
+    found = client.search_runs(
+        experiment_ids=list({s["experiment_id"] for s in summaries}),
+        filter_string="metrics.valid_auc > 0.5 and params.model = 'gbdt'",
+        order_by=["metrics.valid_auc DESC"],
+    )
+    if {r.info.run_id for r in found} != {s["run_id"] for s in summaries if (s["metrics"].get("valid_auc") or 0) > 0.5}:
+        fail("search_runs with a filter does not return fsml's runs")
+    aliases = 0
+    for e in experiments.values():
+        aliases += sum(1 for k in e.tags if k.startswith("fsml.alias."))
+    print(
+        f"MLflow {mlflow.__version__} read {len(summaries)} fsml runs in {len(experiments)} experiments: "
+        f"status, params, {checked_metrics} metrics, tags, histories and artifacts identical; {aliases} aliases"
+    )
+
+
+if __name__ == "__main__":
+    main()
