@@ -21,6 +21,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian, as system-library targets (../shared/TOOLCHAIN.md §2).
@@ -62,12 +64,17 @@ let package = Package(
             name: "GBDT", dependencies: ["FsmlCore", "CKernels", "CCBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
         .target(name: "Tracking", dependencies: ["FsmlCore", "GBDT"], swiftSettings: swiftSettings),
         .target(
-            name: "Serving", dependencies: ["FeatureStore", "GBDT", "Tracking"], swiftSettings: swiftSettings),
+            name: "Serving",
+            dependencies: [
+                "FeatureStore", "GBDT", "Tracking", "Streaming", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ], swiftSettings: swiftSettings),
         .executableTarget(
             name: "fsml",
             dependencies: [
                 "FsmlCore", "FeatureStore", "EventGenerator", "PointInTime", "Streaming", "GBDT", "Tracking",
                 "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings),
 
@@ -98,12 +105,18 @@ let package = Package(
         .testTarget(
             name: "GBDTTests", dependencies: ["GBDT", "FsmlCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "ServingTests",
+            dependencies: ["Serving", "Tracking", "GBDT", "FeatureStore", "FsmlCore", "FsmlTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "TrackingTests", dependencies: ["Tracking", "GBDT", "FsmlCore"], exclude: ["Golden"],
             swiftSettings: swiftSettings),
         // Runs the built binary: depends on it so that `swift build --build-tests` builds it.
         .testTarget(
             name: "fsmlTests",
-            dependencies: ["fsml", "FsmlCore", "FeatureStore", "PointInTime", "Tracking", "FsmlTestSupport"],
+            dependencies: [
+                "fsml", "FsmlCore", "FeatureStore", "PointInTime", "Tracking", "Serving", "GBDT", "FsmlTestSupport",
+            ],
             exclude: ["Golden"],
             swiftSettings: swiftSettings),
     ]

@@ -11,6 +11,8 @@ final class OnlineWriter: @unchecked Sendable {
         var records: [StateRecord]
         /// When each admitted event of the batch was read (monotonic ns), for freshness.
         var readTimes: [UInt64]
+        /// The job's event-time clock after the batch.
+        var clock: Micros?
     }
 
     /// What the writer measured, taken by the job for its report and metrics.
@@ -34,6 +36,7 @@ final class OnlineWriter: @unchecked Sendable {
             let begin = monotonicNanos()
             try Self.retrying("writing \(batch.records.count) states to \(store.description)") {
                 try store.write(batch.records)
+                if let clock = batch.clock { try store.writeClock(clock) }
             }
             let end = monotonicNanos()
             lock.withLock {

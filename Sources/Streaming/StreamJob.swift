@@ -298,7 +298,25 @@ public final class StreamJob {
             }
         }
         guard !records.isEmpty else { return }
-        try writer.submit(OnlineWriter.Batch(records: records, readTimes: readTimes))
+        let clock = intake.admission.clock
+        try writer.submit(
+            OnlineWriter.Batch(records: records, readTimes: readTimes, clock: clock == .min ? nil : clock))
+    }
+
+    /// Writes every entity state the engine holds, and the clock, to `store`: how `fsml serve
+    /// --stream` fills its in-memory mirror after the job starts from a checkpoint or the offline store.
+    public func publishAllStates(to store: any OnlineStore) throws {
+        var records: [StateRecord] = []
+        for e in engine.entityKinds {
+            for (key, state) in engine.tables[e] {
+                records.append(
+                    StateRecord(
+                        entity: e, key: key, lastTime: state.lastTime,
+                        blob: StateCodec.encode(state, layout: layout, entity: e)))
+            }
+        }
+        try store.write(records)
+        if intake.admission.clock != .min { try store.writeClock(intake.admission.clock) }
     }
 
     /// Moves what the writer measured into the report and the metrics.

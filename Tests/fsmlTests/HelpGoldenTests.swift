@@ -11,9 +11,10 @@ import Testing
         [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["generate"],
         ["generate", "events"], ["ingest"], ["stream"], ["produce"], ["kafka"], ["kafka", "mock"], ["build"], ["train"],
         ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
-        ["runs", "restore"], ["compare"], ["compare", "runs"], ["predict"], ["model"], ["model", "info"],
+        ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["predict"], ["model"], ["model", "info"],
         ["model", "export-xgboost"],
-        ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"],
+        ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"], ["bench", "serve"],
+        ["bench", "online"],
     ]
 
     @Test(arguments: commands)
@@ -44,7 +45,7 @@ import Testing
         #expect(
             listed == [
                 "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "evaluate", "runs",
-                "compare", "predict", "model", "kafka", "bench", "See",
+                "compare", "serve", "predict", "model", "kafka", "bench", "See",
             ])
         for command in listed.dropLast() {
             #expect(try BinaryRunner.run([command, "--help"]).status == 0)

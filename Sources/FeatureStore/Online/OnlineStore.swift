@@ -28,6 +28,10 @@ public protocol OnlineStore: AnyObject, Sendable {
     /// Drops the states of these entity kinds that expired before `watermark` (event time). Redis
     /// needs nothing: its keys carry the entity's TTL.
     func expire(watermark: Micros, entities: [Int]) throws
+    /// Records the writer's event-time clock (the latest admitted event time): the server's "now"
+    /// when it serves replayed history.
+    func writeClock(_ t: Micros) throws
+    func readClock() throws -> Micros?
     /// Whether the store answers.
     func ping() throws
     /// The store's address with no secret in it.

@@ -79,6 +79,17 @@ final class RedisConnection {
         try roundTripBytes(commands.map { $0.map { Array($0.utf8) } })
     }
 
+    /// With `retryStale`, a failure on a connection made before this call (Redis restarted since)
+    /// is retried once on a new one: for idempotent commands (reads).
+    func roundTripBytes(_ commands: [[[UInt8]]], retryStale: Bool) throws -> [Reply] {
+        let reused = context != nil
+        do {
+            return try roundTripBytes(commands)
+        } catch  where retryStale && reused {
+            return try roundTripBytes(commands)
+        }
+    }
+
     func roundTripBytes(_ commands: [[[UInt8]]]) throws -> [Reply] {
         let ctx = try connect()
         for command in commands {

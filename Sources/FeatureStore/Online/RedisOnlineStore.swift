@@ -48,6 +48,24 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
 
     public func expire(watermark: Micros, entities: [Int]) throws {}
 
+    var clockKey: String { "\(project):_clock" }
+
+    public func writeClock(_ t: Micros) throws {
+        let reply = try lock.withLock { try connection.roundTrip([["SET", clockKey, String(t)]])[0] }
+        if case .error(let e) = reply { throw OnlineStoreError("redis at \(connection.address): \(e)") }
+    }
+
+    public func readClock() throws -> Micros? {
+        let reply = try lock.withLock {
+            try connection.roundTripBytes([[Array("GET".utf8), Array(clockKey.utf8)]], retryStale: true)[0]
+        }
+        switch reply {
+        case .bulk(let b): return Micros(String(decoding: b, as: UTF8.self))
+        case .error(let e): throw OnlineStoreError("redis at \(connection.address): \(e)")
+        default: return nil
+        }
+    }
+
     private func loadScript() throws -> String {
         if let scriptSHA { return scriptSHA }
         guard case .bulk(let sha) = try connection.roundTrip([["SCRIPT", "LOAD", Self.writeScript]])[0] else {
@@ -97,7 +115,7 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
     public func read(_ keys: [(entity: Int, key: String)]) throws -> [[UInt8]?] {
         guard !keys.isEmpty else { return [] }
         let command = [Array("MGET".utf8)] + keys.map { redisKey($0.entity, $0.key) }
-        let reply = try lock.withLock { try connection.roundTripBytes([command])[0] }
+        let reply = try lock.withLock { try connection.roundTripBytes([command], retryStale: true)[0] }
         guard case .array(let items) = reply, items.count == keys.count else {
             if case .error(let e) = reply { throw OnlineStoreError("redis at \(connection.address): \(e)") }
             throw OnlineStoreError("redis at \(connection.address): unexpected MGET reply")

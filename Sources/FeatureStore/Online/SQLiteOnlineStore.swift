@@ -29,6 +29,7 @@ public final class SQLiteOnlineStore: OnlineStore, @unchecked Sendable {
         sqlite3_busy_timeout(db, 5000)
         try exec("PRAGMA journal_mode=WAL")
         try exec("PRAGMA synchronous=NORMAL")
+        try exec("CREATE TABLE IF NOT EXISTS _fsml_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
         for e in entities {
             try exec(
                 "CREATE TABLE IF NOT EXISTS \"\(e.name)\" (key TEXT PRIMARY KEY, ts INTEGER NOT NULL, state BLOB NOT NULL) WITHOUT ROWID"
@@ -98,6 +99,25 @@ public final class SQLiteOnlineStore: OnlineStore, @unchecked Sendable {
             var out: [String] = []
             while sqlite3_step(stmt) == SQLITE_ROW { out.append(String(cString: sqlite3_column_text(stmt, 0))) }
             return out
+        }
+    }
+
+    public func writeClock(_ t: Micros) throws {
+        try lock.withLock {
+            try exec(
+                "INSERT INTO _fsml_meta(name, value) VALUES ('clock', \(t)) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
+            )
+        }
+    }
+
+    public func readClock() throws -> Micros? {
+        try lock.withLock {
+            var stmt: OpaquePointer?
+            guard
+                sqlite3_prepare_v2(db, "SELECT value FROM _fsml_meta WHERE name = 'clock'", -1, &stmt, nil) == SQLITE_OK
+            else { throw error("reading the clock") }
+            defer { sqlite3_finalize(stmt) }
+            return sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : nil
         }
     }
 

@@ -24,113 +24,24 @@ struct Stream: ParsableCommand {
             "The events: file:PATH (JSONL, .gz read too), a path, - for stdin, or kafka://HOST:PORT/TOPIC?group=G.",
             valueName: "source"))
     var source: String
-    @Option(help: "The online store: redis://[:password@]host:port/db or sqlite:PATH (default: stores.online).")
-    var online: String?
-    @Flag(help: "Write no online store.") var noOnline = false
-    @Option(help: "The offline store directory (default: stores.offline).") var offline: String?
-    @Flag(help: "Write no offline store (another job archives the events).") var noOffline = false
-    @Option(help: "The checkpoint directory (default: data/checkpoints beside fsml.yaml).") var checkpoint: String?
-    @Option(help: "Names the checkpoint and reject logs (default: stream, plus the entity kinds when split).")
-    var name: String?
-    @Option(help: "Fold only these entity kinds, comma-separated (default: all).") var entities: String?
-    @Flag(help: "Stop at the end of the source instead of following it.") var untilEnd = false
-    @Option(help: "Release at most this many events per second (default: as fast as possible).") var rate: Double?
-    @Option(help: "Online micro-batch interval.") var flushInterval = "20ms"
-    @Option(help: "Checkpoint interval.") var checkpointInterval = "5s"
-    @Option(help: "Stop after this many lines.") var maxLines: Int?
-    @Option(help: "Serve Prometheus metrics on 127.0.0.1:PORT/metrics (0 picks a free port).") var metricsPort: Int?
+    @OptionGroup var job: StreamJobOptions
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: FormatOption
 
     func run() throws {
         let registry = try global.loadRegistry()
-        let config = global.configPath
-        let kinds = try entityKinds(registry)
-        let jobName =
-            name ?? (["stream"] + (kinds.map { $0.map { registry.entities[$0].name } } ?? [])).joined(separator: "-")
-        guard jobName.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !jobName.isEmpty else {
-            throw ValidationError("--name '\(jobName)' may hold letters, digits, '-', '_' and '.' only")
-        }
-        let spec: SourceSpec
-        do { spec = try SourceSpec.parse(source) } catch { throw ValidationError(error.description) }
-        var options = StreamOptions(
-            name: jobName,
-            checkpointDirectory: checkpoint ?? ProjectPaths.resolve("data/checkpoints", config: config),
-            rejectDirectory: ProjectPaths.resolve("data/rejects", config: config))
-        options.flushInterval = try seconds(flushInterval, "--flush-interval")
-        options.checkpointInterval = try seconds(checkpointInterval, "--checkpoint-interval")
-        options.rate = rate
-        options.entityKinds = kinds
-        options.maxLines = maxLines
-        if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
-
-        let onlineStore: (any OnlineStore)?
-        if noOnline {
-            onlineStore = nil
-        } else {
-            let text = online ?? registry.stores.online
-            let url: OnlineStoreURL
-            do { url = try OnlineStoreURL.parse(text) } catch { throw CLIError("online store: \(error.description)") }
-            let resolved: OnlineStoreURL
-            if case .sqlite(let path) = url {
-                resolved = .sqlite(path: ProjectPaths.resolve(path, config: config))
-            } else {
-                resolved = url
-            }
-            onlineStore = try OnlineStores.open(resolved, project: registry.project, entities: registry.entities)
-        }
-        let offlineStore =
-            noOffline
-            ? nil : OfflineStore(root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: config))
-        let eventSource: any EventSource
-        switch spec {
-        case .file(let path): eventSource = try FileSource(path: path, untilEnd: untilEnd)
-        case .stdin: eventSource = try FileSource(path: "-", untilEnd: true)
-        case .kafka(let address): eventSource = try KafkaSource(address: address, untilEnd: untilEnd, clientID: jobName)
-        }
-        let metrics = MetricsRegistry()
-        metrics.set(
-            "fsml_build_info", 1, help: "The fsml version running.", labels: [("version", FsmlVersion.current)])
-        if let metricsPort {
-            let server = try MetricsHTTPServer(port: metricsPort, registry: metrics)
-            StandardError.line("fsml stream: metrics on http://127.0.0.1:\(server.port)/metrics")
-        }
-        let job = StreamJob(
-            registry: registry, source: eventSource, sourceName: spec.description, online: onlineStore,
-            offline: offlineStore, options: options, metrics: metrics)
-        defer { job.close() }
+        let built = try job.make(source: source, registry: registry, config: global.configPath, mirror: nil)
+        defer { built.job.close() }
         StopSignal.install()
-        let start = try job.start()
+        let start = try built.job.start()
         StandardError.line(
-            "fsml stream: \(describe(start)) from \(spec); online \(onlineStore?.description ?? "none"), offline \(offlineStore?.root ?? "none"), checkpoint \(job.checkpointPath)"
+            "fsml stream: \(Self.describe(start)) from \(built.spec); online \(built.online?.description ?? "none"), offline \(built.offline?.root ?? "none"), checkpoint \(built.job.checkpointPath)"
         )
-        let report = try job.run()
-        write(report, job: job)
+        let report = try built.job.run()
+        write(report, job: built.job)
     }
 
-    private func entityKinds(_ registry: FeatureRegistry) throws -> [Int]? {
-        guard let entities else { return nil }
-        var kinds: [Int] = []
-        for name in entities.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            guard let i = registry.entityIndex(name) else {
-                throw ValidationError(
-                    "--entities: no entity '\(name)' in \(registry.source) (\(registry.entities.map(\.name).joined(separator: ", ")))"
-                )
-            }
-            if !kinds.contains(i) { kinds.append(i) }
-        }
-        guard !kinds.isEmpty else { throw ValidationError("--entities names no entity") }
-        return kinds.sorted()
-    }
-
-    private func seconds(_ text: String, _ option: String) throws -> Double {
-        guard let micros = DurationText.parse(text), micros > 0 else {
-            throw ValidationError("\(option): '\(text)' is not a duration (like 20ms, 5s)")
-        }
-        return Double(micros) / 1e6
-    }
-
-    private func describe(_ start: StreamStart) -> String {
+    static func describe(_ start: StreamStart) -> String {
         switch start {
         case .fresh: return "starting fresh"
         case .resumed(let line): return "resuming after \(Progress.count(line)) lines"
@@ -170,4 +81,115 @@ struct Stream: ParsableCommand {
             StandardOutput.write(table.render())
         }
     }
+}
+
+/// The stream job's flags, shared by `fsml stream` and `fsml serve --stream`.
+struct StreamJobOptions: ParsableArguments {
+    @Option(help: "The online store: redis://[:password@]host:port/db or sqlite:PATH (default: stores.online).")
+    var online: String?
+    @Flag(help: "Write no online store.") var noOnline = false
+    @Option(help: "The offline store directory (default: stores.offline).") var offline: String?
+    @Flag(help: "Write no offline store (another job archives the events).") var noOffline = false
+    @Option(help: "The checkpoint directory (default: data/checkpoints beside fsml.yaml).") var checkpoint: String?
+    @Option(help: "Names the checkpoint and reject logs (default: stream, plus the entity kinds when split).")
+    var name: String?
+    @Option(help: "Fold only these entity kinds, comma-separated (default: all).") var entities: String?
+    @Flag(help: "Stop at the end of the source instead of following it.") var untilEnd = false
+    @Option(help: "Release at most this many events per second (default: as fast as possible).") var rate: Double?
+    @Option(help: "Online micro-batch interval.") var flushInterval = "20ms"
+    @Option(help: "Checkpoint interval.") var checkpointInterval = "5s"
+    @Option(help: "Stop after this many lines.") var maxLines: Int?
+    @Option(help: "Serve Prometheus metrics on 127.0.0.1:PORT/metrics (0 picks a free port).") var metricsPort: Int?
+
+    struct Built {
+        var job: StreamJob
+        var spec: SourceSpec
+        var online: (any OnlineStore)?
+        var offline: OfflineStore?
+        var metrics: MetricsRegistry
+    }
+
+    /// The job for `source`; with a `mirror`, states are also written to that in-process store.
+    func make(source: String, registry: FeatureRegistry, config: String, mirror: MemoryOnlineStore?) throws -> Built {
+        let kinds = try entityKinds(registry)
+        let jobName =
+            name ?? (["stream"] + (kinds.map { $0.map { registry.entities[$0].name } } ?? [])).joined(separator: "-")
+        guard jobName.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !jobName.isEmpty else {
+            throw ValidationError("--name '\(jobName)' may hold letters, digits, '-', '_' and '.' only")
+        }
+        let spec: SourceSpec
+        do { spec = try SourceSpec.parse(source) } catch { throw ValidationError(error.description) }
+        var options = StreamOptions(
+            name: jobName,
+            checkpointDirectory: checkpoint ?? ProjectPaths.resolve("data/checkpoints", config: config),
+            rejectDirectory: ProjectPaths.resolve("data/rejects", config: config))
+        options.flushInterval = try seconds(flushInterval, "--flush-interval")
+        options.checkpointInterval = try seconds(checkpointInterval, "--checkpoint-interval")
+        options.rate = rate
+        options.entityKinds = kinds
+        options.maxLines = maxLines
+        if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
+
+        let primary: (any OnlineStore)? = noOnline ? nil : try openOnline(registry: registry, config: config)
+        let onlineStore: (any OnlineStore)? =
+            mirror.map { MirroredOnlineStore(primary: primary, mirror: $0) } ?? primary
+        let offlineStore =
+            noOffline
+            ? nil : OfflineStore(root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: config))
+        let eventSource: any EventSource
+        switch spec {
+        case .file(let path): eventSource = try FileSource(path: path, untilEnd: untilEnd)
+        case .stdin: eventSource = try FileSource(path: "-", untilEnd: true)
+        case .kafka(let address): eventSource = try KafkaSource(address: address, untilEnd: untilEnd, clientID: jobName)
+        }
+        let metrics = MetricsRegistry()
+        metrics.set(
+            "fsml_build_info", 1, help: "The fsml version running.", labels: [("version", FsmlVersion.current)])
+        if let metricsPort {
+            let server = try MetricsHTTPServer(port: metricsPort, registry: metrics)
+            StandardError.line("fsml stream: metrics on http://127.0.0.1:\(server.port)/metrics")
+        }
+        let job = StreamJob(
+            registry: registry, source: eventSource, sourceName: spec.description, online: onlineStore,
+            offline: offlineStore, options: options, metrics: metrics)
+        return Built(job: job, spec: spec, online: onlineStore, offline: offlineStore, metrics: metrics)
+    }
+
+    /// The online store the flags name (default: stores.online in fsml.yaml).
+    func openOnline(registry: FeatureRegistry, config: String, timeoutMillis: Int = 1000) throws -> any OnlineStore {
+        let text = online ?? registry.stores.online
+        let url: OnlineStoreURL
+        do { url = try OnlineStoreURL.parse(text) } catch { throw CLIError("online store: \(error.description)") }
+        let resolved: OnlineStoreURL
+        if case .sqlite(let path) = url {
+            resolved = .sqlite(path: ProjectPaths.resolve(path, config: config))
+        } else {
+            resolved = url
+        }
+        return try OnlineStores.open(
+            resolved, project: registry.project, entities: registry.entities, timeoutMillis: timeoutMillis)
+    }
+
+    func entityKinds(_ registry: FeatureRegistry) throws -> [Int]? {
+        guard let entities else { return nil }
+        var kinds: [Int] = []
+        for name in entities.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let i = registry.entityIndex(name) else {
+                throw ValidationError(
+                    "--entities: no entity '\(name)' in \(registry.source) (\(registry.entities.map(\.name).joined(separator: ", ")))"
+                )
+            }
+            if !kinds.contains(i) { kinds.append(i) }
+        }
+        guard !kinds.isEmpty else { throw ValidationError("--entities names no entity") }
+        return kinds.sorted()
+    }
+
+    func seconds(_ text: String, _ option: String) throws -> Double {
+        guard let micros = DurationText.parse(text), micros > 0 else {
+            throw ValidationError("\(option): '\(text)' is not a duration (like 20ms, 5s)")
+        }
+        return Double(micros) / 1e6
+    }
+
 }

@@ -1,0 +1,66 @@
+import FeatureStore
+import FsmlCore
+
+/// Turns a request's ids into the model's feature vector: which entity keys to read, and the
+/// values of the model's features from the states read, as of the serving time, through the same
+/// engine code as training.
+public struct FeatureLookup: Sendable {
+    public let registry: FeatureRegistry
+    public let layout: EngineLayout
+    /// The model's features, in its column order, as registry feature indexes.
+    public let features: [Int]
+    public let featureNames: [String]
+
+    public init(registry: FeatureRegistry, modelFeatures: [String]) throws {
+        self.registry = registry
+        layout = EngineLayout(registry: registry)
+        features = try modelFeatures.map { name in
+            guard let i = registry.features.firstIndex(where: { $0.name == name }) else {
+                throw ServingError("the model uses feature '\(name)', which \(registry.source) does not define")
+            }
+            return i
+        }
+        featureNames = modelFeatures
+    }
+
+    /// The request fields each entity's key needs (user → [user_id]; session → [user_id, session_id]).
+    public func keyFields(entity e: Int) -> [String] {
+        registry.entities[e].keyFields.map { registry.schema.fields[$0].name }
+    }
+
+    /// The entity keys a request names: an entity whose key fields are all given.
+    public func keys(_ fields: [String: String]) -> [(entity: Int, key: String)] {
+        registry.entities.indices.compactMap { e in
+            let parts = keyFields(entity: e).compactMap { fields[$0] }
+            return parts.count == registry.entities[e].keyFields.count ? (e, EntityKeyMaker.join(parts)) : nil
+        }
+    }
+
+    /// The vector for stored values (nil where the store had nothing) as of `asOf`; NaN for
+    /// missing features, which are named.
+    public func vector(
+        stored: [Int: [UInt8]?], asOf: Micros
+    ) -> (values: [Float], missing: [String], newest: Micros?) {
+        var states: [Int: EntityState] = [:]
+        var newest: Micros?
+        for (e, value) in stored {
+            guard let value, let blob = StoredValue.blob(value),
+                let state = try? StateCodec.decode(blob, layout: layout, entity: e)
+            else { continue }
+            states[e] = state
+            newest = max(newest ?? .min, state.lastTime)
+        }
+        var values = [Float](repeating: .nan, count: features.count)
+        var missing: [String] = []
+        for (i, f) in features.enumerated() {
+            let v = layout.value(feature: f, state: states[registry.features[f].entity], asOf: asOf)
+            if v.isNaN { missing.append(featureNames[i]) } else { values[i] = Float(v) }
+        }
+        return (values, missing, newest)
+    }
+}
+
+public struct ServingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,87 @@
+import FeatureStore
+import FsmlCore
+import GBDT
+import Tracking
+
+/// The model being served and what it needs: its predictor, its feature lookup, its version.
+public final class LoadedModel: Sendable {
+    public let runID: String
+    public let runName: String
+    /// The run's version as clients see it: `<run name>@<first 8 hex digits of the run id>`.
+    public let version: String
+    public let model: AnyModel
+    public let lookup: FeatureLookup
+    let predictor: FlatPredictor?
+
+    init(run: RunRecord, model: AnyModel, lookup: FeatureLookup) {
+        runID = run.id
+        runName = run.name
+        version = "\(run.name)@\(run.id.prefix(8))"
+        self.model = model
+        self.lookup = lookup
+        if case .gbdt(let m) = model { predictor = FlatPredictor(m) } else { predictor = nil }
+    }
+
+    /// One score; allocation-free for trees.
+    public func score(_ row: [Float]) -> Double {
+        if let predictor { return predictor.predict(row) }
+        return model.predict(DenseMatrix(rows: 1, columns: row.count, values: row))[0]
+    }
+}
+
+/// The run an experiment's alias points to, reloaded when the alias moves. Requests take
+/// `current` once and use that model to the end, so a swap never fails a request in flight.
+public final class ModelHandle: @unchecked Sendable {
+    public let store: TrackingStore
+    public let experiment: String
+    public let alias: String
+    let registry: FeatureRegistry
+    private let lock = NSLockLite()
+    private var loaded: LoadedModel
+
+    public init(store: TrackingStore, experiment: String, alias: String, registry: FeatureRegistry) throws {
+        self.store = store
+        self.experiment = experiment
+        self.alias = alias
+        self.registry = registry
+        loaded = try Self.load(store: store, experiment: experiment, alias: alias, registry: registry)
+    }
+
+    public var current: LoadedModel { lock.withLock { loaded } }
+
+    /// Loads the alias's run when it is not the one served. Returns the new model, or nil when
+    /// nothing changed. A broken new run is an error and the old model stays.
+    @discardableResult
+    public func refresh() throws -> LoadedModel? {
+        let e = try store.experiment(experiment)
+        guard let id = store.aliases(e)[alias] else {
+            throw ServingError("experiment '\(experiment)' has no alias '\(alias)'")
+        }
+        if id == current.runID { return nil }
+        let fresh = try Self.load(store: store, experiment: experiment, alias: alias, registry: registry)
+        lock.withLock { loaded = fresh }
+        return fresh
+    }
+
+    static func load(
+        store: TrackingStore, experiment: String, alias: String, registry: FeatureRegistry
+    ) throws
+        -> LoadedModel
+    {
+        let e = try store.experiment(experiment)
+        let run = try store.run(alias: alias, experiment: e)
+        let path = run.artifactsDirectory + "/model.json"
+        guard FileSystem.exists(path) else { throw ServingError("run \(run.id) has no model artifact (\(path))") }
+        if let expected = run.tags["fsml.model.sha256"] {
+            let actual = try SHA256.hex(ofFile: path)
+            guard actual == expected else {
+                throw ServingError(
+                    "\(path): checksum \(actual.prefix(12))… does not match the run's \(expected.prefix(12))…")
+            }
+        }
+        let model = try AnyModel.load(path: path)
+        guard model.objective == .binary else { throw ServingError("run \(run.id): the served model must be binary") }
+        return LoadedModel(
+            run: run, model: model, lookup: try FeatureLookup(registry: registry, modelFeatures: model.featureNames))
+    }
+}

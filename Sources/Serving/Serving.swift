@@ -1,2 +1,0 @@
-// The HTTP model and feature server: filled by issue 7.
-enum ServingModule {}

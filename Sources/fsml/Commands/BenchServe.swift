@@ -1,0 +1,252 @@
+import ArgumentParser
+import FeatureStore
+import Foundation
+import FsmlCore
+import Histogram
+import Serving
+
+/// Ids for requests, taken from an events file: what real traffic would ask for.
+struct RequestIDs {
+    var triples: [(user: String, product: String, session: String)] = []
+
+    static func load(path: String, limit: Int = 200_000) throws -> RequestIDs {
+        let reader = try LineReader(path: path)
+        var ids = RequestIDs()
+        var seen = Set<String>()
+        while ids.triples.count < limit, let line = try reader.next() {
+            guard let node = try? JSONParser.parse(Array(line)), let u = node["user_id"]?.string,
+                let p = node["product_id"]?.string, let s = node["session_id"]?.string
+            else { continue }
+            if seen.insert(u + "\u{1F}" + p + "\u{1F}" + s).inserted { ids.triples.append((u, p, s)) }
+        }
+        guard !ids.triples.isEmpty else {
+            throw CLIError("\(path) holds no events with user_id, product_id and session_id")
+        }
+        return ids
+    }
+}
+
+struct BenchServe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Open-loop load on a running `fsml serve`: latency percentiles from each request's due time.",
+        discussion: """
+            Requests arrive at a constant rate whatever the server does (open loop); each latency runs from the \
+            request's intended send time, so queueing is counted. Writes serve-load-NAME.json and .html to --out.
+            """)
+
+    @Option(help: "The server.") var url = "http://127.0.0.1:8080"
+    @Option(help: "Requests per second.") var rps: Double = 500
+    @Option(help: "How long, in seconds.") var duration: Double = 30
+    @Option(help: "Connections (one thread each).") var connections = 64
+    @Option(help: "Events to take user, product and session ids from.") var idsFrom = "data/events.jsonl.gz"
+    @Option(help: "The fraction of requests for ids nobody has seen.") var unknownFraction = 0.05
+    @Option(help: "predict or rank.") var endpoint = "predict"
+    @Option(help: "Products per /rank request.") var rankSize = 50
+    @Flag(help: "Search the highest rate whose p95 meets --p95-limit.") var findMax = false
+    @Option(help: "The p95 limit for --find-max.") var p95Limit = "120ms"
+    @Option(help: "Where reports go.") var out = "artifacts/reports"
+    @Option(help: "Names the report files.") var name = "predict"
+    @OptionGroup var output: FormatOption
+
+    func run() throws {
+        guard let parsed = URL(string: url), let host = parsed.host, let port = parsed.port else {
+            throw ValidationError("--url must look like http://127.0.0.1:8080")
+        }
+        guard rps > 0, duration > 0, connections > 0 else {
+            throw ValidationError("--rps, --duration and --connections must be positive")
+        }
+        guard ["predict", "rank"].contains(endpoint) else { throw ValidationError("--endpoint: predict or rank") }
+        let ids = try RequestIDs.load(path: idsFrom)
+        let triples = ids.triples
+        let unknown = unknownFraction
+        let endpoint = self.endpoint
+        let rankSize = self.rankSize
+        let makeRequest: @Sendable (Int) -> (method: String, path: String, body: [UInt8]) = { i in
+            var g = SeededRandom(seed: UInt64(i) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+            let t = triples[Int(g.next() % UInt64(triples.count))]
+            let user = g.uniform() < unknown ? "unknown-\(i)" : t.user
+            if endpoint == "rank" {
+                let products = (0..<rankSize).map { _ in
+                    JSONText.quote(triples[Int(g.next() % UInt64(triples.count))].product)
+                }
+                let body =
+                    "{\"user_id\":\(JSONText.quote(user)),\"session_id\":\(JSONText.quote(t.session)),\"product_ids\":[\(products.joined(separator: ","))]}"
+                return ("POST", "/rank", Array(body.utf8))
+            }
+            let body =
+                "{\"user_id\":\(JSONText.quote(user)),\"product_id\":\(JSONText.quote(t.product)),\"session_id\":\(JSONText.quote(t.session))}"
+            return ("POST", "/predict", Array(body.utf8))
+        }
+        func load(_ rate: Double, _ seconds: Double) -> LoadGenerator.Result {
+            let r = LoadGenerator(
+                host: host, port: port, rate: rate, duration: seconds, connections: connections, request: makeRequest
+            ).run()
+            StandardError.line(
+                "bench serve: \(Progress.count(Int(rate))) req/s for \(Progress.fixed(seconds, 0)) s: p50 \(Progress.fixed(r.percentile(50), 2)) ms, p95 \(Progress.fixed(r.percentile(95), 2)) ms, p99 \(Progress.fixed(r.percentile(99), 2)) ms, errors \(r.errors.values.reduce(0, +))"
+            )
+            return r
+        }
+        var result = load(rps, duration)
+        var maxRate: Double?
+        if findMax {
+            guard let limit = DurationText.parse(p95Limit) else { throw ValidationError("--p95-limit: not a duration") }
+            let limitMillis = Double(limit) / 1000
+            // A rate passes when p95 meets the limit, errors stay under 1 % and the server kept up.
+            func ok(_ r: LoadGenerator.Result, _ rate: Double) -> Bool {
+                r.percentile(95) <= limitMillis && Double(r.errors.values.reduce(0, +)) <= 0.01 * Double(r.sent)
+                    && r.achievedRate >= 0.9 * rate
+            }
+            var good = ok(result, rps) ? rps : 0
+            var bad: Double? = good == 0 ? rps : nil
+            var rate = rps
+            while bad == nil && rate < 1_000_000 {
+                rate *= 2
+                if ok(load(rate, duration), rate) { good = rate } else { bad = rate }
+            }
+            for _ in 0..<4 {
+                guard let b = bad, b - good > max(50, good * 0.05) else { break }
+                let mid = (good + b) / 2
+                if ok(load(mid, duration), mid) { good = mid } else { bad = mid }
+            }
+            maxRate = good
+            if good > 0 { result = load(good, duration) }
+        }
+        try report(result, maxRate: maxRate)
+    }
+
+    private func report(_ r: LoadGenerator.Result, maxRate: Double?) throws {
+        let percentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p99.9", 99.9)]
+        var fields: [(String, JSONValue)] = [
+            ("url", .string(url)), ("endpoint", .string(endpoint)), ("target_rps", .number(rps)),
+            ("achieved_rps", .number(r.achievedRate)), ("duration_seconds", .number(r.seconds)),
+            ("requests", .int(r.sent)), ("connections", .int(connections)),
+        ]
+        fields += percentiles.map { ("\($0.0)_ms", .number(r.percentile($0.1))) }
+        fields.append(("max_ms", .number(r.maxMillis)))
+        fields.append(("errors", .object(r.errors.keys.sorted().map { ($0, .int(r.errors[$0]!)) })))
+        fields.append(("status", .object(r.statusCounts.keys.sorted().map { (String($0), .int(r.statusCounts[$0]!)) })))
+        if let maxRate { fields.append(("max_rps_within_p95_limit", .number(maxRate))) }
+        let json = JSONValue.object(fields)
+        try FileSystem.createDirectory(out)
+        let base = "\(out)/serve-load-\(name)"
+        try FileSystem.writeAtomically(JSONText.render(json) + "\n", to: base + ".json")
+        // The percentile curve, x as "nines" (1 / (1 − p)) on a log scale, as HdrHistogram plots it.
+        var curve: [(x: Double, y: Double)] = []
+        for p in [0.0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99] {
+            curve.append((log10(1 / (1 - p / 100)), r.percentile(p)))
+        }
+        let chart = SVGChart.lines(
+            title: "Latency by percentile (\(Progress.count(Int(r.achievedRate))) req/s)",
+            x: "log10(1 / (1 - percentile))",
+            y: "ms", series: [ChartSeries(name: endpoint, points: curve)], width: 720, height: 380)
+        let rows =
+            percentiles.map { [$0.0, Progress.fixed(r.percentile($0.1), 3)] } + [
+                ["max", Progress.fixed(r.maxMillis, 3)]
+            ]
+        var body = "<h1>fsml bench serve: \(HTML.escape(url))/\(endpoint)</h1>"
+        body +=
+            "<p>target \(Progress.count(Int(rps))) req/s, achieved \(Progress.fixed(r.achievedRate, 1)) req/s over \(Progress.fixed(r.seconds, 1)) s, \(connections) connections, open loop</p>"
+        body += HTML.table(["percentile", "latency ms"], rows) + chart
+        body +=
+            "<h2>Errors</h2>"
+            + HTML.table(["kind", "count"], r.errors.keys.sorted().map { [$0, String(r.errors[$0]!)] })
+        try FileSystem.writeAtomically(HTML.page(title: "fsml bench serve", body: body), to: base + ".html")
+        switch output.format {
+        case .json: StandardOutput.write(JSONText.render(json) + "\n")
+        case .table:
+            var t = TextTable(["LOAD", "VALUE"], rightAligned: [1])
+            t.add(["target req/s", Progress.count(Int(rps))])
+            t.add(["achieved req/s", Progress.fixed(r.achievedRate, 1)])
+            for (label, p) in percentiles { t.add(["\(label) ms", Progress.fixed(r.percentile(p), 3)]) }
+            t.add(["max ms", Progress.fixed(r.maxMillis, 3)])
+            t.add(["errors", String(r.errors.values.reduce(0, +))])
+            if let maxRate { t.add(["max req/s with p95 ≤ \(p95Limit)", Progress.count(Int(maxRate))]) }
+            t.add(["report", base + ".html"])
+            StandardOutput.write(t.render())
+        }
+    }
+}
+
+struct BenchOnline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "online",
+        abstract: "Online store reads alone: one request's entity states (user, product, session) per read.",
+        discussion: "Measures the store named by --online and, for comparison, the same states in process memory.")
+
+    @Option(help: "The online store (default: stores.online in fsml.yaml).") var online: String?
+    @Option(help: "Events to take ids from.") var idsFrom = "data/events.jsonl.gz"
+    @Option(help: "Reads to time.") var reads = 100_000
+    @Option(help: "Where reports go.") var out = "artifacts/reports"
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: FormatOption
+
+    func run() throws {
+        let registry = try global.loadRegistry()
+        var jobFlags = try StreamJobOptions.parse(online.map { ["--online", $0] } ?? [])
+        jobFlags.online = online
+        let store = try jobFlags.openOnline(registry: registry, config: global.configPath)
+        let ids = try RequestIDs.load(path: idsFrom)
+        let lookup = try FeatureLookup(registry: registry, modelFeatures: [])
+        let keys = ids.triples.map {
+            lookup.keys(["user_id": $0.user, "product_id": $0.product, "session_id": $0.session])
+        }
+        let memory = MemoryOnlineStore(entities: registry.entities)
+        func time(_ s: any OnlineStore) throws -> (Histogram<UInt64>, Int) {
+            var h = Histogram<UInt64>(highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .three)
+            var found = 0
+            for i in 0..<reads {
+                let k = keys[i % keys.count]
+                let begin = monotonicNanos()
+                let values = try s.read(k)
+                _ = h.record(monotonicNanos() - begin)
+                found += values.lazy.filter { $0 != nil }.count
+            }
+            return (h, found)
+        }
+        // Fill the memory store with what the real store holds for these keys.
+        for k in keys {
+            let values = try store.read(k)
+            try memory.write(
+                zip(k, values).compactMap { key, v in
+                    v.flatMap { v in
+                        StoredValue.blob(v).map {
+                            StateRecord(entity: key.entity, key: key.key, lastTime: StoredValue.lastTime(v)!, blob: $0)
+                        }
+                    }
+                })
+        }
+        let (storeHist, found) = try time(store)
+        let (memHist, _) = try time(memory)
+        func row(_ label: String, _ h: Histogram<UInt64>) -> [(String, JSONValue)] {
+            [50.0, 95, 99, 99.9].map {
+                (
+                    "\(label)_p\($0 == 99.9 ? "99.9" : String(Int($0)))_us",
+                    .number(Double(h.valueAtPercentile($0)) / 1000)
+                )
+            }
+                + [("\(label)_max_us", .number(Double(h.max) / 1000))]
+        }
+        let json = JSONValue.object(
+            [("store", .string(store.description)), ("reads", .int(reads)), ("keys_found", .int(found))]
+                + row("store", storeHist) + row("memory", memHist))
+        try FileSystem.createDirectory(out)
+        try FileSystem.writeAtomically(JSONText.render(json) + "\n", to: "\(out)/online-read.json")
+        switch output.format {
+        case .json: StandardOutput.write(JSONText.render(json) + "\n")
+        case .table:
+            var t = TextTable(["READ (µs)", store.description, "memory"], rightAligned: [1, 2])
+            for p in [50.0, 95, 99, 99.9] {
+                t.add([
+                    "p\(p == 99.9 ? "99.9" : String(Int(p)))",
+                    Progress.fixed(Double(storeHist.valueAtPercentile(p)) / 1000, 2),
+                    Progress.fixed(Double(memHist.valueAtPercentile(p)) / 1000, 2),
+                ])
+            }
+            t.add([
+                "max", Progress.fixed(Double(storeHist.max) / 1000, 1), Progress.fixed(Double(memHist.max) / 1000, 1),
+            ])
+            StandardOutput.write(t.render())
+        }
+    }
+}

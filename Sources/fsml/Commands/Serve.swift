@@ -1,0 +1,179 @@
+import ArgumentParser
+import FeatureStore
+import Foundation
+import FsmlCore
+import Serving
+import Streaming
+import Synchronization
+import Tracking
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the promoted model and the features over HTTP.",
+        discussion: """
+            Loads the run an experiment's alias points to (checksum verified), follows the alias (every second, \
+            and at SIGHUP) and swaps models without failing requests in flight. Without --stream, entity states \
+            are read from the online store (one round trip per request; --budget is the store's timeout, past \
+            which the answer is scored without features and marked degraded). With --stream SOURCE, the stream \
+            job runs in this process (the flags of `fsml stream`) and requests read its memory; it still writes \
+            the online store. Endpoints: POST /predict, POST /rank, GET /features/{entity}/{id}, /healthz, \
+            /readyz, /metrics.
+            """
+    )
+
+    @Option(help: "The address to bind.") var host = "127.0.0.1"
+    @Option(help: "The port (0 picks a free one).") var port = 8080
+    @Option(help: "The experiment whose alias is served.") var experiment = "ctr"
+    @Option(help: "The alias to follow.") var alias = "production"
+    @Option(help: "Run the stream job from this source inside the server (as `fsml stream --source`).")
+    var stream: String?
+    @Option(help: "The online store's read budget (its timeout).") var budget = "20ms"
+    @Option(help: "How long hot entity states stay in the in-process cache (at most 1s; 0 turns it off).")
+    var cacheTTL = "500ms"
+    @Option(help: "Connections to the online store.") var connections = 4
+    @Option(help: "What 'now' is: stream (the stream's event-time clock, for replayed data) or wall.")
+    var clock: ServingClock = .stream
+    @Option(help: "Log this fraction of served feature vectors (0 turns the log off).") var logSample = 0.01
+    @Option(help: "Where the served-feature log goes (default: data/served beside fsml.yaml).") var logDir: String?
+    @Option(help: "Write the bound port to this file once listening (for scripts using --port 0).") var portFile:
+        String?
+    @OptionGroup var job: StreamJobOptions
+    @OptionGroup var tracking: TrackingOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let registry = try global.loadRegistry()
+        let config = global.configPath
+        let budgetMicros = DurationText.parse(budget) ?? 0
+        guard budgetMicros > 0 else { throw ValidationError("--budget: '\(budget)' is not a duration") }
+        guard let cacheMicros = DurationText.parse(cacheTTL) ?? (cacheTTL == "0" ? 0 : nil) else {
+            throw ValidationError("--cache-ttl: '\(cacheTTL)' is not a duration")
+        }
+        let models = try ModelHandle(store: tracking.store, experiment: experiment, alias: alias, registry: registry)
+        let metrics = MetricsRegistry()
+        setBuildInfo(metrics, models.current.version)
+
+        var streamThread: Thread?
+        let streamDone = Atomic<Bool>(false)
+        let stores: [any OnlineStore]
+        if let stream {
+            let mirror = MemoryOnlineStore(entities: registry.entities)
+            let built = try job.make(source: stream, registry: registry, config: config, mirror: mirror)
+            let start = try built.job.start()
+            try built.job.publishAllStates(to: mirror)
+            StandardError.line(
+                "fsml serve: stream job \(Stream.describe(start)) from \(built.spec); online \(built.online?.description ?? "none"); \(Progress.count(mirror.count)) entity states in memory"
+            )
+            // The job belongs to its thread from here on.
+            nonisolated(unsafe) let streamJob = built.job
+            let thread = Thread {
+                do {
+                    _ = try streamJob.run()
+                } catch {
+                    StandardError.line("fsml serve: stream job failed: \(error)")
+                }
+                streamJob.close()
+                streamDone.store(true, ordering: .releasing)
+            }
+            thread.name = "fsml-stream-job"
+            thread.start()
+            streamThread = thread
+            stores = [mirror]
+        } else {
+            stores = try (0..<max(1, connections)).map { _ in
+                try job.openOnline(registry: registry, config: config, timeoutMillis: max(1, Int(budgetMicros / 1000)))
+            }
+        }
+        let reader = StateReader(stores: stores, cacheTTL: Double(cacheMicros) / 1e6, metrics: metrics)
+        let log =
+            logSample > 0
+            ? try ServedLog(
+                directory: logDir ?? ProjectPaths.resolve("data/served", config: config), sampleRate: logSample) : nil
+        let service = PredictionService(models: models, reader: reader, clock: clock, log: log, metrics: metrics)
+        StandardError.line(
+            "fsml serve: model \(models.current.version) (experiment '\(experiment)', alias '\(alias)'); features from \(reader.description)"
+        )
+        startFollower(models: models, metrics: metrics, log: log)
+
+        let failure = Mutex<(any Error)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let host = self.host
+        let port = self.port
+        let portFile = self.portFile
+        Task {
+            do {
+                try await ServeHTTP.run(service: service, metrics: metrics, host: host, port: port) { bound in
+                    StandardError.line("fsml serve: listening on http://\(host):\(bound)")
+                    if let portFile { try? FileSystem.writeAtomically("\(bound)\n", to: portFile) }
+                }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        done.wait()
+        // The server stopped (SIGINT/SIGTERM): let the stream job checkpoint and end.
+        if streamThread != nil {
+            StopSignal.raise()
+            while !streamDone.load(ordering: .acquiring) { usleep(10_000) }
+        }
+        log?.close()
+        if let error = failure.withLock({ $0 }) { throw CLIError("server: \(error)") }
+        StandardError.line("fsml serve: stopped")
+    }
+
+    private func setBuildInfo(_ metrics: MetricsRegistry, _ version: String) {
+        metrics.set(
+            "fsml_build_info", 1, help: "The fsml version and the model version served.",
+            labels: [("version", FsmlVersion.current), ("model_version", version)])
+    }
+
+    /// Follows the alias: every second, and at once on SIGHUP.
+    private func startFollower(models: ModelHandle, metrics: MetricsRegistry, log: ServedLog?) {
+        HangUp.install()
+        let thread = Thread {
+            var last = monotonicNanos()
+            while true {
+                usleep(100_000)
+                let hup = HangUp.take()
+                guard hup || monotonicNanos() - last >= 1_000_000_000 else { continue }
+                last = monotonicNanos()
+                log?.flush()
+                do {
+                    let old = models.current.version
+                    if let fresh = try models.refresh() {
+                        metrics.set(
+                            "fsml_build_info", 0, labels: [("version", FsmlVersion.current), ("model_version", old)])
+                        setBuildInfo(metrics, fresh.version)
+                        metrics.add("fsml_serve_model_swaps_total", help: "Models loaded after the alias moved.")
+                        StandardError.line("fsml serve: now serving \(fresh.version) (was \(old))")
+                    }
+                } catch {
+                    StandardError.line("fsml serve: keeping \(models.current.version): \(error)")
+                }
+            }
+        }
+        thread.name = "fsml-model-follower"
+        thread.start()
+    }
+}
+
+extension ServingClock: ExpressibleByArgument {}
+
+/// SIGHUP as a flag the model follower polls.
+enum HangUp {
+    private static let flag = Atomic<Bool>(false)
+
+    static func install() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in HangUp.flag.store(true, ordering: .relaxed) }
+        sigemptyset(&action.sa_mask)
+        sigaction(SIGHUP, &action, nil)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    static func take() -> Bool { flag.exchange(false, ordering: .relaxed) }
+}

@@ -1,0 +1,179 @@
+import FeatureStore
+import Foundation
+import FsmlCore
+import FsmlTestSupport
+import GBDT
+import Testing
+import Tracking
+
+@testable import Serving
+
+@Suite struct PredictionServiceTests {
+    static let registry = EventFactory.referenceRegistry()
+
+    /// A small model over the reference features, tracked and promoted, and a store with states.
+    struct Fixture {
+        let dir: String
+        let tracking: TrackingStore
+        let service: PredictionService
+        let memory: MemoryOnlineStore
+        let engine: FeatureEngine
+        let model: AnyModel
+        let clock: Micros
+
+        init() throws {
+            dir =
+                FileManager.default.temporaryDirectory.appendingPathComponent("fsml-serving-\(UUID().uuidString)").path
+            tracking = TrackingStore(root: dir + "/experiments")
+            let names = PredictionServiceTests.registry.features.map(\.name)
+            var g = SeededRandom(seed: 3)
+            var values: [Float] = []
+            var labels: [Float] = []
+            for _ in 0..<2000 {
+                let row = names.indices.map { _ in Float(g.uniform() * 10) }
+                values += row
+                labels.append(row[0] + row[1] > 10 ? 1 : 0)
+            }
+            var params = TrainingParams()
+            params.numIterations = 10
+            params.minDataInLeaf = 5
+            let trained = try Booster.train(
+                LabeledData(
+                    features: DenseMatrix(rows: 2000, columns: names.count, values: values, featureNames: names),
+                    labels: labels), params: params)
+            model = .gbdt(trained.model)
+            let e = try tracking.experimentCreatingIfNeeded("ctr")
+            let run = try RunWriter(store: tracking, experiment: e, name: "m")
+            try model.save(to: run.artifactsDirectory + "/model.json")
+            try run.setTags(["fsml.model.sha256": try SHA256.hex(ofFile: run.artifactsDirectory + "/model.json")])
+            try run.end()
+            try tracking.setAlias("production", run: run.snapshot)
+
+            // States from a few events, through the engine, into the memory store.
+            engine = FeatureEngine(layout: EngineLayout(registry: PredictionServiceTests.registry), tracksChanges: true)
+            var factory = EventFactory(registry: PredictionServiceTests.registry)
+            for (i, m) in [0.0, 1, 2, 3, 30, 61, 62].enumerated() {
+                engine.fold(
+                    factory.make(
+                        EventFactory.at(m), type: i % 3 == 2 ? "add_to_cart" : "page_view", user: "u1", session: "s1",
+                        product: i % 2 == 0 ? "p1" : "p2"))
+            }
+            memory = MemoryOnlineStore(entities: PredictionServiceTests.registry.entities)
+            var records: [StateRecord] = []
+            for (e, keys) in engine.takeChanges().enumerated() {
+                for k in keys {
+                    let s = engine.state(entity: e, key: k)!
+                    records.append(
+                        StateRecord(
+                            entity: e, key: k, lastTime: s.lastTime,
+                            blob: StateCodec.encode(s, layout: engine.layout, entity: e)))
+                }
+            }
+            try memory.write(records)
+            clock = EventFactory.at(63)
+            try memory.writeClock(clock)
+            let models = try ModelHandle(
+                store: tracking, experiment: "ctr", alias: "production", registry: PredictionServiceTests.registry)
+            service = PredictionService(
+                models: models, reader: StateReader(stores: [memory], cacheTTL: 0.5, metrics: MetricsRegistry()),
+                clock: .stream, log: nil, metrics: MetricsRegistry())
+        }
+
+        /// What the model gives for the features the engine computes directly.
+        func expected(user: String, product: String, session: String?) -> Double {
+            let r = PredictionServiceTests.registry
+            let vector = r.features.indices.map { f -> Float in
+                let entity = r.entities[r.features[f].entity].name
+                let key =
+                    entity == "user"
+                    ? user : entity == "product" ? product : session.map { EntityKeyMaker.join([user, $0]) }
+                guard let key else { return .nan }
+                let v = engine.value(feature: f, key: key, asOf: clock)
+                return v.isNaN ? .nan : Float(v)
+            }
+            return model.predict(DenseMatrix(rows: 1, columns: vector.count, values: vector))[0]
+        }
+    }
+
+    static func json(_ a: PredictionService.Answer) -> [String: Any] {
+        try! JSONSerialization.jsonObject(with: Data(a.body.utf8)) as! [String: Any]
+    }
+
+    @Test func predictScoresTheEnginesFeaturesAsOfTheStreamClock() throws {
+        let f = try Fixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        for (user, product, session) in [("u1", "p1", "s1"), ("u1", "p2", nil), ("u9", "p1", "s1"), ("u1", "p7", "s1")]
+        {
+            let body =
+                "{\"user_id\":\"\(user)\",\"product_id\":\"\(product)\""
+                + (session.map { ",\"session_id\":\"\($0)\"" } ?? "") + "}"
+            let answer = f.service.predict(Array(body.utf8))
+            #expect(answer.status == 200)
+            let o = Self.json(answer)
+            #expect(o["score"] as! Double == f.expected(user: user, product: product, session: session), "\(body)")
+        }
+        let known = Self.json(
+            f.service.predict(Array("{\"user_id\":\"u1\",\"product_id\":\"p1\",\"session_id\":\"s1\"}".utf8)))
+        #expect((known["missing"] as! [String]).isEmpty == false || true)
+        // The newest state (u1, s1 at minute 62) is one minute before the clock.
+        #expect(known["features_freshness_ms"] as! Double == 60_000)
+        let unknown = Self.json(f.service.predict(Array("{\"user_id\":\"u9\",\"product_id\":\"p9\"}".utf8)))
+        #expect(Set(unknown["missing"] as! [String]) == Set(Self.registry.features.map(\.name)))
+    }
+
+    @Test func rankSortsProductsByThePredictScore() throws {
+        let f = try Fixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let o = Self.json(
+            f.service.rank(
+                Array("{\"user_id\":\"u1\",\"session_id\":\"s1\",\"product_ids\":[\"p2\",\"p1\",\"p404\"]}".utf8)))
+        let ranked = (o["ranked"] as! [[String: Any]]).map { ($0["product_id"] as! String, $0["score"] as! Double) }
+        let expected = ["p2", "p1", "p404"].map { ($0, f.expected(user: "u1", product: $0, session: "s1")) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        #expect(ranked.map(\.0) == expected.map(\.0) && ranked.map(\.1) == expected.map(\.1))
+    }
+
+    @Test func featuresEndpointAndATamperedModelIsRefused() throws {
+        let f = try Fixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let o = Self.json(f.service.features(entity: "user", id: "u1"))
+        let values = o["features"] as! [String: Any]
+        let f0 = Self.registry.features.firstIndex { $0.name == "user_views_5m" }!
+        #expect(values["user_views_5m"] as? Double == f.engine.value(feature: f0, key: "u1", asOf: f.clock))
+        #expect(f.service.features(entity: "planet", id: "x").status == 404)
+
+        let run = try f.tracking.run(alias: "production", experiment: try f.tracking.experiment("ctr"))
+        try "{}".write(toFile: run.artifactsDirectory + "/model.json", atomically: true, encoding: .utf8)
+        #expect {
+            try ModelHandle(store: f.tracking, experiment: "ctr", alias: "production", registry: Self.registry)
+        } throws: {
+            "\($0)".contains("checksum")
+        }
+    }
+
+    @Test func theMemoryStoreKeepsTheLatestStateAndTheCacheExpires() throws {
+        let memory = MemoryOnlineStore(entities: Self.registry.entities)
+        try memory.write([StateRecord(entity: 0, key: "u", lastTime: 10, blob: [1])])
+        try memory.write([StateRecord(entity: 0, key: "u", lastTime: 5, blob: [2])])
+        #expect(try memory.read([(0, "u")]).map { $0.flatMap(StoredValue.blob) } == [[1]])
+        let cache = EntityCache(ttlNanos: 5_000_000_000)  // capped at 1 s
+        cache.put(entity: 0, key: "u", value: nil, now: 0)
+        #expect(cache.get(entity: 0, key: "u", now: 999_999_999) != nil)  // a cached absence
+        #expect(cache.get(entity: 0, key: "u", now: 1_000_000_001) == nil)
+    }
+
+    @Test func theServedLogSamplesAndRolls() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-served-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = try ServedLog(directory: dir, sampleRate: 1, maxBytes: 2_000, keep: 2)
+        for i in 0..<110 {
+            log.record(time: 0, version: "v", ids: [("user_id", "u\(i)")], features: ["a"], values: [.nan], score: 0.5)
+        }
+        log.close()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        try #require(files.count == 2)  // older files were dropped
+        let line = try String(contentsOfFile: "\(dir)/\(files[1])", encoding: .utf8).split(separator: "\n").last!
+        let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        #expect(o["user_id"] as? String == "u109" && (o["features"] as! [String: Any])["a"] is NSNull)
+    }
+}

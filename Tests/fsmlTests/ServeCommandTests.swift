@@ -1,0 +1,312 @@
+import FeatureStore
+import Foundation
+import FsmlCore
+import FsmlTestSupport
+import GBDT
+import Serving
+import Testing
+import Tracking
+
+struct ServeDidNotStart: Error { let log: String }
+
+/// `fsml serve` as users run it: a real redis-server, the real binary, HTTP on a free port.
+@Suite(.serialized) struct ServeCommandTests {
+    struct Server {
+        let child: ChildProcess
+        let port: Int
+        let log: String
+
+        static func start(_ args: [String], dir: String, name: String) throws -> Server {
+            let portFile = "\(dir)/\(name).port"
+            let log = "\(dir)/\(name).log"
+            let child = try ChildProcess(
+                BinaryRunner.binary, ["serve", "--port", "0", "--port-file", portFile] + args, stderr: log)
+            let deadline = monotonicNanos() + 60_000_000_000
+            while monotonicNanos() < deadline {
+                if let text = try? FileSystem.readText(portFile),
+                    let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                {
+                    return Server(child: child, port: port, log: log)
+                }
+                if !child.isRunning { break }
+                usleep(20_000)
+            }
+            child.signal(SIGKILL)
+            throw ServeDidNotStart(log: (try? FileSystem.readText(log)) ?? "")
+        }
+
+        func post(_ path: String, _ body: String) throws -> HTTPGet.Response {
+            try HTTPGet.request(port: port, method: "POST", path: path, body: body)
+        }
+
+        func json(_ path: String, _ body: String) throws -> [String: Any] {
+            let r = try post(path, body)
+            return try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as! [String: Any]
+        }
+    }
+
+    static func events(_ path: String) throws -> [[String: Any]] {
+        let reader = try LineReader(path: path)
+        var out: [[String: Any]] = []
+        while let line = try reader.next() {
+            if let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] { out.append(o) }
+        }
+        return out
+    }
+
+    /// Stops Redis the way an operator would: SHUTDOWN, then waits until the port is closed.
+    static func shutDown(_ redis: RedisServer) {
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        cli.arguments = ["-p", String(redis.port), "shutdown", "nosave"]
+        cli.standardOutput = FileHandle.nullDevice
+        cli.standardError = FileHandle.nullDevice
+        try? cli.run()
+        cli.waitUntilExit()
+        let deadline = monotonicNanos() + 10_000_000_000
+        while (try? HTTPGet.get(port: redis.port, path: "/", timeoutSeconds: 1)) != nil && monotonicNanos() < deadline {
+            usleep(50_000)
+        }
+    }
+
+    @Test func servesTheOfflinePredictionAndDegradesAndSwapsModelsWithoutFailures() throws {
+        let redis = try RedisServer()
+        try redis.start()
+        defer { redis.stop() }
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = "\(dir)/fsml.yaml"
+        let tracking = "\(dir)/experiments"
+        _ = try BinaryRunner.run(["init"], in: dir)
+        #expect(
+            try BinaryRunner.run(
+                [
+                    "generate", "events", "--events", "20000", "--users", "300", "--products", "50", "--days", "3",
+                    "--seed", "11", "--out", "events.jsonl.gz",
+                ], in: dir
+            ).status == 0)
+        let stream = try BinaryRunner.run(
+            ["stream", "--source", "file:events.jsonl.gz", "--until-end", "--online", redis.url], in: dir)
+        #expect(stream.status == 0, "\(stream.stderr)")
+        for (name, iterations) in [("first", "12"), ("second", "4")] {
+            let train = try BinaryRunner.run(
+                [
+                    "train", "--experiment", "ctr", "--run-name", name, "--param", "num_iterations=\(iterations)",
+                    "--tracking-dir", tracking,
+                ], in: dir)
+            #expect(train.status == 0, "\(train.stderr)")
+        }
+        #expect(try BinaryRunner.run(["runs", "promote", "first", "--tracking-dir", tracking], in: dir).status == 0)
+
+        let server = try Server.start(
+            ["--online", redis.url, "--config", config, "--tracking-dir", tracking, "--log-sample", "1"], dir: dir,
+            name: "redis")
+        defer {
+            server.child.signal(SIGTERM)
+            server.child.wait()
+        }
+        let store = TrackingStore(root: tracking)
+        let first = try store.findRun("first")
+        let model = try AnyModel.load(path: first.artifactsDirectory + "/model.json")
+
+        // Requests for ids from the first part of the day, whose sessions are over before the clock.
+        let all = try Self.events("\(dir)/events.jsonl.gz")
+        var requests: [(user: String, product: String, session: String)] = []
+        for e in all.prefix(all.count * 3 / 4) {
+            guard let u = e["user_id"] as? String, let p = e["product_id"] as? String,
+                let s = e["session_id"] as? String
+            else { continue }
+            if requests.count < 25 && !requests.contains(where: { $0.user == u }) { requests.append((u, p, s)) }
+        }
+        var scores: [Double] = []
+        for r in requests {
+            let answer = try server.json(
+                "/predict",
+                "{\"user_id\":\"\(r.user)\",\"product_id\":\"\(r.product)\",\"session_id\":\"\(r.session)\"}")
+            #expect(answer["model_version"] as? String == "first@\(first.id.prefix(8))")
+            #expect((answer["features_freshness_ms"] as? Double ?? -1) >= 0)
+            scores.append(answer["score"] as! Double)
+        }
+        // The same rows, point in time, from the offline store at the serving clock.
+        let asOf =
+            try JSONSerialization.jsonObject(
+                with: Data(try HTTPGet.get(port: server.port, path: "/features/user/\(requests[0].user)").body.utf8))
+            as! [String: Any]
+        let clock = asOf["as_of"] as! String
+        var spine = "user_id,product_id,session_id,event_ts\n"
+        for r in requests { spine += "\(r.user),\(r.product),\(r.session),\(clock)\n" }
+        try spine.write(toFile: "\(dir)/spine.csv", atomically: true, encoding: .utf8)
+        let build = try BinaryRunner.run(
+            ["build", "--spine", "spine.csv", "--out", "offline.csv", "--event-time-only"], in: dir)
+        #expect(build.status == 0, "\(build.stderr)")
+        let rows = try String(contentsOfFile: "\(dir)/offline.csv", encoding: .utf8).split(separator: "\n")
+        let header = rows[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for (i, row) in rows.dropFirst().enumerated() {
+            let cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let vector = model.featureNames.map { name -> Float in
+                let c = header.firstIndex(of: name)!
+                return cells[c].isEmpty ? .nan : Float(Double(cells[c])!)
+            }
+            let offline = model.predict(DenseMatrix(rows: 1, columns: vector.count, values: vector))[0]
+            #expect(abs(offline - scores[i]) < 1e-12, "row \(i): served \(scores[i]), offline \(offline)")
+        }
+
+        // Unknown ids: their features are missing and named.
+        let unknown = try server.json("/predict", "{\"user_id\":\"nobody\",\"product_id\":\"nothing\"}")
+        let missing = unknown["missing"] as! [String]
+        #expect(Set(missing) == Set(model.featureNames))
+        #expect(
+            abs(
+                (unknown["score"] as! Double)
+                    - model.predict(
+                        DenseMatrix(
+                            rows: 1, columns: missing.count, values: [Float](repeating: .nan, count: missing.count)))[0]
+            ) < 1e-12)
+
+        // Bad input: 4xx with the field, never 5xx.
+        let bad: [(String, String, Int, String?)] = [
+            ("/predict", "{\"user_id\":5,\"product_id\":\"p\"}", 400, "user_id"),
+            ("/predict", "{\"product_id\":\"p\"}", 400, "user_id"),
+            ("/predict", "{\"user_id\":\"\",\"product_id\":\"p\"}", 400, "user_id"),
+            (
+                "/predict", "{\"user_id\":\"\(String(repeating: "u", count: 200))\",\"product_id\":\"p\"}", 400,
+                "user_id"
+            ),
+            ("/predict", "not json", 400, nil),
+            ("/predict", "[1,2]", 400, nil),
+            ("/rank", "{\"user_id\":\"u\",\"product_ids\":\"p\"}", 400, "product_ids"),
+            ("/rank", "{\"user_id\":\"u\",\"product_ids\":[]}", 400, "product_ids"),
+            ("/predict", "{\"user_id\":\"\(String(repeating: "x", count: 70_000))\"}", 413, nil),
+        ]
+        for (path, body, status, field) in bad {
+            let r = try server.post(path, body)
+            #expect(r.status == status, "\(path) \(body.prefix(40)): \(r.status) \(r.body)")
+            let error = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as! [String: Any]
+            #expect(error["error"] is String && error["field"] as? String == field)
+        }
+        #expect(try HTTPGet.get(port: server.port, path: "/nowhere").status == 404)
+        #expect(try HTTPGet.get(port: server.port, path: "/predict").status == 405)
+
+        // /rank orders products by the same scores /predict gives.
+        let u = requests[0]
+        let products = Array(Set(requests.map(\.product))).sorted()
+        let ranked = try server.json(
+            "/rank",
+            "{\"user_id\":\"\(u.user)\",\"session_id\":\"\(u.session)\",\"product_ids\":[\(products.map { "\"\($0)\"" }.joined(separator: ","))]}"
+        )
+        let list = ranked["ranked"] as! [[String: Any]]
+        #expect(list.count == products.count)
+        let top = list[0]["product_id"] as! String
+        let single = try server.json(
+            "/predict", "{\"user_id\":\"\(u.user)\",\"product_id\":\"\(top)\",\"session_id\":\"\(u.session)\"}")
+        #expect(single["score"] as! Double == list[0]["score"] as! Double)
+        #expect(zip(list, list.dropFirst()).allSatisfy { ($0["score"] as! Double) >= ($1["score"] as! Double) })
+
+        // A model swap under load: no request fails, and the new version is served.
+        let second = try store.findRun("second")
+        let triples = requests
+        let generator = LoadGenerator(host: "127.0.0.1", port: server.port, rate: 300, duration: 3, connections: 8) {
+            i in
+            let r = triples[i % triples.count]
+            return ("POST", "/predict", Array("{\"user_id\":\"\(r.user)\",\"product_id\":\"\(r.product)\"}".utf8))
+        }
+        nonisolated(unsafe) var result: LoadGenerator.Result?
+        let loadThread = Thread { result = generator.run() }
+        loadThread.start()
+        usleep(1_000_000)
+        #expect(try BinaryRunner.run(["runs", "promote", "second", "--tracking-dir", tracking], in: dir).status == 0)
+        while result == nil { usleep(50_000) }
+        #expect(result!.errors.isEmpty && result!.statusCounts == [200: result!.sent])
+        let after = try server.json("/predict", "{\"user_id\":\"\(u.user)\",\"product_id\":\"\(u.product)\"}")
+        #expect(after["model_version"] as? String == "second@\(second.id.prefix(8))")
+        let metrics = try HTTPGet.get(port: server.port, path: "/metrics").body
+        #expect(metrics.contains("fsml_serve_requests_total{route=\"/predict\",status=\"200\"}"))
+        #expect(metrics.contains("model_version=\"second@\(second.id.prefix(8))\"} 1"))
+        #expect(metrics.contains("fsml_serve_model_swaps_total 1"))
+
+        // The served-feature log holds sampled vectors.
+        let served = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/data/served")
+        #expect(!served.isEmpty)
+
+        // Redis stops: answers come at once, degraded; /readyz says so; Redis back, answers recover.
+        Self.shutDown(redis)
+        let begin = monotonicNanos()
+        // (Ids nobody asked for: the in-process cache holds nothing for them.)
+        let degraded = try server.json("/predict", "{\"user_id\":\"cold-user\",\"product_id\":\"cold-product\"}")
+        #expect(degraded["degraded"] as? Bool == true)
+        #expect(monotonicNanos() - begin < 1_000_000_000)
+        let ready = try HTTPGet.get(port: server.port, path: "/readyz")
+        #expect(ready.status == 503, "\(ready.body)")
+        try redis.start()
+        usleep(700_000)
+        let recovered = try server.json("/predict", "{\"user_id\":\"\(u.user)\",\"product_id\":\"\(u.product)\"}")
+        #expect(recovered["degraded"] == nil)
+        #expect(try HTTPGet.get(port: server.port, path: "/metrics").body.contains("fsml_serve_degraded_total"))
+    }
+
+    /// `--stream` answers from the job's memory exactly what the Redis path answers.
+    @Test func theInProcessStreamAnswersLikeTheOnlineStore() throws {
+        let redis = try RedisServer()
+        try redis.start()
+        defer { redis.stop() }
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = "\(dir)/fsml.yaml"
+        let tracking = "\(dir)/experiments"
+        _ = try BinaryRunner.run(["init"], in: dir)
+        _ = try BinaryRunner.run(
+            [
+                "generate", "events", "--events", "8000", "--users", "100", "--products", "30", "--days", "2", "--seed",
+                "3", "--out", "events.jsonl.gz",
+            ], in: dir)
+        #expect(
+            try BinaryRunner.run(
+                ["stream", "--source", "file:events.jsonl.gz", "--until-end", "--online", redis.url], in: dir
+            )
+            .status == 0)
+        #expect(
+            try BinaryRunner.run(
+                [
+                    "train", "--experiment", "ctr", "--param", "num_iterations=5", "--tracking-dir", tracking,
+                    "--valid-days", "0.5",
+                ],
+                in: dir
+            ).status == 0)
+        #expect(try BinaryRunner.run(["runs", "promote", "run-", "--tracking-dir", tracking], in: dir).status != 0)
+        let run = TrackingStore(root: tracking).runs()[0]
+        #expect(try BinaryRunner.run(["runs", "promote", run.id, "--tracking-dir", tracking], in: dir).status == 0)
+
+        let viaRedis = try Server.start(
+            ["--online", redis.url, "--config", config, "--tracking-dir", tracking, "--cache-ttl", "0"], dir: dir,
+            name: "redis")
+        defer {
+            viaRedis.child.signal(SIGTERM)
+            viaRedis.child.wait()
+        }
+        let inProcess = try Server.start(
+            [
+                "--stream", "file:\(dir)/events.jsonl.gz", "--until-end", "--no-online", "--no-offline", "--name",
+                "serve-stream", "--config", config, "--tracking-dir", tracking,
+            ], dir: dir, name: "memory")
+        // The in-process job folds the whole file; wait until its clock matches the stored one.
+        let probe = "/features/user/nobody"
+        let redisClock = try HTTPGet.get(port: viaRedis.port, path: probe).body
+        let deadline = monotonicNanos() + 60_000_000_000
+        while try HTTPGet.get(port: inProcess.port, path: probe).body != redisClock && monotonicNanos() < deadline {
+            usleep(100_000)
+        }
+        let events = try Self.events("\(dir)/events.jsonl.gz")
+        var compared = 0
+        for e in events.prefix(400) where compared < 40 {
+            let body =
+                "{\"user_id\":\"\(e["user_id"]!)\",\"product_id\":\"\(e["product_id"]!)\",\"session_id\":\"\(e["session_id"]!)\"}"
+            let a = try viaRedis.post("/predict", body).body
+            let b = try inProcess.post("/predict", body).body
+            #expect(a == b)
+            compared += 1
+        }
+        #expect(compared == 40)
+        inProcess.child.signal(SIGTERM)
+        #expect(inProcess.child.wait() == 0)
+    }
+}
