@@ -14,10 +14,10 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-pit bench-stream bench-tracking clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-pit bench-stream bench-tracking bench-serve up down produce stream-kafka clean help
 
 help:
-	@echo "make all     the main job: setup, release build, generate events, list the features"
+	@echo "make all     the main job: events, stream, train, promote, serve under load, parity, reports"
 	@echo "make test    lint, debug build, every test (installs what it needs)"
 	@echo "make bench   release build, then the benchmarks into artifacts/reports/"
 	@echo "other: setup build lint format clean"
@@ -49,12 +49,48 @@ tests/interop/.venv/.ready: tests/interop/requirements.txt
 	tests/interop/.venv/bin/pip install -q --disable-pip-version-check -r tests/interop/requirements.txt
 	touch $@
 
-all: build
-	$(RELEASE) generate events --events $(EVENTS) --users $(USERS) --products $(PRODUCTS) --days $(DAYS) \
-		--seed $(SEED) --malformed-fraction 0.001 --out $(EVENTS_FILE)
-	$(RELEASE) features list
+# The main job: events → stream → train → promote → serve (stream job inside) → load → parity → reports.
+FSML_REDIS_PORT ?= 6379
+FSML_SERVE_PORT ?= 8080
+LOAD_SECONDS ?= 30
+export FSML_REDIS_PORT FSML_SERVE_PORT LOAD_SECONDS EVENTS USERS PRODUCTS DAYS SEED EVENTS_FILE
 
-bench: bench-engine bench-gbdt bench-pit bench-stream bench-tracking
+all: build up
+	FSML=$(RELEASE) scripts/pipeline.sh
+	@$(MAKE) --no-print-directory down
+
+# A local redis-server (data under data/redis) and, when installed, Prometheus scraping fsml.
+up: setup
+	@mkdir -p data/redis
+	@if redis-cli -p $(FSML_REDIS_PORT) ping >/dev/null 2>&1; then \
+		echo "redis already answers on port $(FSML_REDIS_PORT)"; \
+	else \
+		redis-server --port $(FSML_REDIS_PORT) --bind 127.0.0.1 --dir $(CURDIR)/data/redis --save "" \
+			--appendonly no --daemonize yes --pidfile $(CURDIR)/data/redis/redis.pid --logfile $(CURDIR)/data/redis/redis.log; \
+		for i in $$(seq 1 50); do redis-cli -p $(FSML_REDIS_PORT) ping >/dev/null 2>&1 && break; sleep 0.1; done; \
+		echo "redis on 127.0.0.1:$(FSML_REDIS_PORT)"; \
+	fi
+	@if command -v prometheus >/dev/null && [ ! -f data/prometheus.pid ]; then \
+		prometheus --config.file=observability/prometheus.yml --storage.tsdb.path=data/prometheus \
+			--web.listen-address=127.0.0.1:9090 >data/prometheus.log 2>&1 & echo $$! > data/prometheus.pid; \
+		echo "prometheus on 127.0.0.1:9090"; \
+	fi
+
+down:
+	@if [ -f data/redis/redis.pid ]; then kill $$(cat data/redis/redis.pid) 2>/dev/null || true; rm -f data/redis/redis.pid; echo "redis stopped"; fi
+	@if [ -f data/prometheus.pid ]; then kill $$(cat data/prometheus.pid) 2>/dev/null || true; rm -f data/prometheus.pid; fi
+
+# The Kafka path: a local broker (librdkafka's mock cluster), events into it, the stream job from it.
+KAFKA_TOPIC ?= clicks
+produce: build
+	@test -n "$(BOOTSTRAP)" || { echo "set BOOTSTRAP=host:port (start one with: $(RELEASE) kafka mock --topic $(KAFKA_TOPIC):4)"; exit 1; }
+	$(RELEASE) produce --from file:$(EVENTS_FILE) --to kafka://$(BOOTSTRAP)/$(KAFKA_TOPIC) --rate 500
+
+stream-kafka: build up
+	@test -n "$(BOOTSTRAP)" || { echo "set BOOTSTRAP=host:port"; exit 1; }
+	$(RELEASE) stream --source "kafka://$(BOOTSTRAP)/$(KAFKA_TOPIC)?group=fsml" --online redis://127.0.0.1:$(FSML_REDIS_PORT)/0
+
+bench: bench-engine bench-gbdt bench-pit bench-stream bench-tracking bench-serve
 
 bench-engine: build
 	$(RELEASE) bench engine --events $(BENCH_EVENTS) --out data/bench/events.jsonl.gz --report artifacts/reports
@@ -94,3 +130,12 @@ bench-tracking: build tests/interop/.venv/.ready
 	python3 bench/tracking/run.py --fsml $(RELEASE) --data Tests/GBDTTests/Fixtures/binary.train \
 		--valid Tests/GBDTTests/Fixtures/binary.test --work data/bench/tracking --out artifacts/reports \
 		--mlflow-python tests/interop/.venv/bin/python
+
+# fsml serve beside the reference stack (FastAPI + uvicorn + redis-py + LightGBM) in its own venv.
+bench/serve/.venv/.ready: bench/serve/requirements.txt
+	python3 -m venv bench/serve/.venv
+	bench/serve/.venv/bin/pip install -q --disable-pip-version-check -r bench/serve/requirements.txt
+	touch $@
+
+bench-serve: build bench/serve/.venv/.ready
+	bench/serve/.venv/bin/python bench/serve/run.py --fsml $(RELEASE) --work data/bench/serve --out artifacts/reports

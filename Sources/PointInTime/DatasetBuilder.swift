@@ -239,7 +239,9 @@ public final class DatasetBuilder {
 
     // MARK: spines
 
-    public func buildSpine(_ spine: Spine, into writer: DatasetWriter) throws -> BuildReport {
+    /// Every feature for every spine row, in the spine's order (`results[row][k]` for `features[k]`),
+    /// without writing anything: what `fsml parity` compares with the online store.
+    public func evaluateSpine(_ spine: Spine) throws -> (results: [[Double]], report: BuildReport) {
         var report = BuildReport()
         report.features = features
         report.examples = spine.rows
@@ -279,6 +281,11 @@ public final class DatasetBuilder {
         report.rows = spine.rows
         report.firstExample = spine.times.min()
         report.lastExample = spine.times.max()
+        return (results, report)
+    }
+
+    public func buildSpine(_ spine: Spine, into writer: DatasetWriter) throws -> BuildReport {
+        let (results, report) = try evaluateSpine(spine)
         // Spine columns as given, then the features, in the spine's order, in row groups.
         var start = 0
         while start < spine.rows {

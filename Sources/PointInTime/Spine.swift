@@ -18,6 +18,23 @@ public struct Spine {
 
     public var rows: Int { times.count }
 
+    /// A spine made in code: keys per entity kind and times, no columns of its own.
+    public init(times: [Micros], keys: [[String?]]) {
+        self.times = times
+        self.keys = keys
+        columns = []
+        data = []
+        timeColumn = -1
+    }
+
+    init(times: [Micros], keys: [[String?]], columns: [ParquetColumn], data: [ColumnData], timeColumn: Int) {
+        self.times = times
+        self.keys = keys
+        self.columns = columns
+        self.data = data
+        self.timeColumn = timeColumn
+    }
+
     public struct LoadError: Error, CustomStringConvertible, Sendable {
         public let description: String
     }

@@ -27,12 +27,14 @@ public final class PredictionService: @unchecked Sendable {
         self.metrics = metrics
     }
 
-    /// The serving time: the wall clock, or the stream's clock (re-read at most every 50 ms).
+    /// The serving time: the wall clock, or 1 µs after the stream's clock (re-read at most every 50 ms).
     public func now() -> Micros {
         guard clock == .stream else { return wallClockMicros() }
         let t = monotonicNanos()
         if let cached = lock.withLock({ t - clockValue.readAt < 50_000_000 ? clockValue.value : nil }) { return cached }
-        let value = reader.readClock()
+        // Just after the latest event: every event the stream folded is before "now", as it is
+        // for a live server and for a training example at that instant.
+        let value = reader.readClock().map { $0 + 1 }
         lock.withLock { clockValue = (value, t) }
         return value ?? wallClockMicros()
     }

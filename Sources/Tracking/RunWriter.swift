@@ -37,6 +37,9 @@ public final class RunWriter: @unchecked Sendable {
         record.host = hostName()
         record.heartbeat = meta.startTime
         for sub in ["metrics", "params", "tags", "artifacts"] { try FileSystem.createDirectory(dir + "/" + sub) }
+        // The summary, which names the writing process, goes first: a reader never sees a RUNNING
+        // run without a pid to check, even if this process dies right after.
+        try writeSummary()
         try FileSystem.writeAtomically(meta.yaml(), to: dir + "/meta.yaml")
         var all = [
             "mlflow.runName": runName, "mlflow.user": user, "mlflow.source.name": "fsml",

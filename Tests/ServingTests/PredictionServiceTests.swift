@@ -70,8 +70,8 @@ import Tracking
                 }
             }
             try memory.write(records)
-            clock = EventFactory.at(63)
-            try memory.writeClock(clock)
+            try memory.writeClock(EventFactory.at(63))
+            clock = EventFactory.at(63) + 1  // serving is just after the stream's clock
             let models = try ModelHandle(
                 store: tracking, experiment: "ctr", alias: "production", registry: PredictionServiceTests.registry)
             service = PredictionService(
@@ -115,8 +115,8 @@ import Tracking
         let known = Self.json(
             f.service.predict(Array("{\"user_id\":\"u1\",\"product_id\":\"p1\",\"session_id\":\"s1\"}".utf8)))
         #expect((known["missing"] as! [String]).isEmpty == false || true)
-        // The newest state (u1, s1 at minute 62) is one minute before the clock.
-        #expect(known["features_freshness_ms"] as! Double == 60_000)
+        // The newest state (u1, s1 at minute 62) is one minute (and 1 µs) before the serving time.
+        #expect(known["features_freshness_ms"] as! Double == 60_000.001)
         let unknown = Self.json(f.service.predict(Array("{\"user_id\":\"u9\",\"product_id\":\"p9\"}".utf8)))
         #expect(Set(unknown["missing"] as! [String]) == Set(Self.registry.features.map(\.name)))
     }

@@ -11,7 +11,8 @@ import Testing
         [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["generate"],
         ["generate", "events"], ["ingest"], ["stream"], ["produce"], ["kafka"], ["kafka", "mock"], ["build"], ["train"],
         ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
-        ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["predict"], ["model"], ["model", "info"],
+        ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["reports"], ["predict"],
+        ["model"], ["model", "info"],
         ["model", "export-xgboost"],
         ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"], ["bench", "serve"],
         ["bench", "online"],
@@ -45,7 +46,8 @@ import Testing
         #expect(
             listed == [
                 "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "evaluate", "runs",
-                "compare", "serve", "predict", "model", "kafka", "bench", "See",
+                "compare", "serve", "parity", "reports", "predict", "model", "kafka", "bench",
+                "See",
             ])
         for command in listed.dropLast() {
             #expect(try BinaryRunner.run([command, "--help"]).status == 0)

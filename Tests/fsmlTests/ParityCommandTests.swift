@@ -1,0 +1,107 @@
+import FeatureStore
+import Foundation
+import FsmlCore
+import FsmlTestSupport
+import Testing
+
+/// `fsml parity` end to end: a real redis-server, the real binary, the offline store it wrote.
+@Suite struct ParityCommandTests {
+    static func json(_ text: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+    }
+
+    static func state(_ dir: String, _ store: String) throws -> [String: Any] {
+        let s = try json(try String(contentsOfFile: "\(dir)/\(store)/_state.json", encoding: .utf8))
+        return s["counts"] as! [String: Any]
+    }
+
+    @Test func zeroMismatchesAlsoAfterKillsAndAPlantedFaultIsFound() throws {
+        let redis = try RedisServer()
+        try redis.start()
+        defer { redis.stop() }
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        #expect(
+            try BinaryRunner.run(
+                [
+                    "generate", "events", "--events", "15000", "--users", "200", "--products", "40", "--days", "2",
+                    "--seed", "21", "--malformed-fraction", "0.002", "--out", "events.jsonl.gz",
+                ], in: dir
+            ).status == 0)
+        let db0 = redis.url
+        let db1 = db0.replacingOccurrences(of: "/0", with: "/1")
+        #expect(
+            try BinaryRunner.run(
+                ["stream", "--source", "file:events.jsonl.gz", "--until-end", "--online", db0], in: dir
+            )
+            .status == 0)
+        let parity = try BinaryRunner.run(
+            ["parity", "--online", db0, "--sample", "1000", "--out", "reports", "--format", "json"], in: dir)
+        #expect(parity.status == 0, "\(parity.stderr)")
+        let clean = try Self.json(parity.stdout)
+        #expect(clean["mismatches"] as? Int == 0 && (clean["compared"] as! Int) > 1000)
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/reports/parity.html"))
+
+        // The same events, killed with SIGKILL at random moments and restarted each time.
+        var random = SeededRandom(seed: 5)
+        let args = [
+            "stream", "--source", "file:\(dir)/events.jsonl.gz", "--until-end", "--online", db1, "--offline",
+            "\(dir)/data/offline-killed", "--checkpoint", "\(dir)/data/checkpoints-killed", "--config",
+            "\(dir)/fsml.yaml", "--rate", "4000", "--checkpoint-interval", "200ms",
+        ]
+        var kills = 0
+        while true {
+            let child = try ChildProcess(BinaryRunner.binary, args)
+            let deadline = monotonicNanos() + UInt64((0.1 + 0.3 * random.uniform()) * 1e9)
+            while child.isRunning && monotonicNanos() < deadline { usleep(10_000) }
+            if child.isRunning && kills < 5 {
+                child.signal(SIGKILL)
+                child.wait()
+                kills += 1
+                continue
+            }
+            #expect(child.wait() == 0)
+            break
+        }
+        #expect(kills == 5)
+        let afterKills = try BinaryRunner.run(
+            [
+                "parity", "--online", db1, "--offline", "data/offline-killed", "--sample", "1000", "--out",
+                "reports-killed",
+                "--format", "json",
+            ], in: dir)
+        #expect(afterKills.status == 0, "\(afterKills.stderr)")
+        let killed = try Self.json(afterKills.stdout)
+        #expect(killed["mismatches"] as? Int == 0)
+        #expect(killed["compared"] as? Int == clean["compared"] as? Int)
+        #expect(killed["as_of"] as? String == clean["as_of"] as? String)
+        let a = try Self.state(dir, "data/offline")
+        let b = try Self.state(dir, "data/offline-killed")
+        for key in ["lines", "admitted", "late", "duplicates", "dead_letters"] {
+            #expect(a[key] as? Int == b[key] as? Int, "\(key)")
+        }
+
+        // A planted fault: one user's stored state replaced by another's, with a later time so it wins.
+        let registry = try RegistryLoader.load(path: "\(dir)/fsml.yaml")
+        let store = try OnlineStores.open(
+            try OnlineStoreURL.parse(db0), project: registry.project, entities: registry.entities)
+        let user = registry.entityIndex("user")!
+        let users = try store.keys(entity: user).sorted()
+        let values = try store.read([(user, users[0]), (user, users[1])])
+        guard let donor = values[0].flatMap(StoredValue.blob), let victim = values[1],
+            let t = StoredValue.lastTime(victim)
+        else {
+            Issue.record("no user states to swap")
+            return
+        }
+        try store.write([StateRecord(entity: user, key: users[1], lastTime: t + 1, blob: donor)])
+        let faulty = try BinaryRunner.run(
+            ["parity", "--online", db0, "--sample", "1000", "--out", "reports-faulty", "--format", "json"], in: dir)
+        #expect(faulty.status == 1 && faulty.stderr.contains("mismatch rate"))
+        let found = try Self.json(faulty.stdout)
+        #expect((found["mismatches"] as! Int) > 0)
+        let examples = (found["features"] as! [[String: Any]]).flatMap { $0["examples"] as! [[String: Any]] }
+        #expect(!examples.isEmpty && examples.allSatisfy { $0["key"] as? String == users[1] })
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The main job (`make all`): events → stream (Redis + offline store) → tracked training → promote →
+# serve with the stream job inside → open-loop load → parity → reports. Every step is the fsml
+# binary; this script only sequences them. Sizes and ports come from the Makefile's variables.
+set -euo pipefail
+FSML=${FSML:-.build/release/fsml}
+PORT=${FSML_REDIS_PORT:-6379}
+SERVE_PORT=${FSML_SERVE_PORT:-8080}
+REPORTS=${REPORTS:-artifacts/reports}
+ONLINE="redis://127.0.0.1:$PORT/0"
+started=$(date +%s)
+step() { echo "== $* ($(( $(date +%s) - started )) s)" >&2; }
+
+step "generate $EVENTS events"
+"$FSML" generate events --events "$EVENTS" --users "$USERS" --products "$PRODUCTS" --days "$DAYS" \
+  --seed "$SEED" --malformed-fraction 0.001 --out "$EVENTS_FILE" >/dev/null
+# A fresh feature store for these events: online states, offline store, checkpoints.
+redis-cli -p "$PORT" FLUSHDB >/dev/null
+rm -rf data/offline data/checkpoints data/rejects data/served
+step "stream the events into $ONLINE and the offline store"
+"$FSML" stream --source "file:$EVENTS_FILE" --until-end --online "$ONLINE"
+step "train a tracked model (experiment ctr)"
+run_id=$("$FSML" train --experiment ctr --run-name "make-all-$(date -u +%Y%m%dT%H%M%S)" --format json |
+  sed -n 's/^  "run_id": "\(.*\)",$/\1/p')
+"$FSML" runs promote "$run_id"
+mkdir -p "$REPORTS"
+step "serve with the stream job inside (port $SERVE_PORT)"
+"$FSML" serve --stream "file:$EVENTS_FILE" --online "$ONLINE" --port "$SERVE_PORT" 2>data/serve.log &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do
+  grep -q "listening on" data/serve.log 2>/dev/null && break
+  kill -0 $server 2>/dev/null || { cat data/serve.log >&2; exit 1; }
+  sleep 0.1
+done
+step "open-loop load: 500 req/s for ${LOAD_SECONDS}s"
+"$FSML" bench serve --url "http://127.0.0.1:$SERVE_PORT" --rps 500 --duration "$LOAD_SECONDS" \
+  --ids-from "$EVENTS_FILE" --name make-all --out "$REPORTS"
+step "parity: online against point-in-time offline"
+"$FSML" parity --online "$ONLINE" --sample 2000 --out "$REPORTS"
+kill $server && wait $server 2>/dev/null || true
+trap - EXIT
+"$FSML" reports --dir "$REPORTS" --run "$run_id"
+step "done: open $REPORTS/index.html"
