@@ -25,7 +25,7 @@ run_id=$("$FSML" train --experiment ctr --run-name "make-all-$(date -u +%Y%m%dT%
 "$FSML" runs promote "$run_id"
 mkdir -p "$REPORTS"
 step "serve with the stream job inside (port $SERVE_PORT)"
-"$FSML" serve --stream "file:$EVENTS_FILE" --online "$ONLINE" --port "$SERVE_PORT" 2>data/serve.log &
+"$FSML" serve --stream "file:$EVENTS_FILE" --online "$ONLINE" --port "$SERVE_PORT" --log-sample 0.2 2>data/serve.log &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do
@@ -40,5 +40,9 @@ step "parity: online against point-in-time offline"
 "$FSML" parity --online "$ONLINE" --sample 2000 --out "$REPORTS"
 kill $server && wait $server 2>/dev/null || true
 trap - EXIT
+# Data quality and skew are reported; a failed expectation is shown, not fatal to the main job.
+step "validate: expectations on the offline store; skew of served features against the training set"
+"$FSML" validate --offline-store --out "$REPORTS" || echo "validate: expectations failed, see $REPORTS/validate.html" >&2
+"$FSML" validate skew --run "$run_id" --out "$REPORTS" || echo "validate skew: features flagged, see $REPORTS/skew.html" >&2
 "$FSML" reports --dir "$REPORTS" --run "$run_id"
 step "done: open $REPORTS/index.html"

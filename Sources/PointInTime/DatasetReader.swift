@@ -60,7 +60,7 @@ public enum DatasetReader {
         return table
     }
 
-    static func doubles(_ c: ColumnData) -> [Double] {
+    public static func doubles(_ c: ColumnData) -> [Double] {
         var out: [Double]
         switch c.values {
         case .double(let v): out = v
@@ -74,7 +74,7 @@ public enum DatasetReader {
         return out
     }
 
-    static func texts(_ c: ColumnData) -> [String?] {
+    public static func texts(_ c: ColumnData) -> [String?] {
         var out: [String?]
         switch c.values {
         case .byteArray(let v): out = v

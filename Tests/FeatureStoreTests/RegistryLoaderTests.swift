@@ -85,7 +85,7 @@ import Testing
         expectError(
             "allowed_lateness: 10m", "allowed_latenes: 10m", key: "allowed_latenes",
             message:
-                "unknown key (expected one of: project, events, allowed_lateness, entities, features, feature_views, label, stores)"
+                "unknown key (expected one of: project, events, allowed_lateness, entities, features, feature_views, label, stores, expectations)"
         )
     }
 

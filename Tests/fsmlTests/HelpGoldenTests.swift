@@ -11,7 +11,9 @@ import Testing
         [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["generate"],
         ["generate", "events"], ["ingest"], ["stream"], ["produce"], ["kafka"], ["kafka", "mock"], ["build"], ["train"],
         ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
-        ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["reports"], ["predict"],
+        ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["validate"],
+        ["validate", "data"],
+        ["validate", "skew"], ["reports"], ["predict"],
         ["model"], ["model", "info"],
         ["model", "export-xgboost"],
         ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"], ["bench", "serve"],
@@ -46,7 +48,7 @@ import Testing
         #expect(
             listed == [
                 "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "evaluate", "runs",
-                "compare", "serve", "parity", "reports", "predict", "model", "kafka", "bench",
+                "compare", "serve", "parity", "validate", "reports", "predict", "model", "kafka", "bench",
                 "See",
             ])
         for command in listed.dropLast() {

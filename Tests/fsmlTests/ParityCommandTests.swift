@@ -43,6 +43,16 @@ import Testing
         #expect(clean["mismatches"] as? Int == 0 && (clean["compared"] as! Int) > 1000)
         #expect(FileManager.default.fileExists(atPath: "\(dir)/reports/parity.html"))
 
+        // Expectations: the raw events repeat ids (replayed duplicates), the admitted ones do not.
+        let rawCheck = try BinaryRunner.run(["validate", "--events", "events.jsonl.gz", "--format", "json"], in: dir)
+        #expect(rawCheck.status == 1 && rawCheck.stderr.contains("expectations failed"))
+        let failedChecks = (try Self.json(rawCheck.stdout)["expectations"] as! [[String: Any]]).filter {
+            $0["passed"] as? Bool == false
+        }
+        #expect(failedChecks.map { "\($0["column"]!) \($0["check"]!)" } == ["event_id unique"])
+        let storeCheck = try BinaryRunner.run(["validate", "--offline-store"], in: dir)
+        #expect(storeCheck.status == 0, "\(storeCheck.stdout)")
+
         // The same events, killed with SIGKILL at random moments and restarted each time.
         var random = SeededRandom(seed: 5)
         let args = [

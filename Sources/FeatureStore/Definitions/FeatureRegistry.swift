@@ -11,6 +11,8 @@ public struct FeatureRegistry: Sendable, Equatable {
     public var views: [FeatureView]
     public var label: LabelSpec?
     public var stores: StoreSpec
+    /// Data-quality expectations (`fsml validate`); empty when fsml.yaml declares none.
+    public var expectations = Expectations()
     /// The file the registry came from, for messages.
     public var source: String
 

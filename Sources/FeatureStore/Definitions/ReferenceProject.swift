@@ -129,5 +129,16 @@ public enum ReferenceProject {
           online: redis://127.0.0.1:6379/0
           offline: data/offline
 
+        # Data-quality expectations, checked by `fsml validate` on events, the offline store or a dataset.
+        # (Also possible: freshness: 15m, how old the newest event may be; for live data.)
+        expectations:
+          max_invalid_rate: 0.01
+          columns:
+            event_id: {unique: true, max_null_rate: 0}
+            user_id: {max_null_rate: 0}
+            price: {min: 0, max: 100000}
+            event_type: {values: [page_view, add_to_cart, purchase]}
+            geo.country: {max_null_rate: 0.2}
+
         """
 }

@@ -48,6 +48,7 @@ public enum RegistryLoader {
 
     private static let topKeys = [
         "project", "events", "allowed_lateness", "entities", "features", "feature_views", "label", "stores",
+        "expectations",
     ]
 
     private static func build(_ root: ConfigNode) throws(ConfigError) -> FeatureRegistry {
@@ -72,9 +73,13 @@ public enum RegistryLoader {
         var label: LabelSpec?
         if let node = top.first(where: { $0.key == "label" })?.value { label = try parseLabel(node, schema: schema) }
         let stores = try parseStores(try section("stores"))
-        return FeatureRegistry(
+        var registry = FeatureRegistry(
             project: project, schema: schema, allowedLateness: lateness, entities: entities, features: features,
             views: views, label: label, stores: stores, source: root.file)
+        if let node = top.first(where: { $0.key == "expectations" })?.value {
+            registry.expectations = try parseExpectations(node)
+        }
+        return registry
     }
 
     static func isName(_ s: String, allowDash: Bool = false) -> Bool {
