@@ -7,7 +7,9 @@ Usage: check_mlflow.py TRACKING_DIR   (written by fsmlTests when FSML_INTEROP_DI
 import json
 import math
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
@@ -64,12 +66,33 @@ def main():
     )
     if {r.info.run_id for r in found} != {s["run_id"] for s in summaries if (s["metrics"].get("valid_auc") or 0) > 0.5}:
         fail("search_runs with a filter does not return fsml's runs")
+    # mlflow migrate-filestore turns the folder into SQLite; the runs read back the same from there.
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{tmp}/mlflow.db"
+        subprocess.run(
+            [str(Path(sys.executable).parent / "mlflow"), "migrate-filestore", "--source", str(root), "--target", db],
+            check=True, capture_output=True,
+        )
+        sql = MlflowClient(tracking_uri=db)
+        for s in summaries:
+            run = sql.get_run(s["run_id"])
+            if run.data.params != s["params"] or run.info.status != s["status"]:
+                fail(f"run {s['run_id']}: params or status differ after migrate-filestore")
+            for key, value in s["metrics"].items():
+                got = run.data.metrics.get(key)
+                if value is not None and got != value:
+                    fail(f"run {s['run_id']}: metric {key} is {got} after migrate-filestore, fsml wrote {value}")
+            if len(sql.get_metric_history(s["run_id"], "iter_valid_auc")) != len(
+                client.get_metric_history(s["run_id"], "iter_valid_auc")
+            ):
+                fail(f"run {s['run_id']}: iter_valid_auc history differs after migrate-filestore")
     aliases = 0
     for e in experiments.values():
         aliases += sum(1 for k in e.tags if k.startswith("fsml.alias."))
     print(
         f"MLflow {mlflow.__version__} read {len(summaries)} fsml runs in {len(experiments)} experiments: "
-        f"status, params, {checked_metrics} metrics, tags, histories and artifacts identical; {aliases} aliases"
+        f"status, params, {checked_metrics} metrics, tags, histories and artifacts identical; {aliases} aliases; "
+        "the same after mlflow migrate-filestore to SQLite"
     )
 
 
