@@ -62,10 +62,35 @@ public final class RedisServer: @unchecked Sendable {
     public func stop() {
         guard let p = process else { return }
         process = nil
+        // Ask Redis itself first: a signal to the watchdog shell alone has left servers running.
+        shutDown()
         p.signal(SIGTERM)
         p.wait()
         // The port is free again once the server is gone.
         for _ in 0..<200 where Self.accepts(port: port) { usleep(25_000) }
+    }
+
+    /// Sends SHUTDOWN NOSAVE over the Redis protocol (with AUTH when there is a password).
+    func shutDown() {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = Self.loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return }
+        func command(_ args: [String]) -> String {
+            "*\(args.count)\r\n" + args.map { "$\($0.utf8.count)\r\n\($0)\r\n" }.joined()
+        }
+        let text = (password.map { command(["AUTH", $0]) } ?? "") + command(["SHUTDOWN", "NOSAVE"])
+        _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while read(fd, &buffer, buffer.count) > 0 {}  // until Redis closes the connection
     }
 
     /// Stops and starts the server on the same port: every key is gone and loaded scripts with it.
