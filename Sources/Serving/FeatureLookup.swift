@@ -36,27 +36,34 @@ public struct FeatureLookup: Sendable {
         }
     }
 
-    /// The vector for stored values (nil where the store had nothing) as of `asOf`; NaN for
-    /// missing features, which are named.
-    public func vector(
-        stored: [Int: [UInt8]?], asOf: Micros
-    ) -> (values: [Float], missing: [String], newest: Micros?) {
+    /// Entity states from stored values (nil where the store had nothing or the bytes do not decode).
+    public func states(_ stored: [Int: [UInt8]?]) -> [Int: EntityState] {
         var states: [Int: EntityState] = [:]
-        var newest: Micros?
         for (e, value) in stored {
             guard let value, let blob = StoredValue.blob(value),
                 let state = try? StateCodec.decode(blob, layout: layout, entity: e)
             else { continue }
             states[e] = state
-            newest = max(newest ?? .min, state.lastTime)
         }
+        return states
+    }
+
+    /// The vector for stored values as of `asOf`; NaN for missing features, which are named.
+    public func vector(stored: [Int: [UInt8]?], asOf: Micros) -> (values: [Float], missing: [String], newest: Micros?) {
+        vector(states: states(stored), asOf: asOf)
+    }
+
+    /// The vector for decoded states; `newest` is the latest event time among them.
+    public func vector(
+        states: [Int: EntityState], asOf: Micros
+    ) -> (values: [Float], missing: [String], newest: Micros?) {
         var values = [Float](repeating: .nan, count: features.count)
         var missing: [String] = []
         for (i, f) in features.enumerated() {
             let v = layout.value(feature: f, state: states[registry.features[f].entity], asOf: asOf)
             if v.isNaN { missing.append(featureNames[i]) } else { values[i] = Float(v) }
         }
-        return (values, missing, newest)
+        return (values, missing, states.values.map(\.lastTime).max())
     }
 }
 

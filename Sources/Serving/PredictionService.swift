@@ -90,15 +90,18 @@ public final class PredictionService: @unchecked Sendable {
         var keys = commonKeys
         if let productEntity { keys += request.productIDs.map { (productEntity, EntityKeyMaker.join([$0])) } }
         let read = reader.read(keys)
-        var base: [Int: [UInt8]?] = [:]
-        for (k, v) in zip(commonKeys, read.values) { base[k.entity] = v }
+        // The user's and session's states are decoded once, each product's once.
+        var stored: [Int: [UInt8]?] = [:]
+        for (k, v) in zip(commonKeys, read.values) { stored[k.entity] = v }
+        var states = model.lookup.states(stored)
         var scored: [(String, Double)] = []
         scored.reserveCapacity(request.productIDs.count)
         for (i, product) in request.productIDs.enumerated() {
-            var stored = base
-            if let productEntity { stored[productEntity] = read.values[commonKeys.count + i] }
-            let vector = model.lookup.vector(stored: stored, asOf: asOf)
-            scored.append((product, model.score(vector.values)))
+            if let productEntity {
+                states[productEntity] =
+                    model.lookup.states([productEntity: read.values[commonKeys.count + i]])[productEntity]
+            }
+            scored.append((product, model.score(model.lookup.vector(states: states, asOf: asOf).values)))
         }
         scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         var json = "{\"model_version\":\(JSONText.quote(model.version)),\"ranked\":["

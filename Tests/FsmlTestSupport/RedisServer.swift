@@ -71,7 +71,7 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     /// Sends SHUTDOWN NOSAVE over the Redis protocol (with AUTH when there is a password).
-    func shutDown() {
+    public func shutDown() {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }

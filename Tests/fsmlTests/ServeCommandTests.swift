@@ -56,13 +56,7 @@ struct ServeDidNotStart: Error { let log: String }
 
     /// Stops Redis the way an operator would: SHUTDOWN, then waits until the port is closed.
     static func shutDown(_ redis: RedisServer) {
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-        cli.arguments = ["-p", String(redis.port), "shutdown", "nosave"]
-        cli.standardOutput = FileHandle.nullDevice
-        cli.standardError = FileHandle.nullDevice
-        try? cli.run()
-        cli.waitUntilExit()
+        redis.shutDown()
         let deadline = monotonicNanos() + 10_000_000_000
         while (try? HTTPGet.get(port: redis.port, path: "/", timeoutSeconds: 1)) != nil && monotonicNanos() < deadline {
             usleep(50_000)

@@ -183,9 +183,7 @@ struct BenchOnline: ParsableCommand {
 
     func run() throws {
         let registry = try global.loadRegistry()
-        var jobFlags = try StreamJobOptions.parse(online.map { ["--online", $0] } ?? [])
-        jobFlags.online = online
-        let store = try jobFlags.openOnline(registry: registry, config: global.configPath)
+        let store = try openOnlineStore(online, registry: registry, config: global.configPath)
         let ids = try RequestIDs.load(path: idsFrom)
         let lookup = try FeatureLookup(registry: registry, modelFeatures: [])
         let keys = ids.triples.map {

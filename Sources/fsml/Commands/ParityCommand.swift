@@ -25,9 +25,7 @@ struct ParityCommand: ParsableCommand {
 
     func run() throws {
         let registry = try global.loadRegistry()
-        var flags = try StreamJobOptions.parse([])
-        flags.online = online
-        let store = try flags.openOnline(registry: registry, config: global.configPath)
+        let store = try openOnlineStore(online, registry: registry, config: global.configPath)
         let offlineStore = OfflineStore(
             root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: global.configPath))
         let time = try asOf.map { try TrackedTraining.time($0, "--as-of") }

@@ -157,17 +157,7 @@ struct StreamJobOptions: ParsableArguments {
 
     /// The online store the flags name (default: stores.online in fsml.yaml).
     func openOnline(registry: FeatureRegistry, config: String, timeoutMillis: Int = 1000) throws -> any OnlineStore {
-        let text = online ?? registry.stores.online
-        let url: OnlineStoreURL
-        do { url = try OnlineStoreURL.parse(text) } catch { throw CLIError("online store: \(error.description)") }
-        let resolved: OnlineStoreURL
-        if case .sqlite(let path) = url {
-            resolved = .sqlite(path: ProjectPaths.resolve(path, config: config))
-        } else {
-            resolved = url
-        }
-        return try OnlineStores.open(
-            resolved, project: registry.project, entities: registry.entities, timeoutMillis: timeoutMillis)
+        try openOnlineStore(online, registry: registry, config: config, timeoutMillis: timeoutMillis)
     }
 
     func entityKinds(_ registry: FeatureRegistry) throws -> [Int]? {
@@ -192,4 +182,22 @@ struct StreamJobOptions: ParsableArguments {
         return Double(micros) / 1e6
     }
 
+}
+
+/// The online store `url` names (default: stores.online in fsml.yaml); a SQLite path is relative to
+/// fsml.yaml. What every command that reads or writes the online store opens it with.
+func openOnlineStore(
+    _ url: String?, registry: FeatureRegistry, config: String, timeoutMillis: Int = 1000
+) throws -> any OnlineStore {
+    let text = url ?? registry.stores.online
+    let parsed: OnlineStoreURL
+    do { parsed = try OnlineStoreURL.parse(text) } catch { throw CLIError("online store: \(error.description)") }
+    let resolved: OnlineStoreURL
+    if case .sqlite(let path) = parsed {
+        resolved = .sqlite(path: ProjectPaths.resolve(path, config: config))
+    } else {
+        resolved = parsed
+    }
+    return try OnlineStores.open(
+        resolved, project: registry.project, entities: registry.entities, timeoutMillis: timeoutMillis)
 }
