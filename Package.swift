@@ -80,7 +80,7 @@ let package = Package(
 
         // Oracles and fixtures shared by the test targets.
         .target(
-            name: "FsmlTestSupport", dependencies: ["FeatureStore"], path: "Tests/FsmlTestSupport",
+            name: "FsmlTestSupport", dependencies: ["FeatureStore", "FsmlCore"], path: "Tests/FsmlTestSupport",
             swiftSettings: swiftSettings),
         .testTarget(name: "FsmlCoreTests", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
         .testTarget(

@@ -53,28 +53,18 @@ import Testing
         let storeCheck = try BinaryRunner.run(["validate", "--offline-store"], in: dir)
         #expect(storeCheck.status == 0, "\(storeCheck.stdout)")
 
-        // The same events, killed with SIGKILL at random moments and restarted each time.
-        var random = SeededRandom(seed: 5)
+        // The same events, killed with SIGKILL at random moments (each after observed progress) and
+        // restarted each time.
         let args = [
             "stream", "--source", "file:\(dir)/events.jsonl.gz", "--until-end", "--online", db1, "--offline",
             "\(dir)/data/offline-killed", "--checkpoint", "\(dir)/data/checkpoints-killed", "--config",
             "\(dir)/fsml.yaml", "--rate", "4000", "--checkpoint-interval", "200ms",
         ]
-        var kills = 0
-        while true {
-            let child = try ChildProcess(BinaryRunner.binary, args)
-            let deadline = monotonicNanos() + UInt64((0.1 + 0.3 * random.uniform()) * 1e9)
-            while child.isRunning && monotonicNanos() < deadline { usleep(10_000) }
-            if child.isRunning && kills < 5 {
-                child.signal(SIGKILL)
-                child.wait()
-                kills += 1
-                continue
-            }
-            #expect(child.wait() == 0)
-            break
-        }
-        #expect(kills == 5)
+        let outcome = try KilledRuns(
+            executable: BinaryRunner.binary, arguments: args, checkpointDirectory: "\(dir)/data/checkpoints-killed"
+        ).run(kills: 5, seed: 5)
+        #expect(outcome.status == 0)
+        #expect(outcome.kills == 5)
         let afterKills = try BinaryRunner.run(
             [
                 "parity", "--online", db1, "--offline", "data/offline-killed", "--sample", "1000", "--out",

@@ -75,30 +75,17 @@ import Testing
         #expect(once.status == 0, "\(once.stderr)")
         let onceTotals = try json(once.stdout)["totals"] as? [String: Int] ?? [:]
 
-        // The same replay, paced so that it takes a few seconds, killed with SIGKILL at random moments.
-        var random = SeededRandom(seed: 99)
-        var kills = 0
-        var last: [String: Any]?
-        while last == nil && kills < 40 {
-            let out = "\(dir)/attempt-\(kills).out"
-            let child = try ChildProcess(
-                BinaryRunner.binary, arguments("killed", db: 1) + ["--rate", "10000"], stdout: out,
-                stderr: "\(dir)/attempt-\(kills).err")
-            let deadline = monotonicNanos() + UInt64((0.2 + 0.4 * random.uniform()) * 1e9)
-            while child.isRunning && monotonicNanos() < deadline { usleep(10_000) }
-            if child.isRunning {
-                child.signal(SIGKILL)
-                child.wait()
-                kills += 1
-            } else {
-                #expect(
-                    child.wait() == 0,
-                    "\((try? String(contentsOfFile: "\(dir)/attempt-\(kills).err", encoding: .utf8)) ?? "")")
-                last = try json(try String(contentsOfFile: out, encoding: .utf8))
-            }
-        }
-        #expect(kills >= 5)
-        let killedTotals = try #require(last?["totals"] as? [String: Int])
+        // The same replay, paced so that it takes a few seconds, killed with SIGKILL at random moments
+        // (each after observed progress), then left to finish.
+        let outcome = try KilledRuns(
+            executable: BinaryRunner.binary, arguments: arguments("killed", db: 1) + ["--rate", "10000"],
+            checkpointDirectory: "\(dir)/killed/checkpoints", outputPrefix: "\(dir)/attempt"
+        ).run(kills: 8, seed: 99)
+        let errors = (try? String(contentsOfFile: "\(dir)/attempt-\(outcome.lastAttempt).err", encoding: .utf8)) ?? ""
+        #expect(outcome.status == 0, "\(errors)")
+        #expect(outcome.kills >= 5)
+        let last = try json(try String(contentsOfFile: "\(dir)/attempt-\(outcome.lastAttempt).out", encoding: .utf8))
+        let killedTotals = try #require(last["totals"] as? [String: Int])
         #expect(killedTotals == onceTotals)
         #expect(
             (onceTotals["late"] ?? 0) > 0 && (onceTotals["duplicates"] ?? 0) > 0
