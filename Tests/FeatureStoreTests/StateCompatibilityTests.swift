@@ -104,10 +104,12 @@ import Testing
             for (i, offset) in Self.offsets.enumerated() {
                 for (j, f) in features.enumerated() {
                     let value = layout.value(feature: f, state: state, asOf: state.lastTime + offset)
-                    let want = (expected[i][j] as? String).flatMap { UInt64($0, radix: 16) }.map(Double.init(bitPattern:))
+                    let want = (expected[i][j] as? String).flatMap { UInt64($0, radix: 16) }.map(
+                        Double.init(bitPattern:))
                     #expect(
                         want.map { $0 == value } ?? value.isNaN,
-                        "\(registry.features[f].name) of \(record["key"]!) at +\(offset): \(String(describing: want)) vs \(value)")
+                        "\(registry.features[f].name) of \(record["key"]!) at +\(offset): \(String(describing: want)) vs \(value)"
+                    )
                     compared += 1
                 }
             }
