@@ -11,7 +11,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "fsml", targets: ["fsml"]),
-        .library(name: "FeatureStore", targets: ["FeatureStore"]),
+        .library(name: "FeatureCore", targets: ["FeatureCore"]),
+        .library(name: "FeatureConfig", targets: ["FeatureConfig"]),
+        .library(name: "OnlineStorage", targets: ["OnlineStorage"]),
+        .library(name: "OfflineStorage", targets: ["OfflineStorage"]),
         .library(name: "PointInTime", targets: ["PointInTime"]),
         .library(name: "Streaming", targets: ["Streaming"]),
         .library(name: "GBDT", targets: ["GBDT"]),
@@ -48,65 +51,97 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Utilities with no domain knowledge: hashing, gzip, time text, JSON text, parallel loops.
         .target(name: "FsmlCore", dependencies: ["CZlib"], swiftSettings: swiftSettings),
-        // Definitions, event parsing, the time engine, online stores.
+        // The pure core: definitions, event parsing, admission, the window rule, aggregators, the
+        // engine that folds and reads, the state codec. No I/O, no C library.
+        .target(name: "FeatureCore", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
+        // fsml.yaml read into a FeatureRegistry, with errors that name file, line and key.
         .target(
-            name: "FeatureStore",
-            dependencies: ["FsmlCore", "CHiredis", "CSQLite3", .product(name: "Yams", package: "Yams")],
+            name: "FeatureConfig", dependencies: ["FeatureCore", "FsmlCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
+        // Online stores behind one protocol: Redis (hiredis), SQLite, memory.
+        .target(
+            name: "OnlineStorage", dependencies: ["FeatureCore", "FsmlCore", "CHiredis", "CSQLite3"],
+            swiftSettings: swiftSettings),
+        // The offline store of admitted events (Parquet by event date), the intake that admits them
+        // and the reject logs: shared by the stream job and batch ingest.
+        .target(
+            name: "OfflineStorage", dependencies: ["FeatureCore", "FsmlCore", "Parquet"], swiftSettings: swiftSettings),
         // Synthetic clickstream for demos, tests and benchmarks.
         .target(name: "EventGenerator", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
         // Parquet files: Thrift compact metadata, PLAIN and dictionary encodings, three codecs.
         .target(name: "Parquet", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
-        .target(name: "PointInTime", dependencies: ["FeatureStore", "Parquet"], swiftSettings: swiftSettings),
         .target(
-            name: "Streaming", dependencies: ["FeatureStore", "PointInTime", "CRdKafka"], swiftSettings: swiftSettings),
+            name: "PointInTime", dependencies: ["FeatureCore", "FsmlCore", "OfflineStorage", "Parquet"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "Streaming",
+            dependencies: ["FeatureCore", "FsmlCore", "OnlineStorage", "OfflineStorage", "CRdKafka", "CZlib"],
+            swiftSettings: swiftSettings),
         .target(
             name: "GBDT", dependencies: ["FsmlCore", "CKernels", "CCBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
         .target(name: "Tracking", dependencies: ["FsmlCore", "GBDT"], swiftSettings: swiftSettings),
         .target(
             name: "Serving",
             dependencies: [
-                "FeatureStore", "GBDT", "Tracking", "Streaming", .product(name: "Hummingbird", package: "hummingbird"),
+                "FeatureCore", "FsmlCore", "OnlineStorage", "GBDT", "Tracking",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ], swiftSettings: swiftSettings),
         .executableTarget(
             name: "fsml",
             dependencies: [
-                "FsmlCore", "FeatureStore", "EventGenerator", "PointInTime", "Streaming", "GBDT", "Tracking",
-                "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FsmlCore", "FeatureCore", "FeatureConfig", "OnlineStorage", "OfflineStorage", "EventGenerator",
+                "PointInTime", "Streaming", "GBDT", "Tracking", "Serving", "Parquet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings),
 
         // Oracles and fixtures shared by the test targets.
         .target(
-            name: "FsmlTestSupport", dependencies: ["FeatureStore", "FsmlCore"], path: "Tests/FsmlTestSupport",
+            name: "FsmlTestSupport", dependencies: ["FeatureCore", "FeatureConfig", "FsmlCore"],
+            path: "Tests/FsmlTestSupport",
             swiftSettings: swiftSettings),
         .testTarget(name: "FsmlCoreTests", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "FeatureStoreTests", dependencies: ["FeatureStore", "EventGenerator", "FsmlTestSupport"],
+            name: "FeatureCoreTests", dependencies: ["FeatureCore", "FeatureConfig", "FsmlCore", "FsmlTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "EventGeneratorTests", dependencies: ["EventGenerator", "FeatureStore"],
+            name: "FeatureConfigTests", dependencies: ["FeatureConfig", "FeatureCore", "FsmlCore", "FsmlTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OnlineStorageTests",
+            dependencies: ["OnlineStorage", "FeatureCore", "FeatureConfig", "FsmlCore", "FsmlTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EventGeneratorTests", dependencies: ["EventGenerator", "FeatureCore", "FeatureConfig", "FsmlCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ParquetTests", dependencies: ["Parquet", "FsmlCore"], exclude: ["Fixtures/make_fixtures.py"],
             resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "PointInTimeTests",
-            dependencies: ["PointInTime", "Parquet", "FeatureStore", "EventGenerator", "FsmlTestSupport", "FsmlCore"],
+            dependencies: [
+                "PointInTime", "OfflineStorage", "Parquet", "FeatureCore", "FeatureConfig", "EventGenerator",
+                "FsmlTestSupport", "FsmlCore",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamingTests",
             dependencies: [
-                "Streaming", "PointInTime", "FeatureStore", "EventGenerator", "FsmlTestSupport", "FsmlCore",
+                "Streaming", "OnlineStorage", "OfflineStorage", "FeatureCore", "FeatureConfig", "EventGenerator",
+                "FsmlTestSupport", "FsmlCore",
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GBDTTests", dependencies: ["GBDT", "FsmlCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServingTests",
-            dependencies: ["Serving", "Tracking", "GBDT", "FeatureStore", "FsmlCore", "FsmlTestSupport"],
+            dependencies: [
+                "Serving", "Tracking", "GBDT", "FeatureCore", "FeatureConfig", "OnlineStorage", "FsmlCore",
+                "FsmlTestSupport",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TrackingTests", dependencies: ["Tracking", "GBDT", "FsmlCore"], exclude: ["Golden"],
@@ -115,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "fsmlTests",
             dependencies: [
-                "fsml", "FsmlCore", "FeatureStore", "PointInTime", "Tracking", "Serving", "GBDT", "FsmlTestSupport",
+                "fsml", "FsmlCore", "FeatureCore", "FeatureConfig", "OnlineStorage", "OfflineStorage", "PointInTime",
+                "Tracking", "Serving", "GBDT", "FsmlTestSupport",
             ],
             exclude: ["Golden"],
             swiftSettings: swiftSettings),

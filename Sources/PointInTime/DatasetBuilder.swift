@@ -1,5 +1,6 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OfflineStorage
 import Parquet
 
 public struct BuildOptions: Sendable {
@@ -33,7 +34,7 @@ public struct BuildReport: Sendable {
 /// With the registry's label: every example event (a page_view) with time t in the range becomes a
 /// row holding the example event's fields, every served feature as of t, and the label. Pass 1
 /// finds the examples (time, sequence, entity keys). Pass 2 replays the store in arrival order
-/// through a `FeatureEngine`: an example is evaluated once the replay's clock reaches t (before any
+/// through a `StateTable`: an example is evaluated once the replay's clock reaches t (before any
 /// event known at or after t is folded, so late events count as the server saw them); its row
 /// waits until the watermark passes t + horizon, then gets its label and is written. Rows come out
 /// in time order; memory holds entity state and about a horizon's worth of rows, not the events.
@@ -41,7 +42,7 @@ public struct BuildReport: Sendable {
 /// With a spine: each spine row gets every served feature as of its timestamp, in spine order.
 public final class DatasetBuilder {
     public let registry: FeatureRegistry
-    public let layout: EngineLayout
+    public let engine: FeatureEngine
     public let store: OfflineStore
     public let options: BuildOptions
     public let features: [Int]
@@ -49,7 +50,7 @@ public final class DatasetBuilder {
 
     public init(registry: FeatureRegistry, store: OfflineStore, options: BuildOptions) {
         self.registry = registry
-        layout = EngineLayout(registry: registry)
+        engine = FeatureEngine(registry: registry)
         self.store = store
         self.options = options
         features = registry.servedFeatures
@@ -98,11 +99,11 @@ public final class DatasetBuilder {
         var report = BuildReport()
         report.features = features
         // Pass 1: the examples and the final clock.
-        var keyIndex = [[String: Int32]](repeating: [:], count: layout.entities.count)
-        var keyText = [[String]](repeating: [], count: layout.entities.count)
+        var keyIndex = [[String: Int32]](repeating: [:], count: engine.entities.count)
+        var keyText = [[String]](repeating: [], count: engine.entities.count)
         var examples: [Example] = []
         var lastKnown = Micros.min
-        let examplesRead = layout.fieldsRead.union(labelSpec.example.fieldsRead)
+        let examplesRead = engine.fieldsRead.union(labelSpec.example.fieldsRead)
         let scan = try OfflineStoreScanner(store: store, schema: registry.schema, fields: examplesRead)
         report.files = scan.files
         while let stored = try scan.next() {
@@ -112,7 +113,7 @@ public final class DatasetBuilder {
             if let s = options.start, t < s { continue }
             if let e = options.end, t >= e { continue }
             var keys: [Int32] = []
-            for (e, plan) in layout.entities.enumerated() {
+            for (e, plan) in engine.entities.enumerated() {
                 guard let key = plan.keyMaker.key(stored.event) else {
                     keys.append(-1)
                     continue
@@ -141,7 +142,7 @@ public final class DatasetBuilder {
             scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
             eventTimeOnly: options.eventTimeOnly,
             lateness: try replayLateness())
-        let engine = FeatureEngine(layout: layout)
+        let states = StateTable(engine: engine)
         var evaluated: [Int64: [Double]] = [:]
         struct Row {
             var time: Micros
@@ -183,7 +184,7 @@ public final class DatasetBuilder {
             features.map { f in
                 let e = registry.features[f].entity
                 let k = x.keys[e]
-                return k < 0 ? .nan : engine.value(feature: f, key: keyText[e][Int(k)], asOf: x.time)
+                return k < 0 ? .nan : states.value(feature: f, key: keyText[e][Int(k)], asOf: x.time)
             }
         }
         func emit(_ row: Row) throws {
@@ -211,14 +212,14 @@ public final class DatasetBuilder {
             if labelSpec.outcome.matches(stored.event), let key = labels.matchKey(stored.event) {
                 recentOutcomes[key, default: []].append(stored.event.time)
             }
-            engine.fold(stored.event)
+            states.fold(stored.event)
             let settled = replay.settled(after: progressValue)
             while let top = pending.peek, top.time + labelSpec.within < settled {
                 let row = unpark()!
                 if labels.isMature(row.time, settledUntil: settledFinal) { try emit(row) } else { report.immature += 1 }
             }
             if replay.eventsRead % 262_144 == 0 {
-                engine.evictExpired(watermark: settled)
+                states.evictExpired(watermark: settled)
                 let keep = (pending.peek?.time ?? settled) - 1
                 recentOutcomes = recentOutcomes.filter { $0.value.contains { $0 > keep } }
                 progress?.update(replay.eventsRead, detail: "\(Progress.count(report.rows)) rows")
@@ -248,15 +249,15 @@ public final class DatasetBuilder {
         let order = spine.times.indices.sorted { (spine.times[$0], $0) < (spine.times[$1], $1) }
         var results = [[Double]](repeating: [], count: spine.rows)
         var replay = Replay(
-            scanner: try OfflineStoreScanner(store: store, schema: registry.schema, fields: layout.fieldsRead),
+            scanner: try OfflineStoreScanner(store: store, schema: registry.schema, fields: engine.fieldsRead),
             eventTimeOnly: options.eventTimeOnly,
             lateness: try replayLateness())
-        let engine = FeatureEngine(layout: layout)
+        let states = StateTable(engine: engine)
         var next = 0
         func evaluate(_ row: Int) -> [Double] {
             features.map { f in
                 guard let key = spine.keys[registry.features[f].entity][row] else { return .nan }
-                return engine.value(feature: f, key: key, asOf: spine.times[row])
+                return states.value(feature: f, key: key, asOf: spine.times[row])
             }
         }
         while let (stored, progressValue) = try replay.next() {
@@ -265,9 +266,9 @@ public final class DatasetBuilder {
                 next += 1
             }
             if next == order.count { break }
-            engine.fold(stored.event)
+            states.fold(stored.event)
             if replay.eventsRead % 262_144 == 0 {
-                engine.evictExpired(watermark: replay.settled(after: progressValue))
+                states.evictExpired(watermark: replay.settled(after: progressValue))
                 progress?.update(
                     replay.eventsRead, detail: "\(Progress.count(next)) of \(Progress.count(spine.rows)) rows")
             }

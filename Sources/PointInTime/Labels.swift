@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
 
 /// The registry's label definition as a rule: an example event at t is positive when an outcome

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
 

@@ -1,5 +1,6 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OfflineStorage
 
 /// One feature's agreement between the online store (evaluated as the server does) and a
 /// point-in-time replay of the offline store at the same instant.
@@ -43,7 +44,7 @@ public enum Parity {
         guard let time = try asOf ?? online.readClock().map({ $0 + 1 }) else {
             throw BuildError(description: "\(online.description) holds no stream clock; give --as-of")
         }
-        let layout = EngineLayout(registry: registry)
+        let engine = FeatureEngine(registry: registry)
         var random = SeededRandom(seed: seed)
         var sampled: [(entity: String, keys: Int, ofKeys: Int)] = []
         var spineKeys: [[String?]] = Array(repeating: [], count: registry.entities.count)
@@ -64,7 +65,7 @@ public enum Parity {
                 let part = Array(keys[chunk..<min(chunk + 1000, keys.count)])
                 for (k, value) in zip(part, try online.read(part.map { (e, $0) })) {
                     let state = value.flatMap(StoredValue.blob).flatMap {
-                        try? StateCodec.decode($0, layout: layout, entity: e)
+                        try? StateCodec.decode($0, engine: engine, entity: e)
                     }
                     onlineStates.append(state)
                     rowEntity.append(e)
@@ -88,7 +89,7 @@ public enum Parity {
             let e = rowEntity[row]
             for f in registry.features.indices where registry.features[f].entity == e {
                 guard let k = column[f] else { continue }
-                let onlineValue = layout.value(feature: f, state: onlineStates[row], asOf: time)
+                let onlineValue = engine.value(feature: f, state: onlineStates[row], asOf: time)
                 let offlineValue = results[row][k]
                 features[f].compared += 1
                 if !agree(onlineValue, offlineValue) {

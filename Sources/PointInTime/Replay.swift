@@ -1,5 +1,6 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OfflineStorage
 
 /// The order a point-in-time build folds the offline store's events in, with the progress value
 /// that says which examples can be evaluated: all events before an example's time by that measure

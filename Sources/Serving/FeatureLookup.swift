@@ -1,19 +1,20 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OnlineStorage
 
 /// Turns a request's ids into the model's feature vector: which entity keys to read, and the
 /// values of the model's features from the states read, as of the serving time, through the same
 /// engine code as training.
 public struct FeatureLookup: Sendable {
     public let registry: FeatureRegistry
-    public let layout: EngineLayout
+    public let engine: FeatureEngine
     /// The model's features, in its column order, as registry feature indexes.
     public let features: [Int]
     public let featureNames: [String]
 
     public init(registry: FeatureRegistry, modelFeatures: [String]) throws {
         self.registry = registry
-        layout = EngineLayout(registry: registry)
+        engine = FeatureEngine(registry: registry)
         features = try modelFeatures.map { name in
             guard let i = registry.features.firstIndex(where: { $0.name == name }) else {
                 throw ServingError("the model uses feature '\(name)', which \(registry.source) does not define")
@@ -41,7 +42,7 @@ public struct FeatureLookup: Sendable {
         var states: [Int: EntityState] = [:]
         for (e, value) in stored {
             guard let value, let blob = StoredValue.blob(value),
-                let state = try? StateCodec.decode(blob, layout: layout, entity: e)
+                let state = try? StateCodec.decode(blob, engine: engine, entity: e)
             else { continue }
             states[e] = state
         }
@@ -60,7 +61,7 @@ public struct FeatureLookup: Sendable {
         var values = [Float](repeating: .nan, count: features.count)
         var missing: [String] = []
         for (i, f) in features.enumerated() {
-            let v = layout.value(feature: f, state: states[registry.features[f].entity], asOf: asOf)
+            let v = engine.value(feature: f, state: states[registry.features[f].entity], asOf: asOf)
             if v.isNaN { missing.append(featureNames[i]) } else { values[i] = Float(v) }
         }
         return (values, missing, states.values.map(\.lastTime).max())

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
 import GBDT
 import Tracking

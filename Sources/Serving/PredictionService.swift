@@ -1,5 +1,6 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OnlineStorage
 
 /// What "now" is for the server. `wall`: the machine's clock (live traffic). `stream`: the stream
 /// job's event-time clock, read from the store (serving replayed history, as `make all` does).
@@ -130,14 +131,14 @@ public final class PredictionService: @unchecked Sendable {
         let features = registry.features.indices.filter { registry.features[$0].entity == e }
         var state: EntityState?
         if let value = read.values[0], let blob = StoredValue.blob(value) {
-            state = try? StateCodec.decode(blob, layout: lookup.layout, entity: e)
+            state = try? StateCodec.decode(blob, engine: lookup.engine, entity: e)
         }
         var json =
             "{\"entity\":\(JSONText.quote(name)),\"id\":\(JSONText.quote(id)),\"as_of\":\(JSONText.quote(Timestamp.format(asOf)))"
         json += ",\"age_seconds\":" + (state.map { JSONText.number(Double(asOf - $0.lastTime) / 1e6) } ?? "null")
         json += ",\"features\":{"
         json += features.map { f in
-            let v = lookup.layout.value(feature: f, state: state, asOf: asOf)
+            let v = lookup.engine.value(feature: f, state: state, asOf: asOf)
             return "\(JSONText.quote(registry.features[f].name)):\(v.isNaN ? "null" : JSONText.number(v))"
         }.joined(separator: ",")
         return Answer(status: 200, body: json + "}}")

@@ -1,5 +1,6 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OnlineStorage
 import Synchronization
 
 /// Reads entity states for requests: hot keys from a short-lived in-process cache, the rest in one

@@ -1,7 +1,7 @@
 import CZlib
-import FeatureStore
+import FeatureCore
 import FsmlCore
-import PointInTime
+import OfflineStorage
 
 /// Everything a restarted stream job needs to carry on as if it had never stopped: the source
 /// position, the intake state (sequence, admission, counts), the size of its reject logs, and every

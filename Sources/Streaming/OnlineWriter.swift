@@ -1,6 +1,7 @@
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
+import OnlineStorage
 
 /// Writes micro-batches of entity states to the online store on its own thread (a
 /// `SerialWorker`), so that the job folds the next batch while the store takes this one. `drain()`

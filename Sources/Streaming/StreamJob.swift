@@ -1,6 +1,7 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
-import PointInTime
+import OfflineStorage
+import OnlineStorage
 
 /// How a stream job runs; the sources and sinks are passed to it separately.
 public struct StreamOptions: Sendable {
@@ -40,8 +41,8 @@ public struct StreamOptions: Sendable {
 /// the replay writes the same states again, and event-time-wins keeps the store from going back.
 public final class StreamJob {
     public let registry: FeatureRegistry
-    public let layout: EngineLayout
     public let engine: FeatureEngine
+    public let states: StateTable
     let source: any EventSource
     let sourceName: String
     let online: (any OnlineStore)?
@@ -67,8 +68,8 @@ public final class StreamJob {
         offline: OfflineStore?, options: StreamOptions, metrics: MetricsRegistry = MetricsRegistry()
     ) {
         self.registry = registry
-        layout = EngineLayout(registry: registry)
-        engine = FeatureEngine(layout: layout, entityKinds: options.entityKinds, tracksChanges: online != nil)
+        engine = FeatureEngine(registry: registry)
+        states = StateTable(engine: engine, entityKinds: options.entityKinds, tracksChanges: online != nil)
         self.source = source
         self.sourceName = sourceName
         self.online = online
@@ -120,8 +121,8 @@ public final class StreamJob {
         } else if let offlineStore, let state = try IntakeState.load(path: offlineStore.statePath) {
             try offlineStore.removeUncommitted(from: state.nextSequence)
             let scanner = try OfflineStoreScanner(
-                store: offlineStore, schema: registry.schema, fields: layout.fieldsRead)
-            while let stored = try scanner.next() { engine.fold(stored.event) }
+                store: offlineStore, schema: registry.schema, fields: engine.fieldsRead)
+            while let stored = try scanner.next() { states.fold(stored.event) }
             intake = Intake(
                 schema: registry.schema, lateness: registry.allowedLateness, nextSequence: state.nextSequence,
                 admission: state.admission)
@@ -146,7 +147,7 @@ public final class StreamJob {
     }
 
     private func resume(from checkpoint: Checkpoint) throws {
-        guard checkpoint.fingerprints == layout.entities.map(\.fingerprint) else {
+        guard checkpoint.fingerprints == engine.entities.map(\.fingerprint) else {
             throw StreamError(
                 "\(checkpointPath) was written under other feature definitions; remove it to start over (states would be wrong)"
             )
@@ -156,7 +157,7 @@ public final class StreamJob {
                 "\(checkpointPath) belongs to source \(checkpoint.source), not \(sourceName); use another --checkpoint or remove it"
             )
         }
-        guard checkpoint.entityKinds == engine.entityKinds else {
+        guard checkpoint.entityKinds == states.entityKinds else {
             throw StreamError("\(checkpointPath) folds other entity kinds; use another --checkpoint or remove it")
         }
         if let offlineStore {
@@ -180,18 +181,18 @@ public final class StreamJob {
             admission: checkpoint.intake.admission)
         intake.counts = checkpoint.intake.counts
         for s in checkpoint.states {
-            guard s.entity < layout.entities.count else {
+            guard s.entity < engine.entities.count else {
                 throw StreamError("\(checkpointPath): unknown entity \(s.entity)")
             }
             do {
-                engine.setState(
-                    try StateCodec.decode(s.blob, layout: layout, entity: s.entity), entity: s.entity, key: s.key)
+                states.setState(
+                    try StateCodec.decode(s.blob, engine: engine, entity: s.entity), entity: s.entity, key: s.key)
             } catch {
                 throw StreamError(
-                    "\(checkpointPath): state of \(layout.entities[s.entity].entity.name) \(s.key): \(error)")
+                    "\(checkpointPath): state of \(engine.entities[s.entity].entity.name) \(s.key): \(error)")
             }
         }
-        _ = engine.takeChanges()
+        _ = states.takeChanges()
         try source.restore(try JSONParser.parse(JSONText.render(checkpoint.position, indent: nil)))
     }
 
@@ -261,7 +262,7 @@ public final class StreamJob {
     private func take(_ line: UnsafeRawBufferPointer, readAt: UInt64) throws {
         switch intake.take(line, partition: source.partition) {
         case .admitted(let stored):
-            engine.fold(stored.event)
+            states.fold(stored.event)
             try offline?.append(stored)
             if online != nil { readTimes.append(readAt) }
         case .late(let event, let watermark):
@@ -279,7 +280,7 @@ public final class StreamJob {
 
     /// Hands the entity states changed since the last flush to the online writer.
     private func flush() throws {
-        let changes = engine.takeChanges()
+        let changes = states.takeChanges()
         defer {
             readTimes.removeAll(keepingCapacity: true)
             collectMeasurements()
@@ -290,11 +291,11 @@ public final class StreamJob {
         records.reserveCapacity(changes.reduce(0) { $0 + $1.count })
         for (e, keys) in changes.enumerated() {
             for key in keys {
-                guard let state = engine.state(entity: e, key: key) else { continue }
+                guard let state = states.state(entity: e, key: key) else { continue }
                 records.append(
                     StateRecord(
                         entity: e, key: key, lastTime: state.lastTime,
-                        blob: StateCodec.encode(state, layout: layout, entity: e)))
+                        blob: StateCodec.encode(state, engine: engine, entity: e)))
             }
         }
         guard !records.isEmpty else { return }
@@ -307,12 +308,12 @@ public final class StreamJob {
     /// --stream` fills its in-memory mirror after the job starts from a checkpoint or the offline store.
     public func publishAllStates(to store: any OnlineStore) throws {
         var records: [StateRecord] = []
-        for e in engine.entityKinds {
-            for (key, state) in engine.tables[e] {
+        for e in states.entityKinds {
+            for (key, state) in states.tables[e] {
                 records.append(
                     StateRecord(
                         entity: e, key: key, lastTime: state.lastTime,
-                        blob: StateCodec.encode(state, layout: layout, entity: e)))
+                        blob: StateCodec.encode(state, engine: engine, entity: e)))
             }
         }
         try store.write(records)
@@ -346,35 +347,35 @@ public final class StreamJob {
         try deadLetters.sync()
         try late.sync()
         let watermark = intake.admission.watermark
-        engine.evictExpired(watermark: watermark)
-        try online?.expire(watermark: watermark, entities: engine.entityKinds)
-        var states: [(entity: Int, key: String, blob: [UInt8])] = []
-        states.reserveCapacity(engine.entityCount)
+        states.evictExpired(watermark: watermark)
+        try online?.expire(watermark: watermark, entities: states.entityKinds)
+        var blobs: [(entity: Int, key: String, blob: [UInt8])] = []
+        blobs.reserveCapacity(states.entityCount)
         var stateBytes = 0
-        for e in engine.entityKinds {
-            for (key, state) in engine.tables[e] {
-                let blob = StateCodec.encode(state, layout: layout, entity: e)
+        for e in states.entityKinds {
+            for (key, state) in states.tables[e] {
+                let blob = StateCodec.encode(state, engine: engine, entity: e)
                 stateBytes += blob.count
-                states.append((e, key, blob))
+                blobs.append((e, key, blob))
             }
         }
         let intakeState = IntakeState(
             nextSequence: intake.nextSequence, admission: intake.admission, counts: intake.counts)
         let checkpoint = Checkpoint(
             runID: runID, source: sourceName, position: source.position, intake: intakeState,
-            deadLetterBytes: deadLetters.bytes, lateBytes: late.bytes, fingerprints: layout.entities.map(\.fingerprint),
-            entityKinds: engine.entityKinds, states: states)
+            deadLetterBytes: deadLetters.bytes, lateBytes: late.bytes, fingerprints: engine.entities.map(\.fingerprint),
+            entityKinds: states.entityKinds, states: blobs)
         try FileSystem.createDirectory(options.checkpointDirectory)
         try FileSystem.writeAtomically(checkpoint.encode(), to: checkpointPath)
         if let offlineStore { try intakeState.save(to: offlineStore.statePath) }
         try source.commit()
         report.checkpoints += 1
-        report.entities = states.count
+        report.entities = blobs.count
         report.stateBytes = stateBytes
         report.totals = intake.counts
         report.watermark = watermark
         metrics.add("fsml_stream_checkpoints_total", help: "Checkpoints written.", labels: labels)
-        metrics.set("fsml_stream_entities", Double(states.count), help: "Entity states held in memory.", labels: labels)
+        metrics.set("fsml_stream_entities", Double(blobs.count), help: "Entity states held in memory.", labels: labels)
         publishCounts()
     }
 

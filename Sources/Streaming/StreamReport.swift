@@ -1,5 +1,5 @@
 import FsmlCore
-import PointInTime
+import OfflineStorage
 
 /// How a stream job started.
 public enum StreamStart: Sendable, Equatable {

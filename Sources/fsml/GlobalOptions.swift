@@ -1,5 +1,6 @@
 import ArgumentParser
-import FeatureStore
+import FeatureConfig
+import FeatureCore
 
 /// Options every command that reads the project takes.
 struct GlobalOptions: ParsableArguments {

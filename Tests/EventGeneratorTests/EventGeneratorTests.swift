@@ -1,5 +1,6 @@
 import EventGenerator
-import FeatureStore
+import FeatureConfig
+import FeatureCore
 import FsmlCore
 import Testing
 

@@ -1,4 +1,5 @@
-import FeatureStore
+import FeatureConfig
+import FeatureCore
 import FsmlCore
 
 /// Builds reference-schema events for tests without going through JSON.

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
 
 /// The slow, obviously correct answer to "what is feature f of entity k as of t": scan every
@@ -74,28 +74,32 @@ public struct FeatureOracle {
     }
 
     private func value(_ spec: FeatureSpec, events all: [Event], asOf t: Micros) -> Double {
-        if case .ratio(let n, let d) = spec.aggregation {
+        guard case .aggregate(let a) = spec.kind else {
+            guard case .ratio(let n, let d) = spec.kind else { return .nan }
             let den = value(registry.features[d], events: all, asOf: t)
             return den == 0 ? .nan : value(registry.features[n], events: all, asOf: t) / den
         }
         var events = all.filter { $0.time < t }
-        if let filter = spec.filter { events = events.filter { filter.matches($0) } }
-        if case .sliding(let w, let h)? = spec.window {
+        if let filter = a.filter { events = events.filter { filter.matches($0) } }
+        if case .sliding(let w, let h) = a.window {
             // [floor(t / h)·h − w, t)
             var start = t / h * h
             if t % h != 0 && t < 0 { start -= h }
             events = events.filter { $0.time >= start - w && $0.time < t }
         }
-        switch spec.aggregation {
-        case .count:
+        // The operation's type and arguments only: none of its code.
+        switch a.operation {
+        case is CountAggregator:
             return Double(events.count)
-        case .sum(let field):
+        case let sum as SumAggregator:
+            let field = sum.field
             // Sums are defined in micro-units.
             let units = events.reduce(Int64(0)) { acc, e in
                 acc + Int64(((e.values[field].numericValue ?? 0) * 1_000_000).rounded())
             }
             return Double(units) / 1_000_000
-        case .distinctCount(let field):
+        case let distinct as DistinctCountAggregator:
+            let field = distinct.field
             return Double(
                 Set(
                     events.compactMap { e -> FieldValue? in
@@ -103,7 +107,8 @@ public struct FeatureOracle {
                         return e.values[field]
                     }
                 ).count)
-        case .first(let field):
+        case let first as FirstAggregator:
+            let field = first.field
             let idField = registry.schema.idField
             guard
                 let e = events.min(by: {
@@ -113,7 +118,8 @@ public struct FeatureOracle {
                 })
             else { return .nan }
             return e.values[field].numericValue ?? .nan
-        case .last(let field):
+        case let last as LastAggregator:
+            let field = last.field
             let idField = registry.schema.idField
             guard
                 let e = events.max(by: {
@@ -123,11 +129,11 @@ public struct FeatureOracle {
                 })
             else { return .nan }
             return e.values[field].numericValue ?? .nan
-        case .duration:
+        case is DurationAggregator:
             guard let lo = events.map(\.time).min(), let hi = events.map(\.time).max() else { return .nan }
             return Double(hi - lo) / 1_000_000
-        case .ratio:
-            return .nan
+        default:
+            fatalError("the oracle does not know \(a.operation.name)")
         }
     }
 }

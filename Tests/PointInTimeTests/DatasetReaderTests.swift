@@ -1,5 +1,6 @@
 import Foundation
 import FsmlCore
+import OfflineStorage
 import Parquet
 import Testing
 

@@ -1,7 +1,8 @@
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
+import OfflineStorage
 import Parquet
 import Testing
 

@@ -1,8 +1,9 @@
 import EventGenerator
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
+import OfflineStorage
 import Parquet
 
 @testable import PointInTime

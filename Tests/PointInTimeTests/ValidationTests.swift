@@ -1,5 +1,7 @@
-import FeatureStore
+import FeatureConfig
+import FeatureCore
 import FsmlCore
+import OfflineStorage
 import Testing
 
 @testable import PointInTime

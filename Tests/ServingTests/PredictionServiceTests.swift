@@ -1,8 +1,9 @@
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
 import GBDT
+import OnlineStorage
 import Testing
 import Tracking
 
@@ -17,7 +18,7 @@ import Tracking
         let tracking: TrackingStore
         let service: PredictionService
         let memory: MemoryOnlineStore
-        let engine: FeatureEngine
+        let states: StateTable
         let model: AnyModel
         let clock: Micros
 
@@ -50,23 +51,23 @@ import Tracking
             try tracking.setAlias("production", run: run.snapshot)
 
             // States from a few events, through the engine, into the memory store.
-            engine = FeatureEngine(layout: EngineLayout(registry: PredictionServiceTests.registry), tracksChanges: true)
+            states = StateTable(engine: FeatureEngine(registry: PredictionServiceTests.registry), tracksChanges: true)
             var factory = EventFactory(registry: PredictionServiceTests.registry)
             for (i, m) in [0.0, 1, 2, 3, 30, 61, 62].enumerated() {
-                engine.fold(
+                states.fold(
                     factory.make(
                         EventFactory.at(m), type: i % 3 == 2 ? "add_to_cart" : "page_view", user: "u1", session: "s1",
                         product: i % 2 == 0 ? "p1" : "p2"))
             }
             memory = MemoryOnlineStore(entities: PredictionServiceTests.registry.entities)
             var records: [StateRecord] = []
-            for (e, keys) in engine.takeChanges().enumerated() {
+            for (e, keys) in states.takeChanges().enumerated() {
                 for k in keys {
-                    let s = engine.state(entity: e, key: k)!
+                    let s = states.state(entity: e, key: k)!
                     records.append(
                         StateRecord(
                             entity: e, key: k, lastTime: s.lastTime,
-                            blob: StateCodec.encode(s, layout: engine.layout, entity: e)))
+                            blob: StateCodec.encode(s, engine: states.engine, entity: e)))
                 }
             }
             try memory.write(records)
@@ -88,7 +89,7 @@ import Tracking
                     entity == "user"
                     ? user : entity == "product" ? product : session.map { EntityKeyMaker.join([user, $0]) }
                 guard let key else { return .nan }
-                let v = engine.value(feature: f, key: key, asOf: clock)
+                let v = states.value(feature: f, key: key, asOf: clock)
                 return v.isNaN ? .nan : Float(v)
             }
             return model.predict(DenseMatrix(rows: 1, columns: vector.count, values: vector))[0]
@@ -140,7 +141,7 @@ import Tracking
         let o = Self.json(f.service.features(entity: "user", id: "u1"))
         let values = o["features"] as! [String: Any]
         let f0 = Self.registry.features.firstIndex { $0.name == "user_views_5m" }!
-        #expect(values["user_views_5m"] as? Double == f.engine.value(feature: f0, key: "u1", asOf: f.clock))
+        #expect(values["user_views_5m"] as? Double == f.states.value(feature: f0, key: "u1", asOf: f.clock))
         #expect(f.service.features(entity: "planet", id: "x").status == 404)
 
         let run = try f.tracking.run(alias: "production", experiment: try f.tracking.experiment("ctr"))

@@ -1,5 +1,6 @@
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OfflineStorage
 import PointInTime
 import Testing
 

@@ -1,6 +1,7 @@
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
+import OnlineStorage
 import Testing
 
 @testable import Streaming
@@ -79,7 +80,7 @@ import Testing
         let producer = try KafkaProducer(brokers: cluster.bootstrap, topic: "clicks")
         for line in bytes.split(separator: 10) { try Array(line).withUnsafeBytes { try producer.send($0, key: nil) } }
         #expect(try producer.flush() == 0)
-        let (engine, intake, _) = StreamFixture.oracle(bytes)
+        let (states, intake, _) = StreamFixture.oracle(bytes)
         let dir = StreamFixture.temporaryDirectory()
         let store = try OnlineStores.open(
             .sqlite(path: "\(dir)/online.db"), project: "t", entities: StreamFixture.registry.entities)
@@ -93,7 +94,7 @@ import Testing
         #expect(report.counts == intake.counts)
         let watermark = intake.admission.watermark
         #expect(
-            try StreamFixture.differences(engine, store) { e, _, s in
+            try StreamFixture.differences(states, store) { e, _, s in
                 watermark - s.lastTime > StreamFixture.registry.entities[e].ttl
             }.isEmpty)
         // Dead letters name the partition and offset they came from.

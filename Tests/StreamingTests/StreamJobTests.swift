@@ -1,7 +1,9 @@
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
+import OfflineStorage
+import OnlineStorage
 import PointInTime
 import Testing
 
@@ -23,7 +25,7 @@ import Testing
         let dir = StreamFixture.temporaryDirectory()
         let bytes = try StreamFixture.lines(seed: 11)
         try StreamFixture.write(bytes, to: "\(dir)/events.jsonl")
-        let (engine, intake, admitted) = StreamFixture.oracle(bytes)
+        let (states, intake, admitted) = StreamFixture.oracle(bytes)
         #expect(intake.counts.late > 0 && intake.counts.duplicates > 0 && intake.counts.deadLetters > 0)
 
         let redis = try RedisServer()
@@ -34,7 +36,7 @@ import Testing
         try a.start()
         let report = try a.run()
         #expect(report.counts == intake.counts)
-        #expect(try StreamFixture.differences(engine, redisStore).isEmpty)
+        #expect(try StreamFixture.differences(states, redisStore).isEmpty)
         #expect(try StreamFixture.offlineRows(offline) == admitted)
         #expect(StreamFixture.lineCount(a.deadLetterPath) == intake.counts.deadLetters)
         #expect(StreamFixture.lineCount(a.latePath) == intake.counts.late)
@@ -49,7 +51,7 @@ import Testing
         _ = try b.run()
         // SQLite drops states that expired before the watermark; every other one is there.
         let watermark = intake.admission.watermark
-        let differences = try StreamFixture.differences(engine, sqlite) { e, _, state in
+        let differences = try StreamFixture.differences(states, sqlite) { e, _, state in
             watermark - state.lastTime > registry.entities[e].ttl
         }
         #expect(differences.isEmpty)
@@ -59,7 +61,7 @@ import Testing
         let dir = StreamFixture.temporaryDirectory()
         let bytes = try StreamFixture.lines(seed: 12)
         try StreamFixture.write(bytes, to: "\(dir)/events.jsonl")
-        let (engine, intake, admitted) = StreamFixture.oracle(bytes)
+        let (states, intake, admitted) = StreamFixture.oracle(bytes)
         let store = try OnlineStores.open(.sqlite(path: "\(dir)/online.db"), project: "t", entities: registry.entities)
         let offline = OfflineStore(root: "\(dir)/offline")
         var parts = 0
@@ -80,7 +82,7 @@ import Testing
         #expect(reports.last!.totals == intake.counts)
         let watermark = intake.admission.watermark
         #expect(
-            try StreamFixture.differences(engine, store) { e, _, s in watermark - s.lastTime > registry.entities[e].ttl
+            try StreamFixture.differences(states, store) { e, _, s in watermark - s.lastTime > registry.entities[e].ttl
             }.isEmpty)
         #expect(try StreamFixture.offlineRows(offline) == admitted)
         // One run's reject logs, appended to across the restarts.
@@ -94,7 +96,7 @@ import Testing
         let dir = StreamFixture.temporaryDirectory()
         let bytes = try StreamFixture.lines(seed: 13)
         try StreamFixture.write(bytes, to: "\(dir)/events.jsonl")
-        let (engine, intake, admitted) = StreamFixture.oracle(bytes)
+        let (states, intake, admitted) = StreamFixture.oracle(bytes)
         let redis = try RedisServer()
         let store = try OnlineStores.open(
             try OnlineStoreURL.parse(redis.url), project: "t", entities: registry.entities)
@@ -120,7 +122,7 @@ import Testing
         let third = try job("\(dir)/events.jsonl", dir, online: store, offline: offline)
         #expect(try third.start() == .resumed(line: 2_000))
         _ = try third.run()
-        #expect(try StreamFixture.differences(engine, store).isEmpty)
+        #expect(try StreamFixture.differences(states, store).isEmpty)
         #expect(try StreamFixture.offlineRows(offline) == admitted)
         #expect(StreamFixture.lineCount(deadLetterPath) == intake.counts.deadLetters)
         #expect(StreamFixture.lineCount(third.latePath) == intake.counts.late)
@@ -133,7 +135,7 @@ import Testing
         let half = all.count / 2
         try StreamFixture.write(Array(all[..<half].joined(separator: [10])) + [10], to: "\(dir)/first.jsonl")
         try StreamFixture.write(Array(all[half...].joined(separator: [10])), to: "\(dir)/second.jsonl")
-        let (engine, intake, admitted) = StreamFixture.oracle(bytes)
+        let (states, intake, admitted) = StreamFixture.oracle(bytes)
         // The first half goes in as a batch ingest would put it.
         let offline = OfflineStore(root: "\(dir)/offline")
         let batch = try job("\(dir)/first.jsonl", "\(dir)/batch", online: nil, offline: offline)
@@ -149,7 +151,7 @@ import Testing
         _ = try live.run()
         let watermark = intake.admission.watermark
         #expect(
-            try StreamFixture.differences(engine, store) { e, _, s in watermark - s.lastTime > registry.entities[e].ttl
+            try StreamFixture.differences(states, store) { e, _, s in watermark - s.lastTime > registry.entities[e].ttl
             }.isEmpty)
         #expect(try StreamFixture.offlineRows(offline) == admitted)
     }
@@ -158,7 +160,7 @@ import Testing
         let dir = StreamFixture.temporaryDirectory()
         let bytes = try StreamFixture.lines(seed: 15)
         try StreamFixture.write(bytes, to: "\(dir)/events.jsonl")
-        let (engine, _, admitted) = StreamFixture.oracle(bytes)
+        let (states, _, admitted) = StreamFixture.oracle(bytes)
         let redis = try RedisServer()
         let store = try OnlineStores.open(
             try OnlineStoreURL.parse(redis.url), project: "t", entities: registry.entities)
@@ -173,8 +175,8 @@ import Testing
         try b.start()
         _ = try a.run()
         _ = try b.run()
-        #expect(a.engine.tables[1].isEmpty && b.engine.tables[0].isEmpty)
-        #expect(try StreamFixture.differences(engine, store).isEmpty)
+        #expect(a.states.tables[1].isEmpty && b.states.tables[0].isEmpty)
+        #expect(try StreamFixture.differences(states, store).isEmpty)
         #expect(try StreamFixture.offlineRows(offline) == admitted)
     }
 

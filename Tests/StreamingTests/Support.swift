@@ -1,8 +1,10 @@
 import EventGenerator
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
+import OfflineStorage
+import OnlineStorage
 import PointInTime
 
 @testable import Streaming
@@ -40,18 +42,18 @@ enum StreamFixture {
     /// event folded into one engine.
     static func oracle(
         _ bytes: [UInt8], entityKinds: [Int]? = nil
-    ) -> (engine: FeatureEngine, intake: Intake, admitted: [StoredEvent]) {
-        let engine = FeatureEngine(layout: EngineLayout(registry: registry), entityKinds: entityKinds)
+    ) -> (states: StateTable, intake: Intake, admitted: [StoredEvent]) {
+        let states = StateTable(engine: FeatureEngine(registry: registry), entityKinds: entityKinds)
         var intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
         var admitted: [StoredEvent] = []
         for line in bytes.split(separator: 10, omittingEmptySubsequences: false) where !line.isEmpty {
             let outcome = Array(line).withUnsafeBytes { intake.take($0) }
             if case .admitted(let stored) = outcome {
-                engine.fold(stored.event)
+                states.fold(stored.event)
                 admitted.append(stored)
             }
         }
-        return (engine, intake, admitted)
+        return (states, intake, admitted)
     }
 
     static func options(_ dir: String, name: String = "stream") -> StreamOptions {
@@ -63,15 +65,15 @@ enum StreamFixture {
     /// Every state the engine holds, compared with what the store holds for the same key. Returns
     /// a description of each difference; `mayBeMissing` says which keys a store may have dropped.
     static func differences(
-        _ engine: FeatureEngine, _ store: any OnlineStore,
+        _ states: StateTable, _ store: any OnlineStore,
         mayBeMissing: (Int, String, EntityState) -> Bool = { _, _, _ in false }
     ) throws -> [String] {
         var out: [String] = []
-        for e in engine.entityKinds {
-            let entries = engine.tables[e].sorted { $0.key < $1.key }
+        for e in states.entityKinds {
+            let entries = states.tables[e].sorted { $0.key < $1.key }
             let stored = try store.read(entries.map { (entity: e, key: $0.key) })
             for ((key, state), value) in zip(entries, stored) {
-                let expected = StateCodec.encode(state, layout: engine.layout, entity: e)
+                let expected = StateCodec.encode(state, engine: states.engine, entity: e)
                 guard let value else {
                     if !mayBeMissing(e, key, state) { out.append("\(e)/\(key): missing") }
                     continue

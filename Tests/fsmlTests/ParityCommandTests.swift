@@ -1,7 +1,9 @@
-import FeatureStore
+import FeatureConfig
+import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
+import OnlineStorage
 import Testing
 
 /// `fsml parity` end to end: a real redis-server, the real binary, the offline store it wrote.

@@ -1,8 +1,9 @@
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
 import GBDT
+import OnlineStorage
 import Serving
 import Testing
 import Tracking

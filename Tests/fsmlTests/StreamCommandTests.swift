@@ -1,7 +1,10 @@
-import FeatureStore
+import FeatureConfig
+import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
+import OfflineStorage
+import OnlineStorage
 import PointInTime
 import Testing
 
@@ -132,19 +135,19 @@ import Testing
         let report = try json(try String(contentsOfFile: "\(dir)/out", encoding: .utf8))
         #expect(report["lines"] as? Int == lines.count)
         // The states are the batch engine's for the same arrival order.
-        let engine = FeatureEngine(layout: EngineLayout(registry: registry))
+        let states = StateTable(engine: FeatureEngine(registry: registry))
         var intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
         for line in lines {
             if case .admitted(let stored) = Array(line).withUnsafeBytes({ intake.take($0) }) {
-                engine.fold(stored.event)
+                states.fold(stored.event)
             }
         }
         let sqlite = try store("sqlite:\(dir)/online.db")
         let watermark = intake.admission.watermark
         for e in registry.entities.indices {
-            for (key, state) in engine.tables[e] where watermark - state.lastTime <= registry.entities[e].ttl {
+            for (key, state) in states.tables[e] where watermark - state.lastTime <= registry.entities[e].ttl {
                 let stored = try sqlite.read([(e, key)])[0]
-                #expect(stored.flatMap(StoredValue.blob) == StateCodec.encode(state, layout: engine.layout, entity: e))
+                #expect(stored.flatMap(StoredValue.blob) == StateCodec.encode(state, engine: states.engine, entity: e))
             }
         }
         // Running the command again resumes from its checkpoint and finds nothing new.
@@ -212,13 +215,13 @@ import Testing
         let online = try contents(try store("redis://127.0.0.1:\(redis.port)/0"), kinds: [0, 1, 2])
         var expected: [Int: [String: [UInt8]]] = [0: [:], 2: [:]]
         for name in ["member-a", "member-b"] {
-            let engine = FeatureEngine(layout: EngineLayout(registry: registry), entityKinds: [0, 2])
-            for stored in try offlineRows("\(dir)/\(name)/offline") { engine.fold(stored.event) }
+            let states = StateTable(engine: FeatureEngine(registry: registry), entityKinds: [0, 2])
+            for stored in try offlineRows("\(dir)/\(name)/offline") { states.fold(stored.event) }
             for e in [0, 2] {
-                for (key, state) in engine.tables[e] {
+                for (key, state) in states.tables[e] {
                     #expect(expected[e]![key] == nil, "\(key) folded by both members")
                     expected[e]![key] = StoredValue.encode(
-                        lastTime: state.lastTime, blob: StateCodec.encode(state, layout: engine.layout, entity: e))
+                        lastTime: state.lastTime, blob: StateCodec.encode(state, engine: states.engine, entity: e))
                 }
             }
         }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import EventGenerator
-import FeatureStore
+import FeatureCore
 import FsmlCore
 
 struct BenchEngine: ParsableCommand {
@@ -49,8 +49,8 @@ struct BenchEngine: ParsableCommand {
 
         // 3. Parsing, admission and folding, timed apart, batch by batch from the file again.
         let parser = EventParser(schema: registry.schema)
-        let layout = EngineLayout(registry: registry)
-        let engine = FeatureEngine(layout: layout)
+        let engine = FeatureEngine(registry: registry)
+        let states = StateTable(engine: engine)
         var admission = Admission(lateness: registry.allowedLateness)
         var parseNanos: UInt64 = 0
         var foldNanos: UInt64 = 0
@@ -97,7 +97,7 @@ struct BenchEngine: ParsableCommand {
                 }
             }
             let p2 = monotonicNanos()
-            for k in admitted { engine.fold(batch[k]) }
+            for k in admitted { states.fold(batch[k]) }
             let p3 = monotonicNanos()
             parseNanos += p1 - p0
             admitNanos += p2 - p1
@@ -105,7 +105,7 @@ struct BenchEngine: ParsableCommand {
             parsed += batch.count
             done += count
             foldProgress.update(done)
-            if done % (65_536 * 16) < 65_536 { engine.evictExpired(watermark: admission.watermark) }
+            if done % (65_536 * 16) < 65_536 { states.evictExpired(watermark: admission.watermark) }
         }
         foldProgress.finish(lineCount)
 
@@ -113,15 +113,15 @@ struct BenchEngine: ParsableCommand {
         var kinds: [(String, Int, Double, Int)] = []
         var encodeNanos: UInt64 = 0
         var encoded = 0
-        for (e, table) in engine.tables.enumerated() {
+        for (e, table) in states.tables.enumerated() {
             var sizes: [Int] = []
             sizes.reserveCapacity(table.count)
             let t0 = monotonicNanos()
-            for state in table.values { sizes.append(StateCodec.encode(state, layout: layout, entity: e).count) }
+            for state in table.values { sizes.append(StateCodec.encode(state, engine: engine, entity: e).count) }
             encodeNanos += monotonicNanos() - t0
             encoded += sizes.count
             let mean = sizes.isEmpty ? 0 : Double(sizes.reduce(0, +)) / Double(sizes.count)
-            kinds.append((layout.entities[e].entity.name, sizes.count, mean, sizes.max() ?? 0))
+            kinds.append((engine.entities[e].entity.name, sizes.count, mean, sizes.max() ?? 0))
         }
 
         let parseRate = Double(lineCount) / (Double(parseNanos) / 1e9)

@@ -1,8 +1,9 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
 import Histogram
+import OnlineStorage
 import Serving
 
 /// Ids for requests, taken from an events file: what real traffic would ask for.

@@ -1,6 +1,7 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OfflineStorage
 import PointInTime
 
 struct Build: ParsableCommand {

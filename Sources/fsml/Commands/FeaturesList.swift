@@ -1,5 +1,5 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import FsmlCore
 
 struct FeaturesList: ParsableCommand {
@@ -38,25 +38,18 @@ struct FeatureSummary {
     var name: String { spec.name }
     var entity: String { registry.entities[spec.entity].name }
     var view: String? { spec.view }
-    var filter: String? { spec.filter.map { "\($0)" } }
+    var filter: String? { spec.aggregate?.filter.map { "\($0)" } }
     var hash: String { registry.definitionHash(of: index) }
 
-    var fieldName: String? {
-        switch spec.aggregation {
-        case .sum(let f), .distinctCount(let f), .first(let f), .last(let f): return registry.schema.fields[f].name
-        default: return nil
-        }
-    }
-
     var aggregationText: String {
-        switch spec.aggregation {
+        switch spec.kind {
+        case .aggregate(let a): return a.operation.summary(in: registry.schema)
         case .ratio(let n, let d): return "ratio(\(registry.features[n].name), \(registry.features[d].name))"
-        default: return fieldName.map { "\(spec.aggregation.name)(\($0))" } ?? spec.aggregation.name
         }
     }
 
     var windowText: String {
-        switch spec.window {
+        switch spec.aggregate?.window {
         case .sliding(let w, let h)?: return "\(DurationText.format(w)) hop \(DurationText.format(h))"
         case .session?: return "session"
         case nil: return "(operands)"
@@ -70,15 +63,17 @@ struct FeatureSummary {
             ("entity", .string(entity)),
             ("key", .array(e.keyFields.map { .string(registry.schema.fields[$0].name) })),
             ("ttl", .string(DurationText.format(e.ttl))),
-            ("aggregation", .string(spec.aggregation.name)),
+            ("aggregation", .string(spec.operationName)),
         ]
-        if let fieldName { pairs.append(("field", .string(fieldName))) }
-        if case .ratio(let n, let d) = spec.aggregation {
+        for (key, value) in spec.aggregate?.operation.arguments(in: registry.schema) ?? [] {
+            pairs.append((key, .string(value)))
+        }
+        if case .ratio(let n, let d) = spec.kind {
             pairs.append(("numerator", .string(registry.features[n].name)))
             pairs.append(("denominator", .string(registry.features[d].name)))
         }
         pairs.append(("filter", filter.map(JSONValue.string) ?? .null))
-        switch spec.window {
+        switch spec.aggregate?.window {
         case .sliding(let w, let h)?:
             pairs.append(("window", .string(DurationText.format(w))))
             pairs.append(("hop", .string(DurationText.format(h))))

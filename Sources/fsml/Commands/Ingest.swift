@@ -1,7 +1,8 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
+import OfflineStorage
 import PointInTime
 
 struct Ingest: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
-import FeatureStore
+import FeatureConfig
+import FeatureCore
 import FsmlCore
 
 struct Init: ParsableCommand {

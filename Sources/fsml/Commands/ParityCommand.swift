@@ -1,6 +1,8 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import FsmlCore
+import OfflineStorage
+import OnlineStorage
 import PointInTime
 
 struct ParityCommand: ParsableCommand {

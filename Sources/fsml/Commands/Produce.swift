@@ -1,5 +1,5 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import FsmlCore
 import Streaming
 

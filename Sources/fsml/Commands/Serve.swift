@@ -1,7 +1,8 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
+import OnlineStorage
 import Serving
 import Streaming
 import Synchronization

@@ -1,7 +1,9 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import Foundation
 import FsmlCore
+import OfflineStorage
+import OnlineStorage
 import PointInTime
 import Streaming
 

@@ -1,7 +1,8 @@
 import ArgumentParser
-import FeatureStore
+import FeatureCore
 import FsmlCore
 import GBDT
+import OfflineStorage
 import Parquet
 import PointInTime
 import Tracking

@@ -1,0 +1,146 @@
+import FeatureCore
+
+/// The reference project that `fsml init` writes: DESIGN.md's clickstream schema, entities and
+/// features. The repository's own fsml.yaml is this text (a test keeps them equal).
+public enum ReferenceProject {
+    public static let yaml = """
+        # fsml project definition: the one definition of every feature. The stream job, the
+        # point-in-time builder and the server all compute from it. Window rules: docs/semantics.md.
+        project: shop
+
+        # The clickstream events, one JSON object per line or per Kafka message.
+        events:
+          time_field: event_ts
+          id_field: event_id
+          fields:
+            event_id: {type: string}
+            event_ts: {type: timestamp}
+            user_id: {type: string}
+            session_id: {type: string}
+            event_type: {type: string, values: [page_view, add_to_cart, purchase]}
+            product_id: {type: string}
+            price: {type: float, min: 0}
+            currency: {type: string, optional: true, max_length: 3}
+            device.mobile: {type: bool, optional: true}
+            device.os: {type: string, optional: true}
+            geo.country: {type: string, optional: true}
+            geo.city: {type: string, optional: true}
+
+        # Events older than (latest event time seen - allowed_lateness) are late: logged, not folded.
+        allowed_lateness: 10m
+
+        # An entity not updated for longer than its ttl reads as missing, online and offline.
+        entities:
+          user: {key: user_id, ttl: 7d}
+          product: {key: product_id, ttl: 3d}
+          session: {key: [user_id, session_id], ttl: 2h}
+
+        features:
+          user_views_5m:
+            entity: user
+            aggregation: count
+            filter: event_type == page_view
+            window: 5m
+            hop: 1m
+            description: Product pages the user viewed in the last 5 minutes.
+          user_add2cart_1h:
+            entity: user
+            aggregation: count
+            filter: event_type == add_to_cart
+            window: 1h
+            hop: 5m
+            description: Products the user added to the cart in the last hour.
+          user_purchases_24h:
+            entity: user
+            aggregation: count
+            filter: event_type == purchase
+            window: 24h
+            hop: 1h
+          user_views_24h:
+            entity: user
+            aggregation: count
+            filter: event_type == page_view
+            window: 24h
+            hop: 1h
+          user_cr_24h:
+            entity: user
+            aggregation: ratio
+            numerator: user_purchases_24h
+            denominator: user_views_24h
+            description: The user's conversion rate over 24 hours (purchases / views).
+          prod_views_24h:
+            entity: product
+            aggregation: count
+            filter: event_type == page_view
+            window: 24h
+            hop: 1h
+          prod_add2cart_24h:
+            entity: product
+            aggregation: count
+            filter: event_type == add_to_cart
+            window: 24h
+            hop: 1h
+          prod_ctr_24h:
+            entity: product
+            aggregation: ratio
+            numerator: prod_add2cart_24h
+            denominator: prod_views_24h
+            description: The product's add-to-cart rate over 24 hours (add_to_cart / views).
+          prod_rev_24h:
+            entity: product
+            aggregation: sum
+            field: price
+            filter: event_type == purchase
+            window: 24h
+            hop: 1h
+            description: The product's revenue over 24 hours (sum of purchase prices).
+          sess_duration_s:
+            entity: session
+            aggregation: duration
+            window: session
+            description: Seconds from the session's first event to its latest.
+          sess_unique_products:
+            entity: session
+            aggregation: distinct_count
+            field: product_id
+            window: session
+            description: Distinct products seen in the session.
+
+        # Feature views say which features are served and trained on; the others are helpers.
+        feature_views:
+          user_activity:
+            entity: user
+            features: [user_views_5m, user_add2cart_1h, user_cr_24h]
+          product_stats:
+            entity: product
+            features: [prod_ctr_24h, prod_rev_24h]
+          session_activity:
+            entity: session
+            features: [sess_duration_s, sess_unique_products]
+
+        # Each page_view is an example; it is positive when the same user adds the same product to
+        # the cart within 30 minutes after it.
+        label:
+          name: added_to_cart_30m
+          example: event_type == page_view
+          outcome: event_type == add_to_cart
+          same: [user_id, product_id]
+          within: 30m
+
+        stores:
+          online: redis://127.0.0.1:6379/0
+          offline: data/offline
+
+        # Data-quality expectations, checked by `fsml validate` on events, the offline store or a dataset.
+        # (Also possible: freshness: 15m, how old the newest event may be; for live data.)
+        expectations:
+          max_invalid_rate: 0.01
+          columns:
+            event_id: {unique: true, max_null_rate: 0}
+            user_id: {max_null_rate: 0}
+            price: {min: 0, max: 100000}
+            event_type: {values: [page_view, add_to_cart, purchase]}
+            geo.country: {max_null_rate: 0.2}
+
+        """
+}

@@ -1,0 +1,42 @@
+import FsmlCore
+
+extension FeatureEngine {
+    /// Folds one admitted event into an entity's state.
+    ///
+    /// An event that comes more than the entity's TTL after its latest event finds the entity
+    /// expired: the state starts over first, exactly as if the online store had dropped it. The
+    /// decision depends only on the events folded before it, in arrival order, which the stream
+    /// job and the point-in-time builder share.
+    public func fold(_ event: Event, into state: inout EntityState, entity e: Int) {
+        fold(event, into: &state, entity: e, mask: filterMask(event))
+    }
+
+    /// `fold` with the event's filter mask already computed (once per event, for all entities).
+    public func fold(_ event: Event, into state: inout EntityState, entity e: Int, mask: UInt64) {
+        if state.lastTime != .min && event.time - state.lastTime > entities[e].entity.ttl {
+            state = emptyState(entity: e)
+        }
+        if event.time > state.lastTime { state.lastTime = event.time }
+        // Through a buffer pointer: a loop variable or an array subscript would copy each slot's
+        // plan (its existential aggregator, the strings inside) once per event.
+        entities[e].slots.withUnsafeBufferPointer { slots in
+            for i in slots.indices where slots[i].filterBit & mask == slots[i].filterBit {
+                state.makeUnique(slot: i)
+                slots[i].operation.fold(event, into: state.slots[i], window: slots[i].window)
+            }
+        }
+    }
+
+    /// Combines two states of one entity holding disjoint sets of events of the same life (no TTL
+    /// gap between them), slot by slot with each aggregator's `merge`: what folding all the
+    /// events into one state gives. This is what lets partial states from shards combine.
+    public func merge(_ other: EntityState, into state: inout EntityState, entity e: Int) {
+        guard !other.isEmpty else { return }
+        guard !state.isEmpty else { return state = other }
+        state.lastTime = max(state.lastTime, other.lastTime)
+        for (i, slot) in entities[e].slots.enumerated() {
+            state.makeUnique(slot: i)
+            slot.operation.merge(other.slots[i], into: state.slots[i], window: slot.window)
+        }
+    }
+}

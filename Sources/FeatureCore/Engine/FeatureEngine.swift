@@ -1,0 +1,70 @@
+import FsmlCore
+
+/// The registry compiled for folding events into entity state and reading feature values from
+/// it. Pure: no I/O, no global state; the stream job, the point-in-time builder and the server
+/// each hold one built from the same fsml.yaml, so each computes every value the same way.
+public struct FeatureEngine: Sendable {
+    public let registry: FeatureRegistry
+    public let entities: [EntityPlan]
+    /// Indexed like `registry.features`.
+    public let plans: [FeaturePlan]
+    /// The distinct filters of all slots, evaluated once per event into a bit mask.
+    public let filters: [Filter]
+    public static let maxFilters = 64
+
+    public init(registry: FeatureRegistry) {
+        self.registry = registry
+        var filters: [Filter] = []
+        for f in registry.features {
+            if let filter = f.aggregate?.filter, !filters.contains(filter) { filters.append(filter) }
+        }
+        precondition(filters.count <= Self.maxFilters, "the registry loader rejects more than 64 distinct filters")
+        self.filters = filters
+        var plans = [FeaturePlan](repeating: .slot(0), count: registry.features.count)
+        entities = registry.entities.enumerated().map { e, entity in
+            var slots: [SlotPlan] = []
+            for (fi, f) in registry.features.enumerated() where f.entity == e {
+                guard let a = f.aggregate else { continue }
+                let filter = a.filter.map { filters.firstIndex(of: $0)! }
+                let i =
+                    slots.firstIndex {
+                        $0.operation.identity == a.operation.identity && $0.filter == filter && $0.window == a.window
+                    }
+                    ?? {
+                        slots.append(SlotPlan(operation: a.operation, filter: filter, window: a.window))
+                        return slots.count - 1
+                    }()
+                plans[fi] = .slot(i)
+            }
+            for (fi, f) in registry.features.enumerated() where f.entity == e {
+                if case .ratio(let n, let d) = f.kind { plans[fi] = .ratio(numerator: n, denominator: d) }
+            }
+            return EntityPlan(entity: entity, slots: slots, filters: filters)
+        }
+        self.plans = plans
+    }
+
+    /// Bit i is set when the event passes `filters[i]`.
+    @inline(__always)
+    public func filterMask(_ event: Event) -> UInt64 {
+        var mask: UInt64 = 0
+        for (i, f) in filters.enumerated() where f.matches(event) { mask |= 1 << UInt64(i) }
+        return mask
+    }
+
+    public func emptyState(entity e: Int) -> EntityState {
+        EntityState(lastTime: .min, slots: entities[e].slots.map { $0.operation.makeBuffer(window: $0.window) })
+    }
+
+    /// The event fields folding reads: entity keys, filter fields and aggregated fields. A replay
+    /// can skip decoding the rest.
+    public var fieldsRead: Set<Int> {
+        var fields: Set<Int> = [registry.schema.timeField]
+        for plan in entities {
+            fields.formUnion(plan.entity.keyFields)
+            for slot in plan.slots { fields.formUnion(slot.operation.fieldsRead) }
+        }
+        for filter in filters { fields.formUnion(filter.fieldsRead) }
+        return fields
+    }
+}

@@ -1,0 +1,43 @@
+import FsmlCore
+
+/// The bytes stored per key: an 8-byte prefix that sorts like the event time (big-endian, sign bit
+/// flipped), then the state. Comparing prefixes bytewise compares times, which is all the Redis
+/// script needs.
+public enum StoredValue {
+    public static func encode(lastTime: Micros, blob: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(8 + blob.count)
+        let ordered = UInt64(bitPattern: lastTime) ^ (1 << 63)
+        for shift in stride(from: 56, through: 0, by: -8) {
+            out.append(UInt8(truncatingIfNeeded: ordered >> UInt64(shift)))
+        }
+        out.append(contentsOf: blob)
+        return out
+    }
+
+    /// The state blob of a stored value (nil when it is too short to be one).
+    public static func blob(_ value: [UInt8]) -> [UInt8]? { value.count >= 8 ? Array(value[8...]) : nil }
+
+    public static func lastTime(_ value: [UInt8]) -> Micros? {
+        guard value.count >= 8 else { return nil }
+        var v: UInt64 = 0
+        for k in 0..<8 { v = v << 8 | UInt64(value[k]) }
+        return Micros(bitPattern: v ^ (1 << 63))
+    }
+
+    /// Keeps, per key, only the record with the latest event time (the last one on ties).
+    public static func latestPerKey(_ records: [StateRecord]) -> [StateRecord] {
+        var best: [String: Int] = [:]
+        var out: [StateRecord] = []
+        for r in records {
+            let k = "\(r.entity)\u{1F}\(r.key)"
+            if let i = best[k] {
+                if r.lastTime >= out[i].lastTime { out[i] = r }
+            } else {
+                best[k] = out.count
+                out.append(r)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,142 @@
+import FsmlCore
+
+/// A sliding window over any aggregator: a ring of the partials of the last n tiles
+/// (n = `WindowRule.tileCount`), the newest being the tile of the latest event folded in. Which
+/// tiles a value as of t reads is `WindowRule.coveredTiles`; the window merges their partials and
+/// finalizes the result.
+enum TiledWindow {
+    static func makeBuffer<A: Aggregator>(_ a: A, window: Micros, hop: Micros) -> Partials<A.Partial> {
+        Partials.make(count: WindowRule.tileCount(window: window, hop: hop), filledWith: a.empty)
+    }
+
+    @inline(__always)
+    static func cell(_ tile: Int64, _ n: Int) -> Int {
+        let m = Int(tile % Int64(n))
+        return m < 0 ? m + n : m
+    }
+
+    /// Moves the ring's newest tile forward to `k` when `k` is newer, emptying the tiles it passes.
+    /// Returns false when `k` is older than any tile a later read can cover.
+    @inline(__always)
+    static func advance<A: Aggregator>(
+        _ a: A, _ header: UnsafeMutablePointer<PartialsHeader>, _ cells: UnsafeMutablePointer<A.Partial>, to k: Int64
+    ) -> Bool {
+        let n = header.pointee.count
+        guard let head = header.pointee.newestTile else {
+            header.pointee.newestTile = k
+            return true
+        }
+        if k > head {
+            if k - head >= Int64(n) {
+                for c in 0..<n { cells[c] = a.empty }
+            } else {
+                var t = head + 1
+                while t <= k {
+                    cells[cell(t, n)] = a.empty
+                    t += 1
+                }
+            }
+            header.pointee.newestTile = k
+            return true
+        }
+        return k > head - Int64(n)
+    }
+
+    @inline(__always)
+    static func fold<A: Aggregator>(_ a: A, _ event: Event, into buffer: Partials<A.Partial>, hop: Micros) {
+        let k = WindowRule.tile(of: event.time, hop: hop)
+        buffer.withCells { header, cells in
+            guard advance(a, header, cells, to: k) else { return }
+            a.update(&cells[cell(k, header.pointee.count)], with: event)
+        }
+    }
+
+    /// The merged partials of the tiles the window covers as of t, finalized. Exact when every
+    /// event folded in is before t (see `FeatureEngine.value`).
+    static func value<A: Aggregator>(
+        _ a: A, _ buffer: Partials<A.Partial>, window: Micros, hop: Micros, asOf t: Micros
+    ) -> Double {
+        buffer.withCells { header, cells in
+            var total = a.empty
+            guard let head = header.pointee.newestTile else { return a.finalize(total) }
+            let n = header.pointee.count
+            let covered = WindowRule.coveredTiles(asOf: t, window: window, hop: hop)
+            let lo = max(covered.first, head - Int64(n) + 1)
+            let hi = min(covered.last, head)
+            if lo <= hi {
+                for k in lo...hi { a.merge(&total, with: cells[cell(k, n)]) }
+            }
+            return a.finalize(total)
+        }
+    }
+
+    /// Adds the tiles of `other` (the same slot, holding other events) to `buffer`, tile by tile.
+    static func merge<A: Aggregator>(_ a: A, _ other: Partials<A.Partial>, into buffer: Partials<A.Partial>) {
+        other.withCells { otherHeader, otherCells in
+            guard let otherHead = otherHeader.pointee.newestTile else { return }
+            buffer.withCells { header, cells in
+                let n = header.pointee.count
+                _ = advance(a, header, cells, to: otherHead)
+                let head = header.pointee.newestTile!
+                var k = max(otherHead, head) - Int64(n) + 1
+                while k <= otherHead {
+                    if k > otherHead - Int64(n) { a.merge(&cells[cell(k, n)], with: otherCells[cell(k, n)]) }
+                    k += 1
+                }
+            }
+        }
+    }
+
+    /// 0 for a ring that has no tile yet; else 1 + (tile of the state's latest event − newest
+    /// tile), then the tiles counted back from the newest: every tile when the aggregator asks for
+    /// it, otherwise the number of tiles that are not empty and, per tile, its distance from the
+    /// newest and its partial.
+    static func encode<A: Aggregator>(_ a: A, _ buffer: Partials<A.Partial>, hop: Micros, to writer: inout StateWriter)
+    {
+        buffer.withCells { header, cells in
+            guard let head = header.pointee.newestTile else { return writer.varint(0) }
+            let n = header.pointee.count
+            writer.varint(UInt64(WindowRule.tile(of: writer.lastTime, hop: hop) - head) + 1)
+            if A.writesEveryTile {
+                for d in 0..<n { a.encode(cells[cell(head - Int64(d), n)], to: &writer) }
+                return
+            }
+            let empty = a.empty
+            var kept = 0
+            for d in 0..<n where cells[cell(head - Int64(d), n)] != empty { kept += 1 }
+            writer.varint(UInt64(kept))
+            for d in 0..<n where cells[cell(head - Int64(d), n)] != empty {
+                writer.varint(UInt64(d))
+                a.encode(cells[cell(head - Int64(d), n)], to: &writer)
+            }
+        }
+    }
+
+    static func decode<A: Aggregator>(
+        _ a: A, window: Micros, hop: Micros, from reader: inout StateReader
+    ) throws(StateDecodeError) -> Partials<A.Partial> {
+        let buffer = makeBuffer(a, window: window, hop: hop)
+        let marker = try reader.varint()
+        if marker == 0 { return buffer }
+        guard marker < 1 << 40 else { throw StateDecodeError("corrupt state: tile out of range") }
+        let head = WindowRule.tile(of: reader.lastTime, hop: hop) &- Int64(bitPattern: marker - 1)
+        let n = WindowRule.tileCount(window: window, hop: hop)
+        var partials: [(Int, A.Partial)] = []
+        if A.writesEveryTile {
+            for d in 0..<n { partials.append((d, try a.decode(from: &reader))) }
+        } else {
+            let count = try reader.varint()
+            guard count <= UInt64(n) else { throw StateDecodeError("corrupt state: \(count) tiles of \(n)") }
+            for _ in 0..<count {
+                let d = try reader.varint()
+                guard d < UInt64(n) else { throw StateDecodeError("corrupt state: tile \(d) of \(n)") }
+                partials.append((Int(d), try a.decode(from: &reader)))
+            }
+        }
+        buffer.withCells { header, cells in
+            header.pointee.newestTile = head
+            for (d, p) in partials { cells[cell(head - Int64(d), n)] = p }
+        }
+        return buffer
+    }
+}

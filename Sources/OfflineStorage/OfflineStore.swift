@@ -1,0 +1,255 @@
+import FeatureCore
+import Foundation
+import FsmlCore
+import Parquet
+
+/// The offline store: every admitted event, in Parquet, partitioned Hive-style by event date:
+///
+///     <root>/events/event_date=2025-01-15/part-000000000000.parquet
+///
+/// A file's name is the arrival sequence of its first event, and its rows are in arrival order,
+/// so merging files by `_seq` replays the stream exactly as it was admitted. Files appear only
+/// when complete (written beside, then renamed). `<root>/dead_letters/` and `<root>/late/` hold
+/// the lines and events that were not admitted; `<root>/_state.json` what a later writer needs to
+/// carry on (the next sequence number and the admission state).
+public struct OfflineStore: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public var eventsDirectory: String { "\(root)/events" }
+    public var deadLetterDirectory: String { "\(root)/dead_letters" }
+    public var lateDirectory: String { "\(root)/late" }
+    public var statePath: String { "\(root)/_state.json" }
+
+    public static func partitionName(day: Int) -> String {
+        let (y, m, d) = Timestamp.civilFromDays(day)
+        func pad(_ v: Int, _ w: Int) -> String {
+            String(repeating: "0", count: max(0, w - String(v).count)) + String(v)
+        }
+        return "event_date=\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
+    }
+
+    public static func day(of time: Micros) -> Int { Int(Timestamp.floorDiv(time, Timestamp.microsPerDay)) }
+
+    /// One complete data file.
+    public struct DataFile: Sendable, Equatable {
+        public var path: String
+        public var day: Int
+        public var firstSequence: Int64
+        public var bytes: Int
+    }
+
+    /// The store's files, optionally only the partitions that can hold events with event time in
+    /// [from, to); in order of day, then first sequence.
+    public func files(from: Micros? = nil, to: Micros? = nil) throws -> [DataFile] {
+        guard FileSystem.isDirectory(eventsDirectory) else { return [] }
+        let fm = FileManager.default
+        var out: [DataFile] = []
+        for partition in try fm.contentsOfDirectory(atPath: eventsDirectory).sorted()
+        where partition.hasPrefix("event_date=") {
+            guard case .success(let start) = Timestamp.parse(String(partition.dropFirst("event_date=".count))) else {
+                continue
+            }
+            let day = Self.day(of: start)
+            if let from, Micros(day + 1) * Timestamp.microsPerDay <= from { continue }
+            if let to, Micros(day) * Timestamp.microsPerDay >= to { continue }
+            let dir = "\(eventsDirectory)/\(partition)"
+            for name in try fm.contentsOfDirectory(atPath: dir)
+            where name.hasPrefix("part-") && name.hasSuffix(".parquet") {
+                guard let first = Int64(name.dropFirst("part-".count).dropLast(".parquet".count)) else { continue }
+                out.append(
+                    DataFile(
+                        path: "\(dir)/\(name)", day: day, firstSequence: first,
+                        bytes: FileSystem.fileSize("\(dir)/\(name)") ?? 0))
+            }
+        }
+        return out.sorted { ($0.day, $0.firstSequence) < ($1.day, $1.firstSequence) }
+    }
+
+    /// Removes files a crashed writer left half-written, and files holding events from sequence
+    /// `from` on (written after the last commit a restarted writer carries on from).
+    public func removeUncommitted(from sequence: Int64? = nil) throws {
+        guard FileSystem.isDirectory(eventsDirectory) else { return }
+        let fm = FileManager.default
+        for partition in try fm.contentsOfDirectory(atPath: eventsDirectory) {
+            let dir = "\(eventsDirectory)/\(partition)"
+            for name in try fm.contentsOfDirectory(atPath: dir) {
+                let stale = name.contains(".tmp-")
+                let uncommitted =
+                    sequence.map { s in
+                        name.hasPrefix("part-") && (Int64(name.dropFirst(5).dropLast(8)) ?? -1) >= s
+                    } ?? false
+                if stale || uncommitted { try fm.removeItem(atPath: "\(dir)/\(name)") }
+            }
+        }
+    }
+}
+
+/// Appends admitted events to the offline store. Rows are buffered per partition and written as
+/// row groups; a file is closed (and becomes visible) when it reaches the target size or on
+/// `commit()`.
+public final class OfflineStoreWriter {
+    public let store: OfflineStore
+    let layout: OfflineSchema
+    public let rowGroupRows: Int
+    public let targetFileBytes: Int
+    public let codec: ParquetCodec
+
+    private final class Partition {
+        var columns: EventColumns
+        var writer: ParquetWriter?
+        var firstSequence: Int64 = -1
+        init(layout: OfflineSchema) { columns = EventColumns(layout: layout) }
+    }
+
+    private var partitions: [Int: Partition] = [:]
+    public private(set) var filesWritten: [String] = []
+    public private(set) var rowsWritten = 0
+    /// Encodes and writes row groups on another thread, when asked for (the stream job and ingest,
+    /// whose own thread is busy parsing and folding).
+    private let encoder: SerialWorker?
+
+    public init(
+        store: OfflineStore, schema: EventSchema, rowGroupRows: Int = 65_536, targetFileBytes: Int = 128 << 20,
+        codec: ParquetCodec = .snappy, background: Bool = false
+    ) {
+        self.store = store
+        layout = OfflineSchema(schema: schema)
+        self.rowGroupRows = rowGroupRows
+        self.targetFileBytes = targetFileBytes
+        self.codec = codec
+        encoder = background ? SerialWorker(name: "fsml-parquet-encoder") : nil
+    }
+
+    deinit { encoder?.stop() }
+
+    public func append(_ stored: StoredEvent) throws {
+        let day = OfflineStore.day(of: stored.event.time)
+        let partition: Partition
+        if let p = partitions[day] {
+            partition = p
+        } else {
+            partition = Partition(layout: layout)
+            partitions[day] = partition
+        }
+        if partition.columns.count == 0 && partition.writer == nil { partition.firstSequence = stored.sequence }
+        partition.columns.append(stored)
+        rowsWritten += 1
+        if partition.columns.count >= rowGroupRows { try flush(day: day, partition) }
+    }
+
+    private func flush(day: Int, _ partition: Partition) throws {
+        guard partition.columns.count > 0 else { return }
+        if partition.writer == nil {
+            let name = String(format: "part-%012lld.parquet", partition.firstSequence)
+            let path = "\(store.eventsDirectory)/\(OfflineStore.partitionName(day: day))/\(name)"
+            partition.writer = try ParquetWriter(
+                path: path, columns: layout.columns, codec: codec,
+                metadata: [("fsml.offline_schema", layout.fingerprint), ("fsml.version", FsmlVersion.current)])
+        }
+        let writer = partition.writer!
+        let rows = partition.columns.take()
+        if let encoder {
+            try encoder.submit { try writer.write(rowGroup: rows) }
+        } else {
+            try writer.write(rowGroup: rows)
+        }
+        if writer.bytesWritten >= targetFileBytes { try close(partition) }
+    }
+
+    private func close(_ partition: Partition) throws {
+        guard let writer = partition.writer else { return }
+        partition.writer = nil
+        filesWritten.append(writer.path)
+        if let encoder { try encoder.submit { _ = try writer.close() } } else { _ = try writer.close() }
+    }
+
+    /// Writes every buffered row and closes every open file: all appended events are now in
+    /// complete files.
+    public func commit() throws {
+        for (day, partition) in partitions.sorted(by: { $0.key < $1.key }) {
+            try flush(day: day, partition)
+            try close(partition)
+        }
+        partitions.removeAll()
+        try encoder?.drain()
+    }
+}
+
+/// Reads the store's events back in arrival order (merging files by `_seq`), one row group per
+/// file in memory at a time.
+public final class OfflineStoreScanner {
+    private struct Cursor {
+        let reader: ParquetReader
+        let decoder: EventDecoder
+        var group = 0
+        var rows: [StoredEvent] = []
+        var next = 0
+    }
+
+    private var cursors: [Cursor] = []
+    /// Indexes of cursors ordered by their next event's sequence (a small binary heap).
+    private var heap: [Int] = []
+    public private(set) var files: [OfflineStore.DataFile]
+    public private(set) var eventsRead = 0
+
+    /// Reads only `fields` (schema field indexes; all when nil): the rest of each event stays missing.
+    public init(
+        store: OfflineStore, schema: EventSchema, from: Micros? = nil, to: Micros? = nil, fields: Set<Int>? = nil
+    ) throws {
+        files = try store.files(from: from, to: to)
+        let layout = OfflineSchema(schema: schema)
+        for file in files {
+            let reader = try ParquetReader(path: file.path)
+            let decoder = try EventDecoder(layout: layout, fileColumns: reader.columns, path: file.path, fields: fields)
+            var cursor = Cursor(reader: reader, decoder: decoder)
+            if try load(&cursor) { cursors.append(cursor) }
+        }
+        heap = Array(cursors.indices)
+        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    }
+
+    private func load(_ cursor: inout Cursor) throws -> Bool {
+        while cursor.group < cursor.reader.rowGroups.count {
+            let columns = try cursor.reader.read(rowGroup: cursor.group, columns: cursor.decoder.columnsToRead)
+            cursor.group += 1
+            cursor.rows = try cursor.decoder.decode(columns, path: cursor.reader.path)
+            cursor.next = 0
+            if !cursor.rows.isEmpty { return true }
+        }
+        return false
+    }
+
+    private func key(_ i: Int) -> Int64 { cursors[i].rows[cursors[i].next].sequence }
+
+    private func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1
+            let r = l + 1
+            var smallest = i
+            if l < heap.count && key(heap[l]) < key(heap[smallest]) { smallest = l }
+            if r < heap.count && key(heap[r]) < key(heap[smallest]) { smallest = r }
+            if smallest == i { return }
+            heap.swapAt(i, smallest)
+            i = smallest
+        }
+    }
+
+    /// The next event in arrival order, or nil at the end.
+    public func next() throws -> StoredEvent? {
+        guard let top = heap.first else { return nil }
+        let event = cursors[top].rows[cursors[top].next]
+        cursors[top].next += 1
+        if cursors[top].next == cursors[top].rows.count {
+            if try !load(&cursors[top]) {
+                heap[0] = heap[heap.count - 1]
+                heap.removeLast()
+            }
+        }
+        if !heap.isEmpty { siftDown(0) }
+        eventsRead += 1
+        return event
+    }
+}

@@ -1,0 +1,18 @@
+import FeatureCore
+import FsmlCore
+
+public enum OnlineStores {
+    /// Opens the store a URL names. `timeoutMillis` bounds connecting and each reply.
+    public static func open(
+        _ url: OnlineStoreURL, project: String, entities: [EntitySpec], timeoutMillis: Int = 1000
+    ) throws -> any OnlineStore {
+        switch url {
+        case .redis(let host, let port, let db, let password):
+            return try RedisOnlineStore(
+                host: host, port: port, db: db, password: password, project: project, entities: entities,
+                timeoutMillis: timeoutMillis)
+        case .sqlite(let path):
+            return try SQLiteOnlineStore(path: path, entities: entities)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import FeatureCore
+import FsmlCore
+
+/// Entity states in Redis: key `<project>:<entity>:<entity key>`, value `StoredValue` bytes, a
+/// Redis TTL of the entity's TTL. Writes go through a Lua script that keeps a stored state whose
+/// event time is later than the one offered, several hundred keys per call, pipelined; reads are
+/// one MGET. Thread-safe (one connection, used under a lock).
+public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
+    let connection: RedisConnection
+    let project: String
+    let entities: [EntitySpec]
+    private let lock = NSLockLite()
+    private var scriptSHA: String?
+    static let keysPerScriptCall = 256
+
+    static let writeScript = """
+        local written = 0
+        for i = 1, #KEYS do
+          local value = ARGV[2 * i - 1]
+          local current = redis.call('GET', KEYS[i])
+          if (not current) or string.sub(current, 1, 8) <= string.sub(value, 1, 8) then
+            redis.call('SET', KEYS[i], value, 'PX', ARGV[2 * i])
+            written = written + 1
+          end
+        end
+        return written
+        """
+
+    public init(
+        host: String, port: Int, db: Int, password: String?, project: String, entities: [EntitySpec], timeoutMillis: Int
+    ) throws {
+        connection = RedisConnection(host: host, port: port, db: db, password: password, timeoutMillis: timeoutMillis)
+        self.project = project
+        self.entities = entities
+        try ping()
+    }
+
+    public var description: String { "redis://\(connection.address)" }
+
+    func redisKey(_ entity: Int, _ key: String) -> [UInt8] { Array("\(project):\(entities[entity].name):\(key)".utf8) }
+
+    public func ping() throws {
+        try lock.withLock {
+            guard case .status("PONG") = try connection.roundTrip([["PING"]])[0] else {
+                throw OnlineStoreError("redis at \(connection.address): PING did not answer PONG")
+            }
+        }
+    }
+
+    public func expire(watermark: Micros, entities: [Int]) throws {}
+
+    var clockKey: String { "\(project):_clock" }
+
+    public func writeClock(_ t: Micros) throws {
+        let reply = try lock.withLock { try connection.roundTrip([["SET", clockKey, String(t)]])[0] }
+        if case .error(let e) = reply { throw OnlineStoreError("redis at \(connection.address): \(e)") }
+    }
+
+    public func readClock() throws -> Micros? {
+        let reply = try lock.withLock {
+            try connection.roundTripBytes([[Array("GET".utf8), Array(clockKey.utf8)]], retryStale: true)[0]
+        }
+        switch reply {
+        case .bulk(let b): return Micros(String(decoding: b, as: UTF8.self))
+        case .error(let e): throw OnlineStoreError("redis at \(connection.address): \(e)")
+        default: return nil
+        }
+    }
+
+    private func loadScript() throws -> String {
+        if let scriptSHA { return scriptSHA }
+        guard case .bulk(let sha) = try connection.roundTrip([["SCRIPT", "LOAD", Self.writeScript]])[0] else {
+            throw OnlineStoreError("redis at \(connection.address): SCRIPT LOAD failed")
+        }
+        let text = String(decoding: sha, as: UTF8.self)
+        scriptSHA = text
+        return text
+    }
+
+    public func write(_ records: [StateRecord]) throws {
+        let latest = StoredValue.latestPerKey(records)
+        guard !latest.isEmpty else { return }
+        try lock.withLock {
+            var attempt = 0
+            while true {
+                let sha = Array(try loadScript().utf8)
+                var commands: [[[UInt8]]] = []
+                var start = 0
+                while start < latest.count {
+                    let chunk = latest[start..<min(start + Self.keysPerScriptCall, latest.count)]
+                    var command: [[UInt8]] = [Array("EVALSHA".utf8), sha, Array(String(chunk.count).utf8)]
+                    for r in chunk { command.append(redisKey(r.entity, r.key)) }
+                    for r in chunk {
+                        command.append(StoredValue.encode(lastTime: r.lastTime, blob: r.blob))
+                        command.append(Array(String(max(1, entities[r.entity].ttl / 1000)).utf8))
+                    }
+                    commands.append(command)
+                    start += Self.keysPerScriptCall
+                }
+                let replies = try connection.roundTripBytes(commands)
+                if let error = replies.compactMap({ if case .error(let e) = $0 { return e } else { return nil } }).first
+                {
+                    // A restarted Redis forgets scripts: load it again, once.
+                    if error.hasPrefix("NOSCRIPT") && attempt == 0 {
+                        scriptSHA = nil
+                        attempt += 1
+                        continue
+                    }
+                    throw OnlineStoreError("redis at \(connection.address): \(error)")
+                }
+                return
+            }
+        }
+    }
+
+    public func read(_ keys: [(entity: Int, key: String)]) throws -> [[UInt8]?] {
+        guard !keys.isEmpty else { return [] }
+        let command = [Array("MGET".utf8)] + keys.map { redisKey($0.entity, $0.key) }
+        let reply = try lock.withLock { try connection.roundTripBytes([command], retryStale: true)[0] }
+        guard case .array(let items) = reply, items.count == keys.count else {
+            if case .error(let e) = reply { throw OnlineStoreError("redis at \(connection.address): \(e)") }
+            throw OnlineStoreError("redis at \(connection.address): unexpected MGET reply")
+        }
+        return items.map { if case .bulk(let b) = $0 { return b } else { return nil } }
+    }
+
+    public func keys(entity: Int) throws -> [String] {
+        let prefix = "\(project):\(entities[entity].name):"
+        var out: [String] = []
+        try lock.withLock {
+            try scan(match: Self.globEscaped(prefix) + "*") { names in
+                out += names.map { String(decoding: $0.dropFirst(prefix.utf8.count), as: UTF8.self) }
+            }
+        }
+        return out
+    }
+
+    /// Deletes this project's keys (tests and benchmarks start clean).
+    public func clear() throws {
+        try lock.withLock {
+            try scan(match: Self.globEscaped("\(project):") + "*") { names in
+                _ = try connection.roundTripBytes([[Array("DEL".utf8)] + names])
+            }
+        }
+    }
+
+    /// Calls `body` with each non-empty batch of key names that match (under the lock).
+    private func scan(match pattern: String, _ body: ([[UInt8]]) throws -> Void) throws {
+        var cursor = "0"
+        repeat {
+            guard
+                case .array(let parts) = try connection.roundTrip([["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"]]
+                )[0],
+                parts.count == 2, case .bulk(let next) = parts[0], case .array(let keys) = parts[1]
+            else { throw OnlineStoreError("redis at \(connection.address): unexpected SCAN reply") }
+            let names = keys.compactMap { if case .bulk(let k) = $0 { return k } else { return nil } }
+            if !names.isEmpty { try body(names) }
+            cursor = String(decoding: next, as: UTF8.self)
+        } while cursor != "0"
+    }
+
+    /// A literal for a Redis glob pattern.
+    static func globEscaped(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            if "*?[]\\".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+}

@@ -1,0 +1,194 @@
+import FeatureConfig
+import FeatureCore
+import Foundation
+import FsmlCore
+import Testing
+
+@Suite struct RegistryLoaderTests {
+    let reference = ReferenceProject.yaml
+
+    func load(_ yaml: String) throws(ConfigError) -> FeatureRegistry {
+        try RegistryLoader.parse(yaml, file: "fsml.yaml")
+    }
+
+    /// The reference text with one piece replaced, and the 1-based line where the replacement is.
+    func variant(_ old: String, _ new: String) -> (yaml: String, line: Int) {
+        let range = reference.range(of: old)!
+        let line = reference[..<range.lowerBound].filter { $0 == "\n" }.count + 1
+        return (reference.replacingCharacters(in: range, with: new), line)
+    }
+
+    func expectError(_ old: String, _ new: String, key: String, message: String, lineOffset: Int = 0) {
+        let v = variant(old, new)
+        #expect(throws: ConfigError(file: "fsml.yaml", line: v.line + lineOffset, key: key, message: message)) {
+            try load(v.yaml)
+        }
+    }
+
+    @Test func theReferenceProjectLoadsWithDesignMDsEntitiesAndFeatures() throws {
+        let r = try load(reference)
+        #expect(r.project == "shop")
+        #expect(r.entities.map(\.name) == ["user", "product", "session"])
+        #expect(
+            r.entities.map(\.ttl) == [
+                7 * Timestamp.microsPerDay, 3 * Timestamp.microsPerDay, 2 * Timestamp.microsPerHour,
+            ])
+        #expect(
+            r.servedFeatures.map { r.features[$0].name } == [
+                "user_views_5m", "user_add2cart_1h", "user_cr_24h", "prod_ctr_24h", "prod_rev_24h", "sess_duration_s",
+                "sess_unique_products",
+            ])
+        #expect(r.allowedLateness == 10 * Timestamp.microsPerMinute)
+        #expect(r.schema.timeFieldName == "event_ts")
+        #expect(r.entities[2].keyFields.map { r.schema.fields[$0].name } == ["user_id", "session_id"])
+        let cr = r.featureIndex("user_cr_24h")!
+        #expect(
+            r.features[cr].kind
+                == .ratio(
+                    numerator: r.featureIndex("user_purchases_24h")!, denominator: r.featureIndex("user_views_24h")!))
+        #expect(
+            r.features[r.featureIndex("user_views_5m")!].aggregate?.window
+                == .sliding(window: 5 * Timestamp.microsPerMinute, hop: Timestamp.microsPerMinute))
+        #expect(r.label?.within == 30 * Timestamp.microsPerMinute)
+        #expect(r.stores.online == "redis://127.0.0.1:6379/0")
+    }
+
+    @Test func definitionHashesChangeWithTheDefinitionOnly() throws {
+        let r = try load(reference)
+        let described = try load(
+            variant("Product pages the user viewed in the last 5 minutes.", "Something else.").yaml)
+        let rewindowed = try load(variant("    window: 5m\n    hop: 1m", "    window: 10m\n    hop: 1m").yaml)
+        let i = r.featureIndex("user_views_5m")!
+        #expect(r.definitionHash(of: i) == described.definitionHash(of: i))
+        #expect(r.definitionHash(of: i) != rewindowed.definitionHash(of: i))
+        // A ratio's hash covers its operands.
+        let cr = r.featureIndex("user_cr_24h")!
+        let retuned = try load(
+            variant(
+                "filter: event_type == purchase\n    window: 24h", "filter: event_type == add_to_cart\n    window: 24h"
+            ).yaml)
+        #expect(r.definitionHash(of: cr) != retuned.definitionHash(of: cr))
+    }
+
+    @Test func aBadDurationNamesFileLineAndKey() {
+        expectError(
+            "    window: 5m\n    hop: 1m", "    window: 5x\n    hop: 1m", key: "features.user_views_5m.window",
+            message: "'5x' is not a duration (use 5m, 1h, 24h, 7d)")
+        expectError(
+            "session: {key: [user_id, session_id], ttl: 2h}", "session: {key: [user_id, session_id], ttl: 2 hours}",
+            key: "entities.session.ttl", message: "'2 hours' is not a duration (use 5m, 1h, 24h, 7d)")
+    }
+
+    @Test func unknownKeysAreErrors() {
+        expectError(
+            "user: {key: user_id, ttl: 7d}", "user: {key: user_id, tll: 7d}", key: "entities.user.tll",
+            message: "unknown key (expected one of: key, ttl, description)")
+        expectError(
+            "allowed_lateness: 10m", "allowed_latenes: 10m", key: "allowed_latenes",
+            message:
+                "unknown key (expected one of: project, events, allowed_lateness, entities, features, feature_views, label, stores, expectations)"
+        )
+    }
+
+    @Test func referencesAreChecked() {
+        expectError(
+            "numerator: user_purchases_24h", "numerator: user_buys_24h", key: "features.user_cr_24h.numerator",
+            message: "'user_buys_24h' is not a declared feature")
+        expectError(
+            "denominator: user_views_24h", "denominator: prod_views_24h", key: "features.user_cr_24h.denominator",
+            message: "'prod_views_24h' belongs to entity product, not user")
+        expectError(
+            "    window: 1h\n    hop: 5m", "    window: 1h\n    hop: 7m", key: "features.user_add2cart_1h.hop",
+            message: "the hop 7m does not divide the window 1h", lineOffset: 1)
+        expectError(
+            "user: {key: user_id, ttl: 7d}", "user: {ttl: 7d}", key: "entities.user",
+            message: "the entity has no key (key: a field, or a list of fields)")
+        expectError(
+            "product: {key: product_id, ttl: 3d}", "product: {key: sku, ttl: 3d}", key: "entities.product.key",
+            message: "'sku' is not a declared event field")
+        expectError(
+            "  user_views_5m:\n    entity: user", "  user_views_5m:\n    entity: customer",
+            key: "features.user_views_5m.entity",
+            message: "'customer' is not a declared entity (one of user, product, session)", lineOffset: 1)
+        expectError(
+            "features: [prod_ctr_24h, prod_rev_24h]", "features: [prod_ctr_24h, prod_rev_7d]",
+            key: "feature_views.product_stats.features", message: "'prod_rev_7d' is not a declared feature")
+    }
+
+    @Test func filtersAreCheckedAgainstTheSchema() {
+        expectError(
+            "    filter: event_type == page_view\n    window: 5m",
+            "    filter: event_type == page_veiw\n    window: 5m",
+            key: "features.user_views_5m.filter",
+            message: "'page_veiw' is not a value of event_type (one of page_view, add_to_cart, purchase)")
+        expectError(
+            "    filter: event_type == page_view\n    window: 5m", "    filter: kind == page_view\n    window: 5m",
+            key: "features.user_views_5m.filter",
+            message:
+                "unknown field 'kind' (fields: event_id, event_ts, user_id, session_id, event_type, product_id, price, currency, device.mobile, device.os, geo.country, geo.city)"
+        )
+    }
+
+    @Test func aggregationRulesAreEnforced() {
+        expectError(
+            "    aggregation: duration\n    window: session", "    aggregation: duration\n    window: 2h",
+            key: "features.sess_duration_s.window", message: "duration is session-scoped: use window: session",
+            lineOffset: 1)
+        expectError(
+            "    aggregation: sum\n    field: price", "    aggregation: sum\n    field: currency",
+            key: "features.prod_rev_24h.field", message: "sum needs a numeric field, but 'currency' is a string",
+            lineOffset: 1)
+        expectError(
+            "    aggregation: count\n    filter: event_type == page_view\n    window: 5m",
+            "    aggregation: counts\n    filter: event_type == page_view\n    window: 5m",
+            key: "features.user_views_5m.aggregation",
+            message: "'counts' is not an aggregation (count, sum, distinct_count, first, last, duration, ratio)")
+    }
+
+    @Test func yamlSyntaxErrorsCarryTheirLine() {
+        #expect(throws: ConfigError.self) { try load("project: shop\nevents: [unclosed\n") }
+        do {
+            _ = try load("project: shop\nentities:\n  user: {key: user_id\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.line != nil)
+            #expect(error.description.hasPrefix("fsml.yaml:"))
+        }
+    }
+
+    @Test func theMessageReadsAsTheIssueShowsIt() {
+        let v = variant("    window: 5m\n    hop: 1m", "    window: 24x\n    hop: 1m")
+        do {
+            _ = try load(v.yaml)
+        } catch {
+            #expect(
+                error.description
+                    == "fsml.yaml:\(v.line): features.user_views_5m.window: '24x' is not a duration (use 5m, 1h, 24h, 7d)"
+            )
+        }
+    }
+
+    @Test func defaultHopsAreNiceDivisors() {
+        #expect(RegistryLoader.defaultHop(for: 5 * Timestamp.microsPerMinute) == Timestamp.microsPerMinute)
+        #expect(RegistryLoader.defaultHop(for: Timestamp.microsPerHour) == 5 * Timestamp.microsPerMinute)
+        #expect(RegistryLoader.defaultHop(for: Timestamp.microsPerDay) == Timestamp.microsPerHour)
+        #expect(RegistryLoader.defaultHop(for: 7 * Timestamp.microsPerDay) == Timestamp.microsPerDay)
+    }
+
+    @Test func onlineStoreURLsParseAndNeverShowThePassword() throws {
+        #expect(
+            try OnlineStoreURL.parse("redis://127.0.0.1:6380/2")
+                == .redis(host: "127.0.0.1", port: 6380, db: 2, password: nil))
+        let secret = try OnlineStoreURL.parse("redis://:s3cr%40t@cache:6379/0")
+        #expect(secret == .redis(host: "cache", port: 6379, db: 0, password: "s3cr@t"))
+        #expect(!secret.description.contains("s3cr"))
+        #expect(try OnlineStoreURL.parse("sqlite:data/online.db") == .sqlite(path: "data/online.db"))
+        #expect(throws: OnlineStoreURL.ParseError.self) { try OnlineStoreURL.parse("memcached://x") }
+        #expect(throws: OnlineStoreURL.ParseError.self) { try OnlineStoreURL.parse("redis://host:99999/0") }
+        do {
+            _ = try OnlineStoreURL.parse("http://:hunter2@host")
+        } catch {
+            #expect(!error.description.contains("hunter2"))
+        }
+    }
+}

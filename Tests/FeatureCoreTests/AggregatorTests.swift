@@ -1,0 +1,127 @@
+import FeatureConfig
+import FeatureCore
+import Foundation
+import FsmlCore
+import FsmlTestSupport
+import Testing
+
+/// The algebra every aggregator in the catalog must obey, checked on random events: `merge` is
+/// commutative and associative with `empty` as its identity, so folding events one by one equals
+/// merging the partials of any partition of them in any order; and a partial survives its encoding.
+@Suite struct AggregatorTests {
+    static let registry = EventFactory.referenceRegistry()
+
+    /// One instance of every operation in the catalog, over the reference schema.
+    static func everyOperation() throws -> [any Aggregator] {
+        try AggregatorCatalog.all.map { type in
+            var arguments = AggregatorArguments(
+                schema: registry.schema, operation: type.name,
+                values: type.argumentKeys.contains("field")
+                    ? ["field": type.name == "distinct_count" ? "product_id" : "price"] : [:])
+            return try type.init(arguments: &arguments)
+        }
+    }
+
+    static func events(seed: UInt64, count: Int) -> [Event] {
+        var random = SeededRandom(seed: seed)
+        var factory = EventFactory(registry: registry)
+        return (0..<count).map { _ in
+            // Few distinct times, products and prices, so that ties and repeats happen.
+            factory.make(
+                EventFactory.at(Double(random.below(20))), product: "p\(random.below(6))",
+                price: Double(random.below(5)) * 2.5)
+        }
+    }
+
+    @Test func everyOperationInTheCatalogHasADistinctNameAndIdentity() throws {
+        let operations = try Self.everyOperation()
+        #expect(Set(operations.map(\.name)).count == operations.count)
+        #expect(Set(operations.map(\.identity)).count == operations.count)
+        #expect(AggregatorCatalog.named("sum")?.name == "sum" && AggregatorCatalog.named("nope") == nil)
+    }
+
+    @Test(arguments: 0..<20)
+    func mergingAnyPartitionInAnyOrderEqualsFoldingOneByOne(seed: Int) throws {
+        let events = Self.events(seed: UInt64(seed), count: 1 + seed * 7)
+        for operation in try Self.everyOperation() {
+            try Self.checkLaws(operation, events, seed: UInt64(seed))
+        }
+    }
+
+    static func checkLaws<A: Aggregator>(_ a: A, _ events: [Event], seed: UInt64) throws {
+        var whole = a.empty
+        for e in events { a.update(&whole, with: e) }
+        // A random partition into up to four parts, merged in a shuffled order.
+        var random = SeededRandom(seed: seed &+ 1000)
+        var parts = [A.Partial](repeating: a.empty, count: 4)
+        for e in events { a.update(&parts[random.below(4)], with: e) }
+        var merged = a.empty
+        for i in [2, 0, 3, 1] { a.merge(&merged, with: parts[i]) }
+        #expect(merged == whole, "\(a.name): merge of parts")
+        var grouped = parts[3]
+        a.merge(&grouped, with: parts[1])
+        var left = parts[0]
+        a.merge(&left, with: parts[2])
+        a.merge(&grouped, with: left)
+        #expect(grouped == whole, "\(a.name): associativity")
+        var withEmpty = whole
+        a.merge(&withEmpty, with: a.empty)
+        #expect(withEmpty == whole, "\(a.name): empty is the identity")
+        // Encoding, relative to the latest event time.
+        let latest = events.map(\.time).max() ?? 0
+        var writer = StateWriter(lastTime: latest)
+        a.encode(whole, to: &writer)
+        a.encode(a.empty, to: &writer)
+        let bytes = writer.bytes
+        let (first, second, remaining) = try decodeTwo(a, bytes, lastTime: latest)
+        #expect(first == whole, "\(a.name): round trip")
+        #expect(second == a.empty, "\(a.name): empty round trip")
+        #expect(remaining == 0)
+        // Truncated bytes are an error, never a trap.
+        for n in 0..<bytes.count {
+            #expect(throws: StateDecodeError.self) { try decodeTwo(a, Array(bytes[0..<n]), lastTime: latest) }
+        }
+    }
+
+    static func decodeTwo<A: Aggregator>(
+        _ a: A, _ bytes: [UInt8], lastTime: Micros
+    ) throws -> (A.Partial, A.Partial, Int) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        defer { buffer.deallocate() }
+        buffer.copyBytes(from: bytes)
+        var reader = StateReader(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]))
+        reader.lastTime = lastTime
+        let first = try a.decode(from: &reader)
+        let second = try a.decode(from: &reader)
+        return (first, second, reader.remaining)
+    }
+
+    /// Each operation's value, hand-computed on five events.
+    @Test func finalValuesOnAHandComputedCase() throws {
+        var f = EventFactory(registry: Self.registry)
+        let at = EventFactory.at
+        let events = [
+            f.make(at(3), product: "a", price: 10), f.make(at(1), product: "b", price: 2.5),
+            f.make(at(7), product: "a", price: 0.1, id: "x"), f.make(at(7), product: "c", price: 0.2, id: "y"),
+            f.make(at(2), product: "b", price: 4),
+        ]
+        let hashX = StableHash.hash("x")
+        let hashY = StableHash.hash("y")
+        var expected: [String: Double] = [
+            "count": 5, "sum": 16.8, "distinct_count": 3, "first": 2.5, "duration": 360,
+        ]
+        // Two events at 12:07; `last` keeps the one whose id hashes larger.
+        expected["last"] = hashX > hashY ? 0.1 : 0.2
+        for operation in try Self.everyOperation() {
+            let value = Self.value(operation, events)
+            #expect(value == expected[operation.name], "\(operation.name)")
+            #expect(Self.value(operation, []).isNaN == ["first", "last", "duration"].contains(operation.name))
+        }
+    }
+
+    static func value<A: Aggregator>(_ a: A, _ events: [Event]) -> Double {
+        var p = a.empty
+        for e in events { a.update(&p, with: e) }
+        return a.finalize(p)
+    }
+}

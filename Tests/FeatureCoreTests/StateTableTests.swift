@@ -1,0 +1,63 @@
+import FeatureConfig
+import FeatureCore
+import FsmlCore
+import FsmlTestSupport
+import Testing
+
+/// States built from parts of the events and merged equal the state built from all of them: the
+/// windows merge tile by tile with each aggregator's `merge`.
+@Suite struct StateTableTests {
+    static let registry = StateCompatibilityTests.registryWithEveryKind()
+
+    @Test(arguments: 0..<8)
+    func statesOfShardsMergeIntoTheStateOfAll(seed: Int) throws {
+        let engine = FeatureEngine(registry: Self.registry)
+        var random = SeededRandom(seed: UInt64(seed))
+        var factory = EventFactory(registry: Self.registry)
+        let types = ["page_view", "page_view", "add_to_cart", "purchase"]
+        // An hour and a half of events (within every TTL, so no entity starts over), out of order.
+        var events: [Event] = []
+        for _ in 0..<600 {
+            events.append(
+                factory.make(
+                    EventFactory.at(random.uniform() * 90), type: types[random.below(types.count)],
+                    user: "u\(random.below(5))", session: "s\(random.below(2))", product: "p\(random.below(8))",
+                    price: Double(random.below(1000)) / 8))
+        }
+        let all = StateTable(engine: engine)
+        let shards = [StateTable(engine: engine), StateTable(engine: engine), StateTable(engine: engine)]
+        for e in events {
+            all.fold(e)
+            shards[random.below(3)].fold(e)
+        }
+        for entity in engine.entities.indices {
+            for (key, whole) in all.tables[entity] {
+                var merged = engine.emptyState(entity: entity)
+                for shard in shards.shuffled(using: &random) {
+                    if let part = shard.state(entity: entity, key: key) {
+                        engine.merge(part, into: &merged, entity: entity)
+                    }
+                }
+                #expect(merged == whole, "\(engine.entities[entity].entity.name) \(key)")
+                #expect(
+                    StateCodec.encode(merged, engine: engine, entity: entity)
+                        == StateCodec.encode(whole, engine: engine, entity: entity))
+            }
+        }
+    }
+
+    @Test func aCopiedStateIsNotChangedByFoldingIntoTheOriginal() {
+        let engine = FeatureEngine(registry: Self.registry)
+        var factory = EventFactory(registry: Self.registry)
+        let table = StateTable(engine: engine)
+        table.fold(factory.make(EventFactory.at(1)))
+        let copy = table.state(entity: 0, key: "u1")!
+        let bytes = StateCodec.encode(copy, engine: engine, entity: 0)
+        table.fold(factory.make(EventFactory.at(2)))
+        #expect(StateCodec.encode(copy, engine: engine, entity: 0) == bytes)
+        #expect(table.state(entity: 0, key: "u1")! != copy)
+        let views = Self.registry.featureIndex("user_views_5m")!
+        #expect(engine.value(feature: views, state: copy, asOf: EventFactory.at(3)) == 1)
+        #expect(table.value(feature: views, key: "u1", asOf: EventFactory.at(3)) == 2)
+    }
+}

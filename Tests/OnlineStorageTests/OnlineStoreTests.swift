@@ -1,0 +1,132 @@
+import FeatureCore
+import Foundation
+import FsmlCore
+import FsmlTestSupport
+import OnlineStorage
+import Testing
+
+/// One behavioural suite for every online store: a real redis-server on a free loopback port, an
+/// SQLite file, and this process's memory.
+@Suite struct OnlineStoreTests {
+    static let registry = EventFactory.referenceRegistry()
+    static let user = 0
+    static let product = 1
+    static let session = 2
+
+    /// A store of the given kind; the Redis server lives as long as the returned handle.
+    static func make(_ kind: String, project: String = "test") throws -> (store: any OnlineStore, server: RedisServer?)
+    {
+        switch kind {
+        case "redis":
+            let server = try RedisServer()
+            let store = try OnlineStores.open(
+                try OnlineStoreURL.parse(server.url), project: project, entities: registry.entities)
+            return (store, server)
+        case "memory":
+            return (MemoryOnlineStore(entities: registry.entities), nil)
+        default:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "fsml-online-\(UUID().uuidString).db"
+            ).path
+            return (try OnlineStores.open(.sqlite(path: path), project: project, entities: registry.entities), nil)
+        }
+    }
+
+    static func record(_ entity: Int, _ key: String, _ time: Micros, _ blob: [UInt8]) -> StateRecord {
+        StateRecord(entity: entity, key: key, lastTime: time, blob: blob)
+    }
+
+    static func blobs(_ values: [[UInt8]?]) -> [[UInt8]?] { values.map { $0.flatMap(StoredValue.blob) } }
+
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func writesAndReadsManyKeysInOrder(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        try store.write([
+            Self.record(Self.user, "u1", 100, [1, 2, 3]), Self.record(Self.product, "p1", 50, [9]),
+            Self.record(Self.session, "u1\u{1F}s1", 70, []),
+        ])
+        let values = try store.read([
+            (Self.product, "p1"), (Self.user, "u2"), (Self.user, "u1"), (Self.session, "u1\u{1F}s1"),
+            (Self.product, "u1"),
+        ])
+        #expect(Self.blobs(values) == [[9], nil, [1, 2, 3], [], nil])
+        #expect(values.map { $0.flatMap(StoredValue.lastTime) } == [50, nil, 100, 70, nil])
+        #expect(try store.read([]).isEmpty)
+    }
+
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func aWriteNeverReplacesANewerState(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        try store.write([Self.record(Self.user, "u1", 1_000, [1])])
+        try store.write([Self.record(Self.user, "u1", 999, [2])])
+        #expect(Self.blobs(try store.read([(Self.user, "u1")])) == [[1]])
+        // The same event time replaces: an out-of-order event within the lateness changes the
+        // state without moving its latest time.
+        try store.write([Self.record(Self.user, "u1", 1_000, [3])])
+        #expect(Self.blobs(try store.read([(Self.user, "u1")])) == [[3]])
+        // Within one batch, the latest state of a key wins whatever its place.
+        try store.write([Self.record(Self.user, "u2", 2_000, [4]), Self.record(Self.user, "u2", 1_500, [5])])
+        #expect(Self.blobs(try store.read([(Self.user, "u2")])) == [[4]])
+        // Negative times (before 1970) order correctly too.
+        try store.write([Self.record(Self.user, "old", -5_000, [6])])
+        try store.write([Self.record(Self.user, "old", -6_000, [7])])
+        #expect(Self.blobs(try store.read([(Self.user, "old")])) == [[6]])
+    }
+
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func thousandsOfKeysInOneWriteAndOneRead(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        var records: [StateRecord] = []
+        for i in 0..<1_300 {
+            records.append(
+                Self.record(i % 2 == 0 ? Self.user : Self.product, "k\(i)", Micros(i), Array("state-\(i)".utf8)))
+        }
+        try store.write(records)
+        let keys = records.map { (entity: $0.entity, key: $0.key) }
+        #expect(Self.blobs(try store.read(keys)) == records.map { $0.blob })
+    }
+
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func listsTheKeysOfOneEntityKind(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        try store.write([
+            Self.record(Self.user, "u1", 1, [1]), Self.record(Self.user, "a*b?[c]", 1, [2]),
+            Self.record(Self.product, "u1", 1, [3]), Self.record(Self.session, "u1\u{1F}s1", 1, [4]),
+        ])
+        #expect(try store.keys(entity: Self.user).sorted() == ["a*b?[c]", "u1"])
+        #expect(try store.keys(entity: Self.product) == ["u1"])
+        #expect(try store.keys(entity: Self.session) == ["u1\u{1F}s1"])
+    }
+
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func theClockIsWhatWasLastWritten(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        #expect(try store.readClock() == nil)
+        try store.writeClock(1_700_000_000_000_000)
+        #expect(try store.readClock() == 1_700_000_000_000_000)
+        try store.writeClock(-5)
+        #expect(try store.readClock() == -5)
+        try store.ping()
+        #expect(!store.description.isEmpty)
+    }
+
+    /// Expiry is each store's own (Redis keys carry the entity's TTL; the others drop rows), but a
+    /// state within its TTL of the watermark is never dropped by any.
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func expiryKeepsWhatIsWithinItsTTL(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        let hour = Timestamp.microsPerHour
+        let now = 1_000 * hour
+        try store.write([
+            Self.record(Self.session, "fresh", now - 2 * hour, [1]), Self.record(Self.user, "u", now - 300 * hour, [3]),
+        ])
+        try store.expire(watermark: now, entities: [Self.session])
+        #expect(Self.blobs(try store.read([(Self.session, "fresh"), (Self.user, "u")])) == [[1], [3]])
+    }
+}
