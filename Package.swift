@@ -99,7 +99,7 @@ let package = Package(
 
         // Oracles and fixtures shared by the test targets.
         .target(
-            name: "FsmlTestSupport", dependencies: ["FeatureCore", "FeatureConfig", "FsmlCore"],
+            name: "FsmlTestSupport", dependencies: ["FeatureCore", "FeatureConfig", "OfflineStorage", "FsmlCore"],
             path: "Tests/FsmlTestSupport",
             swiftSettings: swiftSettings),
         .testTarget(name: "FsmlCoreTests", dependencies: ["FsmlCore"], swiftSettings: swiftSettings),
@@ -109,6 +109,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FeatureConfigTests", dependencies: ["FeatureConfig", "FeatureCore", "FsmlCore", "FsmlTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OfflineStorageTests",
+            dependencies: ["OfflineStorage", "FeatureCore", "EventGenerator", "FsmlCore", "FsmlTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "OnlineStorageTests",

@@ -28,6 +28,10 @@ public enum ReferenceProject {
 
         # Events older than (latest event time seen - allowed_lateness) are late: logged, not folded.
         allowed_lateness: 10m
+        # An event more than max_clock_jump ahead of the stream clock waits until clock_jump_quorum
+        # events confirm the jump; if none do, it goes to the dead letters (docs/semantics.md §1).
+        max_clock_jump: 1d
+        clock_jump_quorum: 8
 
         # An entity not updated for longer than its ttl reads as missing, online and offline.
         entities:

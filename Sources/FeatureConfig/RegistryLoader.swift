@@ -48,7 +48,8 @@ public enum RegistryLoader {
     }
 
     private static let topKeys = [
-        "project", "events", "allowed_lateness", "entities", "features", "feature_views", "label", "stores",
+        "project", "events", "allowed_lateness", "max_clock_jump", "clock_jump_quorum", "entities", "features",
+        "feature_views", "label", "stores",
         "expectations",
     ]
 
@@ -77,6 +78,16 @@ public enum RegistryLoader {
         var registry = FeatureRegistry(
             project: project, schema: schema, allowedLateness: lateness, entities: entities, features: features,
             views: views, label: label, stores: stores, source: root.file)
+        if let node = top.first(where: { $0.key == "max_clock_jump" })?.value {
+            registry.clockJumps.maxJump = try node.duration()
+            guard registry.clockJumps.maxJump >= lateness else {
+                throw node.error("must be at least allowed_lateness (\(DurationText.format(lateness)))")
+            }
+        }
+        if let node = top.first(where: { $0.key == "clock_jump_quorum" })?.value {
+            registry.clockJumps.quorum = try node.integer()
+            guard (1...1000).contains(registry.clockJumps.quorum) else { throw node.error("must be from 1 to 1000") }
+        }
         if let node = top.first(where: { $0.key == "expectations" })?.value {
             registry.expectations = try parseExpectations(node)
         }

@@ -78,4 +78,18 @@ public enum DurationText {
         }
         return format(micros)
     }
+
+    /// A rough size for messages, in its largest whole unit, rounded: "7,975 years", "31 days",
+    /// "2 hours", "45 seconds".
+    public static func approximate(_ micros: Micros) -> String {
+        let seconds = Double(micros.magnitude) / 1e6
+        let units: [(Double, String)] = [
+            (365.2425 * 86_400, "year"), (86_400, "day"), (3600, "hour"), (60, "minute"), (1, "second"),
+        ]
+        for (size, name) in units where seconds >= size {
+            let n = Int((seconds / size).rounded())
+            return "\(Progress.count(n)) \(name)\(n == 1 ? "" : "s")"
+        }
+        return "\(Int((seconds * 1000).rounded())) ms"
+    }
 }

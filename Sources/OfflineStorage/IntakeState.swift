@@ -1,17 +1,36 @@
 import FeatureCore
+import Foundation
 import FsmlCore
 
 /// What a later writer of the same offline store (or a restarted stream job) needs to carry on
-/// exactly: the next arrival sequence number, the admission state, and the counts so far.
+/// exactly: the next arrival sequence number, the admission state, the lines that wait for a clock
+/// jump to be confirmed, and the counts so far.
 public struct IntakeState: Sendable, Equatable {
+    /// A waiting line as it is stored: parsed again when the intake restarts.
+    public struct WaitingRecord: Sendable, Equatable {
+        public var raw: [UInt8]
+        public var origin: Origin
+        public var partition: Int32?
+        public var passedBy: Int
+
+        public init(raw: [UInt8], origin: Origin, partition: Int32?, passedBy: Int) {
+            self.raw = raw
+            self.origin = origin
+            self.partition = partition
+            self.passedBy = passedBy
+        }
+    }
+
     public var nextSequence: Int64
     public var admission: Admission
     public var counts: IntakeCounts
+    public var waiting: [WaitingRecord]
 
-    public init(nextSequence: Int64, admission: Admission, counts: IntakeCounts) {
+    public init(nextSequence: Int64, admission: Admission, counts: IntakeCounts, waiting: [WaitingRecord] = []) {
         self.nextSequence = nextSequence
         self.admission = admission
         self.counts = counts
+        self.waiting = waiting
     }
 
     public func json() -> JSONValue {
@@ -40,7 +59,19 @@ public struct IntakeState: Sendable, Equatable {
                 .object([
                     ("lines", .int(counts.lines)), ("admitted", .int(counts.admitted)), ("late", .int(counts.late)),
                     ("duplicates", .int(counts.duplicates)), ("dead_letters", .int(counts.deadLetters)),
+                    ("waiting", .int(counts.waiting)),
                 ])
+            ),
+            (
+                "waiting",
+                .array(
+                    waiting.map { w in
+                        .object([
+                            ("raw_base64", .string(Data(w.raw).base64EncodedString())),
+                            ("source", .string(w.origin.source)), ("line", .int(w.origin.line)),
+                            ("partition", w.partition.map { .int(Int($0)) } ?? .null), ("passed_by", .int(w.passedBy)),
+                        ])
+                    })
             ),
         ])
     }
@@ -82,13 +113,30 @@ public struct IntakeState: Sendable, Equatable {
             counts.late = try int("late", c)
             counts.duplicates = try int("duplicates", c)
             counts.deadLetters = try int("dead_letters", c)
+            counts.waiting = c["waiting"]?.int ?? 0
+        }
+        var waiting: [WaitingRecord] = []
+        for w in node["waiting"]?.array ?? [] {
+            guard let text = w["raw_base64"]?.string, let raw = Data(base64Encoded: text),
+                let source = w["source"]?.string, let line = w["line"]?.int
+            else { throw StateFileError(description: "\(file): bad waiting entry") }
+            let partition = try w["partition"]?.int.map { p -> Int32 in
+                guard let p32 = Int32(exactly: p) else {
+                    throw StateFileError(description: "\(file): bad partition \(p)")
+                }
+                return p32
+            }
+            waiting.append(
+                WaitingRecord(
+                    raw: [UInt8](raw), origin: Origin(source: source, line: line), partition: partition,
+                    passedBy: w["passed_by"]?.int ?? 0))
         }
         return IntakeState(
             nextSequence: Int64(try int("next_sequence")),
             admission: Admission(
                 lateness: lateness, clock: clock, recent: recent, maxLag: Micros(node["max_lag_us"]?.int ?? 0),
                 partitions: partitions),
-            counts: counts)
+            counts: counts, waiting: waiting)
     }
 
     public static func load(path: String) throws -> IntakeState? {

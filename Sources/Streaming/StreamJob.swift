@@ -59,6 +59,7 @@ public final class StreamJob {
     public private(set) var report = StreamReport()
     /// When each admitted event since the last flush was read (monotonic ns), for freshness.
     private var readTimes: [UInt64] = []
+    private var lastReadAt: UInt64 = 0
     private var published = IntakeCounts()
     private var lastWriteSeconds: Double?
     private let labels: [(String, String)]
@@ -79,7 +80,7 @@ public final class StreamJob {
         self.options = options
         self.metrics = metrics
         progress = Progress("stream")
-        intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
+        intake = Intake(schema: registry.schema, lateness: registry.allowedLateness, jumps: registry.clockJumps)
         labels = [("job", options.name)]
         (deadLetters, late) = StreamJob.rejectLogs(options: options, offline: offline, runID: runID)
     }
@@ -124,9 +125,7 @@ public final class StreamJob {
                 store: offlineStore, schema: registry.schema, fields: engine.fieldsRead)
             while let stored = try scanner.next() { states.fold(stored.event) }
             intake = Intake(
-                schema: registry.schema, lateness: registry.allowedLateness, nextSequence: state.nextSequence,
-                admission: state.admission)
-            intake.counts = state.counts
+                schema: registry.schema, lateness: registry.allowedLateness, jumps: registry.clockJumps, state: state)
             report.start = .bootstrapped(events: scanner.eventsRead)
         } else {
             if let offlineStore, try !offlineStore.files().isEmpty {
@@ -177,9 +176,8 @@ public final class StreamJob {
         try deadLetters.truncate(to: checkpoint.deadLetterBytes)
         try late.truncate(to: checkpoint.lateBytes)
         intake = Intake(
-            schema: registry.schema, lateness: registry.allowedLateness, nextSequence: checkpoint.intake.nextSequence,
-            admission: checkpoint.intake.admission)
-        intake.counts = checkpoint.intake.counts
+            schema: registry.schema, lateness: registry.allowedLateness, jumps: registry.clockJumps,
+            state: checkpoint.intake)
         for s in checkpoint.states {
             guard s.entity < engine.entities.count else {
                 throw StreamError("\(checkpointPath): unknown entity \(s.entity)")
@@ -237,8 +235,12 @@ public final class StreamJob {
             }
             if let line {
                 lines += 1
-                try take(line, readAt: monotonicNanos())
+                lastReadAt = monotonicNanos()
+                var sink = self
+                try intake.take(line, partition: source.partition, origin: self.origin, into: &sink)
             } else if source.isExhausted {
+                var sink = self
+                try intake.finish(into: &sink)
                 break
             }
             let now = monotonicNanos()
@@ -257,25 +259,6 @@ public final class StreamJob {
         report.seconds = Double(monotonicNanos() - started) / 1e9
         showProgress(started, final: true)
         return report
-    }
-
-    private func take(_ line: UnsafeRawBufferPointer, readAt: UInt64) throws {
-        switch intake.take(line, partition: source.partition) {
-        case .admitted(let stored):
-            states.fold(stored.event)
-            try offline?.append(stored)
-            if online != nil { readTimes.append(readAt) }
-        case .late(let event, let watermark):
-            let origin = source.origin
-            try late.late(
-                event: event, schema: registry.schema, watermark: watermark, raw: line, source: origin.source,
-                line: origin.line)
-        case .duplicate:
-            break
-        case .deadLetter(let error):
-            let origin = source.origin
-            try deadLetters.deadLetter(reason: error.reason, raw: line, source: origin.source, line: origin.line)
-        }
     }
 
     /// Hands the entity states changed since the last flush to the online writer.
@@ -359,8 +342,7 @@ public final class StreamJob {
                 blobs.append((e, key, blob))
             }
         }
-        let intakeState = IntakeState(
-            nextSequence: intake.nextSequence, admission: intake.admission, counts: intake.counts)
+        let intakeState = intake.state
         let checkpoint = Checkpoint(
             runID: runID, source: sourceName, position: source.position, intake: intakeState,
             deadLetterBytes: deadLetters.bytes, lateBytes: late.bytes, fingerprints: engine.entities.map(\.fingerprint),
@@ -395,7 +377,10 @@ public final class StreamJob {
             help: "Events whose id was seen within the watermark.", labels: labels)
         metrics.add(
             "fsml_stream_dead_letters_total", Double(c.deadLetters - p.deadLetters),
-            help: "Lines that failed parsing or validation.", labels: labels)
+            help: "Lines that failed parsing or validation, or were dated too far ahead.", labels: labels)
+        metrics.set(
+            "fsml_stream_waiting_events", Double(c.waiting),
+            help: "Events dated too far ahead of the clock, waiting for others to confirm the jump.", labels: labels)
         if let lag = watermarkLag {
             metrics.set(
                 "fsml_stream_watermark_lag_seconds", lag, help: "Wall-clock time minus the event-time watermark.",
@@ -431,4 +416,28 @@ public final class StreamJob {
 public struct StreamError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// What the intake admits is folded and recorded; what it rejects goes to the reject logs.
+extension StreamJob: IntakeSink {
+    var origin: Origin {
+        let o = source.origin
+        return Origin(source: o.source, line: o.line)
+    }
+
+    public func admitted(_ stored: StoredEvent) throws {
+        states.fold(stored.event)
+        try offline?.append(stored)
+        if online != nil { readTimes.append(lastReadAt) }
+    }
+
+    public func late(_ event: Event, watermark: Micros, raw: UnsafeRawBufferPointer, origin: Origin) throws {
+        try late.late(
+            event: event, schema: registry.schema, watermark: watermark, raw: raw, source: origin.source,
+            line: origin.line)
+    }
+
+    public func deadLetter(reason: String, raw: UnsafeRawBufferPointer, origin: Origin) throws {
+        try deadLetters.deadLetter(reason: reason, raw: raw, source: origin.source, line: origin.line)
+    }
 }

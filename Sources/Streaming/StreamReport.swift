@@ -54,7 +54,8 @@ public struct StreamReport: Sendable {
             ("lines_per_second", .number(linesPerSecond)), ("admitted", .int(counts.admitted)),
             ("late", .int(counts.late)),
             ("duplicates", .int(counts.duplicates)), ("dead_letters", .int(counts.deadLetters)),
-            ("states_written", .int(statesWritten)), ("flushes", .int(flushes)), ("checkpoints", .int(checkpoints)),
+            ("waiting", .int(counts.waiting)), ("states_written", .int(statesWritten)), ("flushes", .int(flushes)),
+            ("checkpoints", .int(checkpoints)),
             ("entities", .int(entities)), ("state_bytes", .int(stateBytes)),
             ("watermark", watermark == .min ? .null : .string(Timestamp.format(watermark))),
             ("freshness", quantiles(freshness)), ("online_write", quantiles(onlineWrite)),
@@ -64,6 +65,7 @@ public struct StreamReport: Sendable {
                 .object([
                     ("lines", .int(totals.lines)), ("admitted", .int(totals.admitted)), ("late", .int(totals.late)),
                     ("duplicates", .int(totals.duplicates)), ("dead_letters", .int(totals.deadLetters)),
+                    ("waiting", .int(totals.waiting)),
                 ])
             ),
         ])

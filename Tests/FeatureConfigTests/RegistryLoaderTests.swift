@@ -86,7 +86,7 @@ import Testing
         expectError(
             "allowed_lateness: 10m", "allowed_latenes: 10m", key: "allowed_latenes",
             message:
-                "unknown key (expected one of: project, events, allowed_lateness, entities, features, feature_views, label, stores, expectations)"
+                "unknown key (expected one of: project, events, allowed_lateness, max_clock_jump, clock_jump_quorum, entities, features, feature_views, label, stores, expectations)"
         )
     }
 

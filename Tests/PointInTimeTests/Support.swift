@@ -26,15 +26,14 @@ enum PIT {
         let writer = OfflineStoreWriter(
             store: store, schema: registry.schema, rowGroupRows: rowGroupRows, targetFileBytes: fileBytes,
             background: background)
-        var admitted: [StoredEvent] = []
-        for e in events {
-            if case .admitted(let stored) = intake.admit(e) {
-                try writer.append(stored)
-                admitted.append(stored)
-            }
+        var sink = CollectingSink()
+        for (i, e) in events.enumerated() {
+            try intake.offer(e, origin: Origin(source: "test", line: i + 1), into: &sink)
         }
+        try intake.finish(into: &sink)
+        for stored in sink.admitted { try writer.append(stored) }
         try writer.commit()
-        return admitted
+        return sink.admitted
     }
 
     static func generated(seed: UInt64, events: Int = 20_000) throws -> [Event] {

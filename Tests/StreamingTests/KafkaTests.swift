@@ -101,4 +101,40 @@ import Testing
         let deadLetters = try FileSystem.readText(job.deadLetterPath)
         #expect(deadLetters.contains("\"source\":\"kafka://\(cluster.bootstrap)/clicks/0\""))
     }
+
+    /// One event dated in the year 9999 in one partition of three: a dead letter with its reason;
+    /// the clock and every other decision stay where the other events put them.
+    @Test func aFutureEventInOnePartitionCannotPoisonTheClock() throws {
+        let cluster = try KafkaMockCluster(topics: [("clicks", 3)])
+        var lines = try StreamFixture.lines(seed: 22, events: 3_000).split(separator: 10).map(Array.init)
+        // Valid events only (the fixture's malformed lines would be dead letters too).
+        lines.removeAll { ((try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any])?["user_id"] == nil }
+        var poison = try JSONSerialization.jsonObject(with: Data(lines[1_500])) as! [String: Any]
+        poison["event_ts"] = "9999-12-31T23:59:59Z"
+        poison["event_id"] = "from-the-future"
+        lines.insert([UInt8](try JSONSerialization.data(withJSONObject: poison)), at: 1_500)
+        let producer = try KafkaProducer(brokers: cluster.bootstrap, topic: "clicks")
+        for line in lines {
+            let user = (try JSONSerialization.jsonObject(with: Data(line)) as! [String: Any])["user_id"] as! String
+            try line.withUnsafeBytes { try producer.send($0, key: user) }
+        }
+        #expect(try producer.flush() == 0)
+        let dir = StreamFixture.temporaryDirectory()
+        let address = KafkaAddress(brokers: cluster.bootstrap, topic: "clicks", group: "jobs")
+        let job = StreamJob(
+            registry: StreamFixture.registry, source: try KafkaSource(address: address, untilEnd: true),
+            sourceName: address.description, online: nil, offline: nil, options: StreamFixture.options(dir))
+        defer { job.close() }
+        try job.start()
+        let report = try job.run()
+        #expect(report.counts.lines == lines.count && report.counts.deadLetters >= 1)
+        let c = report.counts
+        #expect(c.admitted + c.late + c.duplicates + c.deadLetters == lines.count && c.waiting == 0)
+        #expect(report.counts.late < lines.count / 10)
+        #expect(job.intake.admission.clock < (try Timestamp.parse("2100-01-01T00:00:00Z").get()))
+        let deadLetters = try FileSystem.readText(job.deadLetterPath)
+        #expect(deadLetters.components(separatedBy: "ahead of the stream clock").count == 2)
+        #expect(deadLetters.contains("event time is 7,975 years ahead of the stream clock"))
+        #expect(deadLetters.contains("from-the-future"))
+    }
 }

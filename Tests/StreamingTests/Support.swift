@@ -45,15 +45,15 @@ enum StreamFixture {
     ) -> (states: StateTable, intake: Intake, admitted: [StoredEvent]) {
         let states = StateTable(engine: FeatureEngine(registry: registry), entityKinds: entityKinds)
         var intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
-        var admitted: [StoredEvent] = []
-        for line in bytes.split(separator: 10, omittingEmptySubsequences: false) where !line.isEmpty {
-            let outcome = Array(line).withUnsafeBytes { intake.take($0) }
-            if case .admitted(let stored) = outcome {
-                states.fold(stored.event)
-                admitted.append(stored)
+        var sink = CollectingSink()
+        for (i, line) in bytes.split(separator: 10, omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            try! Array(line).withUnsafeBytes {
+                try intake.take($0, origin: Origin(source: "-", line: i + 1), into: &sink)
             }
         }
-        return (states, intake, admitted)
+        try! intake.finish(into: &sink)
+        for stored in sink.admitted { states.fold(stored.event) }
+        return (states, intake, sink.admitted)
     }
 
     static func options(_ dir: String, name: String = "stream") -> StreamOptions {

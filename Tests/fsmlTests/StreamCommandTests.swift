@@ -105,6 +105,53 @@ import Testing
         #expect(try rejectedLines("\(dir)/killed/offline/late") == rejectedLines("\(dir)/once/offline/late"))
     }
 
+    /// A line dated in the year 9999 amid 20,000: a dead letter with its reason in the stream and
+    /// in a batch ingest alike, which otherwise admit what the file without it gives.
+    @Test func aFutureEventIsADeadLetterInTheStreamAndInBatchAlike() throws {
+        let dir = try project(events: 20_000, seed: 11)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = try String(contentsOfFile: "\(dir)/events.jsonl", encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init)
+        var future = try json(lines[7_000])
+        future["event_ts"] = "9999-12-31T23:59:59Z"
+        future["event_id"] = "from-the-future"
+        lines.insert(
+            String(decoding: try JSONSerialization.data(withJSONObject: future), as: UTF8.self), at: 7_000)
+        try (lines.joined(separator: "\n") + "\n").write(
+            toFile: "\(dir)/poisoned.jsonl", atomically: true, encoding: .utf8)
+        func stream(_ file: String, _ name: String) throws -> [String: Int] {
+            let run = try BinaryRunner.run(
+                [
+                    "stream", "--source", "file:\(dir)/\(file)", "--until-end", "--no-online", "--offline",
+                    "\(dir)/\(name)", "--checkpoint", "\(dir)/\(name)-checkpoints", "--format", "json",
+                ], in: dir)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try json(run.stdout)["totals"] as? [String: Int] ?? [:]
+        }
+        let clean = try stream("events.jsonl", "clean")
+        let poisoned = try stream("poisoned.jsonl", "poisoned")
+        #expect(poisoned["admitted"] == clean["admitted"] && poisoned["late"] == clean["late"])
+        #expect(poisoned["dead_letters"] == clean["dead_letters"]! + 1 && poisoned["waiting"] == 0)
+        let ingest = try BinaryRunner.run(
+            ["ingest", "--source", "\(dir)/poisoned.jsonl", "--offline", "\(dir)/batch", "--format", "json"], in: dir)
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        #expect(try json(ingest.stdout)["dead_letters"] as? Int == poisoned["dead_letters"])
+        let streamed = try offlineRows("\(dir)/poisoned")
+        #expect(streamed == (try offlineRows("\(dir)/batch")))
+        #expect(streamed == (try offlineRows("\(dir)/clean")))
+        for store in ["poisoned", "batch"] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/\(store)/dead_letters")
+            let records = try files.map {
+                try String(contentsOfFile: "\(dir)/\(store)/dead_letters/\($0)", encoding: .utf8)
+            }
+            .joined()
+            let future = records.split(separator: "\n").filter { $0.contains("from-the-future") }
+            #expect(future.count == 1)
+            #expect(future.first?.contains("event time is 7,975 years ahead of the stream clock") == true)
+            #expect(future.first?.contains("\"line\":7001") == true)
+        }
+    }
+
     @Test func followsAGrowingFileServesMetricsAndStopsCleanlyOnSIGTERM() throws {
         let dir = try project(events: 6_000, seed: 4)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -137,11 +184,11 @@ import Testing
         // The states are the batch engine's for the same arrival order.
         let states = StateTable(engine: FeatureEngine(registry: registry))
         var intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
+        var sink = CollectingSink()
         for line in lines {
-            if case .admitted(let stored) = Array(line).withUnsafeBytes({ intake.take($0) }) {
-                states.fold(stored.event)
-            }
+            try Array(line).withUnsafeBytes { try intake.take($0, origin: Origin(source: "-", line: 0), into: &sink) }
         }
+        for stored in sink.admitted { states.fold(stored.event) }
         let sqlite = try store("sqlite:\(dir)/online.db")
         let watermark = intake.admission.watermark
         for e in registry.entities.indices {

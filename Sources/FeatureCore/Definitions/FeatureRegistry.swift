@@ -6,6 +6,8 @@ public struct FeatureRegistry: Sendable, Equatable {
     public var project: String
     public var schema: EventSchema
     public var allowedLateness: Micros
+    /// How far one event may move the stream clock (`max_clock_jump`, `clock_jump_quorum`).
+    public var clockJumps = ClockJumpRule.standard
     public var entities: [EntitySpec]
     public var features: [FeatureSpec]
     public var views: [FeatureView]

@@ -64,6 +64,7 @@ struct Stream: ParsableCommand {
             table.add(["late", Progress.count(c.late)])
             table.add(["duplicates", Progress.count(c.duplicates)])
             table.add(["dead letters", Progress.count(c.deadLetters)])
+            if c.waiting > 0 { table.add(["waiting (clock jump)", Progress.count(c.waiting)]) }
             table.add(["states written", Progress.count(report.statesWritten)])
             table.add(["entities held", Progress.count(report.entities)])
             if let q = report.freshness.quantiles([0.5, 0.99]) {
