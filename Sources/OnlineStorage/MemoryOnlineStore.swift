@@ -9,6 +9,7 @@ public final class MemoryOnlineStore: OnlineStore, @unchecked Sendable {
     private let lock = NSLockLite()
     private var tables: [[String: [UInt8]]]
     private var clock: Micros?
+    private var markers: [String: String] = [:]
     private let entities: [EntitySpec]
 
     public init(entities: [EntitySpec]) {
@@ -47,6 +48,8 @@ public final class MemoryOnlineStore: OnlineStore, @unchecked Sendable {
 
     public func writeClock(_ t: Micros) throws { lock.withLock { clock = t } }
     public func readClock() throws -> Micros? { lock.withLock { clock } }
+    public func readMarker(_ name: String) throws -> String? { lock.withLock { markers[name] } }
+    public func writeMarker(_ name: String, token: String) throws { lock.withLock { markers[name] = token } }
     public func ping() throws {}
     public var count: Int { lock.withLock { tables.reduce(0) { $0 + $1.count } } }
 }
@@ -83,5 +86,14 @@ public final class MirroredOnlineStore: OnlineStore, @unchecked Sendable {
     }
 
     public func readClock() throws -> Micros? { try mirror.readClock() }
+
+    /// The primary's marker: it is the store that can lose its data.
+    public func readMarker(_ name: String) throws -> String? { try (primary ?? mirror).readMarker(name) }
+
+    public func writeMarker(_ name: String, token: String) throws {
+        try primary?.writeMarker(name, token: token)
+        try mirror.writeMarker(name, token: token)
+    }
+
     public func ping() throws { try primary?.ping() }
 }

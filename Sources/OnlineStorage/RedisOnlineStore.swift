@@ -67,6 +67,24 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
         }
     }
 
+    func markerKey(_ name: String) -> String { "\(project):_marker:\(name)" }
+
+    public func readMarker(_ name: String) throws -> String? {
+        let reply = try lock.withLock {
+            try connection.roundTripBytes([[Array("GET".utf8), Array(markerKey(name).utf8)]], retryStale: true)[0]
+        }
+        switch reply {
+        case .bulk(let b): return String(decoding: b, as: UTF8.self)
+        case .error(let e): throw OnlineStoreError("redis at \(connection.address): \(e)")
+        default: return nil
+        }
+    }
+
+    public func writeMarker(_ name: String, token: String) throws {
+        let reply = try lock.withLock { try connection.roundTrip([["SET", markerKey(name), token]])[0] }
+        if case .error(let e) = reply { throw OnlineStoreError("redis at \(connection.address): \(e)") }
+    }
+
     private func loadScript() throws -> String {
         if let scriptSHA { return scriptSHA }
         guard case .bulk(let sha) = try connection.roundTrip([["SCRIPT", "LOAD", Self.writeScript]])[0] else {

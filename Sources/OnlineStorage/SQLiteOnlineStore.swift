@@ -31,6 +31,7 @@ public final class SQLiteOnlineStore: OnlineStore, @unchecked Sendable {
         try exec("PRAGMA journal_mode=WAL")
         try exec("PRAGMA synchronous=NORMAL")
         try exec("CREATE TABLE IF NOT EXISTS _fsml_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        try exec("CREATE TABLE IF NOT EXISTS _fsml_markers (name TEXT PRIMARY KEY, token TEXT NOT NULL)")
         for e in entities {
             try exec(
                 "CREATE TABLE IF NOT EXISTS \"\(e.name)\" (key TEXT PRIMARY KEY, ts INTEGER NOT NULL, state BLOB NOT NULL) WITHOUT ROWID"
@@ -119,6 +120,33 @@ public final class SQLiteOnlineStore: OnlineStore, @unchecked Sendable {
             else { throw error("reading the clock") }
             defer { sqlite3_finalize(stmt) }
             return sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : nil
+        }
+    }
+
+    public func readMarker(_ name: String) throws -> String? {
+        try lock.withLock {
+            var stmt: OpaquePointer?
+            guard sqlite3_prepare_v2(db, "SELECT token FROM _fsml_markers WHERE name = ?", -1, &stmt, nil) == SQLITE_OK
+            else { throw error("reading a marker") }
+            defer { sqlite3_finalize(stmt) }
+            sqlite3_bind_text(stmt, 1, name, -1, Self.transient)
+            return sqlite3_step(stmt) == SQLITE_ROW ? String(cString: sqlite3_column_text(stmt, 0)) : nil
+        }
+    }
+
+    public func writeMarker(_ name: String, token: String) throws {
+        try lock.withLock {
+            var stmt: OpaquePointer?
+            guard
+                sqlite3_prepare_v2(
+                    db,
+                    "INSERT INTO _fsml_markers(name, token) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET token = excluded.token",
+                    -1, &stmt, nil) == SQLITE_OK
+            else { throw error("writing a marker") }
+            defer { sqlite3_finalize(stmt) }
+            sqlite3_bind_text(stmt, 1, name, -1, Self.transient)
+            sqlite3_bind_text(stmt, 2, token, -1, Self.transient)
+            guard sqlite3_step(stmt) == SQLITE_DONE else { throw error("writing a marker") }
         }
     }
 

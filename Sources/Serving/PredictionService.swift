@@ -11,16 +11,18 @@ public enum ServingClock: String, Sendable, CaseIterable {
 /// The server's work, apart from HTTP: requests in, JSON out.
 public final class PredictionService: @unchecked Sendable {
     public let models: ModelHandle
-    public let reader: StateReader
+    public let reader: StoreReader
     public let clock: ServingClock
     public let log: ServedLog?
     public let metrics: MetricsRegistry
-    private let lock = NSLockLite()
-    private var clockValue: (value: Micros?, readAt: UInt64) = (nil, 0)
+    /// Why the server is not ready beside the store (a stopped in-process stream job), or nil.
+    public let readiness: (@Sendable () -> String?)?
 
     public init(
-        models: ModelHandle, reader: StateReader, clock: ServingClock, log: ServedLog?, metrics: MetricsRegistry
+        models: ModelHandle, reader: StoreReader, clock: ServingClock, log: ServedLog?, metrics: MetricsRegistry,
+        readiness: (@Sendable () -> String?)? = nil
     ) {
+        self.readiness = readiness
         self.models = models
         self.reader = reader
         self.clock = clock
@@ -28,16 +30,12 @@ public final class PredictionService: @unchecked Sendable {
         self.metrics = metrics
     }
 
-    /// The serving time: the wall clock, or 1 µs after the stream's clock (re-read at most every 50 ms).
+    /// The serving time: the wall clock, or 1 µs after the stream's clock as the background watch
+    /// last read it. Just after the latest event: every event the stream folded is before "now",
+    /// as it is for a live server and for a training example at that instant.
     public func now() -> Micros {
-        guard clock == .stream else { return wallClockMicros() }
-        let t = monotonicNanos()
-        if let cached = lock.withLock({ t - clockValue.readAt < 50_000_000 ? clockValue.value : nil }) { return cached }
-        // Just after the latest event: every event the stream folded is before "now", as it is
-        // for a live server and for a training example at that instant.
-        let value = reader.readClock().map { $0 + 1 }
-        lock.withLock { clockValue = (value, t) }
-        return value ?? wallClockMicros()
+        guard clock == .stream, let c = reader.latestClock else { return wallClockMicros() }
+        return c + 1
     }
 
     public struct Answer: Sendable {
@@ -145,9 +143,13 @@ public final class PredictionService: @unchecked Sendable {
     }
 
     public func ready() -> Answer {
-        let storeOK = reader.ping()
-        let body =
-            "{\"ready\":\(storeOK),\"model_version\":\(JSONText.quote(models.current.version)),\"store\":\(JSONText.quote(reader.description)),\"store_reachable\":\(storeOK)}"
-        return Answer(status: storeOK ? 200 : 503, body: body)
+        let storeOK = reader.storeAvailable
+        let other = readiness?()
+        let ready = storeOK && other == nil
+        var body =
+            "{\"ready\":\(ready),\"model_version\":\(JSONText.quote(models.current.version)),\"store\":\(JSONText.quote(reader.description)),\"store_reachable\":\(storeOK)"
+        if let other { body += ",\"reason\":\(JSONText.quote(other))" }
+        return Answer(status: ready ? 200 : 503, body: body + "}")
     }
+
 }

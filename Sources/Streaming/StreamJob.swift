@@ -20,6 +20,8 @@ public struct StreamOptions: Sendable {
     public var entityKinds: [Int]?
     /// Stops after this many lines in this run (tests and benchmarks).
     public var maxLines: Int?
+    /// How writes to a failing online store are retried.
+    public var retry = RetryPolicy.standard
 
     public init(name: String, checkpointDirectory: String, rejectDirectory: String) {
         self.name = name
@@ -74,14 +76,17 @@ public final class StreamJob {
         self.source = source
         self.sourceName = sourceName
         self.online = online
-        writer = online.map { OnlineWriter(store: $0) }
+        labels = [("job", options.name)]
+        writer = online.map {
+            OnlineWriter(
+                store: $0, job: options.name, policy: options.retry, metrics: metrics, labels: [("job", options.name)])
+        }
         offlineStore = offline
         self.offline = offline.map { OfflineStoreWriter(store: $0, schema: registry.schema, background: true) }
         self.options = options
         self.metrics = metrics
         progress = Progress("stream")
         intake = Intake(schema: registry.schema, lateness: registry.allowedLateness, jumps: registry.clockJumps)
-        labels = [("job", options.name)]
         (deadLetters, late) = StreamJob.rejectLogs(options: options, offline: offline, runID: runID)
     }
 
@@ -271,14 +276,19 @@ public final class StreamJob {
         }
         guard let writer else { return }
         var records: [StateRecord] = []
-        records.reserveCapacity(changes.reduce(0) { $0 + $1.count })
-        for (e, keys) in changes.enumerated() {
-            for key in keys {
-                guard let state = states.state(entity: e, key: key) else { continue }
-                records.append(
-                    StateRecord(
-                        entity: e, key: key, lastTime: state.lastTime,
-                        blob: StateCodec.encode(state, engine: engine, entity: e)))
+        if writer.takeStoreLost() {
+            // The store lost everything: every state the job holds is written again.
+            records = allRecords()
+        } else {
+            records.reserveCapacity(changes.reduce(0) { $0 + $1.count })
+            for (e, keys) in changes.enumerated() {
+                for key in keys {
+                    guard let state = states.state(entity: e, key: key) else { continue }
+                    records.append(
+                        StateRecord(
+                            entity: e, key: key, lastTime: state.lastTime,
+                            blob: StateCodec.encode(state, engine: engine, entity: e)))
+                }
             }
         }
         guard !records.isEmpty else { return }
@@ -290,7 +300,14 @@ public final class StreamJob {
     /// Writes every entity state the engine holds, and the clock, to `store`: how `fsml serve
     /// --stream` fills its in-memory mirror after the job starts from a checkpoint or the offline store.
     public func publishAllStates(to store: any OnlineStore) throws {
+        try store.write(allRecords())
+        if intake.admission.clock != .min { try store.writeClock(intake.admission.clock) }
+    }
+
+    /// Every entity state the job holds, encoded for the store.
+    private func allRecords() -> [StateRecord] {
         var records: [StateRecord] = []
+        records.reserveCapacity(states.entityCount)
         for e in states.entityKinds {
             for (key, state) in states.tables[e] {
                 records.append(
@@ -299,9 +316,11 @@ public final class StreamJob {
                         blob: StateCodec.encode(state, engine: engine, entity: e)))
             }
         }
-        try store.write(records)
-        if intake.admission.clock != .min { try store.writeClock(intake.admission.clock) }
+        return records
     }
+
+    /// Whether writes to the online store are failing (and being retried) now.
+    public var storeIsFailing: Bool { writer?.isRetrying ?? false }
 
     /// Moves what the writer measured into the report and the metrics.
     private func collectMeasurements() {

@@ -29,6 +29,9 @@ struct Fsml: AsyncParsableCommand {
     /// Runs the command line. A failure while running prints one line, `fsml: error: ...`, and
     /// exits 1; usage errors keep the argument parser's message and exit code.
     static func main() async {
+        // A peer that closes its socket (Redis dying mid-write, a client gone) is an EPIPE error
+        // on that write, handled where it happens; never a signal that kills the process.
+        signal(SIGPIPE, SIG_IGN)
         let command: any ParsableCommand
         do {
             command = try parseAsRoot(extractRootOptions(Array(CommandLine.arguments.dropFirst())))

@@ -12,15 +12,20 @@ public final class ChildProcess: @unchecked Sendable {
         public let description: String
     }
 
+    /// `stdoutDescriptor`, when given, is the child's stdout instead of the `stdout` file.
     public init(
         _ executable: String, _ arguments: [String], stdout: String? = nil, stderr: String? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], stdoutDescriptor: Int32? = nil
     ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let stdoutDescriptor {
+            posix_spawn_file_actions_adddup2(&actions, stdoutDescriptor, 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
         posix_spawn_file_actions_addopen(&actions, 2, stderr ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         // No other descriptor is inherited: a long-lived child holding the write end of another
         // test's pipe would keep that test waiting for end of file (two such tests deadlock).

@@ -52,7 +52,11 @@ public final class RedisServer: @unchecked Sendable {
         process = try ChildProcess("/bin/sh", ["-c", watchdog, binary] + args)
         // Ready when it accepts connections.
         for _ in 0..<200 {
-            if Self.accepts(port: port) { return }
+            if Self.accepts(port: port) {
+                pid = query(["INFO", "server"]).split(separator: "\r\n").first { $0.hasPrefix("process_id:") }
+                    .flatMap { pid_t($0.dropFirst("process_id:".count)) }
+                return
+            }
             usleep(25_000)
         }
         stop()
@@ -68,6 +72,63 @@ public final class RedisServer: @unchecked Sendable {
         p.wait()
         // The port is free again once the server is gone.
         for _ in 0..<200 where Self.accepts(port: port) { usleep(25_000) }
+    }
+
+    /// The redis-server process (not its watchdog shell), once started.
+    public private(set) var pid: pid_t?
+
+    /// Freezes the server (SIGSTOP): connections stay open and nothing answers, as with a hung host.
+    public func pause() { if let pid { kill(pid, SIGSTOP) } }
+
+    public func resume() { if let pid { kill(pid, SIGCONT) } }
+
+    /// Kills the server outright (SIGKILL), as a crash would; its watchdog ends with it.
+    public func crash() {
+        guard let pid, let p = process else { return }
+        kill(pid, SIGCONT)
+        kill(pid, SIGKILL)
+        p.wait()
+        process = nil
+        self.pid = nil
+        for _ in 0..<200 where Self.accepts(port: port) { usleep(25_000) }
+    }
+
+    /// Sends one command over the Redis protocol and returns the raw reply text ("" on failure).
+    func query(_ args: [String]) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = Self.loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return "" }
+        func command(_ args: [String]) -> String {
+            "*\(args.count)\r\n" + args.map { "$\($0.utf8.count)\r\n\($0)\r\n" }.joined()
+        }
+        let text = (password.map { command(["AUTH", $0]) } ?? "") + command(args)
+        _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        // One read is the whole reply for the short replies asked for here (INFO, DBSIZE).
+        let n = read(fd, &buffer, buffer.count)
+        if n > 0 { out += buffer[0..<n] }
+        if password != nil, n > 0, out.starts(with: Array("+OK\r\n".utf8)) && out.count == 5 {
+            let m = read(fd, &buffer, buffer.count)
+            if m > 0 { out += buffer[0..<m] }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The number of keys in database `db`.
+    public func keyCount(db: Int = 0) -> Int {
+        let info = query(["INFO", "keyspace"])
+        guard let line = info.split(separator: "\r\n").first(where: { $0.hasPrefix("db\(db):keys=") }) else { return 0 }
+        return Int(line.dropFirst("db\(db):keys=".count).prefix { $0.isNumber }) ?? 0
     }
 
     /// Sends SHUTDOWN NOSAVE over the Redis protocol (with AUTH when there is a password).

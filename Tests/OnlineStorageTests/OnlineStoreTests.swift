@@ -115,6 +115,21 @@ import Testing
         #expect(!store.description.isEmpty)
     }
 
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func markersAreReadBackPerName(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        #expect(try store.readMarker("job-a") == nil)
+        try store.writeMarker("job-a", token: "t1")
+        try store.writeMarker("job-b", token: "t2")
+        try store.writeMarker("job-a", token: "t3")
+        #expect(try store.readMarker("job-a") == "t3" && store.readMarker("job-b") == "t2")
+        // A Redis restarted without persistence has lost them: that is what they are for.
+        if let server {
+            try server.restart()
+            #expect(try store.readMarker("job-a") == nil)
+        }
+    }
+
     /// Expiry is each store's own (Redis keys carry the entity's TTL; the others drop rows), but a
     /// state within its TTL of the watermark is never dropped by any.
     @Test(arguments: ["redis", "sqlite", "memory"])

@@ -76,7 +76,8 @@ import Tracking
             let models = try ModelHandle(
                 store: tracking, experiment: "ctr", alias: "production", registry: PredictionServiceTests.registry)
             service = PredictionService(
-                models: models, reader: StateReader(stores: [memory], cacheTTL: 0.5, metrics: MetricsRegistry()),
+                models: models,
+                reader: StoreReader(stores: [memory], probe: memory, cacheTTL: 0.5, metrics: MetricsRegistry()),
                 clock: .stream, log: nil, metrics: MetricsRegistry())
         }
 

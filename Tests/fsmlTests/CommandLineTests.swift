@@ -1,4 +1,5 @@
 import Foundation
+import FsmlTestSupport
 import Testing
 
 /// The real binary on real files: what a user sees, and what a script reads.
@@ -277,5 +278,20 @@ import Testing
         let out = try BinaryRunner.run(["build", "--out", "x.parquet"], in: dir)
         #expect(out.status == 1)
         #expect(out.stderr == "fsml: error: data/offline holds no events; run `fsml ingest` or `fsml stream` first\n")
+    }
+
+    /// Writing to a peer that has gone (a closed pipe here; a dead Redis in the stream job) is an
+    /// error the process handles, never SIGPIPE killing it with nothing printed.
+    @Test func aClosedPipeIsAnErrorNotASignal() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        close(fds[0])
+        defer { close(fds[1]) }
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        let child = try ChildProcess(
+            BinaryRunner.binary, ["features", "list", "--config", "\(dir)/fsml.yaml"], stdoutDescriptor: fds[1])
+        #expect(child.wait() != 128 + SIGPIPE)
     }
 }

@@ -55,6 +55,15 @@ struct ServeDidNotStart: Error { let log: String }
         return out
     }
 
+    /// Waits until /readyz answers 200 (the server found its store again).
+    static func waitUntilReady(_ server: Server) throws {
+        let deadline = monotonicNanos() + 60_000_000_000
+        while try HTTPGet.get(port: server.port, path: "/readyz").status != 200 {
+            guard monotonicNanos() < deadline else { throw ServeDidNotStart(log: "never ready again") }
+            usleep(20_000)
+        }
+    }
+
     /// Stops Redis the way an operator would: SHUTDOWN, then waits until the port is closed.
     static func shutDown(_ redis: RedisServer) {
         redis.shutDown()
@@ -223,6 +232,21 @@ struct ServeDidNotStart: Error { let log: String }
         let served = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/data/served")
         #expect(!served.isEmpty)
 
+        // Redis hangs (SIGSTOP; connections stay open, nothing answers): every request is answered,
+        // degraded, none waits on the hung store past its budget; /readyz says so until it is back.
+        redis.pause()
+        var slowest: UInt64 = 0
+        for i in 0..<40 {
+            let begin = monotonicNanos()
+            let answer = try server.json("/predict", "{\"user_id\":\"hung-\(i)\",\"product_id\":\"hung-\(i)\"}")
+            slowest = max(slowest, monotonicNanos() - begin)
+            #expect(answer["degraded"] as? Bool == true)
+        }
+        #expect(slowest < 2_000_000_000)
+        #expect(try HTTPGet.get(port: server.port, path: "/readyz").status == 503)
+        redis.resume()
+        try Self.waitUntilReady(server)
+
         // Redis stops: answers come at once, degraded; /readyz says so; Redis back, answers recover.
         Self.shutDown(redis)
         let begin = monotonicNanos()
@@ -233,7 +257,7 @@ struct ServeDidNotStart: Error { let log: String }
         let ready = try HTTPGet.get(port: server.port, path: "/readyz")
         #expect(ready.status == 503, "\(ready.body)")
         try redis.start()
-        usleep(700_000)
+        try Self.waitUntilReady(server)
         let recovered = try server.json("/predict", "{\"user_id\":\"\(u.user)\",\"product_id\":\"\(u.product)\"}")
         #expect(recovered["degraded"] == nil)
         #expect(try HTTPGet.get(port: server.port, path: "/metrics").body.contains("fsml_serve_degraded_total"))
@@ -303,5 +327,45 @@ struct ServeDidNotStart: Error { let log: String }
         #expect(compared == 40)
         inProcess.child.signal(SIGTERM)
         #expect(inProcess.child.wait() == 0)
+
+        // A job that follows a growing file and writes Redis, which dies: the job fails (two attempts
+        // here), /readyz and the metrics say so, the job is made again and again until Redis is back,
+        // then it resumes from its checkpoint and the server is ready.
+        let reader = try LineReader(path: "\(dir)/events.jsonl.gz")
+        var lines: [String] = []
+        while let line = try reader.next() { lines.append(String(decoding: line, as: UTF8.self)) }
+        try (lines[..<4000].joined(separator: "\n") + "\n").write(
+            toFile: "\(dir)/live.jsonl", atomically: true, encoding: .utf8)
+        let following = try Server.start(
+            [
+                "--stream", "file:\(dir)/live.jsonl", "--online", redis.url, "--no-offline", "--name", "serve-follow",
+                "--store-retries", "2", "--store-retry-max", "100ms", "--checkpoint-interval", "100ms", "--config",
+                config, "--tracking-dir", tracking,
+            ], dir: dir, name: "following")
+        defer {
+            following.child.signal(SIGTERM)
+            following.child.wait()
+        }
+        try Self.waitUntilReady(following)
+        redis.crash()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dir)/live.jsonl"))
+        handle.seekToEndOfFile()
+        handle.write(Data((lines[4000...].joined(separator: "\n") + "\n").utf8))
+        try handle.close()
+        func metric(_ name: String) throws -> Double {
+            let body = try HTTPGet.get(port: following.port, path: "/metrics").body
+            let line = body.split(separator: "\n").first { $0.hasPrefix(name) }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+        }
+        let failedBy = monotonicNanos() + 60_000_000_000
+        while try metric("fsml_stream_restarts_total") < 1 && monotonicNanos() < failedBy { usleep(20_000) }
+        let notReady = try HTTPGet.get(port: following.port, path: "/readyz")
+        #expect(notReady.status == 503 && notReady.body.contains("the stream job failed"), "\(notReady.body)")
+        #expect(try metric("fsml_stream_up") == 0)
+        try redis.start()
+        try Self.waitUntilReady(following)
+        #expect(try metric("fsml_stream_up") == 1)
+        let log = try String(contentsOfFile: following.log, encoding: .utf8)
+        #expect(log.contains("stream job failed") && log.contains("stream job resuming after"), "\(log)")
     }
 }

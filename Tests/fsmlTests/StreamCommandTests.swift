@@ -152,6 +152,52 @@ import Testing
         }
     }
 
+    /// Redis is killed in the middle of the job's writes and comes back empty: the job neither dies
+    /// (no SIGPIPE) nor gives up; it retries with backoff, finds its marker gone, and writes every
+    /// state again, so that Redis ends as the batch engine's states.
+    @Test func theStreamOutlivesADeadRedisAndRefillsAnEmptyOne() throws {
+        let dir = try project(events: 30_000, seed: 12)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let redis = try RedisServer()
+        try redis.start()
+        defer { redis.stop() }
+        let child = try ChildProcess(
+            BinaryRunner.binary,
+            [
+                "stream", "--source", "file:\(dir)/events.jsonl", "--until-end", "--config", "\(dir)/fsml.yaml",
+                "--online", redis.url, "--offline", "\(dir)/offline", "--checkpoint", "\(dir)/checkpoints",
+                "--checkpoint-interval", "2s", "--flush-interval", "500ms", "--rate", "6000", "--store-retry-max",
+                "200ms",
+                "--format", "json",
+            ], stdout: "\(dir)/out", stderr: "\(dir)/err")
+        try waitFor { redis.keyCount() > 100 }
+        redis.crash()
+        let stderr = { (try? String(contentsOfFile: "\(dir)/err", encoding: .utf8)) ?? "" }
+        try waitFor { stderr().contains("retrying in") }
+        #expect(child.isRunning)
+        try redis.start()
+        #expect(child.wait() == 0, "\(stderr())")
+        #expect(stderr().contains("lost this job's states"))
+        // Every state Redis holds is the batch engine's over the same admitted events.
+        let states = StateTable(engine: FeatureEngine(registry: registry))
+        var last = Micros.min
+        for stored in try offlineRows("\(dir)/offline") {
+            states.fold(stored.event)
+            last = max(last, stored.event.time)
+        }
+        let watermark = last - registry.allowedLateness
+        let store = try store(redis.url)
+        var compared = 0
+        for e in registry.entities.indices {
+            for (key, state) in states.tables[e] where watermark - state.lastTime <= registry.entities[e].ttl {
+                let stored = try store.read([(e, key)])[0]
+                #expect(stored.flatMap(StoredValue.blob) == StateCodec.encode(state, engine: states.engine, entity: e))
+                compared += 1
+            }
+        }
+        #expect(compared > 300)
+    }
+
     @Test func followsAGrowingFileServesMetricsAndStopsCleanlyOnSIGTERM() throws {
         let dir = try project(events: 6_000, seed: 4)
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -32,6 +32,10 @@ public protocol OnlineStore: AnyObject, Sendable {
     /// when it serves replayed history.
     func writeClock(_ t: Micros) throws
     func readClock() throws -> Micros?
+    /// A writer's marker: a token it left in the store, read back to tell when the store lost
+    /// its data (a Redis restarted without persistence). nil when there is none.
+    func readMarker(_ name: String) throws -> String?
+    func writeMarker(_ name: String, token: String) throws
     /// Whether the store answers.
     func ping() throws
     /// The store's address with no secret in it.

@@ -15,9 +15,10 @@ struct Serve: ParsableCommand {
             Loads the run an experiment's alias points to (checksum verified), follows the alias (every second, \
             and at SIGHUP) and swaps models without failing requests in flight. Without --stream, entity states \
             are read from the online store (one round trip per request; --budget is the store's timeout, past \
-            which the answer is scored without features and marked degraded). With --stream SOURCE, the stream \
-            job runs in this process (the flags of `fsml stream`) and requests read its memory; it still writes \
-            the online store. Endpoints: POST /predict, POST /rank, GET /features/{entity}/{id}, /healthz, \
+            which the answer is scored without features and marked degraded; while the store fails, no request \
+            waits on it and /readyz answers 503 until a background probe finds it again). With --stream SOURCE, \
+            the stream job runs in this process (the flags of `fsml stream`) and requests read its memory; it \
+            still writes the online store, and a job that fails is restarted from its checkpoint. Endpoints: POST /predict, POST /rank, GET /features/{entity}/{id}, /healthz, \
             /readyz, /metrics.
             """
     )
@@ -54,43 +55,51 @@ struct Serve: ParsableCommand {
         let metrics = MetricsRegistry()
         setBuildInfo(metrics, models.current.version)
 
-        var streamThread: Thread?
-        let streamDone = Atomic<Bool>(false)
+        var runner: StreamJobRunner?
         let stores: [any OnlineStore]
+        let probe: any OnlineStore
         if let stream {
             let mirror = MemoryOnlineStore(entities: registry.entities)
-            let built = try job.make(source: stream, registry: registry, config: config, mirror: mirror)
-            let start = try built.job.start()
-            try built.job.publishAllStates(to: mirror)
-            StandardError.line(
-                "fsml serve: stream job \(Stream.describe(start)) from \(built.spec); online \(built.online?.description ?? "none"); \(Progress.count(mirror.count)) entity states in memory"
-            )
-            // The job belongs to its thread from here on.
-            nonisolated(unsafe) let streamJob = built.job
-            let thread = Thread {
-                do {
-                    _ = try streamJob.run()
-                } catch {
-                    StandardError.line("fsml serve: stream job failed: \(error)")
-                }
-                streamJob.close()
-                streamDone.store(true, ordering: .releasing)
+            let job = self.job
+            // Each (re)start resumes from the checkpoint and fills the memory from the job's states.
+            let started: (StreamJob) throws -> Void = { started in
+                try started.publishAllStates(to: mirror)
+                StandardError.line(
+                    "fsml serve: stream job \(Stream.describe(started.report.start)) from \(stream); \(Progress.count(mirror.count)) entity states in memory"
+                )
             }
-            thread.name = "fsml-stream-job"
-            thread.start()
-            streamThread = thread
+            let first = try job.make(
+                source: stream, registry: registry, config: config, mirror: mirror, metrics: metrics
+            ).job
+            try first.start()
+            try started(first)
+            let streamRunner = StreamJobRunner(
+                first: first, metrics: metrics, labels: [("job", "serve-stream")],
+                make: {
+                    try job.make(source: stream, registry: registry, config: config, mirror: mirror, metrics: metrics)
+                        .job
+                },
+                started: started)
+            streamRunner.start()
+            runner = streamRunner
             stores = [mirror]
+            probe = mirror
         } else {
+            let timeout = max(1, Int(budgetMicros / 1000))
             stores = try (0..<max(1, connections)).map { _ in
-                try job.openOnline(registry: registry, config: config, timeoutMillis: max(1, Int(budgetMicros / 1000)))
+                try job.openOnline(registry: registry, config: config, timeoutMillis: timeout)
             }
+            probe = try job.openOnline(registry: registry, config: config, timeoutMillis: timeout)
         }
-        let reader = StateReader(stores: stores, cacheTTL: Double(cacheMicros) / 1e6, metrics: metrics)
+        let reader = StoreReader(stores: stores, probe: probe, cacheTTL: Double(cacheMicros) / 1e6, metrics: metrics)
         let log =
             logSample > 0
             ? try ServedLog(
                 directory: logDir ?? ProjectPaths.resolve("data/served", config: config), sampleRate: logSample) : nil
-        let service = PredictionService(models: models, reader: reader, clock: clock, log: log, metrics: metrics)
+        var readiness: (@Sendable () -> String?)?
+        if let runner { readiness = { runner.notReadyReason } }
+        let service = PredictionService(
+            models: models, reader: reader, clock: clock, log: log, metrics: metrics, readiness: readiness)
         StandardError.line(
             "fsml serve: model \(models.current.version) (experiment '\(experiment)', alias '\(alias)'); features from \(reader.description)"
         )
@@ -114,9 +123,9 @@ struct Serve: ParsableCommand {
         }
         done.wait()
         // The server stopped (SIGINT/SIGTERM): let the stream job checkpoint and end.
-        if streamThread != nil {
+        if let runner {
             StopSignal.raise()
-            while !streamDone.load(ordering: .acquiring) { usleep(10_000) }
+            runner.waitUntilDone()
         }
         log?.close()
         if let error = failure.withLock({ $0 }) { throw CLIError("server: \(error)") }

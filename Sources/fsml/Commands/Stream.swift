@@ -101,6 +101,10 @@ struct StreamJobOptions: ParsableArguments {
     @Option(help: "Release at most this many events per second (default: as fast as possible).") var rate: Double?
     @Option(help: "Online micro-batch interval.") var flushInterval = "20ms"
     @Option(help: "Checkpoint interval.") var checkpointInterval = "5s"
+    @Option(help: "Attempts at a failing online-store write before the job gives up (default: never gives up).")
+    var storeRetries: Int?
+    @Option(help: "The longest wait between attempts at a failing online-store write (backoff doubles up to it).")
+    var storeRetryMax = "30s"
     @Option(help: "Stop after this many lines.") var maxLines: Int?
     @Option(help: "Serve Prometheus metrics on 127.0.0.1:PORT/metrics (0 picks a free port).") var metricsPort: Int?
 
@@ -112,8 +116,12 @@ struct StreamJobOptions: ParsableArguments {
         var metrics: MetricsRegistry
     }
 
-    /// The job for `source`; with a `mirror`, states are also written to that in-process store.
-    func make(source: String, registry: FeatureRegistry, config: String, mirror: MemoryOnlineStore?) throws -> Built {
+    /// The job for `source`; with a `mirror`, states are also written to that in-process store, and
+    /// with `metrics` (a server's) the job's metrics are exported there.
+    func make(
+        source: String, registry: FeatureRegistry, config: String, mirror: MemoryOnlineStore?,
+        metrics shared: MetricsRegistry? = nil
+    ) throws -> Built {
         let kinds = try entityKinds(registry)
         let jobName =
             name ?? (["stream"] + (kinds.map { $0.map { registry.entities[$0].name } } ?? [])).joined(separator: "-")
@@ -131,6 +139,10 @@ struct StreamJobOptions: ParsableArguments {
         options.rate = rate
         options.entityKinds = kinds
         options.maxLines = maxLines
+        if let storeRetries, storeRetries < 1 { throw ValidationError("--store-retries must be at least 1") }
+        options.retry = RetryPolicy(
+            initialDelay: 0.1, maxDelay: max(0.1, try seconds(storeRetryMax, "--store-retry-max")),
+            maxAttempts: storeRetries)
         if let rate, !(rate > 0) { throw ValidationError("--rate must be positive") }
 
         let primary: (any OnlineStore)? = noOnline ? nil : try openOnline(registry: registry, config: config)
@@ -145,9 +157,11 @@ struct StreamJobOptions: ParsableArguments {
         case .stdin: eventSource = try FileSource(path: "-", untilEnd: true)
         case .kafka(let address): eventSource = try KafkaSource(address: address, untilEnd: untilEnd, clientID: jobName)
         }
-        let metrics = MetricsRegistry()
-        metrics.set(
-            "fsml_build_info", 1, help: "The fsml version running.", labels: [("version", FsmlVersion.current)])
+        let metrics = shared ?? MetricsRegistry()
+        if shared == nil {
+            metrics.set(
+                "fsml_build_info", 1, help: "The fsml version running.", labels: [("version", FsmlVersion.current)])
+        }
         if let metricsPort {
             let server = try MetricsHTTPServer(port: metricsPort, registry: metrics)
             StandardError.line("fsml stream: metrics on http://127.0.0.1:\(server.port)/metrics")

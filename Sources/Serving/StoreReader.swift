@@ -4,10 +4,11 @@ import OnlineStorage
 import Synchronization
 
 /// Reads entity states for requests: hot keys from a short-lived in-process cache, the rest in one
-/// round trip to the store. When the store fails (down, or slower than the budget, which is the
-/// connection's timeout) requests get no states and are marked degraded; for the next half second
-/// no request waits on the store, then one tries again (the connection reconnects by itself).
-public final class StateReader: @unchecked Sendable {
+/// round trip to the store on a free connection. A request never waits for another's connection,
+/// nor on a store that has failed: when the store fails (down, or slower than the budget, which is
+/// each connection's timeout) the circuit breaker opens and requests get no states and are marked
+/// degraded, at once, until the background `StoreWatch` finds the store answering again.
+public final class StoreReader: @unchecked Sendable {
     public struct Result {
         public var values: [[UInt8]?]
         public var degraded: Bool
@@ -15,22 +16,41 @@ public final class StateReader: @unchecked Sendable {
     }
 
     private let stores: [any OnlineStore]
-    private let next = Atomic<Int>(0)
     private let cache: EntityCache?
     private let lock = NSLockLite()
-    private var downUntil: UInt64 = 0
-    public static let retryAfterNanos: UInt64 = 500_000_000
+    /// Indexes of the connections no request is using.
+    private var idle: [Int]
+    private let breaker = CircuitBreaker()
+    private let watch: StoreWatch
     public let metrics: MetricsRegistry
 
-    /// `stores`: one or more connections to the same store, used in turn by concurrent requests.
-    public init(stores: [any OnlineStore], cacheTTL: Double, metrics: MetricsRegistry) {
+    /// `stores`: connections to the same store for requests, one request at a time each; `probe`:
+    /// one more, for the background watch.
+    public init(stores: [any OnlineStore], probe: any OnlineStore, cacheTTL: Double, metrics: MetricsRegistry) {
         precondition(!stores.isEmpty)
         self.stores = stores
+        idle = Array(stores.indices.reversed())
         cache = cacheTTL > 0 ? EntityCache(ttlNanos: UInt64(cacheTTL * 1e9)) : nil
         self.metrics = metrics
+        metrics.add("fsml_serve_store_errors_total", 0, help: "Online store reads that failed or timed out.")
+        metrics.add("fsml_serve_degraded_total", 0, help: "Answers scored without the online store.")
+        metrics.add(
+            "fsml_serve_store_busy_total", 0, help: "Requests that found every connection to the store in use.")
+        watch = StoreWatch(store: probe, breaker: breaker, metrics: metrics)
     }
 
+    deinit { watch.stop() }
+
     public var description: String { stores[0].description }
+
+    /// Whether the store answers (the breaker is closed).
+    public var storeAvailable: Bool { breaker.allowsRequests }
+
+    /// The stream clock the store holds, as last read by the watch.
+    public var latestClock: Micros? { watch.latestClock }
+
+    /// Probes done by the background watch.
+    public var probes: Int { watch.probes }
 
     public func read(_ keys: [(entity: Int, key: String)]) -> Result {
         let now = monotonicNanos()
@@ -59,10 +79,13 @@ public final class StateReader: @unchecked Sendable {
                 help: "Entity states not in the in-process cache.")
         }
         guard !wanted.isEmpty else { return Result(values: values, degraded: false, cacheHits: hits) }
-        if lock.withLock({ now < downUntil }) {
+        guard breaker.allowsRequests else { return Result(values: values, degraded: true, cacheHits: hits) }
+        guard let connection = lock.withLock({ idle.popLast() }) else {
+            metrics.add("fsml_serve_store_busy_total")
             return Result(values: values, degraded: true, cacheHits: hits)
         }
-        let store = stores[next.wrappingAdd(1, ordering: .relaxed).oldValue % stores.count]
+        defer { lock.withLock { idle.append(connection) } }
+        let store = stores[connection]
         let begin = monotonicNanos()
         do {
             let read = try store.read(wanted.map { keys[$0] })
@@ -75,18 +98,13 @@ public final class StateReader: @unchecked Sendable {
             }
             return Result(values: values, degraded: false, cacheHits: hits)
         } catch {
-            lock.withLock { downUntil = monotonicNanos() + Self.retryAfterNanos }
-            metrics.add("fsml_serve_store_errors_total", help: "Online store reads that failed or timed out.")
-            StandardError.line("fsml serve: online store \(store.description): \(error)")
+            metrics.add("fsml_serve_store_errors_total")
+            if breaker.failed() {
+                StandardError.line("fsml serve: online store \(store.description): \(error); answering degraded")
+            }
             return Result(values: values, degraded: true, cacheHits: hits)
         }
     }
-
-    public func readClock() -> Micros? {
-        try? stores[0].readClock()
-    }
-
-    public func ping() -> Bool { (try? stores[0].ping()) != nil }
 }
 
 /// Entity states kept for at most `ttl` (≤ 1 s): products are Zipf-hot, so most requests name a
