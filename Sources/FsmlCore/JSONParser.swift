@@ -129,6 +129,8 @@ public struct JSONParser {
         case UInt8(ascii: "{"):
             i += 1
             var pairs: [(String, JSONNode)] = []
+            // A key given twice has no one meaning (readers disagree on which wins): refused.
+            var keys: Set<String> = []
             skipSpace()
             if i < p.count && p[i] == UInt8(ascii: "}") {
                 i += 1
@@ -137,7 +139,12 @@ public struct JSONParser {
             while true {
                 skipSpace()
                 guard i < p.count && p[i] == UInt8(ascii: "\"") else { throw error("expected a key") }
+                let keyStart = i
                 let key = try string()
+                guard keys.insert(key).inserted else {
+                    i = keyStart
+                    throw error("duplicate key \(JSONText.quote(String(key.prefix(64))))")
+                }
                 skipSpace()
                 guard i < p.count && p[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 i += 1

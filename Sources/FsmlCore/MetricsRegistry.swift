@@ -70,6 +70,11 @@ public final class MetricsRegistry: @unchecked Sendable {
         lock.withLock { series(name, help, .counter, labels).value += amount }
     }
 
+    /// Sets a counter to a total kept elsewhere (CPU seconds from the kernel, say).
+    public func setTotal(_ name: String, _ total: Double, help: String = "", labels: [(String, String)] = []) {
+        lock.withLock { series(name, help, .counter, labels).value = total }
+    }
+
     public func set(_ name: String, _ value: Double, help: String = "", labels: [(String, String)] = []) {
         lock.withLock { series(name, help, .gauge, labels).value = value }
     }

@@ -97,3 +97,18 @@ public enum StandardOutput {
         }
     }
 }
+
+/// Raises this process's soft limit on open files to its hard limit (capped at 1 << 20), and
+/// returns the limit now in force: what a server sizes its connection limit from.
+@discardableResult
+public func raiseOpenFileLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+    let wanted = min(limit.rlim_max, 1 << 20)
+    if limit.rlim_cur < wanted {
+        var raised = limit
+        raised.rlim_cur = wanted
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+    }
+    return Int(limit.rlim_cur)
+}

@@ -1,6 +1,7 @@
 import Foundation
 import FsmlCore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 
@@ -18,16 +19,32 @@ public enum ServeHTTP {
         response(PredictionService.Answer(status: status, body: RequestError(status, message).json))
     }
 
-    /// Reads the body, at most 64 KiB; more is a 413, never a crash.
-    static func body(_ request: inout Request) async throws -> [UInt8]? {
+    /// Reads the body, at most 64 KiB. A declared length over that is refused before a byte of
+    /// the body is read, a longer body as soon as it is; a body that ends early or is malformed is
+    /// the client's mistake (400), never the server's.
+    static func body(_ request: inout Request) async -> BodyRead {
+        let tooLarge = error(413, "the body is over \(ServeRequests.maxBodyBytes / 1024) KiB")
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > ServeRequests.maxBodyBytes {
+            // Answered before the body comes, and the connection closed, rather than read to its end.
+            var refusal = tooLarge
+            refusal.headers[.connection] = "close"
+            return .refused(refusal)
+        }
         do {
             let buffer = try await request.collectBody(upTo: ServeRequests.maxBodyBytes)
-            return Array(buffer.readableBytesView)
+            return .body(Array(buffer.readableBytesView))
         } catch is NIOTooManyBytesError {
-            return nil
+            return .refused(tooLarge)
         } catch let e as HTTPError where e.status == .contentTooLarge {
-            return nil
+            return .refused(tooLarge)
+        } catch {
+            return .refused(ServeHTTP.error(400, "the body ended early or is malformed"))
         }
+    }
+
+    enum BodyRead {
+        case body([UInt8])
+        case refused(Response)
     }
 
     public static func router(service: PredictionService, metrics: MetricsRegistry) -> Router<BasicRequestContext> {
@@ -35,13 +52,17 @@ public enum ServeHTTP {
         router.add(middleware: Observe(metrics: metrics))
         router.post("/predict") { request, _ -> Response in
             var request = request
-            guard let body = try await body(&request) else { return error(413, "the body is over 64 KiB") }
-            return response(service.predict(body))
+            switch await body(&request) {
+            case .body(let body): return response(service.predict(body))
+            case .refused(let refusal): return refusal
+            }
         }
         router.post("/rank") { request, _ -> Response in
             var request = request
-            guard let body = try await body(&request) else { return error(413, "the body is over 64 KiB") }
-            return response(service.rank(body))
+            switch await body(&request) {
+            case .body(let body): return response(service.rank(body))
+            case .refused(let refusal): return refusal
+            }
         }
         router.get("/features/:entity/:id") { _, context -> Response in
             let entity = context.parameters.get("entity") ?? ""
@@ -49,19 +70,21 @@ public enum ServeHTTP {
             return response(service.features(entity: entity, id: id.removingPercentEncoding ?? id))
         }
         router.get("/healthz") { _, _ -> Response in response(.init(status: 200, body: "{\"alive\":true}")) }
+        router.head("/healthz") { _, _ -> Response in Response(status: .ok, headers: json) }
         router.get("/readyz") { _, _ -> Response in response(service.ready()) }
         router.get("/metrics") { _, _ -> Response in
-            Response(
+            ProcessMetrics.update(metrics)
+            return Response(
                 status: .ok, headers: [.contentType: MetricsRegistry.contentType],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         // A known path with the wrong method is a 405, not a 404.
-        let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
+        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch]
         for (path, allowed) in [
             ("/predict", HTTPRequest.Method.post), ("/rank", .post), ("/healthz", .get), ("/readyz", .get),
             ("/metrics", .get), ("/features/:entity/:id", .get),
         ] {
-            for m in methods where m != allowed {
+            for m in methods where m != allowed && !(path == "/healthz" && m == .head) {
                 router.on(RouterPath(path), method: m) { _, _ -> Response in
                     var r = error(405, "\(path) takes \(allowed.rawValue)")
                     r.headers[.allow] = allowed.rawValue
@@ -102,18 +125,51 @@ public enum ServeHTTP {
         }
     }
 
+    /// What one server allows each client: deadlines for a request's head and body, and how many
+    /// connections at once (the rest wait in the listen backlog).
+    public struct Limits: Sendable {
+        public var headTimeout: Double = 10
+        public var bodyTimeout: Double = 10
+        public var maxConnections: Int
+
+        /// The connection limit leaves room, under the open-file limit, for the store's connections,
+        /// the tracking store and the logs.
+        public init(headTimeout: Double = 10, bodyTimeout: Double = 10, maxConnections: Int? = nil) {
+            self.headTimeout = headTimeout
+            self.bodyTimeout = bodyTimeout
+            self.maxConnections = maxConnections ?? max(16, min(16_384, raiseOpenFileLimit() - 256))
+        }
+    }
+
+    /// An HTTP/1.1 application whose connections are guarded by `limits`.
+    static func application<Responder: HTTPResponder>(
+        _ responder: Responder, host: String, port: Int, limits: Limits, logger: Logger,
+        onRunning: @escaping @Sendable (Int) -> Void
+    ) -> Application<Responder> where Responder.Context == BasicRequestContext {
+        let head = TimeAmount.nanoseconds(Int64(limits.headTimeout * 1e9))
+        let body = TimeAmount.nanoseconds(Int64(limits.bodyTimeout * 1e9))
+        return Application(
+            responder: responder,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionGuard(headTimeout: head, bodyTimeout: body)])),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "fsml",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
     /// Runs the server until SIGINT/SIGTERM; `onRunning` gets the bound port.
     public static func run(
-        service: PredictionService, metrics: MetricsRegistry, host: String, port: Int,
+        service: PredictionService, metrics: MetricsRegistry, host: String, port: Int, limits: Limits = Limits(),
         onRunning: @escaping @Sendable (Int) -> Void
     ) async throws {
         var logger = Logger(label: "fsml-serve")
         logger.logLevel = .warning
-        let app = Application(
-            router: router(service: service, metrics: metrics),
-            configuration: .init(address: .hostname(host, port: port), serverName: "fsml"),
-            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
-            logger: logger)
+        let app = application(
+            router(service: service, metrics: metrics).buildResponder(), host: host, port: port, limits: limits,
+            logger: logger, onRunning: onRunning)
         try await app.runService()
     }
 }

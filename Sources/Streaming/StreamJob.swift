@@ -88,6 +88,9 @@ public final class StreamJob {
         progress = Progress("stream")
         intake = Intake(schema: registry.schema, lateness: registry.allowedLateness, jumps: registry.clockJumps)
         (deadLetters, late) = StreamJob.rejectLogs(options: options, offline: offline, runID: runID)
+        // Every counter exists from the start, at 0, so that a scrape sees rates and alerts can fire.
+        publishCounts()
+        metrics.add("fsml_stream_checkpoints_total", 0, help: "Checkpoints written.", labels: labels)
     }
 
     static func newRunID() -> String {

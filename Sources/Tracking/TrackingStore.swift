@@ -38,6 +38,9 @@ public final class TrackingStore: Sendable {
 
     /// The experiment with this name or id.
     public func experiment(_ nameOrID: String) throws -> ExperimentMeta {
+        // A store that cannot be read (too many open files, not a directory) says so, rather than
+        // seeming to hold no such experiment.
+        _ = try Self.listing(root)
         if let e = experiment(named: nameOrID) { return e }
         if TrackingNames.isValidID(nameOrID), let e = try? experiment(id: nameOrID) { return e }
         let known = experiments().map(\.name)
@@ -289,9 +292,25 @@ public final class TrackingStore: Sendable {
     }
 
     func subdirectories(_ dir: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
-            FileSystem.isDirectory(dir + "/" + $0)
+        ((try? Self.listing(dir)) ?? []).filter { FileSystem.isDirectory(dir + "/" + $0) }
+    }
+
+    /// The names in a directory; none when it does not exist; the system's reason otherwise.
+    static func listing(_ dir: String) throws -> [String] {
+        guard let handle = opendir(dir) else {
+            let code = errno
+            if code == ENOENT { return [] }
+            throw TrackingError("cannot read \(dir): \(String(cString: strerror(code)))")
         }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     /// Key files under a folder; keys with `/` are nested folders. Temporary files are not keys.

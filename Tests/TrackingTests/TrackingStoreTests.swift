@@ -150,4 +150,17 @@ import Testing
         #expect(FileSystem.exists(dead.directory + "/tags/fsml.failure"))
         try live.end()
     }
+
+    /// A store that cannot be read says why (here: not a directory; in a server out of file
+    /// descriptors: too many open files), instead of seeming to have no such experiment.
+    @Test func anUnreadableStoreIsNotAnEmptyOne() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-not-a-dir-\(UUID())").path
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect {
+            _ = try TrackingStore(root: file).experiment("ctr")
+        } throws: { "\($0)".contains("cannot read") && "\($0)".contains("Not a directory") }
+        let missing = TrackingStore(root: file + "-missing")
+        #expect { _ = try missing.experiment("ctr") } throws: { "\($0)".contains("no experiment named 'ctr'") }
+    }
 }

@@ -213,6 +213,17 @@ import Testing
                 "sqlite:\(dir)/online.db", "--metrics-port", "0", "--format", "json",
             ], stdout: "\(dir)/out", stderr: "\(dir)/err")
         let port = try waitForMetricsPort("\(dir)/err")
+        // A client that connects and sends nothing does not hold the listener up.
+        let idle = try HTTPGet.connected(port: port)
+        defer { close(idle) }
+        let first = try HTTPGet.get(port: port, path: "/metrics").body
+        for name in [
+            "fsml_stream_dead_letters_total{job=\"stream\"} ", "fsml_stream_store_errors_total{job=\"stream\"} 0",
+            "process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ", "process_max_fds ",
+            "process_start_time_seconds ",
+        ] {
+            #expect(first.contains(name), "\(name)")
+        }
         try waitFor { try eventsTotal(port) == Double(half) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dir)/live.jsonl"))
         handle.seekToEndOfFile()

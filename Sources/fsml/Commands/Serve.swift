@@ -33,6 +33,12 @@ struct Serve: ParsableCommand {
     @Option(help: "How long hot entity states stay in the in-process cache (at most 1s; 0 turns it off).")
     var cacheTTL = "500ms"
     @Option(help: "Connections to the online store.") var connections = 4
+    @Option(
+        help: "How long a client may take to send a request's head, and then its body; idle connections close after it."
+    )
+    var requestTimeout = "10s"
+    @Option(help: "Client connections at once (default: from the open-file limit); more wait to be accepted.")
+    var maxConnections: Int?
     @Option(help: "What 'now' is: stream (the stream's event-time clock, for replayed data) or wall.")
     var clock: ServingClock = .stream
     @Option(help: "Log this fraction of served feature vectors (0 turns the log off).") var logSample = 0.01
@@ -51,6 +57,12 @@ struct Serve: ParsableCommand {
         guard let cacheMicros = DurationText.parse(cacheTTL) ?? (cacheTTL == "0" ? 0 : nil) else {
             throw ValidationError("--cache-ttl: '\(cacheTTL)' is not a duration")
         }
+        guard let timeout = DurationText.parse(requestTimeout), timeout > 0 else {
+            throw ValidationError("--request-timeout: '\(requestTimeout)' is not a duration")
+        }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        let limits = ServeHTTP.Limits(
+            headTimeout: Double(timeout) / 1e6, bodyTimeout: Double(timeout) / 1e6, maxConnections: maxConnections)
         let models = try ModelHandle(store: tracking.store, experiment: experiment, alias: alias, registry: registry)
         let metrics = MetricsRegistry()
         setBuildInfo(metrics, models.current.version)
@@ -112,7 +124,8 @@ struct Serve: ParsableCommand {
         let portFile = self.portFile
         Task {
             do {
-                try await ServeHTTP.run(service: service, metrics: metrics, host: host, port: port) { bound in
+                try await ServeHTTP.run(service: service, metrics: metrics, host: host, port: port, limits: limits) {
+                    bound in
                     StandardError.line("fsml serve: listening on http://\(host):\(bound)")
                     if let portFile { try? FileSystem.writeAtomically("\(bound)\n", to: portFile) }
                 }

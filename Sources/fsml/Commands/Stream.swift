@@ -5,6 +5,7 @@ import FsmlCore
 import OfflineStorage
 import OnlineStorage
 import PointInTime
+import Serving
 import Streaming
 
 struct Stream: ParsableCommand {
@@ -163,8 +164,11 @@ struct StreamJobOptions: ParsableArguments {
                 "fsml_build_info", 1, help: "The fsml version running.", labels: [("version", FsmlVersion.current)])
         }
         if let metricsPort {
-            let server = try MetricsHTTPServer(port: metricsPort, registry: metrics)
-            StandardError.line("fsml stream: metrics on http://127.0.0.1:\(server.port)/metrics")
+            guard (0...65_535).contains(metricsPort) else {
+                throw ValidationError("--metrics-port must be from 0 to 65535 (0 picks a free port)")
+            }
+            let port = try MetricsServer.start(metrics: metrics, port: metricsPort)
+            StandardError.line("fsml stream: metrics on http://127.0.0.1:\(port)/metrics")
         }
         let job = StreamJob(
             registry: registry, source: eventSource, sourceName: spec.description, online: onlineStore,
