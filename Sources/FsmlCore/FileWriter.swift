@@ -17,10 +17,24 @@ public final class FileWriter {
         self.atomic = atomic
         writePath = atomic ? "\(path).tmp-\(getpid())" : path
         try FileSystem.createDirectories(forFile: path)
+        if atomic { Self.removeAbandoned(of: path) }
         let flags = O_WRONLY | O_CREAT | (append && !atomic ? O_APPEND : O_TRUNC)
         fd = open(writePath, flags, 0o644)
         guard fd >= 0 else { throw FsmlIOError.cannotOpen(writePath, errno) }
         buffer.reserveCapacity(flushAt + 4096)
+    }
+
+    /// Removes temporary files a killed writer of `path` left (`path.tmp-PID` of a process that is
+    /// gone): a SIGKILL leaves no chance to clean up, so the next writer does.
+    static func removeAbandoned(of path: String) {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let prefix = url.lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(dir)/\(name)") }
+        }
     }
 
     deinit {

@@ -22,7 +22,10 @@ public final class MemoryOnlineStore: OnlineStore, @unchecked Sendable {
     public func write(_ records: [StateRecord]) throws {
         lock.withLock {
             for r in records {
-                if let current = tables[r.entity][r.key], let t = StoredValue.lastTime(current), t > r.lastTime {
+                if let current = tables[r.entity][r.key],
+                    StoredValue.isPlausible(current, stateVersion: StateCodec.version),
+                    let t = StoredValue.lastTime(current), t > r.lastTime
+                {
                     continue
                 }
                 tables[r.entity][r.key] = StoredValue.encode(lastTime: r.lastTime, blob: r.blob)
@@ -47,7 +50,7 @@ public final class MemoryOnlineStore: OnlineStore, @unchecked Sendable {
     }
 
     public func writeClock(_ t: Micros) throws { lock.withLock { clock = t } }
-    public func readClock() throws -> Micros? { lock.withLock { clock } }
+    public func readClock() throws -> Micros? { lock.withLock { clock.flatMap(StoredValue.plausibleClock) } }
     public func readMarker(_ name: String) throws -> String? { lock.withLock { markers[name] } }
     public func writeMarker(_ name: String, token: String) throws { lock.withLock { markers[name] = token } }
     public func ping() throws {}

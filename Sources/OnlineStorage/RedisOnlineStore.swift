@@ -13,12 +13,16 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
     private var scriptSHA: String?
     static let keysPerScriptCall = 256
 
+    /// Event time wins, unless what is stored cannot be a state (`StoredValue.isPlausible`: a time
+    /// prefix within ±2^58 µs, so a first byte from 0x7c to 0x83, then the state format version).
     static let writeScript = """
         local written = 0
         for i = 1, #KEYS do
           local value = ARGV[2 * i - 1]
           local current = redis.call('GET', KEYS[i])
-          if (not current) or string.sub(current, 1, 8) <= string.sub(value, 1, 8) then
+          local plausible = current and string.len(current) >= 9 and string.byte(current, 1) >= 124
+            and string.byte(current, 1) <= 131 and string.byte(current, 9) == \(StateCodec.version)
+          if (not plausible) or string.sub(current, 1, 8) <= string.sub(value, 1, 8) then
             redis.call('SET', KEYS[i], value, 'PX', ARGV[2 * i])
             written = written + 1
           end
@@ -61,7 +65,7 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
             try connection.roundTripBytes([[Array("GET".utf8), Array(clockKey.utf8)]], retryStale: true)[0]
         }
         switch reply {
-        case .bulk(let b): return Micros(String(decoding: b, as: UTF8.self))
+        case .bulk(let b): return Micros(String(decoding: b, as: UTF8.self)).flatMap(StoredValue.plausibleClock)
         case .error(let e): throw OnlineStoreError("redis at \(connection.address): \(e)")
         default: return nil
         }

@@ -38,7 +38,7 @@ public final class SQLiteOnlineStore: OnlineStore, @unchecked Sendable {
             )
             var stmt: OpaquePointer?
             let sql =
-                "INSERT INTO \"\(e.name)\"(key, ts, state) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET ts = excluded.ts, state = excluded.state WHERE excluded.ts >= \"\(e.name)\".ts"
+                "INSERT INTO \"\(e.name)\"(key, ts, state) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET ts = excluded.ts, state = excluded.state WHERE excluded.ts >= \"\(e.name)\".ts OR abs(\"\(e.name)\".ts) >= \(StoredValue.timeBound) OR substr(\"\(e.name)\".state, 1, 1) != x'0\(StateCodec.version)'"
             guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK else { throw error("preparing the upsert") }
             upserts.append(stmt)
         }
@@ -119,7 +119,7 @@ public final class SQLiteOnlineStore: OnlineStore, @unchecked Sendable {
                 sqlite3_prepare_v2(db, "SELECT value FROM _fsml_meta WHERE name = 'clock'", -1, &stmt, nil) == SQLITE_OK
             else { throw error("reading the clock") }
             defer { sqlite3_finalize(stmt) }
-            return sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : nil
+            return sqlite3_step(stmt) == SQLITE_ROW ? StoredValue.plausibleClock(sqlite3_column_int64(stmt, 0)) : nil
         }
     }
 

@@ -38,6 +38,9 @@ public final class ParquetReader {
                 throw ParquetError(path, "footer length \(footerLength) does not fit in \(fileSize) bytes")
             }
             let footer = try Self.read(fd, path: path, at: fileSize - 8 - footerLength, count: footerLength)
+            if FooterChecksum.verify(footer) == false {
+                throw ParquetError(path, "the footer fails its checksum (the file is corrupt)")
+            }
             let meta: [Int16: ThriftValue]
             do {
                 meta = try footer.withUnsafeBytes { buf in
@@ -217,6 +220,11 @@ public final class ParquetReader {
                 }
                 let body = UnsafeRawBufferPointer(rebasing: buf[at..<at + Int(compressedSize)])
                 at += Int(compressedSize)
+                // Files that carry page checksums (fsml's do) are checked: a flipped bit is an
+                // error naming the file, never different values.
+                if let crc = header[4]?.int, UInt32(truncatingIfNeeded: crc) != CRC32.of(body) {
+                    throw ParquetError(path, "\(place): a page fails its checksum (the file is corrupt)")
+                }
                 switch type {
                 case Int64(PageType.dictionary):
                     let page = try decompress(body, codec: loc.codec, size: Int(uncompressedSize), place: place)

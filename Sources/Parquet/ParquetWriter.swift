@@ -73,10 +73,11 @@ public final class ParquetWriter {
             var dictBytes: [UInt8] = []
             PlainEncoding.encode(dict, skipping: nil, into: &dictBytes)
             meta.dictionaryOffset = offset
-            try writePage(body: dictBytes, meta: &meta) { w, size in
+            try writePage(body: dictBytes, meta: &meta) { w, size, crc in
                 w.i32(1, PageType.dictionary)
                 w.i32(2, Int32(dictBytes.count))
                 w.i32(3, size)
+                w.i32(4, crc)
                 w.struct(7) { d in
                     d.i32(1, Int32(dict.count))
                     d.i32(2, Encoding.plain)
@@ -102,10 +103,11 @@ public final class ParquetWriter {
         page.append(contentsOf: valueBytes)
         meta.dataOffset = offset
         let valueEncoding = encoding
-        try writePage(body: page, meta: &meta) { w, size in
+        try writePage(body: page, meta: &meta) { w, size, crc in
             w.i32(1, PageType.data)
             w.i32(2, Int32(page.count))
             w.i32(3, size)
+            w.i32(4, crc)
             w.struct(5) { d in
                 d.i32(1, Int32(rows))
                 d.i32(2, valueEncoding)
@@ -117,9 +119,9 @@ public final class ParquetWriter {
     }
 
     /// Compresses a page body, then writes its header (which `header` fills, given the compressed
-    /// size) and the body.
+    /// size and the CRC-32 of the compressed bytes) and the body.
     private func writePage(
-        body: [UInt8], meta: inout ColumnChunkMeta, header: (inout ThriftWriter, Int32) -> Void
+        body: [UInt8], meta: inout ColumnChunkMeta, header: (inout ThriftWriter, Int32, Int32) -> Void
     ) throws {
         let packed: [UInt8]
         switch codec {
@@ -129,7 +131,8 @@ public final class ParquetWriter {
         }
         var w = ThriftWriter()
         w.beginStruct()
-        header(&w, Int32(packed.count))
+        // The header's crc covers the page as stored: a flipped bit is an error on read.
+        header(&w, Int32(packed.count), Int32(bitPattern: CRC32.of(packed)))
         w.endStruct()
         try file.write(w.bytes)
         try file.write(packed)
@@ -209,23 +212,23 @@ public final class ParquetWriter {
             g.i64(6, Int64(group.chunks.reduce(0) { $0 + $1.compressed }))
             g.i32(7, Int32(ordinal))
         }
-        if !metadata.isEmpty {
-            w.structList(5, metadata) { kv, pair in
-                kv.string(1, pair.0)
-                kv.string(2, pair.1)
-            }
+        w.structList(5, metadata + [(FooterChecksum.key, FooterChecksum.placeholder)]) { kv, pair in
+            kv.string(1, pair.0)
+            kv.string(2, pair.1)
         }
         w.string(6, "fsml version \(FsmlVersion.current)")
         // Column orders: min/max statistics follow each type's defined (unsigned for strings) order.
         w.structList(7, columns) { o, _ in o.struct(1) { _ in } }
         w.endStruct()
-        try file.write(w.bytes)
+        var footer = w.bytes
+        FooterChecksum.seal(&footer)
+        try file.write(footer)
         var tail: [UInt8] = []
-        PlainEncoding.appendLE(UInt64(w.bytes.count), 4, &tail)
+        PlainEncoding.appendLE(UInt64(footer.count), 4, &tail)
         tail.append(contentsOf: Array("PAR1".utf8))
         try file.write(tail)
         try file.close()
-        offset += w.bytes.count + 8
+        offset += footer.count + 8
         return offset
     }
 

@@ -1,3 +1,5 @@
+import FsmlCore
+
 /// Parquet's RLE / bit-packed hybrid encoding, for definition levels and dictionary indexes.
 enum RLEHybrid {
     struct CorruptError: Error {}
@@ -12,7 +14,7 @@ enum RLEHybrid {
             guard !pending.isEmpty else { return }
             while pending.count % 8 != 0 { pending.append(0) }
             let groups = pending.count / 8
-            putVarint(UInt64(groups << 1 | 1), &out)
+            Varint.append(UInt64(groups << 1 | 1), to: &out)
             var buffer: UInt64 = 0
             var bits = 0
             for v in pending {
@@ -32,7 +34,7 @@ enum RLEHybrid {
             while i + run < values.count && values[i + run] == values[i] { run += 1 }
             if run >= 8 && pending.count % 8 == 0 {
                 flushPacked()
-                putVarint(UInt64(run << 1), &out)
+                Varint.append(UInt64(run << 1), to: &out)
                 var v = values[i]
                 for _ in 0..<byteWidth {
                     out.append(UInt8(truncatingIfNeeded: v))
@@ -101,15 +103,6 @@ enum RLEHybrid {
             }
         }
         return out
-    }
-
-    static func putVarint(_ v: UInt64, _ out: inout [UInt8]) {
-        var v = v
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
     }
 
     static func bitWidth(_ maxValue: Int) -> Int {

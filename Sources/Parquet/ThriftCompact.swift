@@ -1,3 +1,5 @@
+import FsmlCore
+
 /// The Thrift compact protocol, the part Parquet metadata uses: structs of fields with i16 ids;
 /// bool, i8, i16, i32, i64, double, binary, list and struct values. Parquet's footer and page
 /// headers are written and read with it.
@@ -10,16 +12,9 @@ struct ThriftWriter {
     private(set) var bytes: [UInt8] = []
     private var lastField: [Int16] = [0]
 
-    mutating func varint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    mutating func varint(_ v: UInt64) { Varint.append(v, to: &bytes) }
 
-    mutating func zigzag(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+    mutating func zigzag(_ v: Int64) { Varint.appendZigzag(v, to: &bytes) }
 
     private mutating func fieldHeader(_ id: Int16, _ type: ThriftType) {
         let delta = id - lastField[lastField.count - 1]

@@ -45,7 +45,7 @@ public enum DatasetReader {
         let wanted = featureIdx + [labelIdx, timeIdx] + segmentIdx
         var table = DatasetTable(
             featureNames: features, features: Array(repeating: [], count: features.count), labels: [], times: [],
-            segments: Dictionary(uniqueKeysWithValues: segmentNames.map { ($0, []) }))
+            segments: Dictionary(segmentNames.map { ($0, []) }, uniquingKeysWith: { a, _ in a }))
         for g in reader.rowGroups.indices {
             let data = try reader.read(rowGroup: g, columns: wanted)
             for f in features.indices { table.features[f] += doubles(data[f]) }

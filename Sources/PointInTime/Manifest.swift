@@ -12,6 +12,25 @@ public struct DatasetManifest {
         return path + ".manifest.json"
     }
 
+    /// Refuses a dataset that is not the one its manifest describes (its bytes changed or were
+    /// replaced): a model trained on it could not be traced to how it was made.
+    public static func verify(dataset datasetPath: String, manifest manifestPath: String) throws {
+        let node: JSONNode
+        do { node = try JSONParser.parse(try FileSystem.readBytes(manifestPath)) } catch {
+            throw BuildError(description: "\(manifestPath): not a readable manifest (\(error))")
+        }
+        guard let expected = node["dataset"]?["sha256"]?.string, !expected.isEmpty else {
+            throw BuildError(description: "\(manifestPath): the manifest records no checksum for its dataset")
+        }
+        let actual = try SHA256.hex(ofFile: datasetPath)
+        guard actual == expected else {
+            throw BuildError(
+                description:
+                    "\(datasetPath) does not match its manifest (sha256 \(actual.prefix(12))…, the manifest says \(expected.prefix(12))…); rebuild it with `fsml build`, or remove \(manifestPath) to train on it untraced"
+            )
+        }
+    }
+
     public static func json(
         registry: FeatureRegistry, report: BuildReport, options: BuildOptions, datasetPath: String,
         format: DatasetFormat,

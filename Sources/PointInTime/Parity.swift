@@ -84,7 +84,7 @@ public enum Parity {
             ParityFeature(
                 name: registry.features[$0].name, entity: registry.entities[registry.features[$0].entity].name)
         }
-        let column = Dictionary(uniqueKeysWithValues: builder.features.enumerated().map { ($1, $0) })
+        let column = Dictionary(builder.features.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rowKey.indices {
             let e = rowEntity[row]
             for f in registry.features.indices where registry.features[f].entity == e {

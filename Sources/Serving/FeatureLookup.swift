@@ -37,21 +37,32 @@ public struct FeatureLookup: Sendable {
         }
     }
 
-    /// Entity states from stored values (nil where the store had nothing or the bytes do not decode).
-    public func states(_ stored: [Int: [UInt8]?]) -> [Int: EntityState] {
+    /// Entity states from stored values: none where the store had nothing; where the bytes do not
+    /// decode, none either, and `undecodable` is told (the entity and why).
+    public func states(
+        _ stored: [Int: [UInt8]?], undecodable: (Int, String) -> Void = { _, _ in }
+    ) -> [Int: EntityState] {
         var states: [Int: EntityState] = [:]
         for (e, value) in stored {
-            guard let value, let blob = StoredValue.blob(value),
-                let state = try? StateCodec.decode(blob, engine: engine, entity: e)
-            else { continue }
-            states[e] = state
+            guard let value else { continue }
+            guard let blob = StoredValue.blob(value) else {
+                undecodable(e, "a stored value of \(value.count) bytes")
+                continue
+            }
+            do {
+                states[e] = try StateCodec.decode(blob, engine: engine, entity: e)
+            } catch {
+                undecodable(e, error.description)
+            }
         }
         return states
     }
 
     /// The vector for stored values as of `asOf`; NaN for missing features, which are named.
-    public func vector(stored: [Int: [UInt8]?], asOf: Micros) -> (values: [Float], missing: [String], newest: Micros?) {
-        vector(states: states(stored), asOf: asOf)
+    public func vector(
+        stored: [Int: [UInt8]?], asOf: Micros, undecodable: (Int, String) -> Void = { _, _ in }
+    ) -> (values: [Float], missing: [String], newest: Micros?) {
+        vector(states: states(stored, undecodable: undecodable), asOf: asOf)
     }
 
     /// The vector for decoded states; `newest` is the latest event time among them.

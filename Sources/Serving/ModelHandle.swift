@@ -70,16 +70,7 @@ public final class ModelHandle: @unchecked Sendable {
     {
         let e = try store.experiment(experiment)
         let run = try store.run(alias: alias, experiment: e)
-        let path = run.artifactsDirectory + "/model.json"
-        guard FileSystem.exists(path) else { throw ServingError("run \(run.id) has no model artifact (\(path))") }
-        if let expected = run.tags["fsml.model.sha256"] {
-            let actual = try SHA256.hex(ofFile: path)
-            guard actual == expected else {
-                throw ServingError(
-                    "\(path): checksum \(actual.prefix(12))… does not match the run's \(expected.prefix(12))…")
-            }
-        }
-        let model = try AnyModel.load(path: path)
+        let model = try ModelArtifact.load(run)
         guard model.objective == .binary else { throw ServingError("run \(run.id): the served model must be binary") }
         return LoadedModel(
             run: run, model: model, lookup: try FeatureLookup(registry: registry, modelFeatures: model.featureNames))

@@ -17,12 +17,16 @@ public final class PredictionService: @unchecked Sendable {
     public let metrics: MetricsRegistry
     /// Why the server is not ready beside the store (a stopped in-process stream job), or nil.
     public let readiness: (@Sendable () -> String?)?
+    private let undecodableLog = RateLimitedLog(seconds: 10)
 
     public init(
         models: ModelHandle, reader: StoreReader, clock: ServingClock, log: ServedLog?, metrics: MetricsRegistry,
         readiness: (@Sendable () -> String?)? = nil
     ) {
         self.readiness = readiness
+        metrics.add(
+            "fsml_serve_undecodable_states_total", 0,
+            help: "Stored entity states that did not decode (corrupt, or written under other definitions).")
         self.models = models
         self.reader = reader
         self.clock = clock
@@ -36,6 +40,14 @@ public final class PredictionService: @unchecked Sendable {
     public func now() -> Micros {
         guard clock == .stream, let c = reader.latestClock else { return wallClockMicros() }
         return c + 1
+    }
+
+    /// A stored state that does not decode is served as missing, counted and logged (at most
+    /// every 10 s); the stream job's next write of it replaces it.
+    private func undecodable(_ entity: Int, _ why: String) {
+        metrics.add("fsml_serve_undecodable_states_total")
+        let name = models.current.lookup.registry.entities[entity].name
+        undecodableLog.line("fsml serve: a stored \(name) state does not decode (\(why)); served as missing")
     }
 
     public struct Answer: Sendable {
@@ -55,7 +67,7 @@ public final class PredictionService: @unchecked Sendable {
         var stored: [Int: [UInt8]?] = [:]
         for (k, v) in zip(keys, read.values) { stored[k.entity] = v }
         let begin = monotonicNanos()
-        let vector = model.lookup.vector(stored: stored, asOf: asOf)
+        let vector = model.lookup.vector(stored: stored, asOf: asOf, undecodable: undecodable)
         let score = model.score(vector.values)
         metrics.observe(
             "fsml_serve_predict_seconds", Double(monotonicNanos() - begin) / 1e9,
@@ -92,13 +104,14 @@ public final class PredictionService: @unchecked Sendable {
         // The user's and session's states are decoded once, each product's once.
         var stored: [Int: [UInt8]?] = [:]
         for (k, v) in zip(commonKeys, read.values) { stored[k.entity] = v }
-        var states = model.lookup.states(stored)
+        var states = model.lookup.states(stored, undecodable: undecodable)
         var scored: [(String, Double)] = []
         scored.reserveCapacity(request.productIDs.count)
         for (i, product) in request.productIDs.enumerated() {
             if let productEntity {
                 states[productEntity] =
-                    model.lookup.states([productEntity: read.values[commonKeys.count + i]])[productEntity]
+                    model.lookup.states(
+                        [productEntity: read.values[commonKeys.count + i]], undecodable: undecodable)[productEntity]
             }
             scored.append((product, model.score(model.lookup.vector(states: states, asOf: asOf).values)))
         }
@@ -127,10 +140,7 @@ public final class PredictionService: @unchecked Sendable {
             return Answer(status: 503, body: RequestError(503, "the online store is unavailable").json)
         }
         let features = registry.features.indices.filter { registry.features[$0].entity == e }
-        var state: EntityState?
-        if let value = read.values[0], let blob = StoredValue.blob(value) {
-            state = try? StateCodec.decode(blob, engine: lookup.engine, entity: e)
-        }
+        let state = lookup.states([e: read.values[0]], undecodable: undecodable)[e]
         var json =
             "{\"entity\":\(JSONText.quote(name)),\"id\":\(JSONText.quote(id)),\"as_of\":\(JSONText.quote(Timestamp.format(asOf)))"
         json += ",\"age_seconds\":" + (state.map { JSONText.number(Double(asOf - $0.lastTime) / 1e6) } ?? "null")

@@ -1,4 +1,3 @@
-import CZlib
 import FeatureCore
 import FsmlCore
 import OfflineStorage
@@ -48,9 +47,7 @@ public struct Checkpoint {
             Self.put32(UInt32(s.blob.count), &out)
             out += s.blob
         }
-        let crc = out.withUnsafeBytes {
-            UInt32(crc32(0, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt($0.count)))
-        }
+        let crc = CRC32.of(out)
         Self.put32(crc, &out)
         return out
     }
@@ -60,9 +57,7 @@ public struct Checkpoint {
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw fail("not an fsml checkpoint") }
         let body = bytes.count - 4
         let stored = read32(bytes, body)
-        let crc = bytes.withUnsafeBytes {
-            UInt32(crc32(0, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(body)))
-        }
+        let crc = bytes.withUnsafeBytes { CRC32.of(UnsafeRawBufferPointer(rebasing: $0[0..<body])) }
         guard stored == crc else { throw fail("corrupt (CRC mismatch)") }
         var i = 8
         func take32() throws -> Int {

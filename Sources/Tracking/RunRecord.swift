@@ -57,7 +57,9 @@ enum RunSummary {
             let experimentID = node["experiment_id"]?.string
         else { throw TrackingError("\(file): not an fsml run summary") }
         func strings(_ key: String) -> [String: String] {
-            Dictionary(uniqueKeysWithValues: (node[key]?.object ?? []).compactMap { k, v in v.string.map { (k, $0) } })
+            Dictionary(
+                (node[key]?.object ?? []).compactMap { k, v in v.string.map { (k, $0) } },
+                uniquingKeysWith: { a, _ in a })
         }
         let meta = RunMeta(
             runID: id, runName: node["run_name"]?.string ?? "", experimentID: experimentID,
@@ -69,7 +71,7 @@ enum RunSummary {
         r.params = strings("params")
         r.tags = strings("tags")
         for (k, v) in node["metrics"]?.object ?? [] { r.metrics[k] = v.double ?? .nan }
-        r.pid = node["pid"]?.int.map { Int32($0) }
+        r.pid = node["pid"]?.int.flatMap { Int32(exactly: $0) }
         r.pidStart = node["pid_start"]?.int.map { UInt64($0) }
         r.host = node["host"]?.string
         r.heartbeat = node["heartbeat"]?.int.map { Int64($0) }

@@ -124,4 +124,35 @@ import Testing
         for e in events { a.update(&p, with: e) }
         return a.finalize(p)
     }
+
+    /// Sums past what an Int64 of micro-units holds neither wrap nor depend on order: they are kept
+    /// in 128 bits. (prod_rev_24h once wrapped negative.)
+    @Test func sumsBeyondSixtyFourBitsStayExactAndSurviveTheirEncoding() throws {
+        var arguments = AggregatorArguments(schema: Self.registry.schema, operation: "sum", values: ["field": "price"])
+        let sum = try SumAggregator(arguments: &arguments)
+        var f = EventFactory(registry: Self.registry)
+        let prices: [Double] = [9e12, 8e12, -1e12, 7.5e12, 3e12, 1e20]
+        let events = prices.map { f.make(EventFactory.at(0), price: $0) }
+        var forward = sum.empty
+        for e in events { sum.update(&forward, with: e) }
+        var backward = sum.empty
+        for e in events.reversed() { sum.update(&backward, with: e) }
+        #expect(forward == backward)
+        // 9e12 + 8e12 - 1e12 + 7.5e12 + 3e12, and 1e20 counted as the bound 9.2e12.
+        #expect(sum.finalize(forward) == 35.7e12)
+        #expect(forward.int64 == nil)
+        let (decoded, empty, remaining) = try Self.decodeTwo(sum, Self.encoded(sum, [forward, sum.empty]), lastTime: 0)
+        #expect(decoded == forward && empty == sum.empty && remaining == 0)
+        // Negative too.
+        var negative = sum.empty
+        for p in [-9e12, -9e12, -9e12] { sum.update(&negative, with: f.make(EventFactory.at(0), price: p)) }
+        #expect(sum.finalize(negative) == -27e12)
+        #expect(try Self.decodeTwo(sum, Self.encoded(sum, [negative, negative]), lastTime: 0).0 == negative)
+    }
+
+    static func encoded<A: Aggregator>(_ a: A, _ partials: [A.Partial]) -> [UInt8] {
+        var writer = StateWriter(lastTime: 0)
+        for p in partials { a.encode(p, to: &writer) }
+        return writer.bytes
+    }
 }

@@ -26,6 +26,37 @@ import Testing
         }
     }
 
+    /// A feature whose being missing is what matters: the best split sends every value left and
+    /// missing ones right, at the last bin. The model file (and the XGBoost export) must hold it
+    /// and load back to the same predictions.
+    @Test func aModelSplittingMissingFromEveryValueLoadsBack() throws {
+        var rng = SeededRandom(seed: 9)
+        var values: [Float] = []
+        var labels: [Float] = []
+        for _ in 0..<4000 {
+            let missing = rng.uniform() < 0.4
+            values += [missing ? .nan : Float(rng.normal()), Float(rng.normal())]
+            labels.append(rng.uniform() < (missing ? 0.9 : 0.1) ? 1 : 0)
+        }
+        let data = LabeledData(features: DenseMatrix(rows: 4000, columns: 2, values: values), labels: labels)
+        let model = try Booster.train(data, params: Fixture.params(["num_iterations=5", "num_leaves=4"])).model
+        #expect(model.trees[0].splitFeature[0] == 0 && model.trees[0].threshold[0] == .greatestFiniteMagnitude)
+        let path = Fixture.temporaryPath("missing.json")
+        try model.save(to: path)
+        let loaded = try GBDTModel.load(path: path)
+        #expect(FlatPredictor(loaded).predict(data.features) == FlatPredictor(model).predict(data.features))
+        try model.saveXGBoost(to: path + ".xgb")
+        let imported = try GBDTModel.loadXGBoost(path: path + ".xgb")
+        let a = FlatPredictor(model).predict(data.features)
+        #expect(zip(a, FlatPredictor(imported).predict(data.features)).allSatisfy { abs($0 - $1) <= 1e-6 })
+        // Files written before this fix held the infinite threshold as null: they load too.
+        let old = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+            of: "3.4028234663852886e+38", with: "null")
+        #expect(old.contains("null"))
+        let fromOld = try GBDTModel.load(bytes: Array(old.utf8), file: "old.json")
+        #expect(FlatPredictor(fromOld).predict(data.features) == a)
+    }
+
     @Test func theExportHasXGBoostsRequiredFields() throws {
         let data = Fixture.synthetic(rows: 1000, seed: 22)
         let model = try Booster.train(data, params: Fixture.params(["num_iterations=2", "num_leaves=4"])).model
@@ -85,6 +116,16 @@ import Testing
             Issue.record("a corrupt tree loaded")
         } catch let error as ModelFileError {
             #expect(error.description.contains("trees[0]"))
+        }
+        // Integers beyond what they index, and a key given twice: errors, never a trap.
+        let good = JSONText.render(model.jsonValue(), indent: nil)
+        for bad in [
+            good.replacingOccurrences(of: "\"split_feature\":[", with: "\"split_feature\":[99999999999,"),
+            good.replacingOccurrences(of: "\"split_feature\":[", with: "\"split_feature\":[-3,"),
+            good.replacingOccurrences(of: "{\"leaves\"", with: "{\"leaves\":1,\"leaves\""),
+        ] {
+            #expect(bad != good)
+            #expect(throws: ModelFileError.self) { try GBDTModel.load(bytes: Array(bad.utf8), file: "bad.json") }
         }
     }
 }

@@ -2,8 +2,9 @@ import FeatureCore
 import Foundation
 import FsmlCore
 import FsmlTestSupport
-import OnlineStorage
 import Testing
+
+@testable import OnlineStorage
 
 /// One behavioural suite for every online store: a real redis-server on a free loopback port, an
 /// SQLite file, and this process's memory.
@@ -59,20 +60,44 @@ import Testing
     func aWriteNeverReplacesANewerState(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server
-        try store.write([Self.record(Self.user, "u1", 1_000, [1])])
-        try store.write([Self.record(Self.user, "u1", 999, [2])])
-        #expect(Self.blobs(try store.read([(Self.user, "u1")])) == [[1]])
+        // (States start with the state format version, 1: anything else is not a state.)
+        try store.write([Self.record(Self.user, "u1", 1_000, [1, 1])])
+        try store.write([Self.record(Self.user, "u1", 999, [1, 2])])
+        #expect(Self.blobs(try store.read([(Self.user, "u1")])) == [[1, 1]])
         // The same event time replaces: an out-of-order event within the lateness changes the
         // state without moving its latest time.
-        try store.write([Self.record(Self.user, "u1", 1_000, [3])])
-        #expect(Self.blobs(try store.read([(Self.user, "u1")])) == [[3]])
+        try store.write([Self.record(Self.user, "u1", 1_000, [1, 3])])
+        #expect(Self.blobs(try store.read([(Self.user, "u1")])) == [[1, 3]])
         // Within one batch, the latest state of a key wins whatever its place.
-        try store.write([Self.record(Self.user, "u2", 2_000, [4]), Self.record(Self.user, "u2", 1_500, [5])])
-        #expect(Self.blobs(try store.read([(Self.user, "u2")])) == [[4]])
+        try store.write([Self.record(Self.user, "u2", 2_000, [1, 4]), Self.record(Self.user, "u2", 1_500, [1, 5])])
+        #expect(Self.blobs(try store.read([(Self.user, "u2")])) == [[1, 4]])
         // Negative times (before 1970) order correctly too.
-        try store.write([Self.record(Self.user, "old", -5_000, [6])])
-        try store.write([Self.record(Self.user, "old", -6_000, [7])])
-        #expect(Self.blobs(try store.read([(Self.user, "old")])) == [[6]])
+        try store.write([Self.record(Self.user, "old", -5_000, [1, 6])])
+        try store.write([Self.record(Self.user, "old", -6_000, [1, 7])])
+        #expect(Self.blobs(try store.read([(Self.user, "old")])) == [[1, 6]])
+    }
+
+    /// A stored value that cannot be a state (a time beyond any event, or not a state format
+    /// version) never wins event-time-wins: the next write replaces it, whatever its time.
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func aCorruptStoredValueIsReplacedByTheNextWrite(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        try store.write([Self.record(Self.user, "far", Micros.max, [1, 1])])
+        try store.write([Self.record(Self.user, "far", 1_000, [1, 2])])
+        #expect(Self.blobs(try store.read([(Self.user, "far")])) == [[1, 2]])
+        try store.write([Self.record(Self.user, "garbled", 5_000, [0xff, 0xff])])
+        try store.write([Self.record(Self.user, "garbled", 1_000, [1, 3])])
+        #expect(Self.blobs(try store.read([(Self.user, "garbled")])) == [[1, 3]])
+        // The value a test of eight 0xff bytes leaves in Redis, set behind the store's back.
+        if let server {
+            let raw = RedisConnection(host: "127.0.0.1", port: server.port, db: 0, password: nil, timeoutMillis: 1000)
+            _ = try raw.roundTripBytes([
+                [Array("SET".utf8), Array("test:user:ff".utf8), [UInt8](repeating: 0xff, count: 12)]
+            ])
+            try store.write([Self.record(Self.user, "ff", 1_000, [1, 4])])
+            #expect(Self.blobs(try store.read([(Self.user, "ff")])) == [[1, 4]])
+        }
     }
 
     @Test(arguments: ["redis", "sqlite", "memory"])
@@ -111,6 +136,9 @@ import Testing
         #expect(try store.readClock() == 1_700_000_000_000_000)
         try store.writeClock(-5)
         #expect(try store.readClock() == -5)
+        // A clock beyond any event time (corrupt) reads as none, never as a time to add to.
+        try store.writeClock(.max)
+        #expect(try store.readClock() == nil)
         try store.ping()
         #expect(!store.description.isEmpty)
     }

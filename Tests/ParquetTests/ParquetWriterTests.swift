@@ -89,6 +89,40 @@ import Testing
         }
     }
 
+    /// One flipped bit anywhere in a file fsml wrote is an error that names the file, or reads back
+    /// the very same data (a bit in a field nothing reads); never a different dataset.
+    @Test(arguments: ParquetCodec.allCases)
+    func aFlippedBitIsAnErrorNeverADifferentDataset(codec: ParquetCodec) throws {
+        let path = Self.temporary("good.parquet")
+        let bad = Self.temporary("flipped.parquet")
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: bad)
+        }
+        let writer = try ParquetWriter(path: path, columns: Self.columns, codec: codec)
+        try writer.write(rowGroup: Self.group(rows: 200, seed: 10))
+        try writer.close()
+        let original = try ParquetReader(path: path).read(rowGroup: 0)
+        let bytes = try FileSystem.readBytes(path)
+        var rng = SeededRandom(seed: 78)
+        var detected = 0
+        for _ in 0..<400 {
+            var flipped = bytes
+            let at = rng.below(flipped.count)
+            flipped[at] ^= UInt8(1 << rng.below(8))
+            try FileSystem.writeAtomically(flipped, to: bad)
+            do {
+                let r = try ParquetReader(path: bad)
+                let data = try r.rowGroups.indices.map { try r.read(rowGroup: $0) }
+                #expect(data == [original], "a bit flipped at byte \(at) of \(bytes.count) read back different data")
+            } catch let error as ParquetError {
+                #expect(error.file == bad)
+                detected += 1
+            }
+        }
+        #expect(detected > 300)
+    }
+
     @Test func truncatedAndCorruptFilesAreErrorsThatNameTheFile() throws {
         let path = Self.temporary("good.parquet")
         let bad = Self.temporary("bad.parquet")

@@ -124,6 +124,17 @@ import Tracking
         #expect(Set(unknown["missing"] as! [String]) == Set(Self.registry.features.map(\.name)))
     }
 
+    /// A stored state that does not decode is served as missing (the answer still comes) and
+    /// counted, never a crash nor a silently different vector.
+    @Test func anUndecodableStateIsMissingAndCounted() throws {
+        let f = try Fixture()
+        try f.memory.write([StateRecord(entity: 0, key: "u9", lastTime: EventFactory.at(62), blob: [1, 0xde, 0xad])])
+        let answer = Self.json(f.service.predict(Array(#"{"user_id":"u9","product_id":"p1"}"#.utf8)))
+        let missing = answer["missing"] as? [String] ?? []
+        #expect(missing.contains("user_views_5m") && !missing.contains("prod_ctr_24h"))
+        #expect(f.service.metrics.value("fsml_serve_undecodable_states_total") == 1)
+    }
+
     @Test func rankSortsProductsByThePredictScore() throws {
         let f = try Fixture()
         defer { try? FileManager.default.removeItem(atPath: f.dir) }

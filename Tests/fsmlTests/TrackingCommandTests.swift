@@ -78,6 +78,25 @@ import Tracking
         #expect(after.metrics["later_auc"] != nil && abs(after.metrics["valid_auc"]! - metrics["valid_auc"]!) < 1e-12)
         #expect(FileSystem.exists(after.artifactsDirectory + "/evaluations/later.html"))
 
+        // A dataset that is not the one its manifest describes is refused for training.
+        let original = try FileSystem.readBytes("\(dir)/later.parquet")
+        var tampered = original
+        tampered[tampered.count / 2] ^= 1
+        try FileSystem.writeAtomically(tampered, to: "\(dir)/later.parquet")
+        let refused = try BinaryRunner.run(
+            ["train", "--experiment", "ctr-e2e", "--dataset", "later.parquet", "--tracking-dir", tracking], in: dir)
+        #expect(refused.status == 1 && refused.stderr.contains("does not match its manifest"), "\(refused.stderr)")
+        try FileSystem.writeAtomically(original, to: "\(dir)/later.parquet")
+        // A model changed after training is never promoted.
+        let modelPath = after.artifactsDirectory + "/model.json"
+        let model = try FileSystem.readBytes(modelPath)
+        try FileSystem.writeAtomically(model + Array(" ".utf8), to: modelPath)
+        let badPromote = try BinaryRunner.run(
+            ["runs", "promote", runID, "--alias", "staging", "--tracking-dir", tracking], in: dir)
+        #expect(
+            badPromote.status == 1 && badPromote.stderr.contains("does not match the run's"), "\(badPromote.stderr)")
+        try FileSystem.writeAtomically(model, to: modelPath)
+
         let show = try BinaryRunner.run(["runs", "show", String(runID.prefix(8)), "--tracking-dir", tracking], in: dir)
         #expect(show.stdout.contains("aliases     production") && show.stdout.contains("report.html"))
         // The alias's run cannot be deleted out from under the server.

@@ -1,6 +1,7 @@
-/// `sum` of a numeric field, kept in fixed point (micro-units) in an Int64 so that adding the same
-/// events in any order gives the same bits: the stream and the point-in-time builder fold in
-/// different orders and must agree exactly. A missing value adds nothing.
+/// `sum` of a numeric field, kept in fixed point (micro-units) in a 128-bit integer, so that adding
+/// the same events in any order gives the same bits (the stream and the point-in-time builder fold
+/// in different orders and must agree exactly) and no sum can wrap. A missing value adds nothing;
+/// a value beyond ±9.2e12 (what one event's micro-units can hold) counts as that bound.
 public struct SumAggregator: Aggregator {
     public static let name = "sum"
     public static let argumentKeys = ["field"]
@@ -19,22 +20,24 @@ public struct SumAggregator: Aggregator {
     }
     public var fieldsRead: Set<Int> { [field] }
 
-    public var empty: Int64 { 0 }
-    public func update(_ partial: inout Int64, with event: Event) {
-        partial &+= Self.fixedPoint(event.values[field])
+    public var empty: WideSum { .zero }
+    public func update(_ partial: inout WideSum, with event: Event) {
+        partial += WideSum(Self.fixedPoint(event.values[field]))
     }
-    public func merge(_ partial: inout Int64, with other: Int64) { partial &+= other }
-    public func finalize(_ partial: Int64) -> Double { Double(partial) / Self.scale }
-    public func encode(_ partial: Int64, to writer: inout StateWriter) { writer.zigzag(partial) }
-    public func decode(from reader: inout StateReader) throws(StateDecodeError) -> Int64 { try reader.zigzag() }
+    public func merge(_ partial: inout WideSum, with other: WideSum) { partial += other }
+    public func finalize(_ partial: WideSum) -> Double { partial.double / Self.scale }
+    public func encode(_ partial: WideSum, to writer: inout StateWriter) { writer.zigzag(partial) }
+    public func decode(from reader: inout StateReader) throws(StateDecodeError) -> WideSum {
+        try reader.wideZigzag()
+    }
 
     @inline(__always)
     static func fixedPoint(_ v: FieldValue) -> Int64 {
         guard let x = v.numericValue else { return 0 }
         let scaled = (x * scale).rounded()
-        // Beyond ±9.2e12 units a value cannot be represented; clamp rather than trap.
-        if scaled >= 9.2e18 { return Int64.max / 2 }
-        if scaled <= -9.2e18 { return Int64.min / 2 }
+        // Beyond ±9.2e12 units one value cannot be represented: it counts as the bound.
+        if scaled >= 9.2e18 { return 9_200_000_000_000_000_000 }
+        if scaled <= -9.2e18 { return -9_200_000_000_000_000_000 }
         return Int64(scaled)
     }
 }

@@ -22,6 +22,17 @@ public struct StateWriter {
     public mutating func varint(_ v: UInt64) { Varint.append(v, to: &bytes) }
     public mutating func zigzag(_ v: Int64) { Varint.appendZigzag(v, to: &bytes) }
 
+    /// A 128-bit sum, zigzag then LEB128 (the bytes of `zigzag` for values that fit in 64 bits).
+    public mutating func zigzag(_ v: WideSum) {
+        var (high, low) = v.zigzag
+        while high != 0 || low >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: low) | 0x80)
+            low = (low >> 7) | (high << 57)
+            high >>= 7
+        }
+        bytes.append(UInt8(low))
+    }
+
     /// Eight bytes, little endian.
     public mutating func fixed64(_ v: UInt64) {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
@@ -61,6 +72,26 @@ public struct StateReader {
     }
 
     public mutating func zigzag() throws(StateDecodeError) -> Int64 { Varint.unzigzag(try varint()) }
+
+    /// What `StateWriter.zigzag(_: WideSum)` wrote.
+    public mutating func wideZigzag() throws(StateDecodeError) -> WideSum {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 128 else { throw StateDecodeError("corrupt varint") }
+            let bits = UInt64(b & 0x7f)
+            if shift < 64 {
+                low |= bits << shift
+                if shift > 57 { high |= bits >> (64 - shift) }
+            } else {
+                high |= bits << (shift - 64)
+            }
+            if b < 0x80 { return WideSum(zigzag: (high, low)) }
+            shift += 7
+        }
+    }
 
     public mutating func fixed64() throws(StateDecodeError) -> UInt64 {
         guard remaining >= 8 else { throw StateDecodeError("truncated state") }

@@ -40,4 +40,18 @@ public enum StoredValue {
         }
         return out
     }
+
+    /// Event times a stored state can hold (beyond ±2^58 µs, about 9,000 years, is corruption).
+    public static let timeBound: Micros = 1 << 58
+
+    /// A stored clock, or nil when it is beyond any event time (a corrupt or foreign value).
+    public static func plausibleClock(_ t: Micros) -> Micros? { t > -timeBound && t < timeBound ? t : nil }
+
+    /// Whether stored bytes can be a state: a time within bounds, then a state of a known format
+    /// version. What is not is replaced by the next write whatever its time, so that a corrupt
+    /// value (eight 0xff bytes, say) never wins event-time-wins forever.
+    public static func isPlausible(_ value: [UInt8], stateVersion: UInt8) -> Bool {
+        guard value.count >= 9, let t = lastTime(value) else { return false }
+        return t > -timeBound && t < timeBound && value[8] == stateVersion
+    }
 }

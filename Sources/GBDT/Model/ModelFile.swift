@@ -71,7 +71,7 @@ extension GBDTModel {
             .object([
                 ("leaves", .int(t.leaves)),
                 ("split_feature", .array(t.splitFeature.map { .int(Int($0)) })),
-                ("threshold", .array(t.threshold.map { .number(Double($0)) })),
+                ("threshold", .array(t.threshold.map { .number(Double(Tree.storableThreshold($0))) })),
                 ("default_left", .array(t.defaultLeft.map { .int($0 ? 1 : 0) })),
                 ("left_child", .array(t.leftChild.map { .int(Int($0)) })),
                 ("right_child", .array(t.rightChild.map { .int(Int($0)) })),
@@ -135,8 +135,17 @@ extension GBDTModel {
             let o = try r.object(value, "trees[\(i)]")
             let p = "trees[\(i)]"
             var t = Tree()
-            t.splitFeature = try r.ints(o["split_feature"], "\(p).split_feature").map { Int32($0) }
-            t.threshold = try r.doubles(o["threshold"], "\(p).threshold").map { Float($0) }
+            t.splitFeature = try r.ints(o["split_feature"], "\(p).split_feature").enumerated().map {
+                guard let f = Int32(exactly: $0.element) else {
+                    throw ModelFileError("\(file): \(p).split_feature[\($0.offset)] is out of range")
+                }
+                return f
+            }
+            // Version 1 files from before storable thresholds wrote an infinite one as null.
+            t.threshold = try r.array(o["threshold"], "\(p).threshold").enumerated().map {
+                if case .null = $0.element { return Float.infinity }
+                return Float(try r.double($0.element, "\(p).threshold[\($0.offset)]"))
+            }
             t.defaultLeft = try r.ints(o["default_left"], "\(p).default_left").map { $0 != 0 }
             t.leftChild = try r.ints(o["left_child"], "\(p).left_child").map { Int32(clamping: $0) }
             t.rightChild = try r.ints(o["right_child"], "\(p).right_child").map { Int32(clamping: $0) }

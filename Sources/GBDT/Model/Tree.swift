@@ -63,6 +63,14 @@ public struct Tree: Sendable, Equatable {
     }
 
     /// Checks the structure: every node reached once, children in range, no cycles.
+    /// The threshold a tree keeps for a bin's upper bound. The last bin's bound is +infinity (the
+    /// split that sends every value left and missing values right), which JSON cannot hold and
+    /// XGBoost's `x < split_condition` cannot express; the largest finite Float sends every finite
+    /// value left just the same (an input of +infinity goes right).
+    public static func storableThreshold(_ bound: Float) -> Float {
+        bound == .infinity ? .greatestFiniteMagnitude : bound
+    }
+
     public func validate() -> String? {
         let n = splitFeature.count
         guard leafValue.count == n + 1 else {

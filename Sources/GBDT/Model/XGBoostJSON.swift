@@ -44,7 +44,10 @@ extension GBDTModel {
                 parents[next] = slot
                 parents[next + 1] = slot
                 feature[slot] = Int(t.splitFeature[n])
-                condition[slot] = Double(t.threshold[n].nextUp)
+                // x <= t is x < t.nextUp; at the largest finite Float that is +infinity, which JSON cannot
+                // hold: the largest finite Float stands for it (only an input equal to it differs).
+                let above = Tree.storableThreshold(t.threshold[n]).nextUp
+                condition[slot] = Double(above.isFinite ? above : .greatestFiniteMagnitude)
                 defaultLeft[slot] = t.defaultLeft[n] ? 1 : 0
                 weights[slot] = t.internalValue[n]
                 gains[slot] = t.splitGain[n]

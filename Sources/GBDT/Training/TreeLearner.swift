@@ -92,7 +92,8 @@ final class TreeLearner {
             }
             tree.splitFeature.append(Int32(split.feature))
             tree.thresholdBin.append(UInt8(split.thresholdBin))
-            tree.threshold.append(data.mappers[split.feature].upperBounds[split.thresholdBin - 1])
+            tree.threshold.append(
+                Tree.storableThreshold(data.mappers[split.feature].upperBounds[split.thresholdBin - 1]))
             tree.defaultLeft.append(split.defaultLeft)
             tree.leftChild.append(~Int32(chosen))
             tree.rightChild.append(~Int32(right))

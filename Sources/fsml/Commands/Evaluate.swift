@@ -34,7 +34,11 @@ struct Evaluate: ParsableCommand {
         let model = try AnyModel.load(path: modelPath)
         let registry = try global.loadRegistry()
         let label = registry.label?.name ?? "label"
-        let segmentColumns = segments.isEmpty ? ["device.os", "geo.country"] : segments
+        // A column named twice is reported once.
+        var seen: Set<String> = []
+        let segmentColumns = (segments.isEmpty ? ["device.os", "geo.country"] : segments).filter {
+            seen.insert($0).inserted
+        }
         let table = try DatasetReader.load(
             path: dataset, features: model.featureNames, label: label, time: registry.schema.timeFieldName,
             segments: segmentColumns)

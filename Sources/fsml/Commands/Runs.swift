@@ -116,9 +116,8 @@ struct RunsPromote: ParsableCommand {
         guard r.meta.status == .finished else {
             throw CLIError("run \(r.id) is \(r.meta.status.name); only a FINISHED run can be promoted")
         }
-        guard FileSystem.exists(r.artifactsDirectory + "/model.json") else {
-            throw CLIError("run \(r.id) has no model artifact (model.json)")
-        }
+        // A model that fails its checksum or does not load is never promoted (a server would refuse it).
+        _ = try ModelArtifact.load(r)
         let e = try store.experiment(id: r.meta.experimentID)
         let previous = store.aliases(e)[alias]
         try store.setAlias(alias, run: r)

@@ -81,7 +81,9 @@ struct TrackedTraining {
 
         let modelPath = run.artifactsDirectory + "/model.json"
         try fitted.model.save(to: modelPath)
-        try run.setTags(["fsml.model.sha256": try SHA256.hex(ofFile: modelPath), "fsml.model.path": "model.json"])
+        try run.setTags([
+            ModelArtifact.checksumTag: try SHA256.hex(ofFile: modelPath), "fsml.model.path": ModelArtifact.fileName,
+        ])
         var importance: [(feature: String, split: Double, gain: Double)] = []
         if case .gbdt(let m) = fitted.model {
             importance = Fitting.importance(m)
@@ -172,6 +174,7 @@ struct TrackedTraining {
             datasetPath = dataset
             let m = DatasetManifest.path(forDataset: dataset)
             manifestPath = FileSystem.exists(m) ? m : nil
+            if let manifestPath { try DatasetManifest.verify(dataset: dataset, manifest: manifestPath) }
         } else {
             let store = OfflineStore(
                 root: command.offline
