@@ -79,7 +79,7 @@ struct EventFormatter {
         case 1:
             appendEvent(line, to: &out, timestamp: Array("2025-13-45T25:61:00Z".utf8))
         case 2:
-            appendEvent(line, to: &out, timestamp: Array("2025-01-15T12:31:22.314+02:00".utf8))
+            appendEvent(line, to: &out, timestamp: Array("2025-01-15T12:31:22.314".utf8))
         case 3:
             appendEvent(line, to: &out, price: Array("-12.5".utf8))
         case 4:

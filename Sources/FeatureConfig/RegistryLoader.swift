@@ -30,20 +30,33 @@ public enum RegistryLoader {
         } catch let error as ConfigError {
             throw error
         } catch let error as YamlError {
-            throw yamlError(error, file: file)
+            throw yamlError(error, file: file, text: text)
         } catch {
             throw ConfigError(file: file, line: nil, key: "", message: "not valid YAML: \(error)")
         }
         return try build(ConfigNode(node: root, path: "", file: file))
     }
 
-    private static func yamlError(_ error: YamlError, file: String) -> ConfigError {
+    private static func yamlError(_ error: YamlError, file: String, text: String) -> ConfigError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
             return ConfigError(file: file, line: mark.line, key: "", message: "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams marks the first occurrence; the line to fix is the repeat below it, at its column.
+            let key = duplicates.first ?? ""
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = context.mark.line
+            let indent = String(repeating: " ", count: max(0, context.mark.column - 1))
+            let again = lines.indices.dropFirst(first).first { i in
+                lines[i].hasPrefix(indent + key + ":") || lines[i].hasPrefix(indent + "\"\(key)\":")
+            }
+            return ConfigError(
+                file: file, line: again.map { $0 + 1 } ?? first, key: "",
+                message: "the key '\(key)' appears twice in one mapping (first at line \(first))")
         default:
-            return ConfigError(file: file, line: nil, key: "", message: "not valid YAML: \(error)")
+            // (Other errors would print the whole text they hold.)
+            return ConfigError(file: file, line: nil, key: "", message: "not valid YAML")
         }
     }
 
@@ -102,7 +115,7 @@ public enum RegistryLoader {
     // MARK: events
 
     private static func parseSchema(_ node: ConfigNode) throws(ConfigError) -> EventSchema {
-        let entries = try node.mapping(allowed: ["time_field", "id_field", "fields"])
+        let entries = try node.mapping(allowed: ["time_field", "id_field", "fields", "max_line_bytes"])
         func value(_ key: String) throws(ConfigError) -> ConfigNode {
             guard let v = entries.first(where: { $0.key == key })?.value else {
                 throw node.error("missing key '\(key)'")
@@ -139,7 +152,14 @@ public enum RegistryLoader {
         guard fields[idField].type == .string, !fields[idField].optional else {
             throw idNode.error("the event id field '\(idName)' must be a required string")
         }
-        return EventSchema(fields: fields, timeField: timeField, idField: idField)
+        var schema = EventSchema(fields: fields, timeField: timeField, idField: idField)
+        if let limit = entries.first(where: { $0.key == "max_line_bytes" })?.value {
+            schema.maxLineBytes = try limit.integer()
+            guard schema.maxLineBytes >= 64 && schema.maxLineBytes <= 1 << 30 else {
+                throw limit.error("must be from 64 bytes to 1 GiB")
+            }
+        }
+        return schema
     }
 
     private static func parseField(name: String, _ node: ConfigNode) throws(ConfigError) -> FieldSpec {
@@ -223,7 +243,8 @@ public enum RegistryLoader {
         _ node: ConfigNode, schema: EventSchema, entities: [EntitySpec]
     ) throws(ConfigError) -> [FeatureSpec] {
         let entries = try node.entries()
-        let names = entries.map(\.key)
+        var indexByName: [String: Int] = [:]
+        for (i, entry) in entries.enumerated() { indexByName[entry.key] = i }
         let allowedKeys = commonFeatureKeys + AggregatorCatalog.argumentKeys.sorted()
         var out: [FeatureSpec] = []
         var pendingRatios: [(index: Int, num: ConfigNode, den: ConfigNode)] = []
@@ -271,7 +292,7 @@ public enum RegistryLoader {
         for (index, numNode, denNode) in pendingRatios {
             func operand(_ node: ConfigNode) throws(ConfigError) -> Int {
                 let ref = try node.string()
-                guard let i = names.firstIndex(of: ref) else { throw node.error("'\(ref)' is not a declared feature") }
+                guard let i = indexByName[ref] else { throw node.error("'\(ref)' is not a declared feature") }
                 guard out[i].entity == out[index].entity else {
                     throw node.error(
                         "'\(ref)' belongs to entity \(entities[out[i].entity].name), not \(entities[out[index].entity].name)"
@@ -377,6 +398,8 @@ public enum RegistryLoader {
         _ node: ConfigNode, entities: [EntitySpec], features: inout [FeatureSpec]
     ) throws(ConfigError) -> [FeatureView] {
         var out: [FeatureView] = []
+        var indexByName: [String: Int] = [:]
+        for (i, f) in features.enumerated() { indexByName[f.name] = i }
         for (name, spec) in try node.entries() {
             guard isName(name) else { throw spec.error("'\(name)' is not a feature view name") }
             let keys = try spec.mapping(allowed: ["entity", "features", "description"])
@@ -392,7 +415,7 @@ public enum RegistryLoader {
             }
             var members: [Int] = []
             for featureName in try listNode.stringList() {
-                guard let i = features.firstIndex(where: { $0.name == featureName }) else {
+                guard let i = indexByName[featureName] else {
                     throw listNode.error("'\(featureName)' is not a declared feature")
                 }
                 guard features[i].entity == entity else {

@@ -103,16 +103,25 @@ public enum Timestamp {
         }
     }
 
-    /// Parses ISO-8601 UTC text. Accepts `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+00:00)`, and for
-    /// convenience on the command line a bare date `YYYY-MM-DD` (midnight UTC). Fractions finer
-    /// than a microsecond are truncated.
+    /// Parses an RFC 3339 date-time, the one grammar of event times:
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with `T` and `Z` in either case, years 0001 to
+    /// 9999, one to nine fraction digits (finer than a microsecond is truncated), and an offset,
+    /// which is applied (the instant is in UTC). No zone, a bare date, a space for `T`, and a leap
+    /// second are refused.
     public static func parse(_ text: String) -> Result<Micros, TimestampError> {
         var copy = text
         return copy.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
+    /// A date-time as `parse` takes it, or a bare date `YYYY-MM-DD` (midnight UTC): for the command
+    /// line and partition names, not for events.
+    public static func parseDateOrTime(_ text: String) -> Result<Micros, TimestampError> {
+        var copy = text
+        return copy.withUTF8 { parse(UnsafeRawBufferPointer($0), allowDate: true) }
+    }
+
     /// The byte-level parser behind `parse(_:)`, used on the hot path of event parsing.
-    public static func parse(_ b: UnsafeRawBufferPointer) -> Result<Micros, TimestampError> {
+    public static func parse(_ b: UnsafeRawBufferPointer, allowDate: Bool = false) -> Result<Micros, TimestampError> {
         let n = b.count
         @inline(__always) func digit(_ i: Int) -> Int? {
             guard i < n else { return nil }
@@ -130,11 +139,12 @@ public enum Timestamp {
         guard n >= 10, let year = number(0, 4), b[4] == UInt8(ascii: "-"), let month = number(5, 2),
             b[7] == UInt8(ascii: "-"), let day = number(8, 2)
         else { return .failure(.malformed) }
+        guard year >= 1 else { return .failure(.outOfRange("year")) }
         guard (1...12).contains(month) else { return .failure(.outOfRange("month")) }
         guard day >= 1 && day <= daysInMonth(year: year, month: month) else { return .failure(.outOfRange("day")) }
         let dayMicros = Micros(daysFromCivil(year: year, month: month, day: day)) * microsPerDay
-        if n == 10 { return .success(dayMicros) }
-        guard n >= 19, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "), let hour = number(11, 2),
+        if n == 10 { return allowDate ? .success(dayMicros) : .failure(.missingTime) }
+        guard n >= 19, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), let hour = number(11, 2),
             b[13] == UInt8(ascii: ":"), let minute = number(14, 2), b[16] == UInt8(ascii: ":"),
             let second = number(17, 2)
         else { return .failure(.malformed) }
@@ -155,34 +165,37 @@ public enum Timestamp {
             for _ in min(digits, 6)..<6 { fraction *= 10 }
         }
         let rest = n - i
+        var offset: Micros = 0
         if rest == 1 && (b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z")) {
             // UTC
         } else if rest == 6 && (b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-")) && b[i + 3] == UInt8(ascii: ":")
         {
             guard let oh = number(i + 1, 2), let om = number(i + 4, 2) else { return .failure(.malformed) }
-            guard oh == 0 && om == 0 else { return .failure(.notUTC) }
+            guard oh <= 23 && om <= 59 else { return .failure(.outOfRange("offset")) }
+            // Local time = UTC + offset.
+            offset = Micros(oh * 60 + om) * microsPerMinute * (b[i] == UInt8(ascii: "+") ? 1 : -1)
         } else if rest == 0 {
             return .failure(.missingZone)
         } else {
             return .failure(.malformed)
         }
         let secs = Micros(hour * 3600 + minute * 60 + second)
-        return .success(dayMicros + secs * microsPerSecond + fraction)
+        return .success(dayMicros + secs * microsPerSecond + fraction - offset)
     }
 }
 
 public enum TimestampError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed
     case outOfRange(String)
-    case notUTC
     case missingZone
+    case missingTime
 
     public var description: String {
         switch self {
-        case .malformed: return "not an ISO-8601 timestamp (use 2025-01-15T12:31:22.314Z)"
+        case .malformed: return "not an RFC 3339 timestamp (use 2025-01-15T12:31:22.314Z or an offset like +02:00)"
         case .outOfRange(let part): return "timestamp \(part) out of range"
-        case .notUTC: return "timestamp is not UTC (use Z or +00:00)"
-        case .missingZone: return "timestamp has no zone (append Z for UTC)"
+        case .missingZone: return "timestamp has no zone (append Z for UTC, or an offset like +02:00)"
+        case .missingTime: return "a date without a time is not a timestamp (use 2025-01-15T00:00:00Z)"
         }
     }
 }

@@ -37,14 +37,16 @@ public struct BatchIngest {
         }
         let before = intake.counts
         let runName = "ingest-\(Timestamp.format(wallClockMicros()).replacingOccurrences(of: ":", with: ""))"
-        let reader = try LineReader(path: path)
+        let reader = try LineReader(path: path, maxLineBytes: registry.schema.maxLineBytes)
         var sink = Sink(
             schema: registry.schema,
             writer: OfflineStoreWriter(store: store, schema: registry.schema, background: true),
             deadLetters: RejectLog(directory: store.deadLetterDirectory, name: runName),
             late: RejectLog(directory: store.lateDirectory, name: runName))
         while let line = try reader.next() {
-            try intake.take(line, origin: Origin(source: source, line: reader.linesRead), into: &sink)
+            try intake.take(
+                line, length: reader.lastLineLength, origin: Origin(source: source, line: reader.linesRead), into: &sink
+            )
             if reader.linesRead % 100_000 == 0 { progress?.update(reader.linesRead) }
         }
         try intake.finish(into: &sink)

@@ -111,12 +111,19 @@ public struct Intake {
     }
 
     /// Takes one raw line (from a partition of a partitioned source, or nil). `origin` is asked
-    /// for only when the line is rejected or has to wait.
+    /// for only when the line is rejected or has to wait. `length` is the line's full length when
+    /// only its start was kept (over `schema.maxLineBytes`): a dead letter.
     public mutating func take<Sink: IntakeSink>(
-        _ line: UnsafeRawBufferPointer, partition: Int32? = nil, origin: @autoclosure () -> Origin,
-        into sink: inout Sink
+        _ line: UnsafeRawBufferPointer, length: Int? = nil, partition: Int32? = nil,
+        origin: @autoclosure () -> Origin, into sink: inout Sink
     ) throws {
         counts.lines += 1
+        if let length, length > schema.maxLineBytes || length > line.count {
+            counts.deadLetters += 1
+            let reason =
+                "the line is \(Progress.count(length)) bytes, over the limit of \(Progress.count(schema.maxLineBytes)) (events.max_line_bytes); its first \(Progress.count(line.count)) are kept here"
+            return try sink.deadLetter(reason: reason, raw: line, origin: origin())
+        }
         switch parser.parse(line) {
         case .failure(let error):
             counts.deadLetters += 1

@@ -48,7 +48,8 @@ public struct OfflineStore: Sendable {
         var out: [DataFile] = []
         for partition in try fm.contentsOfDirectory(atPath: eventsDirectory).sorted()
         where partition.hasPrefix("event_date=") {
-            guard case .success(let start) = Timestamp.parse(String(partition.dropFirst("event_date=".count))) else {
+            guard case .success(let start) = Timestamp.parseDateOrTime(String(partition.dropFirst("event_date=".count)))
+            else {
                 continue
             }
             let day = Self.day(of: start)

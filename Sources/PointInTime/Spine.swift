@@ -62,7 +62,7 @@ public struct Spine {
                 if let micros = Int64(v[r]) {
                     times.append(micros)
                 } else {
-                    switch Timestamp.parse(v[r]) {
+                    switch Timestamp.parseDateOrTime(v[r]) {
                     case .success(let m): times.append(m)
                     case .failure(let e): throw LoadError(description: "\(path): row \(r + 1): '\(v[r])': \(e)")
                     }

@@ -53,6 +53,8 @@ public final class KafkaSource: EventSource {
     private var nextOffsets: [Int32: Int64] = [:]
     private var atEnd: Set<Int32> = []
     private var buffer: [UInt8] = []
+    public private(set) var lineLength = 0
+    private let maxLineBytes: Int
     private var closed = false
     private var last: (partition: Int32, offset: Int64) = (0, 0)
 
@@ -69,9 +71,13 @@ public final class KafkaSource: EventSource {
         ("kafka://\(address.brokers)/\(address.topic)/\(last.partition)", Int(last.offset))
     }
 
-    public init(address: KafkaAddress, untilEnd: Bool, clientID: String = "fsml-stream") throws {
+    public init(
+        address: KafkaAddress, untilEnd: Bool, clientID: String = "fsml-stream",
+        maxLineBytes: Int = LineReader.defaultMaxLineBytes
+    ) throws {
         self.address = address
         self.untilEnd = untilEnd
+        self.maxLineBytes = maxLineBytes
         group = KafkaGroupState()
         let conf = try KafkaConfig.make([
             ("bootstrap.servers", address.brokers), ("group.id", address.group ?? "fsml-stream"),
@@ -150,7 +156,10 @@ public final class KafkaSource: EventSource {
         nextOffsets[m.partition] = m.offset + 1
         last = (m.partition, m.offset)
         buffer.removeAll(keepingCapacity: true)
-        if let payload = m.payload { buffer.append(contentsOf: UnsafeRawBufferPointer(start: payload, count: m.len)) }
+        lineLength = m.len
+        // A message over the line limit keeps only its start: the intake makes it a dead letter.
+        let kept = m.len > maxLineBytes ? min(m.len, LineReader.keptBytes) : m.len
+        if let payload = m.payload { buffer.append(contentsOf: UnsafeRawBufferPointer(start: payload, count: kept)) }
         return buffer.withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) }
     }
 

@@ -84,6 +84,9 @@ public protocol EventSource: AnyObject {
     var origin: (source: String, line: Int) { get }
     /// The partition the line last returned came from (nil: the source is one ordered stream).
     var partition: Int32? { get }
+    /// The full length of the line last returned: more than its bytes when only its start was kept
+    /// (a line or message over the limit).
+    var lineLength: Int { get }
     /// Assignments and partitions read to their end since the last call, in order.
     func takePartitionEvents() -> [PartitionEvent]
     /// Continues from a checkpointed position.
@@ -107,8 +110,8 @@ public final class FileSource: EventSource {
     private let isStdin: Bool
     public private(set) var isExhausted = false
 
-    public init(path: String, untilEnd: Bool) throws {
-        reader = try LineReader(path: path)
+    public init(path: String, untilEnd: Bool, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws {
+        reader = try LineReader(path: path, maxLineBytes: maxLineBytes)
         reader.follow = !untilEnd
         self.untilEnd = untilEnd
         isStdin = path == "-"
@@ -143,6 +146,7 @@ public final class FileSource: EventSource {
     }
 
     public var partition: Int32? { nil }
+    public var lineLength: Int { reader.lastLineLength }
     public func takePartitionEvents() -> [PartitionEvent] { [] }
     public func commit() throws {}
     public func close() {}

@@ -245,7 +245,8 @@ public final class StreamJob {
                 lines += 1
                 lastReadAt = monotonicNanos()
                 var sink = self
-                try intake.take(line, partition: source.partition, origin: self.origin, into: &sink)
+                try intake.take(
+                    line, length: source.lineLength, partition: source.partition, origin: self.origin, into: &sink)
             } else if source.isExhausted {
                 var sink = self
                 try intake.finish(into: &sink)

@@ -191,4 +191,48 @@ import Testing
             #expect(!error.description.contains("hunter2"))
         }
     }
+
+    /// A key given twice names its second line; a message never prints raw control bytes nor a
+    /// whole pasted file.
+    @Test func duplicateKeysAndUnprintableValuesAreNamedSafely() throws {
+        let first = variant("    window: 5m\n    hop: 1m\n", "").line
+        expectError(
+            "    window: 5m\n    hop: 1m\n", "    window: 5m\n    hop: 1m\n    window: 1h\n", key: "",
+            message: "the key 'window' appears twice in one mapping (first at line \(first))", lineOffset: 2)
+        let pasted = String(repeating: "all of it ", count: 5_000)
+        let v = variant("    window: 5m\n    hop: 1m\n", "    window: \"\(pasted)\\u0007\\u001b[31m\"\n    hop: 1m\n")
+        do {
+            _ = try load(v.yaml)
+            Issue.record("a bad window loaded")
+        } catch {
+            let text = error.description
+            #expect(text.hasPrefix("fsml.yaml:\(v.line): features.user_views_5m.window: '"))
+            #expect(text.count < 700 && text.hasSuffix("…"))
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 })
+        }
+        let control = variant("project: shop", "project: \"sh\\u0000op\"")
+        #expect {
+            _ = try load(control.yaml)
+        } throws: {
+            "\($0)".contains("sh\\u{0}op") && !"\($0)".unicodeScalars.contains { $0.value < 0x20 }
+        }
+    }
+
+    /// Thousands of features load in time linear in their number (a view listing them all once
+    /// made it quadratic); the values are the same as when each is defined alone.
+    @Test func manyFeaturesAndViewsLoad() throws {
+        let head = reference[..<reference.range(of: "features:\n")!.lowerBound]
+        let tail = reference[reference.range(of: "# Each page_view is an example")!.lowerBound...]
+        var text = String(head) + "features:\n"
+        for k in 0..<6_000 {
+            text +=
+                "  f\(k): {entity: user, aggregation: count, window: \(["5m", "1h", "24h"][k % 3]), filter: price > \(k % 40)}\n"
+        }
+        text +=
+            "\nfeature_views:\n  all:\n    entity: user\n    features: [\((0..<6_000).map { "f\($0)" }.joined(separator: ", "))]\n\n"
+        let r = try load(text + tail)
+        #expect(r.features.count == 6_000 && r.servedFeatures.count == 6_000)
+        // Slots are shared by equal aggregates: 3 windows × 40 filters.
+        #expect(FeatureEngine(registry: r).entities[0].slots.count == 120)
+    }
 }

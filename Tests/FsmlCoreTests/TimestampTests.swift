@@ -8,16 +8,28 @@ import Testing
         #expect(Timestamp.format(t) == "2025-01-15T12:31:22.314Z")
     }
 
-    @Test func acceptsUTCOffsetsSecondsOnlyAndMicros() throws {
+    @Test func acceptsOffsetsSecondsOnlyAndMicros() throws {
         #expect(try Timestamp.parse("2025-01-15T12:31:22+00:00").get() == 1_736_944_282_000_000)
         #expect(try Timestamp.parse("2025-01-15T12:31:22.000001Z").get() == 1_736_944_282_000_001)
         // Nanoseconds are truncated to microseconds.
         #expect(try Timestamp.parse("2025-01-15T12:31:22.123456789Z").get() == 1_736_944_282_123_456)
-        #expect(try Timestamp.parse("2025-01-15").get() == 1_736_899_200_000_000)
+        // An offset is applied: 14:31:22+02:00 and 07:01:22-05:30 are 12:31:22Z.
+        #expect(try Timestamp.parse("2025-01-15T14:31:22+02:00").get() == 1_736_944_282_000_000)
+        #expect(try Timestamp.parse("2025-01-15T07:01:22-05:30").get() == 1_736_944_282_000_000)
+        #expect(try Timestamp.parse("2025-01-15t12:31:22z").get() == 1_736_944_282_000_000)
+        #expect(try Timestamp.parse("0001-01-01T00:00:00Z").get() == -62_135_596_800_000_000)
+        // A bare date only where a command line asks for one.
+        #expect(try Timestamp.parseDateOrTime("2025-01-15").get() == 1_736_899_200_000_000)
     }
 
-    @Test func rejectsWhatIsNotUTCOrNotADate() {
-        #expect(Timestamp.parse("2025-01-15T12:31:22+02:00") == .failure(.notUTC))
+    /// docs/semantics.md: RFC 3339 date-times with a zone, nothing else.
+    @Test func rejectsWhatIsNotAnRFC3339DateTime() {
+        #expect(Timestamp.parse("2025-01-15") == .failure(.missingTime))
+        #expect(Timestamp.parse("2025-01-15 00:30:00Z") == .failure(.malformed))
+        #expect(Timestamp.parse("0000-01-15T00:30:00Z") == .failure(.outOfRange("year")))
+        #expect(Timestamp.parse("2025-01-15T00:30:00.000") == .failure(.missingZone))
+        #expect(Timestamp.parse("2025-01-15T12:31:22+24:00") == .failure(.outOfRange("offset")))
+        #expect(Timestamp.parse("2025-01-15T12:31:60Z") == .failure(.outOfRange("second")))
         #expect(Timestamp.parse("2025-01-15T12:31:22") == .failure(.missingZone))
         #expect(Timestamp.parse("2025-13-15T12:31:22Z") == .failure(.outOfRange("month")))
         #expect(Timestamp.parse("2025-02-29T12:31:22Z") == .failure(.outOfRange("day")))

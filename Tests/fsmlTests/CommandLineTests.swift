@@ -1,4 +1,5 @@
 import Foundation
+import FsmlCore
 import FsmlTestSupport
 import Testing
 
@@ -271,6 +272,49 @@ import Testing
         #expect(rows[2].hasSuffix(",,"))
     }
 
+    /// The edges of the input: a byte order mark, a line far over the limit (a dead letter with its
+    /// length, read in linear time), timestamps outside RFC 3339. Each rejected line says why; the
+    /// others are admitted.
+    @Test func aBOMAnEndlessLineAndNonRFC3339TimesAtTheEdges() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try BinaryRunner.run(["init"], in: dir)
+        func event(_ id: String, _ time: String) -> String {
+            #"{"event_id":"\#(id)","event_ts":"\#(time)","user_id":"u","session_id":"s","event_type":"page_view","product_id":"p","price":1}"#
+        }
+        var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
+        bytes += Array((event("e1", "2025-01-13T00:00:00Z") + "\n").utf8)
+        bytes += Array("{\"event_id\":\"".utf8) + [UInt8](repeating: 0x61, count: 3 << 20) + Array("\"}\n".utf8)
+        for (i, t) in ["2025-01-13", "2025-01-13 00:30:00Z", "0000-01-13T00:30:00Z", "2025-01-13T00:30:00.000"]
+            .enumerated()
+        {
+            bytes += Array((event("bad\(i)", t) + "\n").utf8)
+        }
+        bytes += Array((event("e2", "2025-01-13T02:00:00+02:00") + "\n").utf8)
+        try FileSystem.writeAtomically(bytes, to: "\(dir)/edges.jsonl")
+        let ingest = try BinaryRunner.run(["ingest", "--source", "edges.jsonl", "--format", "json"], in: dir)
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        let counts = try JSONSerialization.jsonObject(with: Data(ingest.stdout.utf8)) as! [String: Any]
+        #expect(counts["lines"] as? Int == 7 && counts["admitted"] as? Int == 2 && counts["dead_letters"] as? Int == 5)
+        let deadDir = "\(dir)/data/offline/dead_letters"
+        let records = try FileManager.default.contentsOfDirectory(atPath: deadDir).map {
+            try String(contentsOfFile: "\(deadDir)/\($0)", encoding: .utf8)
+        }.joined().split(separator: "\n")
+        #expect(records.count == 5)
+        #expect(records[0].contains("the line is 3,145,743 bytes, over the limit of 1,048,576"))
+        #expect(records[0].utf8.count < 4_000)
+        for record in records.dropFirst() { #expect(record.contains("event_ts"), "\(record)") }
+        // The stream job decides the same from standard input.
+        let stream = try BinaryRunner.run(
+            [
+                "stream", "--source", "file:\(dir)/edges.jsonl", "--until-end", "--no-online", "--offline",
+                "\(dir)/streamed", "--format", "json",
+            ], in: dir)
+        #expect(stream.status == 0, "\(stream.stderr)")
+        let totals = try JSONSerialization.jsonObject(with: Data(stream.stdout.utf8)) as! [String: Any]
+        #expect((totals["totals"] as? [String: Int])?["dead_letters"] == 5)
+    }
+
     @Test func buildingAnEmptyStoreIsAClearError() throws {
         let dir = try BinaryRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -278,6 +322,11 @@ import Testing
         let out = try BinaryRunner.run(["build", "--out", "x.parquet"], in: dir)
         #expect(out.status == 1)
         #expect(out.stderr == "fsml: error: data/offline holds no events; run `fsml ingest` or `fsml stream` first\n")
+        // Validating a store that is not there fails; it does not pass for holding no bad events.
+        for args in [["validate", "--offline-store"], ["validate", "--offline-store", "--offline", "elsewhere"]] {
+            let validate = try BinaryRunner.run(args, in: dir)
+            #expect(validate.status == 1 && validate.stderr.contains("is not an offline store"), "\(validate.stderr)")
+        }
     }
 
     /// Writing to a peer that has gone (a closed pipe here; a dead Redis in the stream job) is an

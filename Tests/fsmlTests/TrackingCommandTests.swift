@@ -86,6 +86,7 @@ import Tracking
         let refused = try BinaryRunner.run(
             ["train", "--experiment", "ctr-e2e", "--dataset", "later.parquet", "--tracking-dir", tracking], in: dir)
         #expect(refused.status == 1 && refused.stderr.contains("does not match its manifest"), "\(refused.stderr)")
+        #expect(!store.runs().contains { $0.meta.status == .failed }, "refused before a run was started")
         try FileSystem.writeAtomically(original, to: "\(dir)/later.parquet")
         // A model changed after training is never promoted.
         let modelPath = after.artifactsDirectory + "/model.json"

@@ -43,6 +43,8 @@ public struct EventSchema: Sendable, Equatable {
     public let fields: [FieldSpec]
     public let timeField: Int
     public let idField: Int
+    /// A line longer than this is a dead letter (only its start is kept for the record).
+    public var maxLineBytes = LineReader.defaultMaxLineBytes
     private let indexByName: [String: Int]
 
     public init(fields: [FieldSpec], timeField: Int, idField: Int) {

@@ -23,15 +23,16 @@ public struct FeatureEngine: Sendable {
         var plans = [FeaturePlan](repeating: .slot(0), count: registry.features.count)
         entities = registry.entities.enumerated().map { e, entity in
             var slots: [SlotPlan] = []
+            var slotByKey: [String: Int] = [:]
             for (fi, f) in registry.features.enumerated() where f.entity == e {
                 guard let a = f.aggregate else { continue }
                 let filter = a.filter.map { filters.firstIndex(of: $0)! }
+                let key = "\(a.operation.identity);\(filter ?? -1);\(a.window.fingerprintText)"
                 let i =
-                    slots.firstIndex {
-                        $0.operation.identity == a.operation.identity && $0.filter == filter && $0.window == a.window
-                    }
+                    slotByKey[key]
                     ?? {
                         slots.append(SlotPlan(operation: a.operation, filter: filter, window: a.window))
+                        slotByKey[key] = slots.count - 1
                         return slots.count - 1
                     }()
                 plans[fi] = .slot(i)

@@ -63,7 +63,7 @@ struct Build: ParsableCommand {
     }
 
     private func parseTime(_ text: String, _ option: String) throws -> Micros {
-        switch Timestamp.parse(text) {
+        switch Timestamp.parseDateOrTime(text) {
         case .success(let t): return t
         case .failure(let e): throw ValidationError("\(option): \(e)")
         }

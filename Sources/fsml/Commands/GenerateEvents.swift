@@ -33,7 +33,7 @@ struct GenerateEvents: ParsableCommand {
         for (name, x) in [("late", lateFraction), ("duplicate", duplicateFraction), ("malformed", malformedFraction)] {
             guard x >= 0 && x <= 1 else { throw ValidationError("--\(name)-fraction must be between 0 and 1") }
         }
-        if case .failure(let e) = Timestamp.parse(start) { throw ValidationError("--start: \(e)") }
+        if case .failure(let e) = Timestamp.parseDateOrTime(start) { throw ValidationError("--start: \(e)") }
     }
 
     func run() throws {
@@ -43,7 +43,7 @@ struct GenerateEvents: ParsableCommand {
         config.products = products
         config.days = days
         config.seed = seed
-        config.start = try Timestamp.parse(start).get()
+        config.start = try Timestamp.parseDateOrTime(start).get()
         config.lateFraction = lateFraction
         config.duplicateFraction = duplicateFraction
         config.malformedFraction = malformedFraction

@@ -153,10 +153,13 @@ struct StreamJobOptions: ParsableArguments {
             noOffline
             ? nil : OfflineStore(root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: config))
         let eventSource: any EventSource
+        let maxLine = registry.schema.maxLineBytes
         switch spec {
-        case .file(let path): eventSource = try FileSource(path: path, untilEnd: untilEnd)
-        case .stdin: eventSource = try FileSource(path: "-", untilEnd: true)
-        case .kafka(let address): eventSource = try KafkaSource(address: address, untilEnd: untilEnd, clientID: jobName)
+        case .file(let path): eventSource = try FileSource(path: path, untilEnd: untilEnd, maxLineBytes: maxLine)
+        case .stdin: eventSource = try FileSource(path: "-", untilEnd: true, maxLineBytes: maxLine)
+        case .kafka(let address):
+            eventSource = try KafkaSource(
+                address: address, untilEnd: untilEnd, clientID: jobName, maxLineBytes: maxLine)
         }
         let metrics = shared ?? MetricsRegistry()
         if shared == nil {

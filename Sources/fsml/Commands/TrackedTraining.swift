@@ -25,6 +25,11 @@ struct TrackedTraining {
     }
 
     func run() throws {
+        // A dataset that is not what its manifest says is refused before a run exists to record it.
+        if command.data.data == nil, let dataset = command.dataset {
+            let m = DatasetManifest.path(forDataset: dataset)
+            if FileSystem.exists(m) { try DatasetManifest.verify(dataset: dataset, manifest: m) }
+        }
         let store = command.tracking.store
         let exp = try store.experimentCreatingIfNeeded(experiment)
         var tags = RunTags.standard()
@@ -174,7 +179,6 @@ struct TrackedTraining {
             datasetPath = dataset
             let m = DatasetManifest.path(forDataset: dataset)
             manifestPath = FileSystem.exists(m) ? m : nil
-            if let manifestPath { try DatasetManifest.verify(dataset: dataset, manifest: manifestPath) }
         } else {
             let store = OfflineStore(
                 root: command.offline
@@ -236,7 +240,7 @@ struct TrackedTraining {
     }
 
     static func time(_ text: String, _ option: String) throws -> Micros {
-        switch Timestamp.parse(text) {
+        switch Timestamp.parseDateOrTime(text) {
         case .success(let t): return t
         case .failure(let e): throw ValidationError("\(option): \(e)")
         }

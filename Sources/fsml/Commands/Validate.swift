@@ -25,6 +25,8 @@ struct ValidateData: ParsableCommand {
 
     @Option(help: "An events file (JSONL, .gz read too).") var events: String?
     @Flag(help: "Check the offline store's admitted events.") var offlineStore = false
+    @Option(help: "The offline store directory, with --offline-store (default: stores.offline in fsml.yaml).")
+    var offline: String?
     @Option(help: "A dataset (.parquet from `fsml build`).") var dataset: String?
     @Option(help: "The validation time for freshness (default: now).") var asOf: String?
     @Option(help: "Where the reports go.") var out = "artifacts/reports"
@@ -35,6 +37,7 @@ struct ValidateData: ParsableCommand {
         if [events != nil, offlineStore, dataset != nil].filter({ $0 }).count != 1 {
             throw ValidationError("give one of --events FILE, --offline-store or --dataset PATH")
         }
+        if offline != nil && !offlineStore { throw ValidationError("--offline goes with --offline-store") }
     }
 
     func run() throws {
@@ -63,7 +66,12 @@ struct ValidateData: ParsableCommand {
             lines = count
             what = events
         } else if offlineStore {
-            let store = OfflineStore(root: ProjectPaths.resolve(registry.stores.offline, config: global.configPath))
+            let store = OfflineStore(
+                root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: global.configPath))
+            // A store that is not there is an error, not a store of no events that passes.
+            guard FileSystem.exists(store.statePath) || (try? store.files().isEmpty) == false else {
+                throw CLIError("\(store.root) is not an offline store (no _state.json and no event files)")
+            }
             let scanner = try OfflineStoreScanner(store: store, schema: schema)
             while let stored = try scanner.next() { profile(stored.event, &profiler, fieldOf) }
             what = store.root
