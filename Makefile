@@ -14,12 +14,14 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-pit bench-stream bench-tracking bench-serve up down produce stream-kafka clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-pit bench-stream bench-tracking bench-serve up down produce stream-kafka fuzz tsan clean help
 
 help:
 	@echo "make all     the main job: events, stream, train, promote, serve under load, parity, reports"
 	@echo "make test    lint, debug build, every test (installs what it needs)"
 	@echo "make bench   release build, then the benchmarks into artifacts/reports/"
+	@echo "make fuzz    libFuzzer over each parser of untrusted bytes, FUZZ_SECONDS each (default 60)"
+	@echo "make tsan    the server, its stream job and model follower under ThreadSanitizer"
 	@echo "other: setup build lint format clean"
 
 setup:
@@ -32,10 +34,10 @@ build-debug: setup
 	$(SWIFT) build --build-tests
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
 
 test: setup lint build-debug tests/interop/.venv/.ready
 	rm -rf .build/interop/experiments
@@ -48,6 +50,19 @@ tests/interop/.venv/.ready: tests/interop/requirements.txt
 	python3 -m venv tests/interop/.venv
 	tests/interop/.venv/bin/pip install -q --disable-pip-version-check -r tests/interop/requirements.txt
 	touch $@
+
+# The fuzzer: every module instrumented (--sanitize=fuzzer,address), in its own scratch path.
+FUZZ_SECONDS ?= 60
+FUZZER := .build-fuzz/debug/fsml-fuzz
+fuzz: setup
+	$(SWIFT) build --package-path Fuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
+		-Xswiftc -parse-as-library
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZER) $(FUZZ_TARGETS)
+
+# The server with its stream job, model follower and cache under ThreadSanitizer.
+tsan: setup
+	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread --product fsml
+	scripts/tsan.sh .build-tsan/debug/fsml
 
 # The main job: events → stream → train → promote → serve (stream job inside) → load → parity → reports.
 FSML_REDIS_PORT ?= 6379
@@ -123,7 +138,7 @@ bench-stream: build bench/stream/.venv/.ready
 	bench/stream/.venv/bin/python bench/stream/run.py --fsml $(RELEASE) --work data/bench/stream --out artifacts/reports
 
 clean:
-	rm -rf .build data artifacts
+	rm -rf .build .build-fuzz .build-tsan data artifacts
 
 # `fsml runs list` and `fsml compare runs` on an experiment of 1 000 runs.
 bench-tracking: build tests/interop/.venv/.ready

@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "GBDT", targets: ["GBDT"]),
         .library(name: "Tracking", targets: ["Tracking"]),
         .library(name: "Serving", targets: ["Serving"]),
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -105,6 +106,14 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings),
+        // What the fuzzer (Fuzz/, `make fuzz`) runs, and the tests replay: each parser of untrusted
+        // bytes with its invariants.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "FsmlCore", "FeatureCore", "FeatureConfig", "OfflineStorage", "Parquet", "GBDT", "Serving",
+            ],
+            swiftSettings: swiftSettings),
 
         // Oracles and fixtures shared by the test targets.
         .target(
@@ -158,6 +167,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TrackingTests", dependencies: ["Tracking", "GBDT", "FsmlCore"], exclude: ["Golden"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "FeatureCore", "FeatureConfig", "GBDT", "Parquet"],
             swiftSettings: swiftSettings),
         // Runs the built binary: depends on it so that `swift build --build-tests` builds it.
         .testTarget(

@@ -43,42 +43,49 @@ enum PlainEncoding {
         let what: String
     }
 
-    /// Decodes `count` values of a physical type.
+    /// Decodes `count` values of a physical type. `count` comes from a header and is checked
+    /// against the bytes there are before anything is allocated for it.
     static func decode(
         _ p: UnsafeRawBufferPointer, type: ParquetPhysicalType, count: Int
     ) throws(CorruptError) -> ColumnValues {
-        @inline(__always) func need(_ bytes: Int) throws(CorruptError) {
-            guard bytes <= p.count else { throw CorruptError(what: "a page holds fewer values than its header says") }
+        guard count >= 0 else { throw CorruptError(what: "a page header claims \(count) values") }
+        /// `count` values of `bits` each fit in the page.
+        @inline(__always) func need(bits: Int) throws(CorruptError) {
+            let (total, overflow) = count.multipliedReportingOverflow(by: bits)
+            guard !overflow, total / 8 + (total % 8 == 0 ? 0 : 1) <= p.count else {
+                throw CorruptError(what: "a page holds fewer values than its header says")
+            }
         }
         switch type {
         case .boolean:
-            try need((count + 7) / 8)
+            try need(bits: 1)
             return .boolean((0..<count).map { p[$0 >> 3] >> UInt8($0 & 7) & 1 == 1 })
         case .int32:
-            try need(count * 4)
+            try need(bits: 32)
             return .int32(
                 (0..<count).map {
                     Int32(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self).littleEndian)
                 })
         case .int64:
-            try need(count * 8)
+            try need(bits: 64)
             return .int64(
                 (0..<count).map {
                     Int64(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self).littleEndian)
                 })
         case .float:
-            try need(count * 4)
+            try need(bits: 32)
             return .float(
                 (0..<count).map {
                     Float(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self).littleEndian)
                 })
         case .double:
-            try need(count * 8)
+            try need(bits: 64)
             return .double(
                 (0..<count).map {
                     Double(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self).littleEndian)
                 })
         case .byteArray:
+            try need(bits: 32)  // each value has at least its 4-byte length
             var out: [String] = []
             out.reserveCapacity(count)
             var i = 0

@@ -36,10 +36,13 @@ public final class StoreReader: @unchecked Sendable {
         metrics.add("fsml_serve_degraded_total", 0, help: "Answers scored without the online store.")
         metrics.add(
             "fsml_serve_store_busy_total", 0, help: "Requests that found every connection to the store in use.")
+        metrics.add("fsml_serve_store_skipped_total", 0, help: Self.skippedHelp)
         watch = StoreWatch(store: probe, breaker: breaker, metrics: metrics)
     }
 
     deinit { watch.stop() }
+
+    private static let skippedHelp = "Requests answered without reading the store, its breaker being open."
 
     public var description: String { stores[0].description }
 
@@ -79,7 +82,10 @@ public final class StoreReader: @unchecked Sendable {
                 help: "Entity states not in the in-process cache.")
         }
         guard !wanted.isEmpty else { return Result(values: values, degraded: false, cacheHits: hits) }
-        guard breaker.allowsRequests else { return Result(values: values, degraded: true, cacheHits: hits) }
+        guard breaker.allowsRequests else {
+            metrics.add("fsml_serve_store_skipped_total", help: Self.skippedHelp)
+            return Result(values: values, degraded: true, cacheHits: hits)
+        }
         guard let connection = lock.withLock({ idle.popLast() }) else {
             metrics.add("fsml_serve_store_busy_total")
             return Result(values: values, degraded: true, cacheHits: hits)

@@ -20,7 +20,7 @@ import Testing
 
     static func drain(_ source: KafkaSource, limit: Int = 100_000) throws -> [String] {
         var out: [String] = []
-        let deadline = monotonicNanos() + 30_000_000_000
+        let deadline = monotonicNanos() + 120_000_000_000
         while !source.isExhausted && out.count < limit && monotonicNanos() < deadline {
             if let line = try source.next(timeout: 0.1) { out.append(String(decoding: line, as: UTF8.self)) }
         }

@@ -363,7 +363,7 @@ import Testing
 
     // MARK: - Helpers
 
-    func waitFor(seconds: Double = 30, _ condition: () throws -> Bool) throws {
+    func waitFor(seconds: Double = 120, _ condition: () throws -> Bool) throws {
         let deadline = monotonicNanos() + UInt64(seconds * 1e9)
         while monotonicNanos() < deadline {
             if (try? condition()) == true { return }
