@@ -56,7 +56,8 @@ rank=$!
 second=$(train 2)
 "$FSML" runs promote "$second" >/dev/null
 kill -HUP "$server"
-until curl -fs "$url/readyz" | grep -q "$second"; do
+# /readyz names a run by the first 8 characters of its id.
+until curl -fs "$url/readyz" | grep -q "run-${second:0:8}"; do
   kill -0 "$server" 2>/dev/null || { cat serve.log >&2; exit 1; }
   sleep 0.2
 done
