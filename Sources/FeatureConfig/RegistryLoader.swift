@@ -232,7 +232,7 @@ public enum RegistryLoader {
 
     /// The keys every feature may have; operations add their own (`AggregatorCatalog.argumentKeys`).
     private static let commonFeatureKeys = [
-        "entity", "aggregation", "filter", "window", "hop", "numerator", "denominator", "description",
+        "entity", "aggregation", "filter", "window", "hop", "half_life", "numerator", "denominator", "description",
     ]
 
     private static var operationNames: String {
@@ -243,11 +243,11 @@ public enum RegistryLoader {
         _ node: ConfigNode, schema: EventSchema, entities: [EntitySpec]
     ) throws(ConfigError) -> [FeatureSpec] {
         let entries = try node.entries()
-        var indexByName: [String: Int] = [:]
-        for (i, entry) in entries.enumerated() { indexByName[entry.key] = i }
         let allowedKeys = commonFeatureKeys + AggregatorCatalog.argumentKeys.sorted()
         var out: [FeatureSpec] = []
         var pendingRatios: [(index: Int, num: ConfigNode, den: ConfigNode)] = []
+        /// Where each feature of `out` is defined.
+        var definedAt: [ConfigNode] = []
         for (name, spec) in entries {
             guard isName(name) else { throw spec.error("'\(name)' is not a feature name (letters, digits and _)") }
             let keys = try spec.mapping(allowed: allowedKeys)
@@ -264,14 +264,18 @@ public enum RegistryLoader {
             }
             let aggNode = try required("aggregation")
             let aggName = try aggNode.string()
-            let kind: FeatureKind
+            let description = try value("description")?.string()
             if aggName == "ratio" {
                 for key in keys.map(\.key)
                 where !["entity", "aggregation", "numerator", "denominator", "description"].contains(key) {
                     throw value(key)!.error("a ratio takes its \(key) from its numerator and denominator")
                 }
-                kind = .ratio(numerator: -1, denominator: -1)
                 pendingRatios.append((out.count, try required("numerator"), try required("denominator")))
+                definedAt.append(spec)
+                out.append(
+                    FeatureSpec(
+                        name: name, entity: entity, kind: .ratio(numerator: -1, denominator: -1),
+                        description: description, line: spec.line ?? 0))
             } else {
                 guard let operation = AggregatorCatalog.named(aggName) else {
                     throw aggNode.error("'\(aggName)' is not an aggregation (\(operationNames))")
@@ -279,15 +283,27 @@ public enum RegistryLoader {
                 for key in ["numerator", "denominator"] {
                     if let v = value(key) { throw v.error("only a ratio has a \(key)") }
                 }
-                kind = .aggregate(
-                    try parseAggregate(
-                        operation, keys: keys, spec: spec, schema: schema, window: try required("window"),
-                        hop: value("hop")))
+                let aggregate = try parseAggregate(
+                    operation, keys: keys, spec: spec, schema: schema, window: try required("window"),
+                    hop: value("hop"), halfLife: value("half_life"))
+                // A list-valued result is one feature per element, sharing one slot.
+                for output in aggregate.operation.outputs {
+                    var one = aggregate
+                    one.operation = output
+                    definedAt.append(spec)
+                    out.append(
+                        FeatureSpec(
+                            name: name + output.outputSuffix, entity: entity, kind: .aggregate(one),
+                            description: description, line: spec.line ?? 0))
+                }
             }
-            out.append(
-                FeatureSpec(
-                    name: name, entity: entity, kind: kind, description: try value("description")?.string(),
-                    line: spec.line ?? 0))
+        }
+        var indexByName: [String: Int] = [:]
+        for (i, f) in out.enumerated() {
+            guard indexByName.updateValue(i, forKey: f.name) == nil else {
+                throw definedAt[i].error(
+                    "the feature name '\(f.name)' is defined twice (a list-valued feature names one per element)")
+            }
         }
         for (index, numNode, denNode) in pendingRatios {
             func operand(_ node: ConfigNode) throws(ConfigError) -> Int {
@@ -330,12 +346,15 @@ public enum RegistryLoader {
     /// An aggregate: the operation built from its arguments, the filter and the window.
     private static func parseAggregate(
         _ operation: any Aggregator.Type, keys: [(key: String, value: ConfigNode)], spec: ConfigNode,
-        schema: EventSchema, window: ConfigNode, hop: ConfigNode?
+        schema: EventSchema, window: ConfigNode, hop: ConfigNode?, halfLife: ConfigNode?
     ) throws(ConfigError) -> AggregateSpec {
         let argumentNodes = keys.filter { !commonFeatureKeys.contains($0.key) }
         var values: [String: String] = [:]
-        for (key, node) in argumentNodes { values[key] = try node.string() }
-        var arguments = AggregatorArguments(schema: schema, operation: operation.name, values: values)
+        var lists: [String: [String]] = [:]
+        for (key, node) in argumentNodes {
+            if node.node.sequence != nil { lists[key] = try node.stringList() } else { values[key] = try node.string() }
+        }
+        var arguments = AggregatorArguments(schema: schema, operation: operation.name, values: values, lists: lists)
         let built: any Aggregator
         do {
             built = try operation.init(arguments: &arguments)
@@ -356,8 +375,8 @@ public enum RegistryLoader {
                 throw filterNode.error("\(error)")
             }
         }
-        let spec = try parseWindow(window: window, hop: hop)
-        if let refusal = operation.refusal(of: spec) { throw window.error(refusal) }
+        let spec = try parseWindow(window: window, hop: hop, halfLife: halfLife)
+        if let refusal = operation.refusal(ofWindow: spec) { throw window.error(refusal) }
         return AggregateSpec(operation: built, filter: filter, window: spec)
     }
 
@@ -374,11 +393,19 @@ public enum RegistryLoader {
         niceHops.first { $0 * 5 <= window && window % $0 == 0 } ?? window
     }
 
-    private static func parseWindow(window: ConfigNode, hop: ConfigNode?) throws(ConfigError) -> WindowSpec {
+    private static func parseWindow(
+        window: ConfigNode, hop: ConfigNode?, halfLife: ConfigNode?
+    ) throws(ConfigError) -> WindowSpec {
         let text = try window.string()
-        if text == "session" {
-            if let hop { throw hop.error("a session-scoped feature has no hop") }
-            return .session
+        if text == "decayed" {
+            if let hop { throw hop.error("a decayed window has a half_life, not a hop") }
+            guard let halfLife else { throw window.error("a decayed window needs a half_life (e.g. half_life: 1h)") }
+            return .decayed(halfLife: try halfLife.duration())
+        }
+        if let halfLife { throw halfLife.error("only a decayed window (window: decayed) has a half_life") }
+        if text == "session" || text == "lifetime" {
+            if let hop { throw hop.error("a \(text) window has no hop") }
+            return text == "session" ? .session : .lifetime
         }
         let w = try window.duration()
         let h = try hop?.duration() ?? defaultHop(for: w)

@@ -131,10 +131,6 @@ import Testing
 
     @Test func aggregationRulesAreEnforced() {
         expectError(
-            "    aggregation: duration\n    window: session", "    aggregation: duration\n    window: 2h",
-            key: "features.sess_duration_s.window", message: "duration is session-scoped: use window: session",
-            lineOffset: 1)
-        expectError(
             "    aggregation: sum\n    field: price", "    aggregation: sum\n    field: currency",
             key: "features.prod_rev_24h.field", message: "sum needs a numeric field, but 'currency' is a string",
             lineOffset: 1)
@@ -142,7 +138,104 @@ import Testing
             "    aggregation: count\n    filter: event_type == page_view\n    window: 5m",
             "    aggregation: counts\n    filter: event_type == page_view\n    window: 5m",
             key: "features.user_views_5m.aggregation",
-            message: "'counts' is not an aggregation (count, sum, distinct_count, first, last, duration, ratio)")
+            message:
+                "'counts' is not an aggregation (\(AggregatorCatalog.all.map { $0.name }.joined(separator: ", ")), ratio)"
+        )
+    }
+
+    /// The operations' own arguments and the window kinds, each refused with its file:line:key.
+    @Test func operationArgumentsAndWindowKindsAreChecked() {
+        let at = "    aggregation: duration\n    window: session"
+        let key = "features.sess_duration_s"
+        let cases: [(String, String, String, Int)] = [
+            (
+                "    aggregation: count\n    window: decayed", ".window",
+                "a decayed window needs a half_life (e.g. half_life: 1h)", 1
+            ),
+            (
+                "    aggregation: avg\n    field: price\n    window: decayed\n    half_life: 1h", ".window",
+                "a decayed window weights count and sum only, not avg", 2
+            ),
+            (
+                "    aggregation: count\n    window: 1h\n    half_life: 1h", ".half_life",
+                "only a decayed window (window: decayed) has a half_life", 2
+            ),
+            ("    aggregation: count\n    window: lifetime\n    hop: 1h", ".hop", "a lifetime window has no hop", 2),
+            (
+                "    aggregation: last_k\n    field: price\n    k: 0\n    window: session", ".k",
+                "'0' is not a whole number from 1 to 100", 2
+            ),
+            ("    aggregation: last_k\n    field: price\n    window: session", "", "missing key 'k'", -1),
+            (
+                "    aggregation: approx_percentile\n    field: price\n    percentile: 95\n    window: session",
+                ".percentile", "'95' is not a number from 0.0 to 1.0", 2
+            ),
+            (
+                "    aggregation: histogram\n    field: event_type\n    values: [purchase, purchase]\n    window: session",
+                ".values", "a value is listed twice", 2
+            ),
+            (
+                "    aggregation: histogram\n    field: event_type\n    values: purchase\n    window: session\n    k: 3",
+                ".k", "histogram takes no k", 4
+            ),
+            (
+                "    aggregation: variance\n    field: price\n    sample: maybe\n    window: session", ".sample",
+                "'maybe' is not true or false", 2
+            ),
+            (
+                "    aggregation: approx_unique_count\n    field: product_id\n    precision: 20\n    window: session",
+                ".precision", "'20' is not a whole number from 4 to 16", 2
+            ),
+        ]
+        for (new, suffix, message, offset) in cases {
+            expectError(at, new, key: key + suffix, message: message, lineOffset: offset)
+        }
+    }
+
+    /// A list-valued definition is one feature per element, named by suffix; names must not collide.
+    @Test func listValuedFeaturesExpandIntoOneFeatureEach() throws {
+        let v = variant(
+            "  sess_unique_products:",
+            """
+              recent_prices:
+                entity: user
+                aggregation: last_k
+                field: price
+                k: 3
+                window: 1h
+              devices:
+                entity: user
+                aggregation: histogram
+                field: device.os
+                values: [Android, iOS, iPad OS]
+                window: lifetime
+              sess_unique_products:
+            """)
+        let r = try load(v.yaml)
+        let names = r.features.map(\.name)
+        for n in [
+            "recent_prices_1", "recent_prices_2", "recent_prices_3", "devices_Android", "devices_iOS",
+            "devices_iPad_OS", "devices_other",
+        ] {
+            #expect(names.contains(n), "\(n)")
+        }
+        // Elements share one slot of state.
+        let engine = FeatureEngine(registry: r)
+        let user = r.entities.firstIndex { $0.name == "user" }!
+        let slots = engine.entities[user].slots.filter { $0.operation.name == "last_k" }
+        #expect(slots.count == 1)
+        let clash = variant(
+            "  sess_unique_products:",
+            "  recent_prices_2: {entity: user, aggregation: count, window: 1h}\n  recent_prices: {entity: user, aggregation: last_k, field: price, k: 2, window: 1h}\n  sess_unique_products:"
+        )
+        #expect(
+            throws: ConfigError(
+                file: "fsml.yaml", line: clash.line + 1, key: "features.recent_prices",
+                message:
+                    "the feature name 'recent_prices_2' is defined twice (a list-valued feature names one per element)")
+        ) {
+            try load(clash.yaml)
+        }
     }
 
     @Test func yamlSyntaxErrorsCarryTheirLine() {

@@ -11,13 +11,24 @@ import Testing
 @Suite struct AggregatorTests {
     static let registry = EventFactory.referenceRegistry()
 
-    /// One instance of every operation in the catalog, over the reference schema.
+    /// Operations over a categorical field; the rest read `price`.
+    static let categorical: Set<String> = [
+        "distinct_count", "bounded_unique_count", "approx_unique_count", "histogram",
+    ]
+
+    /// One instance of every operation in the catalog, over the reference schema: k = 3, the 90th
+    /// percentile, a histogram of products a and b.
     static func everyOperation() throws -> [any Aggregator] {
         try AggregatorCatalog.all.map { type in
+            var values: [String: String] = [:]
+            if type.argumentKeys.contains("field") {
+                values["field"] = categorical.contains(type.name) ? "product_id" : "price"
+            }
+            if type.argumentKeys.contains("k") { values["k"] = "3" }
+            if type.argumentKeys.contains("percentile") { values["percentile"] = "0.9" }
             var arguments = AggregatorArguments(
-                schema: registry.schema, operation: type.name,
-                values: type.argumentKeys.contains("field")
-                    ? ["field": type.name == "distinct_count" ? "product_id" : "price"] : [:])
+                schema: registry.schema, operation: type.name, values: values,
+                lists: type.argumentKeys.contains("values") ? ["values": ["a", "b"]] : [:])
             return try type.init(arguments: &arguments)
         }
     }
@@ -107,22 +118,47 @@ import Testing
         ]
         let hashX = StableHash.hash("x")
         let hashY = StableHash.hash("y")
-        var expected: [String: Double] = [
-            "count": 5, "sum": 16.8, "distinct_count": 3, "first": 2.5, "duration": 360,
+        // Two events at 12:07; the later in (time, id hash) order is the one whose id hashes larger.
+        let (earlierAt7, laterAt7) = hashX > hashY ? (0.2, 0.1) : (0.1, 0.2)
+        // Moments by hand (two passes over 10, 2.5, 0.1, 0.2, 4; mean 3.36).
+        let close: [String: Double] = [
+            "variance": 16.463, "stddev": 16.463.squareRoot(), "skew": 0.9464263492790547,
+            "kurtosis": -0.5126568547010306,
         ]
-        // Two events at 12:07; `last` keeps the one whose id hashes larger.
-        expected["last"] = hashX > hashY ? 0.1 : 0.2
-        for operation in try Self.everyOperation() {
-            let value = Self.value(operation, events)
-            #expect(value == expected[operation.name], "\(operation.name)")
-            #expect(Self.value(operation, []).isNaN == ["first", "last", "duration"].contains(operation.name))
+        let exact: [String: [Double]] = [
+            "count": [5], "sum": [16.8], "distinct_count": [3], "first": [2.5], "duration": [360],
+            "last": [laterAt7], "avg": [16.8 / 5], "min": [0.1], "max": [10], "first_k": [2.5, 4, 10],
+            "last_k": [laterAt7, earlierAt7, 10], "top_k": [10, 4, 2.5], "bottom_k": [0.1, 0.2, 2.5],
+            "histogram": [2, 2, 1], "bounded_unique_count": [3], "approx_unique_count": [3],
+            // Seconds from the latest event (12:07) to 12:10.
+            "time_since_last": [180],
+        ]
+        let empty: [String: Double] = [
+            "count": 0, "sum": 0, "distinct_count": 0, "histogram": 0, "bounded_unique_count": 0,
+            "approx_unique_count": 0,
+        ]
+        for base in try Self.everyOperation() {
+            let name = base.name
+            let values = base.outputs.map { Self.value($0, events, asOf: at(10)) }
+            if let want = exact[name] {
+                #expect(values == want, "\(name)")
+            } else if let want = close[name] {
+                #expect(abs(values[0] - want) <= 1e-12 * abs(want), "\(name): \(values[0])")
+            } else {
+                // approx_percentile: the 90th percentile is 4 (rank ⌊0.9 · 4⌋ of five), within 1 %.
+                #expect(name == "approx_percentile" && abs(values[0] - 4) <= 0.04, "\(name): \(values[0])")
+            }
+            for output in base.outputs {
+                let none = Self.value(output, [], asOf: at(10))
+                #expect(empty[name].map { none == $0 } ?? none.isNaN, "\(name) of nothing: \(none)")
+            }
         }
     }
 
-    static func value<A: Aggregator>(_ a: A, _ events: [Event]) -> Double {
+    static func value<A: Aggregator>(_ a: A, _ events: [Event], asOf t: Micros) -> Double {
         var p = a.empty
         for e in events { a.update(&p, with: e) }
-        return a.finalize(p)
+        return a.finalize(p, asOf: t)
     }
 
     /// Sums past what an Int64 of micro-units holds neither wrap nor depend on order: they are kept

@@ -18,13 +18,16 @@ import Testing
         let store = PIT.temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: store.root) }
         // Small files and row groups, so the replay merges many files across partitions.
-        let admitted = try PIT.ingest(try PIT.generated(seed: 41), into: store, fileBytes: 100_000, rowGroupRows: 1000)
+        let lines = try PIT.generatedLines(seed: 41)
+        let parser = EventParser(schema: registry.schema)
+        let events = try lines.map { try $0.withUnsafeBytes { parser.parse($0) }.get() }
+        let admitted = try PIT.ingest(events, into: store, fileBytes: 100_000, rowGroupRows: 1000)
         #expect(try store.files().count > 4)
         var options = BuildOptions()
         options.eventTimeOnly = eventTimeOnly
         let (report, columns, data) = try PIT.build(store, options: options)
-        let oracle = FeatureOracle(
-            registry: registry, events: admitted.map { .init(event: $0.event, knownAt: $0.knownAt) })
+        let oracle = try FeatureOracle(registry: registry, lines: lines)
+        #expect(oracle.rows.map(\.knownAt) == admitted.map(\.knownAt))
         let names = columns.map(\.name)
         let times = PIT.int64s(data[names.firstIndex(of: "event_ts")!])
         let users = PIT.strings(data[names.firstIndex(of: "user_id")!])

@@ -37,6 +37,12 @@ enum PIT {
     }
 
     static func generated(seed: UInt64, events: Int = 20_000) throws -> [Event] {
+        let parser = EventParser(schema: registry.schema)
+        return try generatedLines(seed: seed, events: events).map { try $0.withUnsafeBytes { parser.parse($0) }.get() }
+    }
+
+    /// The generated JSON lines, in arrival order.
+    static func generatedLines(seed: UInt64, events: Int = 20_000) throws -> [[UInt8]] {
         var config = GeneratorConfig()
         config.events = events
         config.users = 150
@@ -47,8 +53,7 @@ enum PIT {
         config.duplicateFraction = 0.03
         var bytes: [UInt8] = []
         _ = try EventGenerator(config: config).run(gzip: false) { bytes.append(contentsOf: $0) }
-        let parser = EventParser(schema: registry.schema)
-        return try bytes.split(separator: 10).map { try Array($0).withUnsafeBytes { parser.parse($0) }.get() }
+        return bytes.split(separator: 10).map { Array($0) }
     }
 
     /// Builds into a temporary Parquet file and reads it back.

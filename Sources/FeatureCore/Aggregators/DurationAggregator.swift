@@ -12,8 +12,6 @@ public struct DurationAggregator: Aggregator {
     public init() {}
     public init(arguments: inout AggregatorArguments) {}
 
-    public static func refusal(of window: WindowSpec) -> String? { PickedEvent.sessionOnly(name, window) }
-
     public var identity: String { "span" }
 
     public var empty: Span? { nil }

@@ -10,8 +10,6 @@ public struct LastAggregator: Aggregator {
         idField = arguments.schema.idField
     }
 
-    public static func refusal(of window: WindowSpec) -> String? { PickedEvent.sessionOnly(name, window) }
-
     public var identity: String { "last(field: \(field))" }
     public func arguments(in schema: EventSchema) -> [(key: String, value: String)] {
         [("field", schema.fields[field].name)]

@@ -27,6 +27,8 @@ public struct SumAggregator: Aggregator {
     public func merge(_ partial: inout WideSum, with other: WideSum) { partial += other }
     public func finalize(_ partial: WideSum) -> Double { partial.double / Self.scale }
     public func encode(_ partial: WideSum, to writer: inout StateWriter) { writer.zigzag(partial) }
+    public func decayTerm(_ event: Event) -> Double? { event.values[field].numericValue }
+    public static let decays = true
     public func decode(from reader: inout StateReader) throws(StateDecodeError) -> WideSum {
         try reader.wideZigzag()
     }
@@ -34,6 +36,13 @@ public struct SumAggregator: Aggregator {
     @inline(__always)
     static func fixedPoint(_ v: FieldValue) -> Int64 {
         guard let x = v.numericValue else { return 0 }
+        return fixedPoint(x)
+    }
+
+    /// `x` in micro-units, rounded half away from zero, clamped to what an Int64 holds.
+    @inline(__always)
+    static func fixedPoint(_ x: Double) -> Int64 {
+        guard !x.isNaN else { return 0 }
         let scaled = (x * scale).rounded()
         // Beyond ±9.2e12 units one value cannot be represented: it counts as the bound.
         if scaled >= 9.2e18 { return 9_200_000_000_000_000_000 }

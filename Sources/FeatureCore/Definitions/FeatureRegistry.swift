@@ -55,10 +55,7 @@ public struct FeatureRegistry: Sendable, Equatable {
         case .aggregate(let a):
             parts += a.operation.arguments(in: schema).map { "\($0.key)=\($0.value)" }
             if let filter = a.filter { parts.append("filter=\(filter)") }
-            switch a.window {
-            case .sliding(let w, let h): parts.append("window=\(w);hop=\(h)")
-            case .session: parts.append("window=session")
-            }
+            parts.append(a.window.canonicalText)
         case .ratio(let n, let d):
             parts.append("numerator={\(canonicalDefinition(of: n))}")
             parts.append("denominator={\(canonicalDefinition(of: d))}")
@@ -88,8 +85,14 @@ public struct FeatureRegistry: Sendable, Equatable {
                     at t, its start moved back to the \(ht) tile boundary at or before t - \(wt), so it spans from \
                     \(wt) to \(span); an event at t or later never counts. \(expiry)
                     """
-            case .session:
+            case .session, .lifetime:
                 return "Covers every event of the \(entity) with event time before t. \(expiry)"
+            case .decayed(let h):
+                let ht = DurationText.format(h)
+                return """
+                    Sums the \(entity)'s events with event time before t, each weighted 2^(-(t - event time) / \(ht)) \
+                    (half-life \(ht)); events more than 64 half-lives old weigh nothing. \(expiry)
+                    """
             }
         case .ratio(let n, let d):
             return """

@@ -33,6 +33,7 @@ public struct FilterParser {
     }
 
     private mutating func expect(_ t: String) throws(FilterParseError) {
+        guard peek != nil else { throw FilterParseError(message: "expected '\(t)' but the filter ends") }
         let got = try take()
         guard got == t else { throw FilterParseError(message: "expected '\(t)' but found '\(got)'") }
     }

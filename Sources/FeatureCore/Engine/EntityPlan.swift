@@ -42,7 +42,7 @@ public struct EntityPlan: Sendable {
         for s in slots {
             let filterText = s.filter.map { "\(filters[$0])" } ?? "-"
             fp = StableHash.combine(
-                fp, StableHash.hash("\(s.operation.identity);\(filterText);\(s.window.fingerprintText)"))
+                fp, StableHash.hash("\(s.operation.stateIdentity);\(filterText);\(s.window.fingerprintText)"))
         }
         fingerprint = UInt32(truncatingIfNeeded: fp)
     }

@@ -22,7 +22,7 @@ extension FeatureEngine {
             return unexpiredValue(feature: n, state: state, asOf: t) / den
         case .slot(let s):
             return entities[registry.features[f].entity].slots.withUnsafeBufferPointer {
-                $0[s].operation.value(of: state.slots[s], window: $0[s].window, asOf: t)
+                finalizers[f]!.value(of: state.slots[s], window: $0[s].window, asOf: t)
             }
         }
     }

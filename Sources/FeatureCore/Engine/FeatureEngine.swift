@@ -8,6 +8,9 @@ public struct FeatureEngine: Sendable {
     public let entities: [EntityPlan]
     /// Indexed like `registry.features`.
     public let plans: [FeaturePlan]
+    /// Each aggregate feature's own operation, which finalizes its slot (a slot is shared by
+    /// features with equal state identities that finalize it differently); indexed like `plans`.
+    let finalizers: [(any Aggregator)?]
     /// The distinct filters of all slots, evaluated once per event into a bit mask.
     public let filters: [Filter]
     public static let maxFilters = 64
@@ -27,7 +30,7 @@ public struct FeatureEngine: Sendable {
             for (fi, f) in registry.features.enumerated() where f.entity == e {
                 guard let a = f.aggregate else { continue }
                 let filter = a.filter.map { filters.firstIndex(of: $0)! }
-                let key = "\(a.operation.identity);\(filter ?? -1);\(a.window.fingerprintText)"
+                let key = "\(a.operation.stateIdentity);\(filter ?? -1);\(a.window.fingerprintText)"
                 let i =
                     slotByKey[key]
                     ?? {
@@ -43,6 +46,7 @@ public struct FeatureEngine: Sendable {
             return EntityPlan(entity: entity, slots: slots, filters: filters)
         }
         self.plans = plans
+        finalizers = registry.features.map { $0.aggregate?.operation }
     }
 
     /// Bit i is set when the event passes `filters[i]`.

@@ -1,5 +1,8 @@
+import FsmlCore
+
 /// Every event of the entity's life since it last started over (its TTL ran out between two
-/// events): for a session entity, the session. One partial, updated by every event.
+/// events): for a session entity, the session; for any entity, `window: lifetime`. One partial,
+/// updated by every event.
 enum SessionWindow {
     static func makeBuffer<A: Aggregator>(_ a: A) -> Partials<A.Partial> {
         Partials.make(count: 1, filledWith: a.empty)
@@ -10,8 +13,8 @@ enum SessionWindow {
         buffer.withCells { _, cells in a.update(&cells[0], with: event) }
     }
 
-    static func value<A: Aggregator>(_ a: A, _ buffer: Partials<A.Partial>) -> Double {
-        buffer.withCells { _, cells in a.finalize(cells[0]) }
+    static func value<A: Aggregator>(_ a: A, _ buffer: Partials<A.Partial>, asOf t: Micros) -> Double {
+        buffer.withCells { _, cells in a.finalize(cells[0], asOf: t) }
     }
 
     static func merge<A: Aggregator>(_ a: A, _ other: Partials<A.Partial>, into buffer: Partials<A.Partial>) {

@@ -5,7 +5,7 @@ import FsmlCore
 /// tiles a value as of t reads is `WindowRule.coveredTiles`; the window merges their partials and
 /// finalizes the result.
 enum TiledWindow {
-    static func makeBuffer<A: Aggregator>(_ a: A, window: Micros, hop: Micros) -> Partials<A.Partial> {
+    static func makeBuffer<A: PartialAlgebra>(_ a: A, window: Micros, hop: Micros) -> Partials<A.Partial> {
         Partials.make(count: WindowRule.tileCount(window: window, hop: hop), filledWith: a.empty)
     }
 
@@ -18,7 +18,7 @@ enum TiledWindow {
     /// Moves the ring's newest tile forward to `k` when `k` is newer, emptying the tiles it passes.
     /// Returns false when `k` is older than any tile a later read can cover.
     @inline(__always)
-    static func advance<A: Aggregator>(
+    static func advance<A: PartialAlgebra>(
         _ a: A, _ header: UnsafeMutablePointer<PartialsHeader>, _ cells: UnsafeMutablePointer<A.Partial>, to k: Int64
     ) -> Bool {
         let n = header.pointee.count
@@ -43,7 +43,7 @@ enum TiledWindow {
     }
 
     @inline(__always)
-    static func fold<A: Aggregator>(_ a: A, _ event: Event, into buffer: Partials<A.Partial>, hop: Micros) {
+    static func fold<A: PartialAlgebra>(_ a: A, _ event: Event, into buffer: Partials<A.Partial>, hop: Micros) {
         let k = WindowRule.tile(of: event.time, hop: hop)
         buffer.withCells { header, cells in
             guard advance(a, header, cells, to: k) else { return }
@@ -58,7 +58,7 @@ enum TiledWindow {
     ) -> Double {
         buffer.withCells { header, cells in
             var total = a.empty
-            guard let head = header.pointee.newestTile else { return a.finalize(total) }
+            guard let head = header.pointee.newestTile else { return a.finalize(total, asOf: t) }
             let n = header.pointee.count
             let covered = WindowRule.coveredTiles(asOf: t, window: window, hop: hop)
             let lo = max(covered.first, head - Int64(n) + 1)
@@ -66,12 +66,12 @@ enum TiledWindow {
             if lo <= hi {
                 for k in lo...hi { a.merge(&total, with: cells[cell(k, n)]) }
             }
-            return a.finalize(total)
+            return a.finalize(total, asOf: t)
         }
     }
 
     /// Adds the tiles of `other` (the same slot, holding other events) to `buffer`, tile by tile.
-    static func merge<A: Aggregator>(_ a: A, _ other: Partials<A.Partial>, into buffer: Partials<A.Partial>) {
+    static func merge<A: PartialAlgebra>(_ a: A, _ other: Partials<A.Partial>, into buffer: Partials<A.Partial>) {
         other.withCells { otherHeader, otherCells in
             guard let otherHead = otherHeader.pointee.newestTile else { return }
             buffer.withCells { header, cells in
@@ -91,8 +91,9 @@ enum TiledWindow {
     /// tile), then the tiles counted back from the newest: every tile when the aggregator asks for
     /// it, otherwise the number of tiles that are not empty and, per tile, its distance from the
     /// newest and its partial.
-    static func encode<A: Aggregator>(_ a: A, _ buffer: Partials<A.Partial>, hop: Micros, to writer: inout StateWriter)
-    {
+    static func encode<A: PartialAlgebra>(
+        _ a: A, _ buffer: Partials<A.Partial>, hop: Micros, to writer: inout StateWriter
+    ) {
         buffer.withCells { header, cells in
             guard let head = header.pointee.newestTile else { return writer.varint(0) }
             let n = header.pointee.count
@@ -112,7 +113,7 @@ enum TiledWindow {
         }
     }
 
-    static func decode<A: Aggregator>(
+    static func decode<A: PartialAlgebra>(
         _ a: A, window: Micros, hop: Micros, from reader: inout StateReader
     ) throws(StateDecodeError) -> Partials<A.Partial> {
         let buffer = makeBuffer(a, window: window, hop: hop)

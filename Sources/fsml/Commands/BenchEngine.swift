@@ -173,7 +173,7 @@ struct BenchEngine: ParsableCommand {
         md +=
             "| admission: lateness and duplicates (1 core) | \(Progress.count(Int(admitRate))) events/s, \(Progress.fixed(Double(admitNanos) / Double(max(parsed, 1)), 0)) ns/event |\n"
         md +=
-            "| fold into user, product and session state (1 core) | \(Progress.count(Int(foldRate))) events/s, \(Progress.fixed(Double(foldNanos) / Double(max(parsed - late - duplicates, 1)), 0)) ns/event |\n"
+            "| fold into \(registry.entities.map(\.name).joined(separator: ", ")) state (\(engine.entities.map(\.slots.count).reduce(0, +)) slots, 1 core) | \(Progress.count(Int(foldRate))) events/s, \(Progress.fixed(Double(foldNanos) / Double(max(parsed - late - duplicates, 1)), 0)) ns/event |\n"
         md += "| dead letters / late / duplicates | \(deadLetters) / \(late) / \(duplicates) |\n"
         md += "| peak RSS | \(peakRSSBytes() / 1_048_576) MiB |\n\n"
         md += "| entity | live states | mean bytes | max bytes |\n|---|---|---|---|\n"

@@ -49,11 +49,7 @@ struct FeatureSummary {
     }
 
     var windowText: String {
-        switch spec.aggregate?.window {
-        case .sliding(let w, let h)?: return "\(DurationText.format(w)) hop \(DurationText.format(h))"
-        case .session?: return "session"
-        case nil: return "(operands)"
-        }
+        spec.aggregate?.window.text ?? "(operands)"
     }
 
     var json: JSONValue {
@@ -73,13 +69,9 @@ struct FeatureSummary {
             pairs.append(("denominator", .string(registry.features[d].name)))
         }
         pairs.append(("filter", filter.map(JSONValue.string) ?? .null))
-        switch spec.aggregate?.window {
-        case .sliding(let w, let h)?:
-            pairs.append(("window", .string(DurationText.format(w))))
-            pairs.append(("hop", .string(DurationText.format(h))))
-        case .session?:
-            pairs.append(("window", .string("session")))
-        case nil:
+        if let window = spec.aggregate?.window {
+            pairs += window.yamlKeys.map { ($0.key, .string($0.value)) }
+        } else {
             pairs.append(("window", .null))
         }
         pairs.append(("view", view.map(JSONValue.string) ?? .null))

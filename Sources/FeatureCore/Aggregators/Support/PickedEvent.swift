@@ -47,8 +47,4 @@ public struct PickedEvent: Sendable, Equatable {
         guard try reader.byte() != 0 else { return nil }
         return PickedEvent(time: try reader.time(), tie: try reader.fixed64(), valueBits: try reader.fixed64())
     }
-
-    static func sessionOnly(_ name: String, _ window: WindowSpec) -> String? {
-        window == .session ? nil : "\(name) is session-scoped: use window: session"
-    }
 }
