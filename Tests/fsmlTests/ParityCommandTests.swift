@@ -17,6 +17,31 @@ import Testing
         return s["counts"] as! [String: Any]
     }
 
+    /// Every operation and window kind (Tests/FeatureCoreTests/Fixtures/every-operation.yaml): the
+    /// online store the stream wrote and the offline replay agree bit for bit.
+    @Test func everyOperationHasParity() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("FeatureCoreTests/Fixtures/every-operation.yaml").path
+        try FileManager.default.copyItem(atPath: fixture, toPath: "\(dir)/fsml.yaml")
+        #expect(
+            try BinaryRunner.run(
+                [
+                    "generate", "events", "--events", "12000", "--users", "150", "--products", "40", "--days", "1",
+                    "--seed", "5", "--out", "events.jsonl",
+                ], in: dir
+            ).status == 0)
+        let stream = try BinaryRunner.run(
+            ["stream", "--source", "file:events.jsonl", "--until-end", "--online", "sqlite:online.db"], in: dir)
+        #expect(stream.status == 0, "\(stream.stderr)")
+        let parity = try BinaryRunner.run(
+            ["parity", "--online", "sqlite:online.db", "--sample", "500", "--format", "json"], in: dir)
+        #expect(parity.status == 0, "\(parity.stderr)")
+        let result = try Self.json(parity.stdout)
+        #expect(result["mismatches"] as? Int == 0 && (result["compared"] as! Int) > 3000)
+    }
+
     @Test func zeroMismatchesAlsoAfterKillsAndAPlantedFaultIsFound() throws {
         let redis = try RedisServer()
         try redis.start()
