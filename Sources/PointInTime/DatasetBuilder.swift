@@ -31,7 +31,7 @@ public struct BuildReport: Sendable {
 /// Builds point-in-time training sets from the offline store, through the same engine the stream
 /// job and the server use (no feature is implemented twice).
 ///
-/// With the registry's label: every example event (a page_view) with time t in the range becomes a
+/// With the registry's label: every example event with time t in the range becomes a
 /// row holding the example event's fields, every served feature as of t, and the label. Pass 1
 /// finds the examples (time, sequence, entity keys). Pass 2 replays the store in arrival order
 /// through a `StateTable`: an example is evaluated once the replay's clock reaches t (before any

@@ -3,7 +3,6 @@ import FsmlCore
 
 /// The registry's label definition as a rule: an example event at t is positive when an outcome
 /// event with the same values of the `same` fields comes at a time in (t, t + within].
-/// (Reference: a page_view, and an add_to_cart of the same product by the same user within 30m.)
 public struct LabelRule: Sendable {
     public let spec: LabelSpec
 

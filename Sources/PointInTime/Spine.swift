@@ -3,8 +3,8 @@ import FsmlCore
 import Parquet
 
 /// Rows of entity keys and timestamps to compute features for (Feast's entity dataframe), read
-/// from CSV (header required) or Parquet. Key columns are named like the event fields
-/// (`user_id`, `product_id`, `session_id`); the timestamp column is `event_timestamp`,
+/// from CSV (header required) or Parquet. Key columns are named like the entities' key fields in
+/// the event schema; the timestamp column is `event_timestamp`,
 /// `timestamp` or the event time field's name, unless one is given. Every other column passes
 /// through to the output unchanged.
 public struct Spine {

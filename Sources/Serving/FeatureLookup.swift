@@ -24,14 +24,15 @@ public struct FeatureLookup: Sendable {
         featureNames = modelFeatures
     }
 
-    /// The request fields each entity's key needs (user → [user_id]; session → [user_id, session_id]).
+    /// The request fields each entity's key needs (an entity keyed [a, b] needs fields a and b).
     public func keyFields(entity e: Int) -> [String] {
         registry.entities[e].keyFields.map { registry.schema.fields[$0].name }
     }
 
-    /// The entity keys a request names: an entity whose key fields are all given.
-    public func keys(_ fields: [String: String]) -> [(entity: Int, key: String)] {
-        registry.entities.indices.compactMap { e in
+    /// The entity keys a request names: of `entities` (all by default), each whose key fields
+    /// are all given.
+    public func keys(_ fields: [String: String], entities: [Int]? = nil) -> [(entity: Int, key: String)] {
+        (entities ?? Array(registry.entities.indices)).compactMap { e in
             let parts = keyFields(entity: e).compactMap { fields[$0] }
             return parts.count == registry.entities[e].keyFields.count ? (e, EntityKeyMaker.join(parts)) : nil
         }

@@ -11,6 +11,8 @@ public final class LoadedModel: Sendable {
     public let version: String
     public let model: AnyModel
     public let lookup: FeatureLookup
+    /// The key fields requests carry for this model.
+    public let contract: ServingContract
     let predictor: FlatPredictor?
 
     init(run: RunRecord, model: AnyModel, lookup: FeatureLookup) {
@@ -19,6 +21,7 @@ public final class LoadedModel: Sendable {
         version = "\(run.name)@\(run.id.prefix(8))"
         self.model = model
         self.lookup = lookup
+        contract = ServingContract(registry: lookup.registry, features: lookup.features)
         if case .gbdt(let m) = model { predictor = FlatPredictor(m) } else { predictor = nil }
     }
 

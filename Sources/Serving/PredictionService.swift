@@ -56,69 +56,97 @@ public final class PredictionService: @unchecked Sendable {
     }
 
     public func predict(_ body: [UInt8]) -> Answer {
-        let request: ServeRequests.Predict
-        do { request = try ServeRequests.predict(body) } catch { return Answer(status: error.status, body: error.json) }
         let model = models.current
+        let fields: [String: String]
+        do { fields = try ServeRequests.predict(body, contract: model.contract) } catch {
+            return Answer(status: error.status, body: error.json)
+        }
         let asOf = now()
-        var fields = ["user_id": request.userID, "product_id": request.productID]
-        if let s = request.sessionID { fields["session_id"] = s }
-        let keys = model.lookup.keys(fields)
+        let keys = model.lookup.keys(fields, entities: model.contract.entities)
         let read = reader.read(keys)
         var stored: [Int: [UInt8]?] = [:]
         for (k, v) in zip(keys, read.values) { stored[k.entity] = v }
         let begin = monotonicNanos()
-        let vector = model.lookup.vector(stored: stored, asOf: asOf, undecodable: undecodable)
+        let states = model.lookup.states(stored, undecodable: undecodable)
+        let vector = model.lookup.vector(states: states, asOf: asOf)
         let score = model.score(vector.values)
         metrics.observe(
             "fsml_serve_predict_seconds", Double(monotonicNanos() - begin) / 1e9,
             help: "Feature evaluation and scoring, after the store read.")
         if read.degraded { metrics.add("fsml_serve_degraded_total", help: "Answers scored without the online store.") }
+        let ids = model.contract.keyFields.compactMap { f in fields[f].map { (f, $0) } }
         log?.record(
-            time: asOf, version: model.version,
-            ids: [("user_id", request.userID), ("product_id", request.productID)]
-                + (request.sessionID.map { [("session_id", $0)] } ?? []),
-            features: model.lookup.featureNames, values: vector.values, score: score)
+            time: asOf, version: model.version, ids: ids, features: model.lookup.featureNames, values: vector.values,
+            score: score)
         var json = "{\"score\":\(JSONText.number(score)),\"features_freshness_ms\":"
         json += vector.newest.map { JSONText.number(Double(asOf - $0) / 1000) } ?? "null"
         json += ",\"model_version\":\(JSONText.quote(model.version)),\"missing\":["
-        json += vector.missing.map(JSONText.quote).joined(separator: ",") + "]"
+        json += vector.missing.map(JSONText.quote).joined(separator: ",") + "],\"missing_entities\":"
+        json += missingEntities(model, states: states, asOf: asOf)
         if read.degraded { json += ",\"degraded\":true" }
         return Answer(status: 200, body: json + "}")
     }
 
+    /// The entities the model reads that contribute nothing: no key given, never seen, or expired.
+    private func missingEntities(_ model: LoadedModel, states: [Int: EntityState], asOf: Micros) -> String {
+        let registry = model.lookup.registry
+        let missing = model.contract.entities.filter { e in
+            guard let s = states[e], !s.isEmpty else { return true }
+            return WindowRule.isExpired(lastEvent: s.lastTime, asOf: asOf, ttl: registry.entities[e].ttl)
+        }
+        return "[" + missing.map { JSONText.quote(registry.entities[$0].name) }.joined(separator: ",") + "]"
+    }
+
     public func rank(_ body: [UInt8]) -> Answer {
-        let request: ServeRequests.Rank
-        do { request = try ServeRequests.rank(body) } catch { return Answer(status: error.status, body: error.json) }
         let model = models.current
+        let request: ServeRequests.Rank
+        do { request = try ServeRequests.rank(body, contract: model.contract) } catch {
+            return Answer(status: error.status, body: error.json)
+        }
         let asOf = now()
-        var common = ["user_id": request.userID]
-        if let s = request.sessionID { common["session_id"] = s }
-        let commonKeys = model.lookup.keys(common)
-        let productEntity = model.lookup.registry.entities.indices.first {
-            model.lookup.keyFields(entity: $0) == ["product_id"]
+        let lookup = model.lookup
+        // Entities keyed by shared fields alone are read once; the others once per candidate
+        // (the product, the user×product pair), all in one round trip.
+        let candidateFields = Set(request.candidateFields)
+        let perCandidate = model.contract.entities.filter { e in
+            lookup.keyFields(entity: e).contains(where: candidateFields.contains)
         }
-        // One round trip for the user, the session and every product.
-        var keys = commonKeys
-        if let productEntity { keys += request.productIDs.map { (productEntity, EntityKeyMaker.join([$0])) } }
+        let sharedEntities = model.contract.entities.filter { !perCandidate.contains($0) }
+        var keys = lookup.keys(request.shared, entities: sharedEntities)
+        let sharedCount = keys.count
+        var candidateKeys: [[(entity: Int, key: String)]] = []
+        candidateKeys.reserveCapacity(request.candidates.count)
+        for c in request.candidates {
+            let k = lookup.keys(request.shared.merging(c) { a, _ in a }, entities: perCandidate)
+            candidateKeys.append(k)
+            keys += k
+        }
         let read = reader.read(keys)
-        // The user's and session's states are decoded once, each product's once.
         var stored: [Int: [UInt8]?] = [:]
-        for (k, v) in zip(commonKeys, read.values) { stored[k.entity] = v }
-        var states = model.lookup.states(stored, undecodable: undecodable)
-        var scored: [(String, Double)] = []
-        scored.reserveCapacity(request.productIDs.count)
-        for (i, product) in request.productIDs.enumerated() {
-            if let productEntity {
-                states[productEntity] =
-                    model.lookup.states(
-                        [productEntity: read.values[commonKeys.count + i]], undecodable: undecodable)[productEntity]
-            }
-            scored.append((product, model.score(model.lookup.vector(states: states, asOf: asOf).values)))
+        for (k, v) in zip(keys.prefix(sharedCount), read.values) { stored[k.entity] = v }
+        let shared = lookup.states(stored, undecodable: undecodable)
+        var scored: [(Int, Double)] = []
+        scored.reserveCapacity(request.candidates.count)
+        var offset = sharedCount
+        for (i, k) in candidateKeys.enumerated() {
+            var own: [Int: [UInt8]?] = [:]
+            for (j, key) in k.enumerated() { own[key.entity] = read.values[offset + j] }
+            offset += k.count
+            let states = shared.merging(lookup.states(own, undecodable: undecodable)) { a, _ in a }
+            scored.append((i, model.score(lookup.vector(states: states, asOf: asOf).values)))
         }
-        scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        func text(_ i: Int) -> String {
+            request.candidateFields.map { request.candidates[i][$0] ?? "" }.joined(separator: "\u{1}")
+        }
+        scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : text($0.0) < text($1.0) }
         var json = "{\"model_version\":\(JSONText.quote(model.version)),\"ranked\":["
-        json += scored.map { "{\"product_id\":\(JSONText.quote($0.0)),\"score\":\(JSONText.number($0.1))}" }
-            .joined(separator: ",")
+        json += scored.map { i, score in
+            let c = request.candidates[i]
+            let fields = request.candidateFields.compactMap { f in
+                c[f].map { "\(JSONText.quote(f)):\(JSONText.quote($0))" }
+            }
+            return "{" + fields.joined(separator: ",") + ",\"score\":\(JSONText.number(score))}"
+        }.joined(separator: ",")
         json += "]" + (read.degraded ? ",\"degraded\":true" : "") + "}"
         return Answer(status: 200, body: json)
     }
@@ -134,7 +162,7 @@ public final class PredictionService: @unchecked Sendable {
             return Answer(status: error.status, body: error.json)
         }
         let asOf = now()
-        // A composite key (the session) is given joined: user_id:session_id.
+        // A composite key is given joined by ':' (`EntityKeyMaker.join`).
         let read = reader.read([(e, id)])
         if read.degraded {
             return Answer(status: 503, body: RequestError(503, "the online store is unavailable").json)

@@ -17,54 +17,112 @@ public struct RequestError: Error, Sendable, Equatable {
     }
 }
 
-/// The bodies the server accepts, validated before any store is touched.
+/// The bodies the server accepts, validated against the serving contract before any store is
+/// touched. Key values are strings, or whole numbers (read as their integer text, as entity keys
+/// are); null is the same as leaving the field out.
+///
+/// /predict: `{"account": "a1", "terminal": "t1", "visit": "v1"}`, the model's key fields.
+/// /rank: the shared key fields, and `candidates`, a list of objects of the other key fields
+/// (`{"account": "a1", "candidates": [{"terminal": "t1"}, {"terminal": "t2"}]}`); a field
+/// named as a key field plus "s" holding a list (`"terminals": ["t1", "t2"]`) is short for
+/// candidates of that one field.
 public enum ServeRequests {
     public static let maxBodyBytes = 65_536
     public static let maxIDLength = 128
-    public static let maxRankProducts = 1000
-
-    public struct Predict: Equatable, Sendable {
-        public var userID: String
-        public var productID: String
-        public var sessionID: String?
-    }
+    public static let maxCandidates = 1000
 
     public struct Rank: Equatable, Sendable {
-        public var userID: String
-        public var sessionID: String?
-        public var productIDs: [String]
+        public var shared: [String: String]
+        /// The candidates' own fields, in request order.
+        public var candidates: [[String: String]]
+        /// The key fields the candidates name, in contract order.
+        public var candidateFields: [String]
     }
 
-    public static func predict(_ body: [UInt8]) throws(RequestError) -> Predict {
+    public static func predict(_ body: [UInt8], contract: ServingContract) throws(RequestError) -> [String: String] {
         let object = try parseObject(body)
-        return Predict(
-            userID: try id(object, "user_id"), productID: try id(object, "product_id"),
-            sessionID: try optionalID(object, "session_id"))
+        var fields: [String: String] = [:]
+        for (name, node) in object.object! {
+            guard contract.keyFields.contains(name) else { throw unknown(name, contract) }
+            if let v = try keyValue(node, field: name) { fields[name] = v }
+        }
+        try checkRequired(fields, contract)
+        return fields
     }
 
-    public static func rank(_ body: [UInt8]) throws(RequestError) -> Rank {
+    public static func rank(_ body: [UInt8], contract: ServingContract) throws(RequestError) -> Rank {
         let object = try parseObject(body)
-        guard let node = object["product_ids"] else {
-            throw RequestError(400, "product_ids is required", field: "product_ids")
-        }
-        guard let items = node.array else {
-            throw RequestError(400, "product_ids must be an array of strings", field: "product_ids")
-        }
-        if items.isEmpty { throw RequestError(400, "product_ids must not be empty", field: "product_ids") }
-        if items.count > maxRankProducts {
-            throw RequestError(
-                400, "product_ids holds \(items.count) ids; at most \(maxRankProducts)", field: "product_ids")
-        }
-        var ids: [String] = []
-        ids.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() {
-            guard let s = item.string else {
-                throw RequestError(400, "product_ids[\(i)] must be a string", field: "product_ids")
+        var shared: [String: String] = [:]
+        var candidates: [[String: String]]?
+        for (name, node) in object.object! {
+            if name == "candidates" {
+                guard let items = node.array else {
+                    throw RequestError(400, "candidates must be an array of objects", field: "candidates")
+                }
+                try checkCount(items.count, field: name)
+                var list: [[String: String]] = []
+                list.reserveCapacity(items.count)
+                for (i, item) in items.enumerated() {
+                    guard let members = item.object, !members.isEmpty else {
+                        throw RequestError(400, "candidates[\(i)] must be an object of key fields", field: name)
+                    }
+                    var one: [String: String] = [:]
+                    for (field, value) in members {
+                        guard contract.keyFields.contains(field) else { throw unknown(field, contract) }
+                        guard let v = try keyValue(value, field: field) else {
+                            throw RequestError(400, "candidates[\(i)].\(field) must not be null", field: name)
+                        }
+                        one[field] = v
+                    }
+                    list.append(one)
+                }
+                candidates = list
+            } else if name.hasSuffix("s"), contract.keyFields.contains(String(name.dropLast())), node.array != nil {
+                let field = String(name.dropLast())
+                let items = node.array!
+                try checkCount(items.count, field: name)
+                var list: [[String: String]] = []
+                list.reserveCapacity(items.count)
+                for (i, item) in items.enumerated() {
+                    guard case .some(.some(let v)) = try? keyValue(item, field: name) else {
+                        throw RequestError(400, "\(name)[\(i)] must be a string or a whole number", field: name)
+                    }
+                    list.append([field: v])
+                }
+                candidates = list
+            } else {
+                guard contract.keyFields.contains(name) else { throw unknown(name, contract) }
+                if let v = try keyValue(node, field: name) { shared[name] = v }
             }
-            try checkID(s, field: "product_ids")
-            ids.append(s)
         }
-        return Rank(userID: try id(object, "user_id"), sessionID: try optionalID(object, "session_id"), productIDs: ids)
+        guard let candidates else {
+            throw RequestError(400, "candidates is required (a list of objects of key fields)", field: "candidates")
+        }
+        let named = Set(candidates.flatMap(\.keys))
+        for field in named where shared[field] != nil {
+            throw RequestError(400, "\(field) is given both for all and per candidate", field: field)
+        }
+        for c in candidates { try checkRequired(shared.merging(c) { a, _ in a }, contract) }
+        return Rank(shared: shared, candidates: candidates, candidateFields: contract.keyFields.filter(named.contains))
+    }
+
+    static func checkCount(_ count: Int, field: String) throws(RequestError) {
+        if count == 0 { throw RequestError(400, "\(field) must not be empty", field: field) }
+        if count > maxCandidates {
+            throw RequestError(400, "\(field) holds \(count) candidates; at most \(maxCandidates)", field: field)
+        }
+    }
+
+    static func unknown(_ name: String, _ contract: ServingContract) -> RequestError {
+        RequestError(
+            400, "unknown field '\(name)' (the model's key fields: \(contract.keyFields.joined(separator: ", ")))",
+            field: name)
+    }
+
+    static func checkRequired(_ fields: [String: String], _ contract: ServingContract) throws(RequestError) {
+        for name in contract.requiredFields where fields[name] == nil {
+            throw RequestError(400, "\(name) is required", field: name)
+        }
     }
 
     static func parseObject(_ body: [UInt8]) throws(RequestError) -> JSONNode {
@@ -75,19 +133,15 @@ public enum ServeRequests {
         return node
     }
 
-    static func id(_ object: JSONNode, _ field: String) throws(RequestError) -> String {
-        guard let value = try optionalID(object, field) else {
-            throw RequestError(400, "\(field) is required", field: field)
-        }
-        return value
-    }
-
-    static func optionalID(_ object: JSONNode, _ field: String) throws(RequestError) -> String? {
-        guard let node = object[field] else { return nil }
+    /// A key value: a string, or a whole number as its integer text; nil for null.
+    static func keyValue(_ node: JSONNode, field: String) throws(RequestError) -> String? {
         if case .null = node { return nil }
-        guard let s = node.string else { throw RequestError(400, "\(field) must be a string", field: field) }
-        try checkID(s, field: field)
-        return s
+        if let s = node.string {
+            try checkID(s, field: field)
+            return s
+        }
+        if let x = node.int { return String(x) }
+        throw RequestError(400, "\(field) must be a string or a whole number", field: field)
     }
 
     static func checkID(_ s: String, field: String) throws(RequestError) {

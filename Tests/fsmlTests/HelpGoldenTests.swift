@@ -8,7 +8,7 @@ import Testing
         "Golden")
 
     static let commands: [[String]] = [
-        [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["generate"],
+        [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["features", "get"], ["generate"],
         ["generate", "events"], ["ingest"], ["stream"], ["produce"], ["kafka"], ["kafka", "mock"], ["build"], ["train"],
         ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
         ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["validate"],

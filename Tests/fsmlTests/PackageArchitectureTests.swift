@@ -115,4 +115,33 @@ import Testing
             }
         }
     }
+
+    /// Sources name no field, entity or feature of the reference shop outside its template and
+    /// the generator: the server, the builder and every command work from fsml.yaml alone.
+    @Test func noReferenceNameIsHardCodedInSources() throws {
+        let names = [
+            "user_id", "product_id", "session_id", "event_type", "page_view", "add_to_cart", "purchase", "price",
+            "currency", "added_to_cart", "user_views", "prod_ctr", "prod_rev", "sess_duration", "sess_unique",
+        ]
+        let allowed = [
+            "Sources/EventGenerator/", "Sources/FeatureConfig/ReferenceProject.swift",
+            "Sources/fsml/Commands/GenerateEvents.swift",
+        ]
+        let sources = Self.root.appendingPathComponent("Sources")
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" }
+        #expect(files.count > 100)
+        for file in files {
+            let relative = "Sources/" + file.path.dropFirst(sources.path.count + 1)
+            guard !allowed.contains(where: { relative.hasPrefix($0) }) else { continue }
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                // MLflow's own run metadata has a user_id.
+                if relative.hasPrefix("Sources/Tracking/") && line.contains("\"user_id\"") { continue }
+                for name in names where line.range(of: "\\b\(name)\\b", options: .regularExpression) != nil {
+                    Issue.record("\(relative):\(i + 1) names '\(name)': \(line.trimmingCharacters(in: .whitespaces))")
+                }
+            }
+        }
+    }
 }

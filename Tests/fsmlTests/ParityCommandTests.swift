@@ -40,6 +40,31 @@ import Testing
         #expect(parity.status == 0, "\(parity.stderr)")
         let result = try Self.json(parity.stdout)
         #expect(result["mismatches"] as? Int == 0 && (result["compared"] as! Int) > 3000)
+
+        // `fsml features get`: a pair entity by its two key values, and the same key joined.
+        let events = try String(contentsOfFile: "\(dir)/events.jsonl", encoding: .utf8).split(separator: "\n")
+        let last = try JSONSerialization.jsonObject(with: Data(events.last!.utf8)) as! [String: Any]
+        let (user, product) = (last["user_id"] as! String, last["product_id"] as! String)
+        let get = try BinaryRunner.run(
+            ["features", "get", "shopper_product", user, product, "--online", "sqlite:online.db", "--format", "json"],
+            in: dir)
+        #expect(get.status == 0, "\(get.stderr)")
+        let values = try Self.json(get.stdout)
+        #expect(values["key"] as? String == "\(user):\(product)")
+        let features = values["features"] as! [String: Any]
+        #expect(Set(features.keys) == ["sp_views_1h", "sp_since_view", "sp_carted_add_to_cart", "sp_carted_other"])
+        let joined = try BinaryRunner.run(
+            [
+                "features", "get", "shopper_product", "\(user):\(product)", "--online", "sqlite:online.db", "--format",
+                "json",
+            ],
+            in: dir)
+        #expect(joined.stdout == get.stdout)
+        let wrong = try BinaryRunner.run(
+            ["features", "get", "shopper_product", "a", "b", "c", "--online", "sqlite:online.db"], in: dir)
+        #expect(
+            wrong.status == 1 && wrong.stderr.contains("shopper_product is keyed by user_id, product_id: give 2 values")
+        )
     }
 
     @Test func zeroMismatchesAlsoAfterKillsAndAPlantedFaultIsFound() throws {

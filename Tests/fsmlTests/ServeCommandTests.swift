@@ -207,6 +207,8 @@ struct ServeDidNotStart: Error { let log: String }
         let unknown = try server.json("/predict", "{\"user_id\":\"nobody\",\"product_id\":\"nothing\"}")
         let missing = unknown["missing"] as! [String]
         #expect(Set(missing) == Set(model.featureNames))
+        // Never silently scored as if they existed: the entities are named too.
+        #expect(unknown["missing_entities"] as? [String] == ["user", "product", "session"])
         #expect(
             abs(
                 (unknown["score"] as! Double)
@@ -217,7 +219,8 @@ struct ServeDidNotStart: Error { let log: String }
 
         // Bad input: 4xx with the field, never 5xx.
         let bad: [(String, String, Int, String?)] = [
-            ("/predict", "{\"user_id\":5,\"product_id\":\"p\"}", 400, "user_id"),
+            ("/predict", "{\"user_id\":true,\"product_id\":\"p\"}", 400, "user_id"),
+            ("/predict", "{\"user_id\":\"u\",\"product_id\":\"p\",\"card_id\":\"c\"}", 400, "card_id"),
             ("/predict", "{\"product_id\":\"p\"}", 400, "user_id"),
             ("/predict", "{\"user_id\":\"\",\"product_id\":\"p\"}", 400, "user_id"),
             (

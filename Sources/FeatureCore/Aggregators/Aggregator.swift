@@ -34,7 +34,7 @@ public protocol Aggregator: PartialAlgebra, SlotKernel, CustomStringConvertible 
     /// identities imply the same `Partial` type. Part of the state's fingerprint, so it never
     /// changes for an existing operation. By default the identity.
     var stateIdentity: String { get }
-    /// Its arguments as fsml.yaml spells them (`field: price`), in a fixed order: part of the
+    /// Its arguments as fsml.yaml spells them (`field: amount`), in a fixed order: part of the
     /// feature's canonical definition (definition hashes) and of what `fsml features` prints.
     func arguments(in schema: EventSchema) -> [(key: String, value: String)]
     /// The event fields `update` reads.
@@ -83,7 +83,7 @@ extension Aggregator {
     public var fieldsRead: Set<Int> { [] }
     public var description: String { identity }
 
-    /// `sum(price)`: the name, and the argument values in parentheses when there are any.
+    /// `sum(amount)`: the name, and the argument values in parentheses when there are any.
     public func summary(in schema: EventSchema) -> String {
         let values = arguments(in: schema).map(\.value)
         return values.isEmpty ? Self.name : "\(Self.name)(\(values.joined(separator: ", ")))"

@@ -1,4 +1,4 @@
-/// The arguments of one feature definition as fsml.yaml spells them (`field: price`, `k: 5`,
+/// The arguments of one feature definition as fsml.yaml spells them (`field: amount`, `k: 5`,
 /// `values: [a, b]`), for an aggregator to read. Keeps track of what was read, so that the loader
 /// can refuse the rest.
 public struct AggregatorArguments: Sendable {
@@ -34,7 +34,7 @@ public struct AggregatorArguments: Sendable {
         return v
     }
 
-    /// A required event field (`field: price`), as its index in the schema.
+    /// A required event field (`field: amount`), as its index in the schema.
     public mutating func field(_ key: String = "field", numeric: Bool) throws(ArgumentError) -> Int {
         let name = try text(key)
         guard let i = schema.index(of: name) else {

@@ -2,7 +2,7 @@ import FsmlCore
 
 /// `time_since_last`: seconds from the latest event the window holds to the as-of time t; NaN
 /// when it holds none. With a filter, the latest matching event ("seconds since the last
-/// purchase").
+/// order").
 public struct TimeSinceLastAggregator: Aggregator {
     public static let name = "time_since_last"
 

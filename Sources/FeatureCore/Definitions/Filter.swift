@@ -1,5 +1,5 @@
-/// An event filter from fsml.yaml, such as `event_type == page_view` or
-/// `event_type in [add_to_cart, purchase] and price > 10`. Field names are resolved against the
+/// An event filter from fsml.yaml, such as `kind == refund` or
+/// `kind in [refund, chargeback] and amount > 10`. Field names are resolved against the
 /// schema when the filter is parsed, so evaluation is index lookups and comparisons.
 ///
 /// A missing (null or absent) field value satisfies no comparison, neither `==` nor `!=`.

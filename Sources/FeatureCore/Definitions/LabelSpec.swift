@@ -1,7 +1,7 @@
 import FsmlCore
 
-/// How training examples and their labels come from events. Reference: each page_view is an
-/// example, labelled 1 when the same user adds the same product to the cart within 30 minutes.
+/// How training examples and their labels come from events: each event that passes `example` is
+/// an example, labelled 1 when an `outcome` event with the same `same` fields follows `within`.
 public struct LabelSpec: Sendable, Equatable {
     public var name: String
     /// Events that make examples.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The key of an entity in an event: its key fields' values, joined by ':' when there are several
-/// (the session entity is `user_id:session_id`). '%' and ':' inside a value are escaped so two
+/// (an entity keyed `[account, device]` has keys `a17:d4`). '%' and ':' inside a value are escaped so two
 /// different key tuples never join to the same text.
 public struct EntityKeyMaker: Sendable, Equatable {
     public let fields: [Int]
@@ -20,7 +20,7 @@ public struct EntityKeyMaker: Sendable, Equatable {
         return out
     }
 
-    /// Joins key values given separately (a request's user_id and session_id).
+    /// Joins key values given separately (a request's key fields, in the entity's order).
     public static func join(_ parts: [String]) -> String {
         parts.count == 1 ? parts[0] : parts.map(escape).joined(separator: ":")
     }

@@ -2,7 +2,7 @@ import FsmlCore
 
 /// One partial aggregate that entity state keeps: an aggregator over a window, of the events
 /// that pass a filter. Features compile to slots; two features that need the same aggregate
-/// share a slot (prod_ctr_24h and any other feature over 24h product views read one set of tiles).
+/// share a slot (a ratio and any other feature over the same filtered window read one set of tiles).
 public struct SlotPlan: Sendable {
     public let operation: any Aggregator
     /// Index into `FeatureEngine.filters`; nil for every event.

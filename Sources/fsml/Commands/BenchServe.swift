@@ -6,24 +6,41 @@ import Histogram
 import OnlineStorage
 import Serving
 
-/// Ids for requests, taken from an events file: what real traffic would ask for.
+/// Key values for requests, taken from an events file: what real traffic would ask for. One
+/// tuple per distinct combination of `fields` (the serving contract's key fields, in its order);
+/// events without every required field are skipped, optional ones may be missing.
 struct RequestIDs {
-    var triples: [(user: String, product: String, session: String)] = []
+    let fields: [String]
+    var tuples: [[String?]] = []
 
-    static func load(path: String, limit: Int = 200_000) throws -> RequestIDs {
+    static func load(path: String, contract: ServingContract, limit: Int = 200_000) throws -> RequestIDs {
         let reader = try LineReader(path: path)
-        var ids = RequestIDs()
-        var seen = Set<String>()
-        while ids.triples.count < limit, let line = try reader.next() {
-            guard let node = try? JSONParser.parse(Array(line)), let u = node["user_id"]?.string,
-                let p = node["product_id"]?.string, let s = node["session_id"]?.string
-            else { continue }
-            if seen.insert(u + "\u{1F}" + p + "\u{1F}" + s).inserted { ids.triples.append((u, p, s)) }
+        var ids = RequestIDs(fields: contract.keyFields)
+        var seen = Set<[String?]>()
+        while ids.tuples.count < limit, let line = try reader.next() {
+            guard let node = try? JSONParser.parse(Array(line)) else { continue }
+            let tuple = contract.keyFields.map { f -> String? in
+                // A dotted key field (`device.id`) is a nested member.
+                var v: JSONNode? = node
+                for part in f.split(separator: ".") { v = v?[String(part)] }
+                return v?.string ?? v?.int.map(String.init)
+            }
+            guard zip(contract.keyFields, tuple).allSatisfy({ !contract.required.contains($0) || $1 != nil }) else {
+                continue
+            }
+            if seen.insert(tuple).inserted { ids.tuples.append(tuple) }
         }
-        guard !ids.triples.isEmpty else {
-            throw CLIError("\(path) holds no events with user_id, product_id and session_id")
+        guard !ids.tuples.isEmpty else {
+            throw CLIError("\(path) holds no events with \(contract.requiredFields.joined(separator: ", "))")
         }
         return ids
+    }
+
+    /// One tuple as request fields.
+    func fields(_ i: Int) -> [String: String] {
+        var out: [String: String] = [:]
+        for (f, v) in zip(fields, tuples[i]) where v != nil { out[f] = v }
+        return out
     }
 }
 
@@ -40,14 +57,20 @@ struct BenchServe: ParsableCommand {
     @Option(help: "Requests per second.") var rps: Double = 500
     @Option(help: "How long, in seconds.") var duration: Double = 30
     @Option(help: "Connections (one thread each).") var connections = 64
-    @Option(help: "Events to take user, product and session ids from.") var idsFrom = "data/events.jsonl.gz"
+    @Option(help: "Events to take the key fields of requests from.") var idsFrom = "data/events.jsonl.gz"
     @Option(help: "The fraction of requests for ids nobody has seen.") var unknownFraction = 0.05
     @Option(help: "predict or rank.") var endpoint = "predict"
-    @Option(help: "Products per /rank request.") var rankSize = 50
+    @Option(help: "Candidates per /rank request.") var rankSize = 50
+    @Option(
+        help: """
+            The key field /rank candidates vary (default: the last key field of the served entities that keys \
+            an entity alone).
+            """) var candidate: String?
     @Flag(help: "Search the highest rate whose p95 meets --p95-limit.") var findMax = false
     @Option(help: "The p95 limit for --find-max.") var p95Limit = "120ms"
     @Option(help: "Where reports go.") var out = "artifacts/reports"
     @Option(help: "Names the report files.") var name = "predict"
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var output: FormatOption
 
     func run() throws {
@@ -58,26 +81,39 @@ struct BenchServe: ParsableCommand {
             throw ValidationError("--rps, --duration and --connections must be positive")
         }
         guard ["predict", "rank"].contains(endpoint) else { throw ValidationError("--endpoint: predict or rank") }
-        let ids = try RequestIDs.load(path: idsFrom)
-        let triples = ids.triples
+        // The contract of a model trained on the served features, as `make all` trains it.
+        let registry = try global.loadRegistry()
+        let contract = ServingContract(registry: registry, features: registry.servedFeatures)
+        let ids = try RequestIDs.load(path: idsFrom, contract: contract)
+        let singles = contract.entities.map { registry.entities[$0].keyFields }.filter { $0.count == 1 }
+        guard let candidateField = candidate ?? singles.last.map({ registry.schema.fields[$0[0]].name }),
+            contract.keyFields.contains(candidateField)
+        else {
+            throw ValidationError("--candidate: one of \(contract.keyFields.joined(separator: ", "))")
+        }
         let unknown = unknownFraction
         let endpoint = self.endpoint
         let rankSize = self.rankSize
+        let firstRequired = contract.requiredFields.first { $0 != candidateField } ?? contract.requiredFields[0]
         let makeRequest: @Sendable (Int) -> (method: String, path: String, body: [UInt8]) = { i in
             var g = SeededRandom(seed: UInt64(i) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
-            let t = triples[Int(g.next() % UInt64(triples.count))]
-            let user = g.uniform() < unknown ? "unknown-\(i)" : t.user
+            var fields = ids.fields(Int(g.next() % UInt64(ids.tuples.count)))
+            if g.uniform() < unknown { fields[firstRequired] = "unknown-\(i)" }
+            func members(_ f: [String: String]) -> String {
+                ids.fields.compactMap { k in f[k].map { "\(JSONText.quote(k)):\(JSONText.quote($0))" } }
+                    .joined(separator: ",")
+            }
             if endpoint == "rank" {
-                let products = (0..<rankSize).map { _ in
-                    JSONText.quote(triples[Int(g.next() % UInt64(triples.count))].product)
+                fields[candidateField] = nil
+                let candidates = (0..<rankSize).map { _ in
+                    JSONText.quote(ids.fields(Int(g.next() % UInt64(ids.tuples.count)))[candidateField] ?? "none")
                 }
+                let shared = members(fields)
                 let body =
-                    "{\"user_id\":\(JSONText.quote(user)),\"session_id\":\(JSONText.quote(t.session)),\"product_ids\":[\(products.joined(separator: ","))]}"
+                    "{\(shared)\(shared.isEmpty ? "" : ",")\(JSONText.quote(candidateField + "s")):[\(candidates.joined(separator: ","))]}"
                 return ("POST", "/rank", Array(body.utf8))
             }
-            let body =
-                "{\"user_id\":\(JSONText.quote(user)),\"product_id\":\(JSONText.quote(t.product)),\"session_id\":\(JSONText.quote(t.session))}"
-            return ("POST", "/predict", Array(body.utf8))
+            return ("POST", "/predict", Array("{\(members(fields))}".utf8))
         }
         func load(_ rate: Double, _ seconds: Double) -> LoadGenerator.Result {
             let r = LoadGenerator(
@@ -172,7 +208,7 @@ struct BenchServe: ParsableCommand {
 struct BenchOnline: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "online",
-        abstract: "Online store reads alone: one request's entity states (user, product, session) per read.",
+        abstract: "Online store reads alone: one request's entity states (every served entity) per read.",
         discussion: "Measures the store named by --online and, for comparison, the same states in process memory.")
 
     @Option(help: "The online store (default: stores.online in fsml.yaml).") var online: String?
@@ -185,11 +221,10 @@ struct BenchOnline: ParsableCommand {
     func run() throws {
         let registry = try global.loadRegistry()
         let store = try openOnlineStore(online, registry: registry, config: global.configPath)
-        let ids = try RequestIDs.load(path: idsFrom)
+        let contract = ServingContract(registry: registry, features: registry.servedFeatures)
+        let ids = try RequestIDs.load(path: idsFrom, contract: contract)
         let lookup = try FeatureLookup(registry: registry, modelFeatures: [])
-        let keys = ids.triples.map {
-            lookup.keys(["user_id": $0.user, "product_id": $0.product, "session_id": $0.session])
-        }
+        let keys = ids.tuples.indices.map { lookup.keys(ids.fields($0), entities: contract.entities) }
         let memory = MemoryOnlineStore(entities: registry.entities)
         func time(_ s: any OnlineStore) throws -> (Histogram<UInt64>, Int) {
             var h = Histogram<UInt64>(highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .three)

@@ -8,7 +8,7 @@ struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build a point-in-time correct training set from the offline store.",
         discussion: """
-            Without --spine, every example event of the label definition (a page_view) in [--start, --end) becomes \
+            Without --spine, every example event of the label definition in [--start, --end) becomes \
             a row with its label; examples whose label is not settled yet are left out and counted. With --spine, \
             each row of the spine (entity keys and a timestamp, CSV or Parquet) gets the features. Every feature is \
             computed as of the row's time by the same engine the server uses: from events known before that time \

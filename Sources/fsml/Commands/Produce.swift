@@ -5,10 +5,10 @@ import Streaming
 
 struct Produce: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay events into a Kafka topic, keyed by user, optionally at a steady rate.",
+        abstract: "Replay events into a Kafka topic, keyed by an entity's key, optionally at a steady rate.",
         discussion: """
-            Each line is sent as it is, keyed by the event's user_id so that one user's events stay in one \
-            partition, in order. Lines that are not valid events are sent too, without a key: the stream job \
+            Each line is sent as it is, keyed by --key (default: the first entity's first key field) so that \
+            one entity's events stay in one partition, in order. Lines that are not valid events are sent too, without a key: the stream job \
             dead-letters them.
             """
     )
@@ -18,14 +18,20 @@ struct Produce: ParsableCommand {
     var from: String
     @Option(help: ArgumentHelp("The topic: kafka://HOST:PORT/TOPIC.", valueName: "kafka-url")) var to: String
     @Option(help: "Events per second (default: as fast as possible).") var rate: Double?
-    @Option(help: "The event field whose value is the message key.") var key = "user_id"
+    @Option(help: "The event field whose value is the message key (default: the first entity's key).") var key: String?
     @Option(help: "Stop after this many lines.") var maxLines: Int?
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let registry = try global.loadRegistry()
-        guard let keyField = registry.schema.index(of: key) else {
-            throw ValidationError("--key: no field '\(key)' in the event schema of \(registry.source)")
+        let keyField: Int
+        if let key {
+            guard let i = registry.schema.index(of: key) else {
+                throw ValidationError("--key: no field '\(key)' in the event schema of \(registry.source)")
+            }
+            keyField = i
+        } else {
+            keyField = registry.entities[0].keyFields[0]
         }
         let address: KafkaAddress
         do {
