@@ -232,11 +232,13 @@ public enum RegistryLoader {
 
     /// The keys every feature may have; operations add their own (`AggregatorCatalog.argumentKeys`).
     private static let commonFeatureKeys = [
-        "entity", "aggregation", "filter", "window", "hop", "half_life", "numerator", "denominator", "description",
+        "entity", "aggregation", "filter", "window", "hop", "half_life", "numerator", "denominator", "expression",
+        "description",
     ]
 
     private static var operationNames: String {
         (AggregatorCatalog.all.map { $0.name } + ["ratio"]).joined(separator: ", ")
+            + "; or an expression: instead of an aggregation"
     }
 
     private static func parseFeatures(
@@ -246,6 +248,7 @@ public enum RegistryLoader {
         let allowedKeys = commonFeatureKeys + AggregatorCatalog.argumentKeys.sorted()
         var out: [FeatureSpec] = []
         var pendingRatios: [(index: Int, num: ConfigNode, den: ConfigNode)] = []
+        var pendingExpressions: [(index: Int, node: ConfigNode, entity: ConfigNode?)] = []
         /// Where each feature of `out` is defined.
         var definedAt: [ConfigNode] = []
         for (name, spec) in entries {
@@ -256,12 +259,29 @@ public enum RegistryLoader {
                 guard let v = value(key) else { throw spec.error("missing key '\(key)'") }
                 return v
             }
-            let entityNode = try required("entity")
-            let entityName = try entityNode.string()
-            guard let entity = entities.firstIndex(where: { $0.name == entityName }) else {
-                throw entityNode.error(
-                    "'\(entityName)' is not a declared entity (one of \(entities.map(\.name).joined(separator: ", ")))")
+            func entity(_ node: ConfigNode) throws(ConfigError) -> Int {
+                let entityName = try node.string()
+                guard let entity = entities.firstIndex(where: { $0.name == entityName }) else {
+                    throw node.error(
+                        "'\(entityName)' is not a declared entity (one of \(entities.map(\.name).joined(separator: ", ")))"
+                    )
+                }
+                return entity
             }
+            if let expressionNode = value("expression") {
+                for key in keys.map(\.key) where !["entity", "expression", "description"].contains(key) {
+                    throw value(key)!.error("a feature with an expression takes no \(key)")
+                }
+                let home = try value("entity").map(entity) ?? -1
+                pendingExpressions.append((out.count, expressionNode, value("entity")))
+                definedAt.append(spec)
+                out.append(
+                    FeatureSpec(
+                        name: name, entity: home, kind: .derived(DerivedSpec(expression: .number(0))),
+                        description: try value("description")?.string(), line: spec.line ?? 0))
+                continue
+            }
+            let entity = try entity(try required("entity"))
             let aggNode = try required("aggregation")
             let aggName = try aggNode.string()
             let description = try value("description")?.string()
@@ -274,7 +294,7 @@ public enum RegistryLoader {
                 definedAt.append(spec)
                 out.append(
                     FeatureSpec(
-                        name: name, entity: entity, kind: .ratio(numerator: -1, denominator: -1),
+                        name: name, entity: entity, kind: .derived(DerivedSpec(expression: .number(0))),
                         description: description, line: spec.line ?? 0))
             } else {
                 guard let operation = AggregatorCatalog.named(aggName) else {
@@ -317,18 +337,41 @@ public enum RegistryLoader {
                 guard i != index else { throw node.error("a ratio cannot refer to itself") }
                 return i
             }
-            out[index].kind = .ratio(numerator: try operand(numNode), denominator: try operand(denNode))
+            let (n, d) = (try operand(numNode), try operand(denNode))
+            out[index].kind = .derived(.ratio(n, d, names: (out[n].name, out[d].name)))
         }
-        // Ratios of ratios are allowed; a cycle is not.
-        for (index, numNode, _) in pendingRatios {
+        for (index, node, entityNode) in pendingExpressions {
+            let expression: FeatureExpression
+            let text = try node.string()
+            do {
+                expression = try ExpressionParser.parse(text, schema: schema) { indexByName[$0] }
+            } catch {
+                throw node.error(error.message)
+            }
+            if expression.features.contains(index) { throw node.error("an expression cannot refer to its own feature") }
+            out[index].kind = .derived(DerivedSpec(expression: expression))
+            if entityNode == nil {
+                // The entity of the first feature it names.
+                guard let first = expression.featuresInOrder.first else {
+                    throw node.error(
+                        "an expression that reads no feature needs an entity (the feature view that serves it)")
+                }
+                out[index].entity = out[first].entity
+            }
+        }
+        // Derived features may read derived features; a cycle is not allowed.
+        for index in out.indices where out[index].derived != nil {
             var seen: Set<Int> = [index]
             var stack = [index]
             while let f = stack.popLast() {
-                if case .ratio(let n, let d) = out[f].kind {
-                    for o in [n, d] {
-                        if o == index { throw numNode.error("ratios refer to each other in a cycle") }
-                        if seen.insert(o).inserted { stack.append(o) }
+                for o in out[f].derived?.expression.features ?? [] {
+                    if o == index {
+                        let node =
+                            pendingRatios.first { $0.index == index }?.num
+                            ?? pendingExpressions.first { $0.index == index }!.node
+                        throw node.error("derived features refer to each other in a cycle")
                     }
+                    if seen.insert(o).inserted { stack.append(o) }
                 }
             }
         }

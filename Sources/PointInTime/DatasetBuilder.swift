@@ -82,6 +82,8 @@ public final class DatasetBuilder {
         var sequence: Int64
         /// Per entity kind, an index into `keyText[e]` or -1.
         var keys: [Int32]
+        /// The values of `engine.requestFields` on the example event, for derived features.
+        var request: [FieldValue]
     }
 
     /// How far behind the clock an admitted event can arrive: the allowed lateness, or more when a
@@ -103,7 +105,8 @@ public final class DatasetBuilder {
         var keyText = [[String]](repeating: [], count: engine.entities.count)
         var examples: [Example] = []
         var lastKnown = Micros.min
-        let examplesRead = engine.fieldsRead.union(labelSpec.example.fieldsRead)
+        let requestFields = engine.requestFields
+        let examplesRead = engine.fieldsRead.union(labelSpec.example.fieldsRead).union(requestFields)
         let scan = try OfflineStoreScanner(store: store, schema: registry.schema, fields: examplesRead)
         report.files = scan.files
         while let stored = try scan.next() {
@@ -127,7 +130,10 @@ public final class DatasetBuilder {
                     keys.append(id)
                 }
             }
-            examples.append(Example(time: t, sequence: stored.sequence, keys: keys))
+            examples.append(
+                Example(
+                    time: t, sequence: stored.sequence, keys: keys,
+                    request: requestFields.map { stored.event.values[$0] }))
             if scan.eventsRead % 500_000 == 0 { progress?.update(scan.eventsRead, detail: "finding examples") }
         }
         keyIndex = []
@@ -180,11 +186,13 @@ public final class DatasetBuilder {
         var output = RowBuffer(columns: exampleColumns, writer: writer)
         var next = 0
 
+        let requestPosition = Dictionary(uniqueKeysWithValues: requestFields.enumerated().map { ($1, $0) })
         func evaluate(_ x: Example) -> [Double] {
             features.map { f in
-                let e = registry.features[f].entity
-                let k = x.keys[e]
-                return k < 0 ? .nan : states.value(feature: f, key: keyText[e][Int(k)], asOf: x.time)
+                engine.value(
+                    feature: f,
+                    states: { e in x.keys[e] < 0 ? nil : states.state(entity: e, key: keyText[e][Int(x.keys[e])]) },
+                    fields: { i in requestPosition[i].map { x.request[$0] } ?? .missing }, asOf: x.time)
             }
         }
         func emit(_ row: Row) throws {
@@ -256,8 +264,9 @@ public final class DatasetBuilder {
         var next = 0
         func evaluate(_ row: Int) -> [Double] {
             features.map { f in
-                guard let key = spine.keys[registry.features[f].entity][row] else { return .nan }
-                return states.value(feature: f, key: key, asOf: spine.times[row])
+                engine.value(
+                    feature: f, states: { e in spine.keys[e][row].flatMap { states.state(entity: e, key: $0) } },
+                    fields: { spine.field($0, row: row) }, asOf: spine.times[row])
             }
         }
         while let (stored, progressValue) = try replay.next() {

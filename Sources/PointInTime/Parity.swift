@@ -87,7 +87,8 @@ public enum Parity {
         let column = Dictionary(builder.features.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rowKey.indices {
             let e = rowEntity[row]
-            for f in registry.features.indices where registry.features[f].entity == e {
+            // A request-time feature has no value per entity to compare.
+            for f in registry.features.indices where registry.features[f].entity == e && !registry.isRequestTime(f) {
                 guard let k = column[f] else { continue }
                 let onlineValue = engine.value(feature: f, state: onlineStates[row], asOf: time)
                 let offlineValue = results[row][k]

@@ -15,8 +15,28 @@ public struct Spine {
     public var columns: [ParquetColumn]
     public var data: [ColumnData]
     public var timeColumn: Int
+    /// Event fields the spine has a column for (by schema index), with their types: the request
+    /// fields derived features read.
+    var fieldColumns: [Int: (column: Int, type: FieldType)] = [:]
 
     public var rows: Int { times.count }
+
+    /// Row `row`'s value of event field `field`, when the spine has a column of that name.
+    func field(_ field: Int, row: Int) -> FieldValue {
+        guard let (c, type) = fieldColumns[field], !data[c].isNull(row) else { return .missing }
+        switch (data[c].values, type) {
+        case (.double(let v), _): return .number(v[row])
+        case (.float(let v), _): return .number(Double(v[row]))
+        case (.int64(let v), _): return .number(Double(v[row]))
+        case (.int32(let v), _): return .number(Double(v[row]))
+        case (.boolean(let v), _): return .bool(v[row])
+        case (.byteArray(let v), .string): return .string(v[row])
+        case (.byteArray(let v), .bool):
+            return v[row] == "true" ? .bool(true) : v[row] == "false" ? .bool(false) : .missing
+        case (.byteArray(let v), _): return Double(v[row]).map(FieldValue.number) ?? .missing
+        default: return .missing
+        }
+    }
 
     /// A spine made in code: keys per entity kind and times, no columns of its own.
     public init(times: [Micros], keys: [[String?]]) {
@@ -102,7 +122,11 @@ public struct Spine {
                     "\(path): no entity key column (expected one of \(registry.entities.flatMap { $0.keyFields.map { registry.schema.fields[$0].name } }.joined(separator: ", ")))"
             )
         }
-        return Spine(times: times, keys: keys, columns: columns, data: data, timeColumn: t)
+        var spine = Spine(times: times, keys: keys, columns: columns, data: data, timeColumn: t)
+        for (i, field) in registry.schema.fields.enumerated() {
+            if let c = names.firstIndex(of: field.name), c != t { spine.fieldColumns[i] = (c, field.type) }
+        }
+        return spine
     }
 
     static func readParquet(_ path: String) throws -> ([ParquetColumn], [ColumnData]) {

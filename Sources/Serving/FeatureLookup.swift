@@ -66,17 +66,27 @@ public struct FeatureLookup: Sendable {
         vector(states: states(stored, undecodable: undecodable), asOf: asOf)
     }
 
-    /// The vector for decoded states; `newest` is the latest event time among them.
+    /// The vector for decoded states and the request's fields (by schema index); `newest` is the
+    /// latest event time among the states.
     public func vector(
-        states: [Int: EntityState], asOf: Micros
+        states: [Int: EntityState], fields: [Int: FieldValue] = [:], asOf: Micros
     ) -> (values: [Float], missing: [String], newest: Micros?) {
         var values = [Float](repeating: .nan, count: features.count)
         var missing: [String] = []
         for (i, f) in features.enumerated() {
-            let v = engine.value(feature: f, state: states[registry.features[f].entity], asOf: asOf)
+            let v = engine.value(feature: f, states: { states[$0] }, fields: { fields[$0] ?? .missing }, asOf: asOf)
             if v.isNaN { missing.append(featureNames[i]) } else { values[i] = Float(v) }
         }
         return (values, missing, states.values.map(\.lastTime).max())
+    }
+
+    /// A request's fields by schema index: the request fields it gives, and its key values as
+    /// strings (an expression may compare a key field).
+    public func fieldValues(_ fields: ServeRequests.Fields) -> [Int: FieldValue] {
+        var out: [Int: FieldValue] = [:]
+        for (name, v) in fields.keys { if let i = registry.schema.index(of: name) { out[i] = .string(v) } }
+        for (name, v) in fields.values { if let i = registry.schema.index(of: name) { out[i] = v } }
+        return out
     }
 }
 

@@ -42,7 +42,11 @@ public enum OnlineFeatures {
                 throw ServingError("the stored state does not decode: \(error.description)")
             }
         }
-        let chosen = features ?? registry.features.indices.filter { registry.features[$0].entity == e }
+        let chosen =
+            features
+            ?? registry.features.indices.filter {
+                registry.features[$0].entity == e && !registry.isRequestTime($0)
+            }
         return Values(
             entity: registry.entities[e].name, key: key, asOf: t, lastEvent: state.map(\.lastTime),
             features: chosen.map { (registry.features[$0].name, engine.value(feature: $0, state: state, asOf: t)) })

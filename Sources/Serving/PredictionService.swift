@@ -57,24 +57,24 @@ public final class PredictionService: @unchecked Sendable {
 
     public func predict(_ body: [UInt8]) -> Answer {
         let model = models.current
-        let fields: [String: String]
+        let fields: ServeRequests.Fields
         do { fields = try ServeRequests.predict(body, contract: model.contract) } catch {
             return Answer(status: error.status, body: error.json)
         }
         let asOf = now()
-        let keys = model.lookup.keys(fields, entities: model.contract.entities)
+        let keys = model.lookup.keys(fields.keys, entities: model.contract.entities)
         let read = reader.read(keys)
         var stored: [Int: [UInt8]?] = [:]
         for (k, v) in zip(keys, read.values) { stored[k.entity] = v }
         let begin = monotonicNanos()
         let states = model.lookup.states(stored, undecodable: undecodable)
-        let vector = model.lookup.vector(states: states, asOf: asOf)
+        let vector = model.lookup.vector(states: states, fields: model.lookup.fieldValues(fields), asOf: asOf)
         let score = model.score(vector.values)
         metrics.observe(
             "fsml_serve_predict_seconds", Double(monotonicNanos() - begin) / 1e9,
             help: "Feature evaluation and scoring, after the store read.")
         if read.degraded { metrics.add("fsml_serve_degraded_total", help: "Answers scored without the online store.") }
-        let ids = model.contract.keyFields.compactMap { f in fields[f].map { (f, $0) } }
+        let ids = model.contract.keyFields.compactMap { f in fields.keys[f].map { (f, $0) } }
         log?.record(
             time: asOf, version: model.version, ids: ids, features: model.lookup.featureNames, values: vector.values,
             score: score)
@@ -112,12 +112,12 @@ public final class PredictionService: @unchecked Sendable {
             lookup.keyFields(entity: e).contains(where: candidateFields.contains)
         }
         let sharedEntities = model.contract.entities.filter { !perCandidate.contains($0) }
-        var keys = lookup.keys(request.shared, entities: sharedEntities)
+        var keys = lookup.keys(request.shared.keys, entities: sharedEntities)
         let sharedCount = keys.count
         var candidateKeys: [[(entity: Int, key: String)]] = []
         candidateKeys.reserveCapacity(request.candidates.count)
         for c in request.candidates {
-            let k = lookup.keys(request.shared.merging(c) { a, _ in a }, entities: perCandidate)
+            let k = lookup.keys(request.shared.keys.merging(c.keys) { a, _ in a }, entities: perCandidate)
             candidateKeys.append(k)
             keys += k
         }
@@ -133,17 +133,18 @@ public final class PredictionService: @unchecked Sendable {
             for (j, key) in k.enumerated() { own[key.entity] = read.values[offset + j] }
             offset += k.count
             let states = shared.merging(lookup.states(own, undecodable: undecodable)) { a, _ in a }
-            scored.append((i, model.score(lookup.vector(states: states, asOf: asOf).values)))
+            let fields = lookup.fieldValues(request.candidates[i].merging(request.shared))
+            scored.append((i, model.score(lookup.vector(states: states, fields: fields, asOf: asOf).values)))
         }
         func text(_ i: Int) -> String {
-            request.candidateFields.map { request.candidates[i][$0] ?? "" }.joined(separator: "\u{1}")
+            request.candidateFields.map { request.candidates[i].keys[$0] ?? "" }.joined(separator: "\u{1}")
         }
         scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : text($0.0) < text($1.0) }
         var json = "{\"model_version\":\(JSONText.quote(model.version)),\"ranked\":["
         json += scored.map { i, score in
             let c = request.candidates[i]
             let fields = request.candidateFields.compactMap { f in
-                c[f].map { "\(JSONText.quote(f)):\(JSONText.quote($0))" }
+                c.keys[f].map { "\(JSONText.quote(f)):\(JSONText.quote($0))" }
             }
             return "{" + fields.joined(separator: ",") + ",\"score\":\(JSONText.number(score))}"
         }.joined(separator: ",")
@@ -167,7 +168,9 @@ public final class PredictionService: @unchecked Sendable {
         if read.degraded {
             return Answer(status: 503, body: RequestError(503, "the online store is unavailable").json)
         }
-        let features = registry.features.indices.filter { registry.features[$0].entity == e }
+        let features = registry.features.indices.filter {
+            registry.features[$0].entity == e && !registry.isRequestTime($0)
+        }
         let state = lookup.states([e: read.values[0]], undecodable: undecodable)[e]
         var json =
             "{\"entity\":\(JSONText.quote(name)),\"id\":\(JSONText.quote(id)),\"as_of\":\(JSONText.quote(Timestamp.format(asOf)))"

@@ -1,3 +1,4 @@
+import FeatureCore
 import FsmlCore
 
 /// A client's mistake: a 4xx with the field at fault.
@@ -31,48 +32,93 @@ public enum ServeRequests {
     public static let maxIDLength = 128
     public static let maxCandidates = 1000
 
+    /// A request's key values and the request fields it gives (by name).
+    public struct Fields: Equatable, Sendable {
+        public var keys: [String: String] = [:]
+        public var values: [String: FieldValue] = [:]
+
+        public init(keys: [String: String] = [:], values: [String: FieldValue] = [:]) {
+            self.keys = keys
+            self.values = values
+        }
+
+        /// These fields, with `other`'s added where these lack them.
+        func merging(_ other: Fields) -> Fields {
+            Fields(
+                keys: keys.merging(other.keys) { a, _ in a }, values: values.merging(other.values) { a, _ in a })
+        }
+
+        var isEmpty: Bool { keys.isEmpty && values.isEmpty }
+    }
+
     public struct Rank: Equatable, Sendable {
-        public var shared: [String: String]
+        public var shared: Fields
         /// The candidates' own fields, in request order.
-        public var candidates: [[String: String]]
+        public var candidates: [Fields]
         /// The key fields the candidates name, in contract order.
         public var candidateFields: [String]
     }
 
-    public static func predict(_ body: [UInt8], contract: ServingContract) throws(RequestError) -> [String: String] {
+    public static func predict(_ body: [UInt8], contract: ServingContract) throws(RequestError) -> Fields {
         let object = try parseObject(body)
-        var fields: [String: String] = [:]
-        for (name, node) in object.object! {
-            guard contract.keyFields.contains(name) else { throw unknown(name, contract) }
-            if let v = try keyValue(node, field: name) { fields[name] = v }
-        }
-        try checkRequired(fields, contract)
+        var fields = Fields()
+        for (name, node) in object.object! { try read(name, node, into: &fields, contract) }
+        try checkRequired(fields.keys, contract)
         return fields
+    }
+
+    /// One member of a body: a key value or a request field's value.
+    static func read(
+        _ name: String, _ node: JSONNode, into fields: inout Fields, _ contract: ServingContract
+    ) throws(RequestError) {
+        if contract.keyFields.contains(name) {
+            if let v = try keyValue(node, field: name) { fields.keys[name] = v }
+        } else if let field = contract.requestFields[name] {
+            fields.values[name] = try requestValue(node, field: name, type: field.type)
+        } else {
+            throw unknown(name, contract)
+        }
+    }
+
+    /// A request field's value, of the field's type; null is missing.
+    static func requestValue(_ node: JSONNode, field: String, type: FieldType) throws(RequestError) -> FieldValue {
+        if case .null = node { return .missing }
+        switch type {
+        case .int, .float:
+            guard let x = node.double, x.isFinite else {
+                throw RequestError(400, "\(field) must be a number", field: field)
+            }
+            return .number(x)
+        case .bool:
+            guard let b = node.bool else { throw RequestError(400, "\(field) must be true or false", field: field) }
+            return .bool(b)
+        case .string, .timestamp:
+            guard let s = node.string else { throw RequestError(400, "\(field) must be a string", field: field) }
+            try checkID(s, field: field)
+            return .string(s)
+        }
     }
 
     public static func rank(_ body: [UInt8], contract: ServingContract) throws(RequestError) -> Rank {
         let object = try parseObject(body)
-        var shared: [String: String] = [:]
-        var candidates: [[String: String]]?
+        var shared = Fields()
+        var candidates: [Fields]?
         for (name, node) in object.object! {
             if name == "candidates" {
                 guard let items = node.array else {
                     throw RequestError(400, "candidates must be an array of objects", field: "candidates")
                 }
                 try checkCount(items.count, field: name)
-                var list: [[String: String]] = []
+                var list: [Fields] = []
                 list.reserveCapacity(items.count)
                 for (i, item) in items.enumerated() {
                     guard let members = item.object, !members.isEmpty else {
                         throw RequestError(400, "candidates[\(i)] must be an object of key fields", field: name)
                     }
-                    var one: [String: String] = [:]
-                    for (field, value) in members {
-                        guard contract.keyFields.contains(field) else { throw unknown(field, contract) }
-                        guard let v = try keyValue(value, field: field) else {
-                            throw RequestError(400, "candidates[\(i)].\(field) must not be null", field: name)
-                        }
-                        one[field] = v
+                    var one = Fields()
+                    for (field, value) in members { try read(field, value, into: &one, contract) }
+                    guard !one.keys.isEmpty else {
+                        throw RequestError(400, "candidates[\(i)] names no key field", field: name)
                     }
                     list.append(one)
                 }
@@ -81,28 +127,27 @@ public enum ServeRequests {
                 let field = String(name.dropLast())
                 let items = node.array!
                 try checkCount(items.count, field: name)
-                var list: [[String: String]] = []
+                var list: [Fields] = []
                 list.reserveCapacity(items.count)
                 for (i, item) in items.enumerated() {
                     guard case .some(.some(let v)) = try? keyValue(item, field: name) else {
                         throw RequestError(400, "\(name)[\(i)] must be a string or a whole number", field: name)
                     }
-                    list.append([field: v])
+                    list.append(Fields(keys: [field: v]))
                 }
                 candidates = list
             } else {
-                guard contract.keyFields.contains(name) else { throw unknown(name, contract) }
-                if let v = try keyValue(node, field: name) { shared[name] = v }
+                try read(name, node, into: &shared, contract)
             }
         }
         guard let candidates else {
             throw RequestError(400, "candidates is required (a list of objects of key fields)", field: "candidates")
         }
-        let named = Set(candidates.flatMap(\.keys))
-        for field in named where shared[field] != nil {
+        let named = Set(candidates.flatMap(\.keys.keys))
+        for field in named where shared.keys[field] != nil {
             throw RequestError(400, "\(field) is given both for all and per candidate", field: field)
         }
-        for c in candidates { try checkRequired(shared.merging(c) { a, _ in a }, contract) }
+        for c in candidates { try checkRequired(shared.keys.merging(c.keys) { a, _ in a }, contract) }
         return Rank(shared: shared, candidates: candidates, candidateFields: contract.keyFields.filter(named.contains))
     }
 
@@ -115,7 +160,7 @@ public enum ServeRequests {
 
     static func unknown(_ name: String, _ contract: ServingContract) -> RequestError {
         RequestError(
-            400, "unknown field '\(name)' (the model's key fields: \(contract.keyFields.joined(separator: ", ")))",
+            400, "unknown field '\(name)' (the model reads: \(contract.allFields.joined(separator: ", ")))",
             field: name)
     }
 

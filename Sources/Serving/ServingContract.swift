@@ -14,8 +14,23 @@ public struct ServingContract: Sendable, Equatable {
     /// Their key fields, in the order of first appearance.
     public let keyFields: [String]
     public let required: Set<String>
+    /// Event fields the model's derived features read from the request (`amount`), by name, with
+    /// their schema index and type; all optional (missing reads as missing).
+    public let requestFields: [String: RequestField]
+
+    public struct RequestField: Sendable, Equatable {
+        public let index: Int
+        public let type: FieldType
+    }
 
     public init(registry: FeatureRegistry, features: [Int]) {
+        var request: [String: RequestField] = [:]
+        for f in features {
+            for i in registry.requestFields(of: f) {
+                request[registry.schema.fields[i].name] = RequestField(index: i, type: registry.schema.fields[i].type)
+            }
+        }
+        requestFields = request
         let used = Set(features.map { registry.features[$0].entity })
         entities = registry.entities.indices.filter { used.contains($0) }
         var fields: [String] = []
@@ -28,6 +43,9 @@ public struct ServingContract: Sendable, Equatable {
         keyFields = fields
         self.required = required.isEmpty ? Set(fields) : required
     }
+
+    /// Every field a request may carry: key fields, then request fields.
+    public var allFields: [String] { keyFields + requestFields.keys.filter { !keyFields.contains($0) }.sorted() }
 
     /// The required key fields, in contract order.
     public var requiredFields: [String] { keyFields.filter { required.contains($0) } }

@@ -43,9 +43,10 @@ import Testing
         #expect(r.entities[2].keyFields.map { r.schema.fields[$0].name } == ["user_id", "session_id"])
         let cr = r.featureIndex("user_cr_24h")!
         #expect(
-            r.features[cr].kind
-                == .ratio(
+            r.features[cr].derived?.ratio
+                == DerivedSpec.Ratio(
                     numerator: r.featureIndex("user_purchases_24h")!, denominator: r.featureIndex("user_views_24h")!))
+        #expect(r.features[cr].derived?.expression.description == "user_purchases_24h / user_views_24h")
         #expect(
             r.features[r.featureIndex("user_views_5m")!].aggregate?.window
                 == .sliding(window: 5 * Timestamp.microsPerMinute, hop: Timestamp.microsPerMinute))
@@ -139,7 +140,7 @@ import Testing
             "    aggregation: counts\n    filter: event_type == page_view\n    window: 5m",
             key: "features.user_views_5m.aggregation",
             message:
-                "'counts' is not an aggregation (\(AggregatorCatalog.all.map { $0.name }.joined(separator: ", ")), ratio)"
+                "'counts' is not an aggregation (\(AggregatorCatalog.all.map { $0.name }.joined(separator: ", ")), ratio; or an expression: instead of an aggregation)"
         )
     }
 

@@ -68,6 +68,16 @@ public struct FeatureOracle {
 
     public var keys: [[String]] { byEntity.map { Array($0.keys).sorted() } }
 
+    /// An admitted event as a request: the keys it names (by entity kind) and its fields.
+    public func request(eventID: String) -> (keys: [Int: String], fields: [String: Value])? {
+        guard let row = rows.first(where: { $0.id == eventID }) else { return nil }
+        var keys: [Int: String] = [:]
+        for (e, entity) in registry.entities.enumerated() {
+            keys[e] = Self.key(row, fields: entity.keyFields.map { registry.schema.fields[$0].name })
+        }
+        return (keys, row.fields)
+    }
+
     // MARK: parsing
 
     static func parse(_ line: [UInt8], schema: EventSchema) throws -> Row {
@@ -202,6 +212,16 @@ public struct FeatureOracle {
     /// The value with the tolerance its operation documents (zero for the exact ones).
     public func expected(feature f: Int, key: String, asOf t: Int64, eventTimeOnly: Bool = false) -> Expected {
         let spec = registry.features[f]
+        if let d = spec.derived {
+            // Each operand by its own rule; other entities and request fields are missing here.
+            return .exactly(
+                OracleExpression.evaluate(
+                    d.expression,
+                    feature: {
+                        self.registry.features[$0].entity == spec.entity
+                            ? self.expected(feature: $0, key: key, asOf: t, eventTimeOnly: eventTimeOnly).value : .nan
+                    }, field: { _ in nil }, time: t))
+        }
         let events = life(entity: spec.entity, key: key, asOf: t, eventTimeOnly: eventTimeOnly)
         guard let latest = events.map(\.time).max() else { return .exactly(.nan) }
         if t - latest > registry.entities[spec.entity].ttl { return .exactly(.nan) }
@@ -246,21 +266,55 @@ public struct FeatureOracle {
         }
     }
 
-    /// Every feature of entity kind `e` for one key, from one scan of its events.
+    /// Every feature of entity kind `e` for one key, from one scan of its events. Derived
+    /// features see this entity alone (no request fields, other entities missing).
     public func expectations(entity e: Int, key: String, asOf t: Int64) -> [(feature: Int, expected: Expected)] {
         let events = life(entity: e, key: key, asOf: t)
         let expired = events.map(\.time).max().map { t - $0 > registry.entities[e].ttl } ?? true
-        return registry.features.indices.filter { registry.features[$0].entity == e }.map { f in
-            (f, expired ? .exactly(.nan) : value(registry.features[f], events: events, asOf: t))
+        var aggregates: [Int: Expected] = [:]
+        func value(_ f: Int) -> Expected {
+            if let v = aggregates[f] { return v }
+            let v: Expected
+            if let d = registry.features[f].derived {
+                v = .exactly(
+                    OracleExpression.evaluate(
+                        d.expression, feature: { value($0).value }, field: { _ in nil }, time: t))
+            } else if registry.features[f].entity != e || expired {
+                v = .exactly(.nan)
+            } else {
+                v = aggregate(registry.features[f], events: events, asOf: t)
+            }
+            aggregates[f] = v
+            return v
         }
+        return registry.features.indices.filter { registry.features[$0].entity == e }.map { ($0, value($0)) }
+    }
+
+    /// A feature's value for one row: the keys of the entities it names (by entity kind) and the
+    /// request fields (by name), as the server and a build evaluate it.
+    public func value(feature f: Int, keys: [Int: String], fields: [String: Value], asOf t: Int64) -> Double {
+        if let d = registry.features[f].derived {
+            return OracleExpression.evaluate(
+                d.expression, feature: { value(feature: $0, keys: keys, fields: fields, asOf: t) },
+                field: { fields[$0] }, time: t)
+        }
+        let e = registry.features[f].entity
+        guard let key = keys[e] else { return .nan }
+        return expected(feature: f, key: key, asOf: t).value
     }
 
     private func value(_ spec: FeatureSpec, events all: [Row], asOf t: Int64) -> Expected {
-        guard case .aggregate(let a) = spec.kind else {
-            guard case .ratio(let n, let d) = spec.kind else { return .exactly(.nan) }
-            let den = value(registry.features[d], events: all, asOf: t).value
-            return .exactly(den == 0 ? .nan : value(registry.features[n], events: all, asOf: t).value / den)
+        if let d = spec.derived {
+            return .exactly(
+                OracleExpression.evaluate(
+                    d.expression, feature: { value(self.registry.features[$0], events: all, asOf: t).value },
+                    field: { _ in nil }, time: t))
         }
+        return aggregate(spec, events: all, asOf: t)
+    }
+
+    private func aggregate(_ spec: FeatureSpec, events all: [Row], asOf t: Int64) -> Expected {
+        guard case .aggregate(let a) = spec.kind else { return .exactly(.nan) }
         var events = all.filter { $0.time < t }
         if let filter = a.filter { events = events.filter { matches(filter, $0) } }
         switch a.window {

@@ -1,3 +1,4 @@
+import FeatureConfig
 import FeatureCore
 import Foundation
 import FsmlCore
@@ -10,6 +11,47 @@ import Testing
 
 @Suite struct DatasetBuilderTests {
     let registry = PIT.registry
+
+    /// Every operation, pair keys and derived features, request-time ones reading the example
+    /// event's fields: every row of a build equals the oracle evaluating the same row.
+    @Test func everyOperationAndRequestTimeFeaturesEqualTheOracle() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("FeatureCoreTests/Fixtures/every-operation.yaml").path
+        let registry = try RegistryLoader.parse(String(contentsOfFile: path, encoding: .utf8), file: path)
+        let store = PIT.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: store.root) }
+        let lines = try PIT.generatedLines(seed: 43, events: 8000)
+        let parser = EventParser(schema: registry.schema)
+        let events = try lines.map { try $0.withUnsafeBytes { parser.parse($0) }.get() }
+        try PIT.ingest(events, into: store, registry: registry)
+        let (report, columns, data) = try PIT.build(store, registry: registry)
+        let oracle = try FeatureOracle(registry: registry, lines: lines)
+        let names = columns.map(\.name)
+        let ids = PIT.strings(data[names.firstIndex(of: "event_id")!])
+        let times = PIT.int64s(data[names.firstIndex(of: "event_ts")!])
+        #expect(report.rows > 2000)
+        let requestTime = registry.servedFeatures.filter { registry.isRequestTime($0) }
+        #expect(requestTime.count == 4)
+        var compared = 0
+        for f in registry.servedFeatures {
+            let values = PIT.doubles(data[names.firstIndex(of: registry.features[f].name)!])
+            for r in stride(from: 0, to: times.count, by: 11) {
+                let request = oracle.request(eventID: ids[r]!)!
+                let want = oracle.value(feature: f, keys: request.keys, fields: request.fields, asOf: times[r])
+                let tolerance = oracle.expected(
+                    feature: f, key: request.keys[registry.features[f].entity] ?? "", asOf: times[r])
+                let ok = registry.features[f].derived != nil ? sameValue(values[r], want) : tolerance.admits(values[r])
+                if !ok { Issue.record("\(registry.features[f].name) at row \(r): built \(values[r]), oracle \(want)") }
+                compared += 1
+            }
+        }
+        #expect(compared > 10_000)
+        // The request-time features are not all missing: they read the example event.
+        for f in requestTime {
+            let values = PIT.doubles(data[names.firstIndex(of: registry.features[f].name)!])
+            #expect(values.filter { !$0.isNaN }.count > values.count / 4, "\(registry.features[f].name)")
+        }
+    }
 
     /// Every feature of every row equals the brute-force oracle; every label equals a scan of the
     /// admitted outcomes; immature examples are exactly those whose horizon is not settled.

@@ -20,7 +20,7 @@ enum PIT {
     @discardableResult
     static func ingest(
         _ events: [Event], into store: OfflineStore, fileBytes: Int = 128 << 20, rowGroupRows: Int = 65_536,
-        background: Bool = false
+        background: Bool = false, registry: FeatureRegistry = PIT.registry
     ) throws -> [StoredEvent] {
         var intake = Intake(schema: registry.schema, lateness: registry.allowedLateness)
         let writer = OfflineStoreWriter(
@@ -58,7 +58,8 @@ enum PIT {
 
     /// Builds into a temporary Parquet file and reads it back.
     static func build(
-        _ store: OfflineStore, options: BuildOptions = BuildOptions(), spine: Spine? = nil
+        _ store: OfflineStore, options: BuildOptions = BuildOptions(), spine: Spine? = nil,
+        registry: FeatureRegistry = PIT.registry
     ) throws -> (BuildReport, [ParquetColumn], [ColumnData]) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-ds-\(UUID().uuidString).parquet")
             .path

@@ -56,9 +56,16 @@ public struct FeatureRegistry: Sendable, Equatable {
             parts += a.operation.arguments(in: schema).map { "\($0.key)=\($0.value)" }
             if let filter = a.filter { parts.append("filter=\(filter)") }
             parts.append(a.window.canonicalText)
-        case .ratio(let n, let d):
-            parts.append("numerator={\(canonicalDefinition(of: n))}")
-            parts.append("denominator={\(canonicalDefinition(of: d))}")
+        case .derived(let d):
+            if let r = d.ratio {
+                parts.append("numerator={\(canonicalDefinition(of: r.numerator))}")
+                parts.append("denominator={\(canonicalDefinition(of: r.denominator))}")
+            } else {
+                parts.append("expression=\(d.expression)")
+                for f in d.expression.features.sorted() {
+                    parts.append("\(features[f].name)={\(canonicalDefinition(of: f))}")
+                }
+            }
         }
         return parts.joined(separator: ";")
     }
@@ -67,6 +74,22 @@ public struct FeatureRegistry: Sendable, Equatable {
     /// never served features that were defined differently from those it was trained on.
     public func definitionHash(of index: Int) -> String {
         String(SHA256.hex(of: canonicalDefinition(of: index)).prefix(16))
+    }
+
+    /// The event fields a feature reads from the request, through its expression and the derived
+    /// features it uses; empty for an aggregate.
+    public func requestFields(of index: Int) -> Set<Int> {
+        guard let d = features[index].derived else { return [] }
+        return d.expression.features.reduce(into: d.expression.fields) { $0.formUnion(requestFields(of: $1)) }
+    }
+
+    /// Whether a feature needs more than its entity's state: request fields or another entity's
+    /// features. Such a feature has a value per request (or example row), not per entity, so
+    /// `/features`, `fsml features get` and parity leave it out.
+    public func isRequestTime(_ index: Int) -> Bool {
+        guard let d = features[index].derived else { return false }
+        if !d.expression.fields.isEmpty { return true }
+        return d.expression.features.contains { features[$0].entity != features[index].entity || isRequestTime($0) }
     }
 
     /// The time rule that decides the feature's value as of t, in words.
@@ -94,10 +117,20 @@ public struct FeatureRegistry: Sendable, Equatable {
                     (half-life \(ht)); events more than 64 half-lives old weigh nothing. \(expiry)
                     """
             }
-        case .ratio(let n, let d):
+        case .derived(let d):
+            if let r = d.ratio {
+                return """
+                    \(features[r.numerator].name) / \(features[r.denominator].name), both as of t; missing when the \
+                    denominator is 0. \(expiry)
+                    """
+            }
+            let fields = d.expression.fields.sorted().map { schema.fields[$0].name }
+            let request =
+                fields.isEmpty
+                ? "" : " Reads \(fields.joined(separator: ", ")) from the request (in a build, from the example event)."
             return """
-                \(features[n].name) / \(features[d].name), both as of t; missing when the denominator is 0. \
-                \(expiry)
+                \(d.expression), its features as of t; missing when an operand is missing (coalesce and if \
+                excepted) or the result is not finite.\(request)
                 """
         }
     }

@@ -21,26 +21,61 @@ public struct FeatureSpec: Sendable, Equatable {
         self.line = line
     }
 
-    /// The aggregate, unless the feature is a ratio.
+    /// The aggregate, unless the feature is derived.
     public var aggregate: AggregateSpec? {
         if case .aggregate(let a) = kind { return a }
         return nil
     }
 
-    /// The name fsml.yaml spells for what the feature computes (`count`, `sum`, `ratio`, ...).
+    /// The expression, when the feature is derived.
+    public var derived: DerivedSpec? {
+        if case .derived(let d) = kind { return d }
+        return nil
+    }
+
+    /// The name fsml.yaml spells for what the feature computes (`count`, `sum`, `ratio`, `expression`).
     public var operationName: String {
         switch kind {
         case .aggregate(let a): return a.operation.name
-        case .ratio: return "ratio"
+        case .derived(let d): return d.ratio == nil ? "expression" : "ratio"
         }
     }
 }
 
 public enum FeatureKind: Sendable, Equatable {
     case aggregate(AggregateSpec)
-    /// The value of one feature divided by another of the same entity; missing when the
-    /// denominator is 0.
-    case ratio(numerator: Int, denominator: Int)
+    /// A formula over other features, the request's fields and the time.
+    case derived(DerivedSpec)
+}
+
+/// A derived feature: its expression, and whether fsml.yaml spelled it as a `ratio` of two
+/// features (`numerator / denominator`, missing when the denominator is 0), which keeps the
+/// canonical text, and so the definition hash, that ratios always had.
+public struct DerivedSpec: Sendable, Equatable {
+    public struct Ratio: Sendable, Equatable {
+        public var numerator: Int
+        public var denominator: Int
+
+        public init(numerator: Int, denominator: Int) {
+            self.numerator = numerator
+            self.denominator = denominator
+        }
+    }
+
+    public var expression: FeatureExpression
+    public var ratio: Ratio?
+
+    public init(expression: FeatureExpression, ratio: Ratio? = nil) {
+        self.expression = expression
+        self.ratio = ratio
+    }
+
+    /// `numerator / denominator` spelled as a ratio.
+    public static func ratio(_ numerator: Int, _ denominator: Int, names: (String, String)) -> DerivedSpec {
+        DerivedSpec(
+            expression: .binary(.divide, .feature(numerator, name: names.0), .feature(denominator, name: names.1)),
+            ratio: Ratio(numerator: numerator, denominator: denominator))
+    }
 }
 
 /// An aggregation over the events of a window that pass a filter.

@@ -19,10 +19,10 @@ public struct SlotPlan: Sendable {
     }
 }
 
-/// How a feature's value is read from its entity's slots.
+/// How a feature's value is read: from a slot of its entity's state, or by its expression.
 public enum FeaturePlan: Sendable, Equatable {
     case slot(Int)
-    case ratio(numerator: Int, denominator: Int)
+    case derived(FeatureExpression)
 }
 
 /// The compiled form of the registry for one entity kind: which slots its state holds.

@@ -2,27 +2,42 @@ import FsmlCore
 
 extension FeatureEngine {
     /// The value of a feature for an entity state as of `t`: NaN when the entity is missing
-    /// (never seen, or expired by its TTL) or the value is undefined (a ratio over 0).
+    /// (never seen, or expired by its TTL) or the value is undefined (a ratio over 0). A derived
+    /// feature sees this state alone: other entities' features and request fields read as missing.
     ///
     /// Exact when every event folded into `state` is before `t`, which holds for the server (it
     /// reads at or after the latest event) and for point-in-time builds (they fold only events
     /// known before t).
     public func value(feature f: Int, state: EntityState?, asOf t: Micros) -> Double {
-        guard let state, !state.isEmpty else { return .nan }
         let entity = registry.features[f].entity
-        if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: entities[entity].entity.ttl) { return .nan }
-        return unexpiredValue(feature: f, state: state, asOf: t)
+        return value(feature: f, states: { $0 == entity ? state : nil }, fields: { _ in .missing }, asOf: t)
     }
 
-    private func unexpiredValue(feature f: Int, state: EntityState, asOf t: Micros) -> Double {
+    /// The value of a feature for one request or example row: each entity's state (nil where the
+    /// row names none), the row's fields (the request body, or the example event), as of `t`.
+    /// Aggregates read their entity's state; derived features evaluate their expression, each
+    /// operand by this same rule.
+    public func value(
+        feature f: Int, states: (Int) -> EntityState?, fields: (Int) -> FieldValue, asOf t: Micros
+    ) -> Double {
         switch plans[f] {
-        case .ratio(let n, let d):
-            let den = unexpiredValue(feature: d, state: state, asOf: t)
-            guard den != 0 else { return .nan }
-            return unexpiredValue(feature: n, state: state, asOf: t) / den
         case .slot(let s):
-            return entities[registry.features[f].entity].slots.withUnsafeBufferPointer {
+            let entity = registry.features[f].entity
+            guard let state = states(entity), !state.isEmpty else { return .nan }
+            if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: entities[entity].entity.ttl) {
+                return .nan
+            }
+            return entities[entity].slots.withUnsafeBufferPointer {
                 finalizers[f]!.value(of: state.slots[s], window: $0[s].window, asOf: t)
+            }
+        case .derived(let expression):
+            return withoutActuallyEscaping(states) { states in
+                withoutActuallyEscaping(fields) { fields in
+                    expression.evaluate(
+                        FeatureExpression.Inputs(
+                            feature: { value(feature: $0, states: states, fields: fields, asOf: t) }, field: fields,
+                            time: t))
+                }
             }
         }
     }
@@ -30,5 +45,11 @@ extension FeatureEngine {
     /// The values of the given features for one state, in order.
     public func values(features: [Int], state: EntityState?, asOf t: Micros) -> [Double] {
         features.map { value(feature: $0, state: state, asOf: t) }
+    }
+
+    /// The fields derived features read from requests (and, in builds, from example events), in
+    /// schema order.
+    public var requestFields: [Int] {
+        registry.features.indices.reduce(into: Set<Int>()) { $0.formUnion(registry.requestFields(of: $1)) }.sorted()
     }
 }

@@ -41,7 +41,7 @@ public struct FeatureEngine: Sendable {
                 plans[fi] = .slot(i)
             }
             for (fi, f) in registry.features.enumerated() where f.entity == e {
-                if case .ratio(let n, let d) = f.kind { plans[fi] = .ratio(numerator: n, denominator: d) }
+                if let d = f.derived { plans[fi] = .derived(d.expression) }
             }
             return EntityPlan(entity: entity, slots: slots, filters: filters)
         }

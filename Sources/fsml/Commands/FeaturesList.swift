@@ -44,12 +44,14 @@ struct FeatureSummary {
     var aggregationText: String {
         switch spec.kind {
         case .aggregate(let a): return a.operation.summary(in: registry.schema)
-        case .ratio(let n, let d): return "ratio(\(registry.features[n].name), \(registry.features[d].name))"
+        case .derived(let d):
+            guard let r = d.ratio else { return "\(d.expression)" }
+            return "ratio(\(registry.features[r.numerator].name), \(registry.features[r.denominator].name))"
         }
     }
 
     var windowText: String {
-        spec.aggregate?.window.text ?? "(operands)"
+        spec.aggregate?.window.text ?? "(derived)"
     }
 
     var json: JSONValue {
@@ -64,9 +66,11 @@ struct FeatureSummary {
         for (key, value) in spec.aggregate?.operation.arguments(in: registry.schema) ?? [] {
             pairs.append((key, .string(value)))
         }
-        if case .ratio(let n, let d) = spec.kind {
-            pairs.append(("numerator", .string(registry.features[n].name)))
-            pairs.append(("denominator", .string(registry.features[d].name)))
+        if let r = spec.derived?.ratio {
+            pairs.append(("numerator", .string(registry.features[r.numerator].name)))
+            pairs.append(("denominator", .string(registry.features[r.denominator].name)))
+        } else if let d = spec.derived {
+            pairs.append(("expression", .string("\(d.expression)")))
         }
         pairs.append(("filter", filter.map(JSONValue.string) ?? .null))
         if let window = spec.aggregate?.window {
