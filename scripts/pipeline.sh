@@ -19,11 +19,18 @@ redis-cli -p "$PORT" FLUSHDB >/dev/null
 rm -rf data/offline data/checkpoints data/rejects data/served
 step "stream the events into $ONLINE and the offline store"
 "$FSML" stream --source "file:$EVENTS_FILE" --until-end --online "$ONLINE"
-step "train a tracked model (experiment ctr)"
-run_id=$("$FSML" train --experiment ctr --run-name "make-all-$(date -u +%Y%m%dT%H%M%S)" --format json |
-  sed -n 's/^  "run_id": "\(.*\)",$/\1/p')
-"$FSML" runs promote "$run_id"
+stamp=$(date -u +%Y%m%dT%H%M%S)
 mkdir -p "$REPORTS"
+# The same dataset and split twice: the seven features of the first release (user, product and
+# session activity) and every feature view (with user×product and price features).
+step "train the baseline: the seven features of the first release (experiment ctr)"
+baseline_id=$("$FSML" train --experiment ctr --run-name "baseline-$stamp" --format json \
+  --views user_activity,product_stats,session_activity | sed -n 's/^  "run_id": "\(.*\)",$/\1/p')
+step "train the full model: every feature view, on the baseline's dataset"
+run_id=$("$FSML" train --experiment ctr --run-name "make-all-$stamp" --format json \
+  --dataset "data/datasets/$baseline_id.parquet" | sed -n 's/^  "run_id": "\(.*\)",$/\1/p')
+"$FSML" compare runs "$baseline_id" "$run_id" --html "$REPORTS/compare-baseline.html"
+"$FSML" runs promote "$run_id"
 step "serve with the stream job inside (port $SERVE_PORT)"
 "$FSML" serve --stream "file:$EVENTS_FILE" --online "$ONLINE" --port "$SERVE_PORT" --log-sample 0.2 2>data/serve.log &
 server=$!
@@ -44,5 +51,5 @@ trap - EXIT
 step "validate: expectations on the offline store; skew of served features against the training set"
 "$FSML" validate --offline-store --out "$REPORTS" || echo "validate: expectations failed, see $REPORTS/validate.html" >&2
 "$FSML" validate skew --run "$run_id" --out "$REPORTS" || echo "validate skew: features flagged, see $REPORTS/skew.html" >&2
-"$FSML" reports --dir "$REPORTS" --run "$run_id"
+"$FSML" reports --dir "$REPORTS" --run "$baseline_id" --run "$run_id"
 step "done: open $REPORTS/index.html"

@@ -38,6 +38,7 @@ public enum ReferenceProject {
           user: {key: user_id, ttl: 7d}
           product: {key: product_id, ttl: 3d}
           session: {key: [user_id, session_id], ttl: 2h}
+          user_product: {key: [user_id, product_id], ttl: 7d}
 
         features:
           user_views_5m:
@@ -110,6 +111,67 @@ public enum ReferenceProject {
             window: session
             description: Distinct products seen in the session.
 
+          # What a recommender needs most: how this user treats this product, and the price now.
+          up_views_1h:
+            entity: user_product
+            aggregation: count
+            filter: event_type == page_view
+            window: 1h
+            hop: 5m
+            description: Times this user viewed this product in the last hour.
+          up_views_24h:
+            entity: user_product
+            aggregation: count
+            filter: event_type == page_view
+            window: 24h
+            hop: 1h
+            description: Times this user viewed this product in the last 24 hours.
+          up_since_view_s:
+            entity: user_product
+            aggregation: time_since_last
+            filter: event_type == page_view
+            window: lifetime
+            description: Seconds since this user last viewed this product.
+          up_carts_24h:
+            entity: user_product
+            aggregation: count
+            filter: event_type == add_to_cart
+            window: 24h
+            hop: 1h
+          up_purchases_24h:
+            entity: user_product
+            aggregation: count
+            filter: event_type == purchase
+            window: 24h
+            hop: 1h
+          up_in_cart:
+            expression: coalesce(up_carts_24h, 0) > coalesce(up_purchases_24h, 0)
+            description: 1 when this user added this product to the cart in the last 24 hours and did not buy it.
+          prod_avg_price_24h:
+            entity: product
+            aggregation: avg
+            field: price
+            filter: event_type == page_view
+            window: 24h
+            hop: 1h
+            description: The product's average viewed price over 24 hours.
+          prod_price_std_24h:
+            entity: product
+            aggregation: stddev
+            field: price
+            sample: false
+            filter: event_type == page_view
+            window: 24h
+            hop: 1h
+            description: How much the product's viewed price varied over 24 hours.
+          price_now:
+            entity: product
+            expression: price
+            description: The price shown with this request (in a training set, on the example's page view).
+          price_vs_avg:
+            expression: price / prod_avg_price_24h
+            description: The price shown now against the product's average over 24 hours.
+
         # Feature views say which features are served and trained on; the others are helpers.
         feature_views:
           user_activity:
@@ -121,6 +183,12 @@ public enum ReferenceProject {
           session_activity:
             entity: session
             features: [sess_duration_s, sess_unique_products]
+          user_product_activity:
+            entity: user_product
+            features: [up_views_1h, up_views_24h, up_since_view_s, up_in_cart]
+          price_context:
+            entity: product
+            features: [prod_avg_price_24h, prod_price_std_24h, price_now, price_vs_avg]
 
         # Each page_view is an example; it is positive when the same user adds the same product to
         # the cart within 30 minutes after it.

@@ -265,7 +265,11 @@ public final class DatasetBuilder {
         func evaluate(_ row: Int) -> [Double] {
             features.map { f in
                 engine.value(
-                    feature: f, states: { e in spine.keys[e][row].flatMap { states.state(entity: e, key: $0) } },
+                    feature: f,
+                    states: { e in
+                        // A spine made in code may name fewer entity kinds than the registry has.
+                        e < spine.keys.count ? spine.keys[e][row].flatMap { states.state(entity: e, key: $0) } : nil
+                    },
                     fields: { spine.field($0, row: row) }, asOf: spine.times[row])
             }
         }

@@ -28,16 +28,25 @@ import Testing
     @Test func theReferenceProjectLoadsWithDesignMDsEntitiesAndFeatures() throws {
         let r = try load(reference)
         #expect(r.project == "shop")
-        #expect(r.entities.map(\.name) == ["user", "product", "session"])
+        #expect(r.entities.map(\.name) == ["user", "product", "session", "user_product"])
         #expect(
             r.entities.map(\.ttl) == [
                 7 * Timestamp.microsPerDay, 3 * Timestamp.microsPerDay, 2 * Timestamp.microsPerHour,
+                7 * Timestamp.microsPerDay,
             ])
         #expect(
             r.servedFeatures.map { r.features[$0].name } == [
                 "user_views_5m", "user_add2cart_1h", "user_cr_24h", "prod_ctr_24h", "prod_rev_24h", "sess_duration_s",
+                "sess_unique_products", "up_views_1h", "up_views_24h", "up_since_view_s", "up_in_cart",
+                "prod_avg_price_24h", "prod_price_std_24h", "price_now", "price_vs_avg",
+            ])
+        // The first release's seven features are its first three views: the baseline `make all` trains.
+        #expect(
+            r.views.prefix(3).flatMap(\.features).map { r.features[$0].name } == [
+                "user_views_5m", "user_add2cart_1h", "user_cr_24h", "prod_ctr_24h", "prod_rev_24h", "sess_duration_s",
                 "sess_unique_products",
             ])
+        #expect(r.isRequestTime(r.featureIndex("price_vs_avg")!) && !r.isRequestTime(r.featureIndex("up_in_cart")!))
         #expect(r.allowedLateness == 10 * Timestamp.microsPerMinute)
         #expect(r.schema.timeFieldName == "event_ts")
         #expect(r.entities[2].keyFields.map { r.schema.fields[$0].name } == ["user_id", "session_id"])
@@ -110,7 +119,7 @@ import Testing
         expectError(
             "  user_views_5m:\n    entity: user", "  user_views_5m:\n    entity: customer",
             key: "features.user_views_5m.entity",
-            message: "'customer' is not a declared entity (one of user, product, session)", lineOffset: 1)
+            message: "'customer' is not a declared entity (one of user, product, session, user_product)", lineOffset: 1)
         expectError(
             "features: [prod_ctr_24h, prod_rev_24h]", "features: [prod_ctr_24h, prod_rev_7d]",
             key: "feature_views.product_stats.features", message: "'prod_rev_7d' is not a declared feature")

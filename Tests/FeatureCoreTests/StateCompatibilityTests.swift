@@ -16,24 +16,12 @@ import Testing
     /// The reference schema with one feature of every aggregation and window kind of version 1.
     static func registryWithEveryKind() -> FeatureRegistry { try! registry() }
 
+    /// The registry of that release, frozen beside the states (`Fixtures/states-v1.yaml`): the
+    /// reference project may change, the states' definitions may not.
     static func registry() throws -> FeatureRegistry {
-        var text = ReferenceProject.yaml
-        let extra = """
-              u_spend_1h: {entity: user, aggregation: sum, field: price, filter: event_type == purchase, window: 1h, hop: 5m}
-              u_products_30m: {entity: user, aggregation: distinct_count, field: product_id, window: 30m, hop: 5m}
-              u_events_10m: {entity: user, aggregation: count, window: 10m, hop: 1m}
-              s_views: {entity: session, aggregation: count, filter: event_type == page_view, window: session}
-              s_spend: {entity: session, aggregation: sum, field: price, window: session}
-              s_first_price: {entity: session, aggregation: first, field: price, window: session}
-              s_last_price: {entity: session, aggregation: last, field: price, window: session}
-              s_view_share: {entity: session, aggregation: ratio, numerator: s_views, denominator: s_events}
-              s_events: {entity: session, aggregation: count, window: session}
-
-            """
-        let anchor = "\nfeature_views:"
-        let range = try #require(text.range(of: anchor))
-        text.replaceSubrange(range, with: "\n" + extra.replacingOccurrences(of: "      ", with: "  ") + anchor)
-        return try RegistryLoader.parse(text, file: "fsml.yaml")
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/states-v1.yaml").path
+        return try RegistryLoader.parse(String(contentsOfFile: path, encoding: .utf8), file: path)
     }
 
     /// Random events over two days for a few users, sessions and products, admitted and folded.

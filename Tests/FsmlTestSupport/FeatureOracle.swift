@@ -31,6 +31,8 @@ public struct FeatureOracle {
     public private(set) var duplicates = 0
     /// Arrival positions of each entity's events, per entity kind.
     private var byEntity: [[String: [Int]]]
+    /// Arrival position of each admitted event id.
+    private var byID: [String: Int] = [:]
 
     /// Admits `lines` (JSON events, in arrival order) by the rules of docs/semantics.md §1: the
     /// clock is the largest admitted event time; an event before clock − allowed_lateness is late;
@@ -58,6 +60,7 @@ public struct FeatureOracle {
             rows.append(Row(id: row.id, time: row.time, knownAt: clock, fields: row.fields))
         }
         for (i, row) in rows.enumerated() {
+            byID[row.id] = i
             for (e, entity) in registry.entities.enumerated() {
                 if let key = Self.key(row, fields: entity.keyFields.map { registry.schema.fields[$0].name }) {
                     byEntity[e][key, default: []].append(i)
@@ -70,7 +73,7 @@ public struct FeatureOracle {
 
     /// An admitted event as a request: the keys it names (by entity kind) and its fields.
     public func request(eventID: String) -> (keys: [Int: String], fields: [String: Value])? {
-        guard let row = rows.first(where: { $0.id == eventID }) else { return nil }
+        guard let row = byID[eventID].map({ rows[$0] }) else { return nil }
         var keys: [Int: String] = [:]
         for (e, entity) in registry.entities.enumerated() {
             keys[e] = Self.key(row, fields: entity.keyFields.map { registry.schema.fields[$0].name })
@@ -292,15 +295,18 @@ public struct FeatureOracle {
 
     /// A feature's value for one row: the keys of the entities it names (by entity kind) and the
     /// request fields (by name), as the server and a build evaluate it.
-    public func value(feature f: Int, keys: [Int: String], fields: [String: Value], asOf t: Int64) -> Double {
+    public func value(
+        feature f: Int, keys: [Int: String], fields: [String: Value], asOf t: Int64, eventTimeOnly: Bool = false
+    ) -> Double {
         if let d = registry.features[f].derived {
             return OracleExpression.evaluate(
-                d.expression, feature: { value(feature: $0, keys: keys, fields: fields, asOf: t) },
+                d.expression,
+                feature: { value(feature: $0, keys: keys, fields: fields, asOf: t, eventTimeOnly: eventTimeOnly) },
                 field: { fields[$0] }, time: t)
         }
         let e = registry.features[f].entity
         guard let key = keys[e] else { return .nan }
-        return expected(feature: f, key: key, asOf: t).value
+        return expected(feature: f, key: key, asOf: t, eventTimeOnly: eventTimeOnly).value
     }
 
     private func value(_ spec: FeatureSpec, events all: [Row], asOf t: Int64) -> Expected {

@@ -73,25 +73,24 @@ import Testing
         let names = columns.map(\.name)
         let times = PIT.int64s(data[names.firstIndex(of: "event_ts")!])
         let users = PIT.strings(data[names.firstIndex(of: "user_id")!])
-        let sessions = PIT.strings(data[names.firstIndex(of: "session_id")!])
         let products = PIT.strings(data[names.firstIndex(of: "product_id")!])
         let labels = PIT.int32s(data[names.firstIndex(of: "added_to_cart_30m")!])
         #expect(report.rows == times.count && report.rows > 10_000)
         #expect(times == times.sorted())
+        let ids = PIT.strings(data[names.firstIndex(of: "event_id")!])
         for f in registry.servedFeatures {
             let spec = registry.features[f]
             let values = PIT.doubles(data[names.firstIndex(of: spec.name)!])
             for r in stride(from: 0, to: times.count, by: 7) {
-                let key: String
-                switch registry.entities[spec.entity].name {
-                case "user": key = users[r]!
-                case "product": key = products[r]!
-                default: key = EntityKeyMaker.join([users[r]!, sessions[r]!])
-                }
-                let want = oracle.value(feature: f, key: key, asOf: times[r], eventTimeOnly: eventTimeOnly)
+                // The example event as a request: its keys and fields (the price shown).
+                let request = oracle.request(eventID: ids[r]!)!
+                let want = oracle.value(
+                    feature: f, keys: request.keys, fields: request.fields, asOf: times[r], eventTimeOnly: eventTimeOnly
+                )
                 if !sameValue(values[r], want) {
                     Issue.record(
-                        "\(spec.name)[\(key)] at \(Timestamp.format(times[r])): built \(values[r]), oracle \(want)")
+                        "\(spec.name)[\(request.keys[spec.entity] ?? "-")] at \(Timestamp.format(times[r])): built \(values[r]), oracle \(want)"
+                    )
                 }
             }
         }

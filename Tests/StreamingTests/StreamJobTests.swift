@@ -166,7 +166,7 @@ import Testing
             try OnlineStoreURL.parse(redis.url), project: "t", entities: registry.entities)
         let offline = OfflineStore(root: "\(dir)/offline")
         var users = StreamFixture.options(dir, name: "stream-user-session")
-        users.entityKinds = [0, 2]
+        users.entityKinds = [0, 2, 3]
         var products = StreamFixture.options(dir, name: "stream-product")
         products.entityKinds = [1]
         let a = try job("\(dir)/events.jsonl", dir, online: store, offline: offline, options: users)

@@ -12,6 +12,9 @@ import Serving
 struct RequestIDs {
     let fields: [String]
     var tuples: [[String?]] = []
+    /// Per tuple, the request fields the model reads (`ServingContract.requestFields`), as JSON
+    /// values taken from the same event.
+    var requestValues: [[String: String]] = []
 
     static func load(path: String, contract: ServingContract, limit: Int = 200_000) throws -> RequestIDs {
         let reader = try LineReader(path: path)
@@ -28,12 +31,40 @@ struct RequestIDs {
             guard zip(contract.keyFields, tuple).allSatisfy({ !contract.required.contains($0) || $1 != nil }) else {
                 continue
             }
-            if seen.insert(tuple).inserted { ids.tuples.append(tuple) }
+            if seen.insert(tuple).inserted {
+                ids.tuples.append(tuple)
+                var values: [String: String] = [:]
+                for name in contract.requestFields.keys {
+                    var v: JSONNode? = node
+                    for part in name.split(separator: ".") { v = v?[String(part)] }
+                    if let v, let text = Self.json(v) { values[name] = text }
+                }
+                ids.requestValues.append(values)
+            }
         }
         guard !ids.tuples.isEmpty else {
             throw CLIError("\(path) holds no events with \(contract.requiredFields.joined(separator: ", "))")
         }
         return ids
+    }
+
+    static func json(_ node: JSONNode) -> String? {
+        switch node {
+        case .number(let text): return text
+        case .bool(let b): return b ? "true" : "false"
+        case .string(let s): return JSONText.quote(s)
+        default: return nil
+        }
+    }
+
+    /// Tuple `i` as the members of a JSON object: its key values, and with `values` its request
+    /// fields, leaving out `except`.
+    func members(_ i: Int, values: Bool, except: String? = nil) -> [String] {
+        var out = zip(self.fields, tuples[i]).compactMap { f, v in
+            f == except ? nil : v.map { "\(JSONText.quote(f)):\(JSONText.quote($0))" }
+        }
+        if values { out += requestValues[i].keys.sorted().map { "\(JSONText.quote($0)):\(requestValues[i][$0]!)" } }
+        return out
     }
 
     /// One tuple as request fields.
@@ -95,25 +126,31 @@ struct BenchServe: ParsableCommand {
         let endpoint = self.endpoint
         let rankSize = self.rankSize
         let firstRequired = contract.requiredFields.first { $0 != candidateField } ?? contract.requiredFields[0]
+        // Request fields (an amount shown now) come from the same event as the keys; in /rank, from
+        // each candidate's own event.
         let makeRequest: @Sendable (Int) -> (method: String, path: String, body: [UInt8]) = { i in
             var g = SeededRandom(seed: UInt64(i) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
-            var fields = ids.fields(Int(g.next() % UInt64(ids.tuples.count)))
-            if g.uniform() < unknown { fields[firstRequired] = "unknown-\(i)" }
-            func members(_ f: [String: String]) -> String {
-                ids.fields.compactMap { k in f[k].map { "\(JSONText.quote(k)):\(JSONText.quote($0))" } }
-                    .joined(separator: ",")
+            let t = Int(g.next() % UInt64(ids.tuples.count))
+            var members = ids.members(t, values: endpoint != "rank", except: endpoint == "rank" ? candidateField : nil)
+            if g.uniform() < unknown,
+                let k = members.firstIndex(where: { $0.hasPrefix(JSONText.quote(firstRequired) + ":") })
+            {
+                members[k] = "\(JSONText.quote(firstRequired)):\(JSONText.quote("unknown-\(i)"))"
             }
             if endpoint == "rank" {
-                fields[candidateField] = nil
-                let candidates = (0..<rankSize).map { _ in
-                    JSONText.quote(ids.fields(Int(g.next() % UInt64(ids.tuples.count)))[candidateField] ?? "none")
+                let candidates = (0..<rankSize).map { _ -> String in
+                    let c = Int(g.next() % UInt64(ids.tuples.count))
+                    let key =
+                        "\(JSONText.quote(candidateField)):\(JSONText.quote(ids.fields(c)[candidateField] ?? "none"))"
+                    let values = ids.requestValues[c].keys.sorted().map {
+                        "\(JSONText.quote($0)):\(ids.requestValues[c][$0]!)"
+                    }
+                    return "{" + ([key] + values).joined(separator: ",") + "}"
                 }
-                let shared = members(fields)
-                let body =
-                    "{\(shared)\(shared.isEmpty ? "" : ",")\(JSONText.quote(candidateField + "s")):[\(candidates.joined(separator: ","))]}"
-                return ("POST", "/rank", Array(body.utf8))
+                members.append("\"candidates\":[\(candidates.joined(separator: ","))]")
+                return ("POST", "/rank", Array("{\(members.joined(separator: ","))}".utf8))
             }
-            return ("POST", "/predict", Array("{\(members(fields))}".utf8))
+            return ("POST", "/predict", Array("{\(members.joined(separator: ","))}".utf8))
         }
         func load(_ rate: Double, _ seconds: Double) -> LoadGenerator.Result {
             let r = LoadGenerator(

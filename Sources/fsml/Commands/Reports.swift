@@ -8,18 +8,18 @@ struct Reports: ParsableCommand {
         abstract: "Write index.html in a reports folder: every report linked, headline numbers on top.",
         discussion: """
             Headlines come from the JSON reports found there (parity.json, serve-load-*.json, serve-bench.json) \
-            and from --run, whose report is copied in beside the others.
+            and from each --run, whose report is copied in beside the others.
             """)
 
     @Option(help: "The reports folder.") var dir = "artifacts/reports"
-    @Option(name: .customLong("run"), help: "A tracked run to feature (its report is copied in).")
-    var featuredRun: String?
+    @Option(name: .customLong("run"), help: "A tracked run to feature (its report is copied in; repeatable).")
+    var featuredRuns: [String] = []
     @OptionGroup var tracking: TrackingOptions
 
     func run() throws {
         try FileSystem.createDirectory(dir)
         var headlines: [[String]] = []
-        if let reference = featuredRun {
+        for reference in featuredRuns {
             let r = try tracking.store.findRun(reference)
             let report = r.artifactsDirectory + "/report.html"
             if FileSystem.exists(report) {

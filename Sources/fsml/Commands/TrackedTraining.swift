@@ -195,8 +195,17 @@ struct TrackedTraining {
             manifestPath = built.manifestPath
         }
         let present = Set(try ParquetReader(path: datasetPath).columns.map(\.name))
-        let features = registry.features.indices.filter { present.contains(registry.features[$0].name) }
+        var features = registry.features.indices.filter { present.contains(registry.features[$0].name) }
         guard !features.isEmpty else { throw CLIError("\(datasetPath) holds none of the features of fsml.yaml") }
+        if let views = command.views {
+            let names = views.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            for name in names where !registry.views.contains(where: { $0.name == name }) {
+                throw CLIError(
+                    "--views: no feature view '\(name)' (one of \(registry.views.map(\.name).joined(separator: ", ")))")
+            }
+            features = features.filter { registry.features[$0].view.map(names.contains) ?? false }
+            guard !features.isEmpty else { throw CLIError("--views: \(views) serve no feature of \(datasetPath)") }
+        }
         let label = registry.label?.name ?? "label"
         let segmentColumns = command.segments.isEmpty ? ["device.os", "geo.country"] : command.segments
         let table = try DatasetReader.load(
@@ -219,10 +228,11 @@ struct TrackedTraining {
             train: Self.labeled(train), valid: Self.labeled(valid),
             validSegments: segmentColumns.compactMap { c in valid.segments[c].map { (c, $0) } },
             datasetPath: datasetPath, manifestPath: manifestPath)
-        inputs.extraParams = [
-            ("valid_start", Timestamp.format(split.start)), ("train_rows", String(split.train.count)),
-            ("valid_rows", String(split.valid.count)),
-        ]
+        inputs.extraParams =
+            [
+                ("valid_start", Timestamp.format(split.start)), ("train_rows", String(split.train.count)),
+                ("valid_rows", String(split.valid.count)), ("features", String(features.count)),
+            ] + (command.views.map { [("views", $0)] } ?? [])
         for f in features { inputs.featureHashes[registry.features[f].name] = registry.definitionHash(of: f) }
         return inputs
     }

@@ -31,6 +31,11 @@ struct Train: ParsableCommand {
     @Option(help: "A point-in-time dataset from `fsml build` (.parquet) instead of building one.") var dataset: String?
     @Option(help: "Earliest example time of the dataset to build, ISO-8601 UTC.") var start: String?
     @Option(help: "End of the example times of the dataset to build (exclusive).") var end: String?
+    @Option(
+        help: """
+            Train on the features of these feature views only (comma-separated; default: every view), e.g. a \
+            baseline beside the full model on the same dataset and split.
+            """) var views: String?
     @Option(help: "Days at the end of the data that form the validation set.") var validDays: Double = 1
     @Option(help: "Validation starts at this time instead (ISO-8601 UTC).") var validStart: String?
     @Option(
