@@ -155,21 +155,7 @@ import Tracking
             as! [String: Any]
         var spine = "account_ref,terminal_ref,amount,at\n"
         for r in requests { spine += "\(r.account),\(r.terminal),\(r.amount),\(clock["as_of"] as! String)\n" }
-        try spine.write(toFile: "\(dir)/spine.csv", atomically: true, encoding: .utf8)
-        let build = try BinaryRunner.run(
-            ["build", "--spine", "spine.csv", "--out", "offline.csv", "--event-time-only"], in: dir)
-        #expect(build.status == 0, "\(build.stderr)")
-        let rows = try String(contentsOfFile: "\(dir)/offline.csv", encoding: .utf8).split(separator: "\n")
-        let header = rows[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        #expect(requests.count == 12 && rows.count == requests.count + 1)
-        for (i, row) in rows.dropFirst().enumerated() {
-            let cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            let vector = model.featureNames.map { name -> Float in
-                let c = header.firstIndex(of: name)!
-                return cells[c].isEmpty ? .nan : Float(Double(cells[c])!)
-            }
-            let offline = model.predict(DenseMatrix(rows: 1, columns: vector.count, values: vector))[0]
-            #expect(abs(offline - scores[i]) < 1e-12, "row \(i): served \(scores[i]), offline \(offline)")
-        }
+        #expect(requests.count == 12)
+        try ServeCommandTests.expectOfflineScores(spine, equal: scores, model: model, dir: dir)
     }
 }

@@ -55,6 +55,27 @@ struct ServeDidNotStart: Error { let log: String }
         return out
     }
 
+    /// Builds the spine's rows point in time from the offline store (`fsml build --spine`) and
+    /// expects the model's predictions on them to be the served scores.
+    static func expectOfflineScores(_ spine: String, equal scores: [Double], model: AnyModel, dir: String) throws {
+        try spine.write(toFile: "\(dir)/spine.csv", atomically: true, encoding: .utf8)
+        let build = try BinaryRunner.run(
+            ["build", "--spine", "spine.csv", "--out", "offline.csv", "--event-time-only"], in: dir)
+        #expect(build.status == 0, "\(build.stderr)")
+        let rows = try String(contentsOfFile: "\(dir)/offline.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == scores.count + 1)
+        let header = rows[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for (i, row) in rows.dropFirst().enumerated() {
+            let cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let vector = model.featureNames.map { name -> Float in
+                let c = header.firstIndex(of: name)!
+                return cells[c].isEmpty ? .nan : Float(Double(cells[c])!)
+            }
+            let offline = model.predict(DenseMatrix(rows: 1, columns: vector.count, values: vector))[0]
+            #expect(abs(offline - scores[i]) < 1e-12, "row \(i): served \(scores[i]), offline \(offline)")
+        }
+    }
+
     /// Waits until /readyz answers 200 (the server found its store again).
     static func waitUntilReady(_ server: Server) throws {
         let deadline = monotonicNanos() + 60_000_000_000
@@ -187,21 +208,7 @@ struct ServeDidNotStart: Error { let log: String }
         let clock = asOf["as_of"] as! String
         var spine = "user_id,product_id,session_id,event_ts\n"
         for r in requests { spine += "\(r.user),\(r.product),\(r.session),\(clock)\n" }
-        try spine.write(toFile: "\(dir)/spine.csv", atomically: true, encoding: .utf8)
-        let build = try BinaryRunner.run(
-            ["build", "--spine", "spine.csv", "--out", "offline.csv", "--event-time-only"], in: dir)
-        #expect(build.status == 0, "\(build.stderr)")
-        let rows = try String(contentsOfFile: "\(dir)/offline.csv", encoding: .utf8).split(separator: "\n")
-        let header = rows[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        for (i, row) in rows.dropFirst().enumerated() {
-            let cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            let vector = model.featureNames.map { name -> Float in
-                let c = header.firstIndex(of: name)!
-                return cells[c].isEmpty ? .nan : Float(Double(cells[c])!)
-            }
-            let offline = model.predict(DenseMatrix(rows: 1, columns: vector.count, values: vector))[0]
-            #expect(abs(offline - scores[i]) < 1e-12, "row \(i): served \(scores[i]), offline \(offline)")
-        }
+        try Self.expectOfflineScores(spine, equal: scores, model: model, dir: dir)
 
         // Unknown ids: their features are missing and named.
         let unknown = try server.json("/predict", "{\"user_id\":\"nobody\",\"product_id\":\"nothing\"}")
