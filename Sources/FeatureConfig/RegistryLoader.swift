@@ -132,7 +132,7 @@ public enum RegistryLoader {
             lines[name] = spec
         }
         guard !fields.isEmpty else { throw node.error("no fields declared") }
-        // A field `device` and a field `device.os` cannot both exist: one is an object, one a value.
+        // A field `card` and a field `card.brand` cannot both exist: one is an object, one a value.
         for f in fields where fields.contains(where: { $0.name.hasPrefix(f.name + ".") }) {
             throw lines[f.name]!.error("'\(f.name)' is both a value and an object of nested fields")
         }

@@ -3,7 +3,7 @@ import FsmlCore
 import Parquet
 
 /// How events are laid out in the offline store's Parquet files: one column per schema field
-/// (dotted names kept: `device.os`), typed as declared, plus the arrival sequence `_seq` and the
+/// (dotted names kept: `card.brand`), typed as declared, plus the arrival sequence `_seq` and the
 /// instant the event became known, `_known_at` (the stream's event-time clock at its arrival).
 public struct OfflineSchema: Sendable {
     public static let sequenceColumn = "_seq"

@@ -116,15 +116,17 @@ import Testing
         }
     }
 
-    /// Sources name no field, entity or feature of the reference shop outside its template and
-    /// the generator: the server, the builder and every command work from fsml.yaml alone.
+    /// Sources name no field, entity or feature of the reference shop outside the templates and
+    /// the generators: the server, the builder and every command work from fsml.yaml alone.
     @Test func noReferenceNameIsHardCodedInSources() throws {
         let names = [
             "user_id", "product_id", "session_id", "event_type", "page_view", "add_to_cart", "purchase", "price",
             "currency", "added_to_cart", "user_views", "prod_ctr", "prod_rev", "sess_duration", "sess_unique",
+            "device\\.os", "device\\.mobile", "geo\\.country", "geo\\.city",
         ]
         let allowed = [
             "Sources/EventGenerator/", "Sources/FeatureConfig/ReferenceProject.swift",
+            "Sources/FeatureConfig/RiskProject.swift",
             "Sources/fsml/Commands/GenerateEvents.swift",
         ]
         let sources = Self.root.appendingPathComponent("Sources")

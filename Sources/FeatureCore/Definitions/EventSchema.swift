@@ -8,7 +8,7 @@ public enum FieldType: String, Sendable, CaseIterable {
 }
 
 /// One field of the event schema. Nested JSON objects are addressed by dotted paths
-/// (`device.os` is the `os` key of the `device` object).
+/// (`card.brand` is the `brand` key of the `card` object).
 public struct FieldSpec: Sendable, Equatable {
     public var name: String
     public var type: FieldType

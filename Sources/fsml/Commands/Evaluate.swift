@@ -20,7 +20,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Look only in this experiment.") var experiment: String?
     @Option(
         name: .customLong("segment"),
-        help: "A dataset column to report metrics per value of (repeatable; default: device.os, geo.country).")
+        help: """
+            A dataset column to report metrics per value of (repeatable; default: the categorical event fields \
+            other than keys and ids that have 2 to 20 values in the dataset).
+            """)
     var segments: [String] = []
     @OptionGroup var tracking: TrackingOptions
     @OptionGroup var output: FormatOption
@@ -36,13 +39,14 @@ struct Evaluate: ParsableCommand {
         let label = registry.label?.name ?? "label"
         // A column named twice is reported once.
         var seen: Set<String> = []
-        let segmentColumns = (segments.isEmpty ? ["device.os", "geo.country"] : segments).filter {
+        var segmentColumns = (segments.isEmpty ? DatasetSegments.candidates(registry) : segments).filter {
             seen.insert($0).inserted
         }
         let table = try DatasetReader.load(
             path: dataset, features: model.featureNames, label: label, time: registry.schema.timeFieldName,
             segments: segmentColumns)
         guard table.rows > 0 else { throw CLIError("\(dataset) has no rows") }
+        if segments.isEmpty { segmentColumns = DatasetSegments.reported(segmentColumns, in: table) }
         let predictions = model.predict(TrackedTraining.labeled(table).features)
         let evaluation = BinaryEvaluation.evaluate(predictions: predictions, labels: table.labels)
         let segmentResults = segmentColumns.compactMap { c in

@@ -10,7 +10,9 @@ struct GenerateEvents: ParsableCommand {
             Lines are in arrival order. Product popularity is Zipf; prices are lognormal by category; users \
             differ in activity and purchase propensity; traffic follows a daily curve; a page_view → \
             add_to_cart → purchase funnel depends on the user, the product, the price and the session. Some \
-            events arrive late, some twice, some corrupted. The same options give the same bytes.
+            events arrive late, some twice, some corrupted. The same options give the same bytes. \
+            With --template risk: card authorizations (--users cards, --products merchants) with card-testing \
+            bursts, stolen cards and risky merchants, and chargebacks days after the authorizations they dispute.
             """
     )
 
@@ -24,6 +26,7 @@ struct GenerateEvents: ParsableCommand {
     @Option(help: "Share of events sent twice.") var duplicateFraction: Double = 0.005
     @Option(help: "Share of events followed by a corrupted line.") var malformedFraction: Double = 0
     @Option(help: "Output file.") var out: String = "data/events.jsonl.gz"
+    @Option(help: "shop (a clickstream) or risk (card authorizations).") var template: Init.Template = .shop
     @OptionGroup var output: FormatOption
 
     func validate() throws {
@@ -47,6 +50,7 @@ struct GenerateEvents: ParsableCommand {
         config.lateFraction = lateFraction
         config.duplicateFraction = duplicateFraction
         config.malformedFraction = malformedFraction
+        if template == .risk { return try generateRisk(config) }
         let writer = try FileWriter(path: out, atomic: true)
         let progress = Progress("generate", total: Int(Double(events) * (1 + duplicateFraction + malformedFraction)))
         let summary = try EventGenerator(config: config).run(gzip: out.hasSuffix(".gz"), progress: progress) {
@@ -59,6 +63,25 @@ struct GenerateEvents: ParsableCommand {
             ("add_to_cart", summary.addToCarts), ("purchase", summary.purchases), ("sessions", summary.sessions),
             ("delayed", summary.delayed), ("delayed_beyond_10m", summary.delayedBeyondLateness),
             ("duplicates", summary.duplicates), ("malformed", summary.malformed), ("bytes", summary.bytes),
+        ]
+        switch output.format {
+        case .json:
+            let pairs: [(String, JSONValue)] = [("file", .string(out))] + rows.map { ($0.0, .int($0.1)) }
+            StandardOutput.write(JSONText.render(.object(pairs)) + "\n")
+        case .table:
+            var table = TextTable(["WROTE \(out)", "COUNT"], rightAligned: [1])
+            for (k, v) in rows { table.add([k, Progress.count(v)]) }
+            StandardOutput.write(table.render())
+        }
+    }
+
+    private func generateRisk(_ config: GeneratorConfig) throws {
+        let writer = try FileWriter(path: out, atomic: true)
+        let summary = try RiskGenerator(config: config).run(gzip: out.hasSuffix(".gz")) { try writer.write($0) }
+        try writer.close()
+        let rows: [(String, Int)] = [
+            ("lines", summary.lines), ("authorizations", summary.authorizations), ("fraudulent", summary.fraudulent),
+            ("chargebacks", summary.chargebacks), ("bytes", summary.bytes),
         ]
         switch output.format {
         case .json:

@@ -207,7 +207,7 @@ struct TrackedTraining {
             guard !features.isEmpty else { throw CLIError("--views: \(views) serve no feature of \(datasetPath)") }
         }
         let label = registry.label?.name ?? "label"
-        let segmentColumns = command.segments.isEmpty ? ["device.os", "geo.country"] : command.segments
+        var segmentColumns = command.segments.isEmpty ? DatasetSegments.candidates(registry) : command.segments
         let table = try DatasetReader.load(
             path: datasetPath, features: features.map { registry.features[$0].name }, label: label,
             time: registry.schema.timeFieldName, segments: segmentColumns)
@@ -224,6 +224,7 @@ struct TrackedTraining {
         )
         let train = table.subset(split.train)
         let valid = table.subset(split.valid)
+        if command.segments.isEmpty { segmentColumns = DatasetSegments.reported(segmentColumns, in: valid) }
         var inputs = Inputs(
             train: Self.labeled(train), valid: Self.labeled(valid),
             validSegments: segmentColumns.compactMap { c in valid.segments[c].map { (c, $0) } },

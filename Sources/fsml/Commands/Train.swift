@@ -40,7 +40,10 @@ struct Train: ParsableCommand {
     @Option(help: "Validation starts at this time instead (ISO-8601 UTC).") var validStart: String?
     @Option(
         name: .customLong("segment"),
-        help: "A dataset column to report metrics per value of (repeatable; default: device.os, geo.country).")
+        help: """
+            A dataset column to report metrics per value of (repeatable; default: the categorical event fields \
+            other than keys and ids that have 2 to 20 values in the validation rows).
+            """)
     var segments: [String] = []
     @Option(help: "The offline store directory (default: stores.offline in fsml.yaml).") var offline: String?
     @OptionGroup var tracking: TrackingOptions
