@@ -64,6 +64,10 @@ struct GenerateEvents: ParsableCommand {
             ("delayed", summary.delayed), ("delayed_beyond_10m", summary.delayedBeyondLateness),
             ("duplicates", summary.duplicates), ("malformed", summary.malformed), ("bytes", summary.bytes),
         ]
+        printCounts(rows)
+    }
+
+    private func printCounts(_ rows: [(String, Int)]) {
         switch output.format {
         case .json:
             let pairs: [(String, JSONValue)] = [("file", .string(out))] + rows.map { ($0.0, .int($0.1)) }
@@ -83,14 +87,6 @@ struct GenerateEvents: ParsableCommand {
             ("lines", summary.lines), ("authorizations", summary.authorizations), ("fraudulent", summary.fraudulent),
             ("chargebacks", summary.chargebacks), ("bytes", summary.bytes),
         ]
-        switch output.format {
-        case .json:
-            let pairs: [(String, JSONValue)] = [("file", .string(out))] + rows.map { ($0.0, .int($0.1)) }
-            StandardOutput.write(JSONText.render(.object(pairs)) + "\n")
-        case .table:
-            var table = TextTable(["WROTE \(out)", "COUNT"], rightAligned: [1])
-            for (k, v) in rows { table.add([k, Progress.count(v)]) }
-            StandardOutput.write(table.render())
-        }
+        printCounts(rows)
     }
 }
