@@ -55,6 +55,9 @@ tests/interop/.venv/.ready: tests/interop/requirements.txt
 FUZZ_SECONDS ?= 60
 FUZZER := .build-fuzz/debug/fsml-fuzz
 fuzz: setup
+	@# The fuzz package sees fsml as a path dependency whose build plan SwiftPM keeps even when
+	@# files move; building afresh (about two minutes) spares a "missing inputs" failure.
+	@rm -f .build-fuzz/debug.yaml .build-fuzz/build.db
 	$(SWIFT) build --package-path Fuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
 		-Xswiftc -parse-as-library
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZER) $(FUZZ_TARGETS)
