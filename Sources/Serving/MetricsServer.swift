@@ -50,14 +50,7 @@ public enum MetricsServer {
         onRunning: @escaping @Sendable (Int) -> Void
     ) async throws {
         let router = Router()
-        router.get("/metrics") { _, _ -> Response in
-            ProcessMetrics.update(metrics)
-            return Response(
-                status: .ok, headers: [.contentType: MetricsRegistry.contentType],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
-        }
-        router.get("/healthz") { _, _ -> Response in ServeHTTP.response(.init(status: 200, body: "{\"alive\":true}")) }
-        router.head("/healthz") { _, _ -> Response in Response(status: .ok, headers: ServeHTTP.json) }
+        ServeHTTP.addHealthAndMetrics(to: router, metrics: metrics)
         var logger = Logger(label: "fsml-metrics")
         logger.logLevel = .warning
         let app = ServeHTTP.application(

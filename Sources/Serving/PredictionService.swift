@@ -136,10 +136,9 @@ public final class PredictionService: @unchecked Sendable {
             let fields = lookup.fieldValues(request.candidates[i].merging(request.shared))
             scored.append((i, model.score(lookup.vector(states: states, fields: fields, asOf: asOf).values)))
         }
-        func text(_ i: Int) -> String {
-            request.candidateFields.map { request.candidates[i].keys[$0] ?? "" }.joined(separator: "\u{1}")
-        }
-        scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : text($0.0) < text($1.0) }
+        // Ties in score go by the candidates' keys, so an answer never depends on request order.
+        let tieKeys = request.candidates.map { c in request.candidateFields.map { c.keys[$0] ?? "" } }
+        scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : tieKeys[$0.0].lexicographicallyPrecedes(tieKeys[$1.0]) }
         var json = "{\"model_version\":\(JSONText.quote(model.version)),\"ranked\":["
         json += scored.map { i, score in
             let c = request.candidates[i]

@@ -42,6 +42,28 @@ public enum ServeHTTP {
         }
     }
 
+    /// `GET /healthz` (and `HEAD`), and `GET /metrics` with the process metrics refreshed: what
+    /// every fsml process that listens answers.
+    static func addHealthAndMetrics(to router: Router<BasicRequestContext>, metrics: MetricsRegistry) {
+        router.get("/healthz") { _, _ -> Response in response(.init(status: 200, body: "{\"alive\":true}")) }
+        router.head("/healthz") { _, _ -> Response in Response(status: .ok, headers: json) }
+        router.get("/metrics") { _, _ -> Response in
+            ProcessMetrics.update(metrics)
+            return Response(
+                status: .ok, headers: [.contentType: MetricsRegistry.contentType],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+    }
+
+    /// A POST's body handed to `handle`, or the refusal of the body.
+    static func posted(_ request: Request, _ handle: ([UInt8]) -> PredictionService.Answer) async -> Response {
+        var request = request
+        switch await body(&request) {
+        case .body(let body): return response(handle(body))
+        case .refused(let refusal): return refusal
+        }
+    }
+
     enum BodyRead {
         case body([UInt8])
         case refused(Response)
@@ -50,34 +72,15 @@ public enum ServeHTTP {
     public static func router(service: PredictionService, metrics: MetricsRegistry) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: Observe(metrics: metrics))
-        router.post("/predict") { request, _ -> Response in
-            var request = request
-            switch await body(&request) {
-            case .body(let body): return response(service.predict(body))
-            case .refused(let refusal): return refusal
-            }
-        }
-        router.post("/rank") { request, _ -> Response in
-            var request = request
-            switch await body(&request) {
-            case .body(let body): return response(service.rank(body))
-            case .refused(let refusal): return refusal
-            }
-        }
+        router.post("/predict") { request, _ -> Response in await posted(request, service.predict) }
+        router.post("/rank") { request, _ -> Response in await posted(request, service.rank) }
         router.get("/features/:entity/:id") { _, context -> Response in
             let entity = context.parameters.get("entity") ?? ""
             let id = context.parameters.get("id") ?? ""
             return response(service.features(entity: entity, id: id.removingPercentEncoding ?? id))
         }
-        router.get("/healthz") { _, _ -> Response in response(.init(status: 200, body: "{\"alive\":true}")) }
-        router.head("/healthz") { _, _ -> Response in Response(status: .ok, headers: json) }
         router.get("/readyz") { _, _ -> Response in response(service.ready()) }
-        router.get("/metrics") { _, _ -> Response in
-            ProcessMetrics.update(metrics)
-            return Response(
-                status: .ok, headers: [.contentType: MetricsRegistry.contentType],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
-        }
+        addHealthAndMetrics(to: router, metrics: metrics)
         // A known path with the wrong method is a 405, not a 404.
         let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch]
         for (path, allowed) in [

@@ -48,7 +48,6 @@ public enum ServeRequests {
                 keys: keys.merging(other.keys) { a, _ in a }, values: values.merging(other.values) { a, _ in a })
         }
 
-        var isEmpty: Bool { keys.isEmpty && values.isEmpty }
     }
 
     public struct Rank: Equatable, Sendable {

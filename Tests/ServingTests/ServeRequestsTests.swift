@@ -36,7 +36,7 @@ import Testing
                 "{\"candidates\":[{\"user_id\":\"u1\",\"product_id\":\"a\"},{\"user_id\":\"u2\",\"product_id\":\"b\"}]}"
             ),
             contract: Self.shop)
-        #expect(long.shared.isEmpty && long.candidateFields == ["user_id", "product_id"])
+        #expect(long.shared == ServeRequests.Fields() && long.candidateFields == ["user_id", "product_id"])
     }
 
     @Test(arguments: [

@@ -76,22 +76,24 @@ struct ServeDidNotStart: Error { let log: String }
         }
     }
 
-    /// Waits until /readyz answers 200 (the server found its store again).
-    static func waitUntilReady(_ server: Server) throws {
-        let deadline = monotonicNanos() + 60_000_000_000
-        while try HTTPGet.get(port: server.port, path: "/readyz").status != 200 {
-            guard monotonicNanos() < deadline else { throw ServeDidNotStart(log: "never ready again") }
+    /// Polls /readyz until `holds` accepts its answer (observed progress; the bound only ends a
+    /// run whose server never gets there).
+    static func waitForReadyz(_ server: Server, _ what: String, _ holds: (HTTPGet.Response) -> Bool) throws {
+        let deadline = monotonicNanos() + 300_000_000_000
+        while !holds(try HTTPGet.get(port: server.port, path: "/readyz")) {
+            guard monotonicNanos() < deadline else { throw ServeDidNotStart(log: "never \(what)") }
             usleep(20_000)
         }
     }
 
+    /// Waits until /readyz answers 200 (the server found its store again).
+    static func waitUntilReady(_ server: Server) throws {
+        try waitForReadyz(server, "ready again") { $0.status == 200 }
+    }
+
     /// Waits until /readyz names this model version (the follower loaded it).
     static func waitUntil(_ server: Server, serves version: String) throws {
-        let deadline = monotonicNanos() + 60_000_000_000
-        while !(try HTTPGet.get(port: server.port, path: "/readyz").body.contains("\"model_version\":\"\(version)\"")) {
-            guard monotonicNanos() < deadline else { throw ServeDidNotStart(log: "never served \(version)") }
-            usleep(20_000)
-        }
+        try waitForReadyz(server, "served \(version)") { $0.body.contains("\"model_version\":\"\(version)\"") }
     }
 
     /// A counter or gauge from /metrics (-1 when absent).

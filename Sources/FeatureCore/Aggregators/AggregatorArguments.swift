@@ -63,7 +63,7 @@ public struct AggregatorArguments: Sendable {
         return v
     }
 
-    /// A number strictly inside `range`'s bounds or on them, or `default` when absent.
+    /// A number in `range` (bounds included), or `default` when absent.
     public mutating func number(
         _ key: String, in range: ClosedRange<Double>, default fallback: Double? = nil
     )

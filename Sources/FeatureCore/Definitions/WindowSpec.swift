@@ -55,6 +55,4 @@ public enum WindowSpec: Sendable, Equatable {
         }
     }
 
-    /// Whether the window keeps a single partial for the entity's whole life.
-    var isWholeLife: Bool { self == .session || self == .lifetime }
 }

@@ -9,7 +9,7 @@ extension FeatureEngine {
     /// reads at or after the latest event) and for point-in-time builds (they fold only events
     /// known before t).
     public func value(feature f: Int, state: EntityState?, asOf t: Micros) -> Double {
-        let entity = registry.features[f].entity
+        let entity = featureEntities[f]
         return value(feature: f, states: { $0 == entity ? state : nil }, fields: { _ in .missing }, asOf: t)
     }
 
@@ -22,7 +22,7 @@ extension FeatureEngine {
     ) -> Double {
         switch plans[f] {
         case .slot(let s):
-            let entity = registry.features[f].entity
+            let entity = featureEntities[f]
             guard let state = states(entity), !state.isEmpty else { return .nan }
             if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: entities[entity].entity.ttl) {
                 return .nan

@@ -11,6 +11,9 @@ public struct FeatureEngine: Sendable {
     /// Each aggregate feature's own operation, which finalizes its slot (a slot is shared by
     /// features with equal state identities that finalize it differently); indexed like `plans`.
     let finalizers: [(any Aggregator)?]
+    /// Each feature's entity kind, indexed like `plans`: read per value, where copying the
+    /// feature's spec (names, definition) would cost more than the value itself.
+    let featureEntities: [Int]
     /// The distinct filters of all slots, evaluated once per event into a bit mask.
     public let filters: [Filter]
     public static let maxFilters = 64
@@ -47,6 +50,7 @@ public struct FeatureEngine: Sendable {
         }
         self.plans = plans
         finalizers = registry.features.map { $0.aggregate?.operation }
+        featureEntities = registry.features.map(\.entity)
     }
 
     /// Bit i is set when the event passes `filters[i]`.

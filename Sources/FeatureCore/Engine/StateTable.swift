@@ -37,7 +37,7 @@ public final class StateTable {
     public func setState(_ state: EntityState, entity e: Int, key: String) { tables[e][key] = state }
 
     public func value(feature f: Int, key: String, asOf t: Micros) -> Double {
-        engine.value(feature: f, state: tables[engine.registry.features[f].entity][key], asOf: t)
+        engine.value(feature: f, state: tables[engine.featureEntities[f]][key], asOf: t)
     }
 
     public var entityCount: Int { tables.reduce(0) { $0 + $1.count } }

@@ -12,9 +12,9 @@ import Serving
 struct RequestIDs {
     let fields: [String]
     var tuples: [[String?]] = []
-    /// Per tuple, the request fields the model reads (`ServingContract.requestFields`), as JSON
-    /// values taken from the same event.
-    var requestValues: [[String: String]] = []
+    /// Per tuple, the request fields the model reads (`ServingContract.requestFields`) taken from
+    /// the same event, as members of a JSON object (`"amount":12.5`).
+    var requestValues: [[String]] = []
 
     static func load(path: String, contract: ServingContract, limit: Int = 200_000) throws -> RequestIDs {
         let reader = try LineReader(path: path)
@@ -22,30 +22,29 @@ struct RequestIDs {
         var seen = Set<[String?]>()
         while ids.tuples.count < limit, let line = try reader.next() {
             guard let node = try? JSONParser.parse(Array(line)) else { continue }
-            let tuple = contract.keyFields.map { f -> String? in
-                // A dotted key field (`device.id`) is a nested member.
-                var v: JSONNode? = node
-                for part in f.split(separator: ".") { v = v?[String(part)] }
-                return v?.string ?? v?.int.map(String.init)
-            }
+            let tuple = contract.keyFields.map { f in member(node, f).flatMap { $0.string ?? $0.int.map(String.init) } }
             guard zip(contract.keyFields, tuple).allSatisfy({ !contract.required.contains($0) || $1 != nil }) else {
                 continue
             }
             if seen.insert(tuple).inserted {
                 ids.tuples.append(tuple)
-                var values: [String: String] = [:]
-                for name in contract.requestFields.keys {
-                    var v: JSONNode? = node
-                    for part in name.split(separator: ".") { v = v?[String(part)] }
-                    if let v, let text = Self.json(v) { values[name] = text }
-                }
-                ids.requestValues.append(values)
+                ids.requestValues.append(
+                    contract.requestFields.keys.sorted().compactMap { name in
+                        member(node, name).flatMap(json).map { "\(JSONText.quote(name)):\($0)" }
+                    })
             }
         }
         guard !ids.tuples.isEmpty else {
             throw CLIError("\(path) holds no events with \(contract.requiredFields.joined(separator: ", "))")
         }
         return ids
+    }
+
+    /// A dotted field (`device.id`) is a nested member.
+    static func member(_ node: JSONNode, _ path: String) -> JSONNode? {
+        var v: JSONNode? = node
+        for part in path.split(separator: ".") { v = v?[String(part)] }
+        return v
     }
 
     static func json(_ node: JSONNode) -> String? {
@@ -57,14 +56,13 @@ struct RequestIDs {
         }
     }
 
-    /// Tuple `i` as the members of a JSON object: its key values, and with `values` its request
-    /// fields, leaving out `except`.
-    func members(_ i: Int, values: Bool, except: String? = nil) -> [String] {
-        var out = zip(self.fields, tuples[i]).compactMap { f, v in
-            f == except ? nil : v.map { "\(JSONText.quote(f)):\(JSONText.quote($0))" }
+    /// Tuple `i`'s key values as members of a JSON object, without `except`, with `replaced`
+    /// standing in for its field's value.
+    func keyMembers(_ i: Int, except: String? = nil, replaced: (field: String, value: String)? = nil) -> [String] {
+        zip(fields, tuples[i]).compactMap { f, v in
+            guard f != except, let value = f == replaced?.field ? replaced?.value : v else { return nil }
+            return "\(JSONText.quote(f)):\(JSONText.quote(value))"
         }
-        if values { out += requestValues[i].keys.sorted().map { "\(JSONText.quote($0)):\(requestValues[i][$0]!)" } }
-        return out
     }
 
     /// One tuple as request fields.
@@ -126,30 +124,25 @@ struct BenchServe: ParsableCommand {
         let endpoint = self.endpoint
         let rankSize = self.rankSize
         let firstRequired = contract.requiredFields.first { $0 != candidateField } ?? contract.requiredFields[0]
+        let candidateIndex = ids.fields.firstIndex(of: candidateField)!
         // Request fields (an amount shown now) come from the same event as the keys; in /rank, from
         // each candidate's own event.
         let makeRequest: @Sendable (Int) -> (method: String, path: String, body: [UInt8]) = { i in
             var g = SeededRandom(seed: UInt64(i) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
             let t = Int(g.next() % UInt64(ids.tuples.count))
-            var members = ids.members(t, values: endpoint != "rank", except: endpoint == "rank" ? candidateField : nil)
-            if g.uniform() < unknown,
-                let k = members.firstIndex(where: { $0.hasPrefix(JSONText.quote(firstRequired) + ":") })
-            {
-                members[k] = "\(JSONText.quote(firstRequired)):\(JSONText.quote("unknown-\(i)"))"
-            }
+            let replaced = g.uniform() < unknown ? (firstRequired, "unknown-\(i)") : nil
+            var members = ids.keyMembers(t, except: endpoint == "rank" ? candidateField : nil, replaced: replaced)
             if endpoint == "rank" {
                 let candidates = (0..<rankSize).map { _ -> String in
                     let c = Int(g.next() % UInt64(ids.tuples.count))
                     let key =
-                        "\(JSONText.quote(candidateField)):\(JSONText.quote(ids.fields(c)[candidateField] ?? "none"))"
-                    let values = ids.requestValues[c].keys.sorted().map {
-                        "\(JSONText.quote($0)):\(ids.requestValues[c][$0]!)"
-                    }
-                    return "{" + ([key] + values).joined(separator: ",") + "}"
+                        "\(JSONText.quote(candidateField)):\(JSONText.quote(ids.tuples[c][candidateIndex] ?? "none"))"
+                    return "{" + ([key] + ids.requestValues[c]).joined(separator: ",") + "}"
                 }
                 members.append("\"candidates\":[\(candidates.joined(separator: ","))]")
                 return ("POST", "/rank", Array("{\(members.joined(separator: ","))}".utf8))
             }
+            members += ids.requestValues[t]
             return ("POST", "/predict", Array("{\(members.joined(separator: ","))}".utf8))
         }
         func load(_ rate: Double, _ seconds: Double) -> LoadGenerator.Result {

@@ -74,11 +74,11 @@ public struct HyperLogLog: Sendable, Equatable {
         if dense.isEmpty {
             zeros = Self.registers(p) - sparse.count
             inverse = Double(zeros)
-            for e in sparse { inverse += exp2(-Double(UInt8(truncatingIfNeeded: e))) }
+            for e in sparse { inverse += Self.inversePower(UInt8(truncatingIfNeeded: e)) }
         } else {
             for r in dense {
                 if r == 0 { zeros += 1 }
-                inverse += exp2(-Double(r))
+                inverse += Self.inversePower(r)
             }
         }
         let alpha: Double
@@ -92,6 +92,10 @@ public struct HyperLogLog: Sendable, Equatable {
         if raw <= 2.5 * m && zeros > 0 { return (m * log(m / Double(zeros))).rounded() }
         return raw.rounded()
     }
+
+    /// 2^−rank, exactly.
+    @inline(__always)
+    static func inversePower(_ rank: UInt8) -> Double { Double(sign: .plus, exponent: -Int(rank), significand: 1) }
 
     /// 0 then the sparse entries (count, then index deltas and ranks), or 1 then every register.
     func encode(to writer: inout StateWriter) {

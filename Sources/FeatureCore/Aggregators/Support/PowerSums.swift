@@ -39,7 +39,12 @@ public struct PowerSums: Sendable, Equatable {
     /// The count, then the sums up to `order`.
     func encode(order: Int, to writer: inout StateWriter) {
         writer.varint(UInt64(count))
-        for s in [s1, s2, s3, s4].prefix(order) { s.encode(to: &writer) }
+        s1.encode(to: &writer)
+        s2.encode(to: &writer)
+        if order > 2 {
+            s3.encode(to: &writer)
+            s4.encode(to: &writer)
+        }
     }
 
     static func decode(order: Int, from reader: inout StateReader) throws(StateDecodeError) -> PowerSums {
@@ -119,5 +124,26 @@ extension MomentAggregator {
     }
     public func decode(from reader: inout StateReader) throws(StateDecodeError) -> PowerSums {
         try PowerSums.decode(order: Self.order, from: &reader)
+    }
+}
+
+/// `variance` and `stddev`: a moment of order 2 that is the sample one (divided by n − 1) unless
+/// `sample: false` asks for the population one (divided by n).
+public protocol SampleMomentAggregator: MomentAggregator {
+    var sample: Bool { get }
+    init(field: Int, sample: Bool)
+}
+
+extension SampleMomentAggregator {
+    public static var argumentKeys: [String] { ["field", "sample"] }
+    public static var order: Int { 2 }
+
+    public init(arguments: inout AggregatorArguments) throws(ArgumentError) {
+        self.init(field: try arguments.field(numeric: true), sample: try arguments.flag("sample", default: true))
+    }
+
+    public var identity: String { "\(Self.name)(field: \(field), sample: \(sample))" }
+    public func arguments(in schema: EventSchema) -> [(key: String, value: String)] {
+        [("field", schema.fields[field].name), ("sample", "\(sample)")]
     }
 }
