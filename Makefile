@@ -151,6 +151,7 @@ bench-tracking: build tests/interop/.venv/.ready
 
 # fsml serve beside the reference stack (FastAPI + uvicorn + redis-py + LightGBM) in its own venv.
 bench/serve/.venv/.ready: bench/serve/requirements.txt
+	scripts/setup.sh --bench
 	python3 -m venv bench/serve/.venv
 	bench/serve/.venv/bin/pip install -q --disable-pip-version-check -r bench/serve/requirements.txt
 	touch $@

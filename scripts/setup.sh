@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fsml builds, tests and runs with. Idempotent: prints nothing and
 # exits at once when everything is present; uses sudo when not root. `setup.sh --bench` adds what
-# only the benchmarks need (a Java runtime for Spark).
+# only the benchmarks need (a Java runtime for Spark, wrk).
 set -euo pipefail
 
 packages=(
@@ -9,7 +9,7 @@ packages=(
   redis-server pkg-config
 )
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(openjdk-17-jre-headless)
+  packages+=(openjdk-17-jre-headless wrk)
 fi
 
 missing=()

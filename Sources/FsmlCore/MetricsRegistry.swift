@@ -108,6 +108,39 @@ public final class MetricsRegistry: @unchecked Sendable {
         }
     }
 
+    /// One series resolved once, for per-request paths: updating it skips the name and label
+    /// lookups and the label text, and holds the lock only for the arithmetic.
+    public struct Handle: @unchecked Sendable {
+        fileprivate let series: Series
+        fileprivate let bounds: [Double]
+    }
+
+    public func counter(_ name: String, help: String = "", labels: [(String, String)] = []) -> Handle {
+        lock.withLock { Handle(series: series(name, help, .counter, labels), bounds: []) }
+    }
+
+    public func histogram(
+        _ name: String, help: String = "", labels: [(String, String)] = [], buckets: [Double] = latencyBuckets
+    ) -> Handle {
+        lock.withLock {
+            Handle(series: series(name, help, .histogram, labels, buckets: buckets), bounds: families[name]!.buckets)
+        }
+    }
+
+    public func add(_ handle: Handle, _ amount: Double = 1) {
+        lock.withLock { handle.series.value += amount }
+    }
+
+    public func observe(_ handle: Handle, _ value: Double) {
+        let bucket = handle.bounds.firstIndex { value <= $0 }
+        lock.withLock {
+            let s = handle.series
+            if let bucket { s.counts[bucket] += 1 }
+            s.sum += value
+            s.count += 1
+        }
+    }
+
     /// The current value of a counter or gauge (for summaries and tests).
     public func value(_ name: String, labels: [(String, String)] = []) -> Double {
         lock.withLock {

@@ -18,6 +18,7 @@ public final class MemoryOnlineStore: OnlineStore, @unchecked Sendable {
     }
 
     public var description: String { "memory" }
+    public var readsConcurrently: Bool { true }
 
     public func write(_ records: [StateRecord]) throws {
         lock.withLock {
@@ -69,6 +70,7 @@ public final class MirroredOnlineStore: OnlineStore, @unchecked Sendable {
     }
 
     public var description: String { primary.map { "\($0.description) + memory" } ?? "memory" }
+    public var readsConcurrently: Bool { true }
 
     public func write(_ records: [StateRecord]) throws {
         try primary?.write(records)

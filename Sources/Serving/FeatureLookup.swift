@@ -11,6 +11,9 @@ public struct FeatureLookup: Sendable {
     /// The model's features, in its column order, as registry feature indexes.
     public let features: [Int]
     public let featureNames: [String]
+    private let decoded = DecodedStateCache()
+    /// Per entity kind, the names of its key fields.
+    private let entityKeyFields: [[String]]
 
     public init(registry: FeatureRegistry, modelFeatures: [String]) throws {
         self.registry = registry
@@ -22,12 +25,11 @@ public struct FeatureLookup: Sendable {
             return i
         }
         featureNames = modelFeatures
+        entityKeyFields = registry.entities.map { e in e.keyFields.map { registry.schema.fields[$0].name } }
     }
 
     /// The request fields each entity's key needs (an entity keyed [a, b] needs fields a and b).
-    public func keyFields(entity e: Int) -> [String] {
-        registry.entities[e].keyFields.map { registry.schema.fields[$0].name }
-    }
+    public func keyFields(entity e: Int) -> [String] { entityKeyFields[e] }
 
     /// The entity keys a request names: of `entities` (all by default), each whose key fields
     /// are all given.
@@ -46,12 +48,14 @@ public struct FeatureLookup: Sendable {
         var states: [Int: EntityState] = [:]
         for (e, value) in stored {
             guard let value else { continue }
-            guard let blob = StoredValue.blob(value) else {
+            guard value.count >= 8 else {
                 undecodable(e, "a stored value of \(value.count) bytes")
                 continue
             }
             do {
-                states[e] = try StateCodec.decode(blob, engine: engine, entity: e)
+                states[e] = try decoded.state(entity: e, bytes: value) { () throws(StateDecodeError) in
+                    try StateCodec.decode(StoredValue.blob(value)!, engine: engine, entity: e)
+                }
             } catch {
                 undecodable(e, error.description)
             }

@@ -1,12 +1,8 @@
 import Foundation
 import FsmlCore
-import Hummingbird
-import Logging
-import NIOCore
-import ServiceLifecycle
 
 /// `GET /metrics` (and `/healthz`) for a process that is not a server itself (`fsml stream
-/// --metrics-port`), on Hummingbird with the same connection limits as `fsml serve`: an idle or
+/// --metrics-port`), on `HTTPServer` with the same connection limits as `fsml serve`: an idle or
 /// half-sent client cannot hold it up.
 public enum MetricsServer {
     /// Starts the server on a thread of its own; returns the bound port once it listens.
@@ -49,14 +45,11 @@ public enum MetricsServer {
         metrics: MetricsRegistry, host: String, port: Int, limits: ServeHTTP.Limits,
         onRunning: @escaping @Sendable (Int) -> Void
     ) async throws {
-        let router = Router()
-        ServeHTTP.addHealthAndMetrics(to: router, metrics: metrics)
-        var logger = Logger(label: "fsml-metrics")
-        logger.logLevel = .warning
-        let app = ServeHTTP.application(
-            router.buildResponder(), host: host, port: port, limits: limits, logger: logger, onRunning: onRunning)
-        // No signal handlers: SIGTERM and SIGINT belong to the stream job, which stops cleanly on them
-        // (`runService` would take them for this server alone).
-        try await ServiceGroup(services: [app], logger: logger).run()
+        var routes = HTTPRoutes()
+        ServeHTTP.addHealthAndMetrics(to: &routes, metrics: metrics)
+        // No signal handlers: SIGTERM and SIGINT belong to the stream job, which stops cleanly on them.
+        try await HTTPServer.run(
+            routes: routes, metrics: metrics, host: host, port: port, limits: limits, handleSignals: false,
+            onRunning: onRunning)
     }
 }

@@ -18,6 +18,7 @@ public final class PredictionService: @unchecked Sendable {
     /// Why the server is not ready beside the store (a stopped in-process stream job), or nil.
     public let readiness: (@Sendable () -> String?)?
     private let undecodableLog = RateLimitedLog(seconds: 10)
+    private let predictSeconds: MetricsRegistry.Handle
 
     public init(
         models: ModelHandle, reader: StoreReader, clock: ServingClock, log: ServedLog?, metrics: MetricsRegistry,
@@ -27,6 +28,8 @@ public final class PredictionService: @unchecked Sendable {
         metrics.add(
             "fsml_serve_undecodable_states_total", 0,
             help: "Stored entity states that did not decode (corrupt, or written under other definitions).")
+        predictSeconds = metrics.histogram(
+            "fsml_serve_predict_seconds", help: "Feature evaluation and scoring, after the store read.")
         self.models = models
         self.reader = reader
         self.clock = clock
@@ -70,9 +73,7 @@ public final class PredictionService: @unchecked Sendable {
         let states = model.lookup.states(stored, undecodable: undecodable)
         let vector = model.lookup.vector(states: states, fields: model.lookup.fieldValues(fields), asOf: asOf)
         let score = model.score(vector.values)
-        metrics.observe(
-            "fsml_serve_predict_seconds", Double(monotonicNanos() - begin) / 1e9,
-            help: "Feature evaluation and scoring, after the store read.")
+        metrics.observe(predictSeconds, Double(monotonicNanos() - begin) / 1e9)
         if read.degraded { metrics.add("fsml_serve_degraded_total", help: "Answers scored without the online store.") }
         let ids = model.contract.keyFields.compactMap { f in fields.keys[f].map { (f, $0) } }
         log?.record(

@@ -23,6 +23,9 @@ public final class StoreReader: @unchecked Sendable {
     private let breaker = CircuitBreaker()
     private let watch: StoreWatch
     public let metrics: MetricsRegistry
+    private let lookupSeconds: MetricsRegistry.Handle
+    private let cacheHits: MetricsRegistry.Handle?
+    private let cacheMisses: MetricsRegistry.Handle?
 
     /// `stores`: connections to the same store for requests, one request at a time each; `probe`:
     /// one more, for the background watch.
@@ -32,6 +35,17 @@ public final class StoreReader: @unchecked Sendable {
         idle = Array(stores.indices.reversed())
         cache = cacheTTL > 0 ? EntityCache(ttlNanos: UInt64(cacheTTL * 1e9)) : nil
         self.metrics = metrics
+        lookupSeconds = metrics.histogram(
+            "fsml_serve_feature_lookup_seconds",
+            help: "One round trip to the online store for a request's entity states.")
+        let cached = cacheTTL > 0
+        cacheHits =
+            cached
+            ? metrics.counter("fsml_serve_cache_hits_total", help: "Entity states served from the in-process cache.")
+            : nil
+        cacheMisses =
+            cached
+            ? metrics.counter("fsml_serve_cache_misses_total", help: "Entity states not in the in-process cache.") : nil
         metrics.add("fsml_serve_store_errors_total", 0, help: "Online store reads that failed or timed out.")
         metrics.add("fsml_serve_degraded_total", 0, help: "Answers scored without the online store.")
         metrics.add(
@@ -72,32 +86,25 @@ public final class StoreReader: @unchecked Sendable {
         } else {
             wanted = Array(keys.indices)
         }
-        if hits > 0 {
-            metrics.add(
-                "fsml_serve_cache_hits_total", Double(hits), help: "Entity states served from the in-process cache.")
-        }
-        if !wanted.isEmpty {
-            metrics.add(
-                "fsml_serve_cache_misses_total", Double(wanted.count),
-                help: "Entity states not in the in-process cache.")
-        }
+        if let cacheHits, hits > 0 { metrics.add(cacheHits, Double(hits)) }
+        if let cacheMisses, !wanted.isEmpty { metrics.add(cacheMisses, Double(wanted.count)) }
         guard !wanted.isEmpty else { return Result(values: values, degraded: false, cacheHits: hits) }
         guard breaker.allowsRequests else {
             metrics.add("fsml_serve_store_skipped_total", help: Self.skippedHelp)
             return Result(values: values, degraded: true, cacheHits: hits)
         }
-        guard let connection = lock.withLock({ idle.popLast() }) else {
+        // A store that reads concurrently (memory) is shared; a connection serves one request.
+        let shared = stores[0].readsConcurrently
+        guard let connection = shared ? 0 : lock.withLock({ idle.popLast() }) else {
             metrics.add("fsml_serve_store_busy_total")
             return Result(values: values, degraded: true, cacheHits: hits)
         }
-        defer { lock.withLock { idle.append(connection) } }
+        defer { if !shared { lock.withLock { idle.append(connection) } } }
         let store = stores[connection]
         let begin = monotonicNanos()
         do {
             let read = try store.read(wanted.map { keys[$0] })
-            metrics.observe(
-                "fsml_serve_feature_lookup_seconds", Double(monotonicNanos() - begin) / 1e9,
-                help: "One round trip to the online store for a request's entity states.")
+            metrics.observe(lookupSeconds, Double(monotonicNanos() - begin) / 1e9)
             for (j, i) in wanted.enumerated() {
                 values[i] = read[j]
                 cache?.put(entity: keys[i].entity, key: keys[i].key, value: read[j], now: now)

@@ -61,6 +61,8 @@ public final class StreamJob {
     public private(set) var report = StreamReport()
     /// When each admitted event since the last flush was read (monotonic ns), for freshness.
     private var readTimes: [UInt64] = []
+    /// Every state's bytes as of the last flush or checkpoint.
+    private var encoded: EncodedStates
     private var lastReadAt: UInt64 = 0
     private var published = IntakeCounts()
     private var lastWriteSeconds: Double?
@@ -72,7 +74,8 @@ public final class StreamJob {
     ) {
         self.registry = registry
         engine = FeatureEngine(registry: registry)
-        states = StateTable(engine: engine, entityKinds: options.entityKinds, tracksChanges: online != nil)
+        states = StateTable(engine: engine, entityKinds: options.entityKinds, tracksChanges: true)
+        encoded = EncodedStates(entityCount: engine.entities.count)
         self.source = source
         self.sourceName = sourceName
         self.online = online
@@ -193,6 +196,7 @@ public final class StreamJob {
             do {
                 states.setState(
                     try StateCodec.decode(s.blob, engine: engine, entity: s.entity), entity: s.entity, key: s.key)
+                encoded.set(entity: s.entity, key: s.key, s.blob)
             } catch {
                 throw StreamError(
                     "\(checkpointPath): state of \(engine.entities[s.entity].entity.name) \(s.key): \(error)")
@@ -270,35 +274,44 @@ public final class StreamJob {
         return report
     }
 
-    /// Hands the entity states changed since the last flush to the online writer.
+    /// Hands the entity states changed since the last flush to the online writer. Without one,
+    /// changes wait for the checkpoint: a hot state is then encoded once per checkpoint, not per flush.
     private func flush() throws {
-        let changes = states.takeChanges()
         defer {
             readTimes.removeAll(keepingCapacity: true)
             collectMeasurements()
             publishCounts()
         }
         guard let writer else { return }
-        var records: [StateRecord] = []
+        var records = encodeChanges()
         if writer.takeStoreLost() {
             // The store lost everything: every state the job holds is written again.
             records = allRecords()
-        } else {
-            records.reserveCapacity(changes.reduce(0) { $0 + $1.count })
-            for (e, keys) in changes.enumerated() {
-                for key in keys {
-                    guard let state = states.state(entity: e, key: key) else { continue }
-                    records.append(
-                        StateRecord(
-                            entity: e, key: key, lastTime: state.lastTime,
-                            blob: StateCodec.encode(state, engine: engine, entity: e)))
-                }
-            }
         }
         guard !records.isEmpty else { return }
         let clock = intake.admission.clock
         try writer.submit(
             OnlineWriter.Batch(records: records, readTimes: readTimes, clock: clock == .min ? nil : clock))
+    }
+
+    /// Encodes the states changed since the last call, keeps their bytes for the checkpoint and
+    /// returns them as records for the store.
+    private func encodeChanges() -> [StateRecord] {
+        let changes = states.takeChanges()
+        var records: [StateRecord] = []
+        records.reserveCapacity(changes.reduce(0) { $0 + $1.count })
+        for (e, keys) in changes.enumerated() {
+            for key in keys {
+                guard let state = states.state(entity: e, key: key) else {
+                    encoded.set(entity: e, key: key, nil)
+                    continue
+                }
+                let blob = StateCodec.encode(state, engine: engine, entity: e)
+                encoded.set(entity: e, key: key, blob)
+                records.append(StateRecord(entity: e, key: key, lastTime: state.lastTime, blob: blob))
+            }
+        }
+        return records
     }
 
     /// Writes every entity state the engine holds, and the clock, to `store`: how `fsml serve
@@ -353,18 +366,11 @@ public final class StreamJob {
         try deadLetters.sync()
         try late.sync()
         let watermark = intake.admission.watermark
-        states.evictExpired(watermark: watermark)
+        _ = encodeChanges()
+        encoded.remove(states.evictExpired(watermark: watermark))
         try online?.expire(watermark: watermark, entities: states.entityKinds)
-        var blobs: [(entity: Int, key: String, blob: [UInt8])] = []
-        blobs.reserveCapacity(states.entityCount)
-        var stateBytes = 0
-        for e in states.entityKinds {
-            for (key, state) in states.tables[e] {
-                let blob = StateCodec.encode(state, engine: engine, entity: e)
-                stateBytes += blob.count
-                blobs.append((e, key, blob))
-            }
-        }
+        let blobs = encoded.all(of: states.entityKinds)
+        let stateBytes = blobs.reduce(0) { $0 + $1.blob.count }
         let intakeState = intake.state
         let checkpoint = Checkpoint(
             runID: runID, source: sourceName, position: source.position, intake: intakeState,

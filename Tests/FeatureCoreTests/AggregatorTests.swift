@@ -163,6 +163,16 @@ import Testing
 
     /// Sums past what an Int64 of micro-units holds neither wrap nor depend on order: they are kept
     /// in 128 bits. (prod_rev_24h once wrapped negative.)
+    /// docs/semantics.md §5: micro-units are rounded, never truncated; halves go away from zero.
+    @Test func microUnitsAreRoundedHalfAwayFromZero() {
+        #expect(8.2 * 1e6 < 8_200_000)  // binary64: 8199999.999999999
+        #expect(SumAggregator.fixedPoint(8.2) == 8_200_000)
+        #expect(SumAggregator.fixedPoint(-8.2) == -8_200_000)
+        #expect(SumAggregator.fixedPoint(0.0000005) == 1)
+        #expect(SumAggregator.fixedPoint(-0.0000025) == -3)
+        #expect(SumAggregator.fixedPoint(1e13) == 9_200_000_000_000_000_000)
+    }
+
     @Test func sumsBeyondSixtyFourBitsStayExactAndSurviveTheirEncoding() throws {
         var arguments = AggregatorArguments(schema: Self.registry.schema, operation: "sum", values: ["field": "price"])
         let sum = try SumAggregator(arguments: &arguments)

@@ -12,7 +12,13 @@ import time
 
 
 def measured(cmd, cwd=None, limit=None, rss_cap_mb=None):
-    """Returns (stdout, wall seconds, peak RSS MB, stop reason). The run is stopped when it takes
+    """Returns (stdout, wall seconds, peak RSS MB, stop reason); `measured_cpu` also gives CPU seconds."""
+    out, wall, peak, reason, _ = measured_cpu(cmd, cwd, limit, rss_cap_mb)
+    return out, wall, peak, reason
+
+
+def measured_cpu(cmd, cwd=None, limit=None, rss_cap_mb=None):
+    """Returns (stdout, wall seconds, peak RSS MB, stop reason, user + system CPU seconds). The run is stopped when it takes
     longer than `limit` seconds or its resident memory passes `rss_cap_mb` (so that a peer that would
     exhaust the machine is stopped before the kernel's OOM killer picks a victim); then stdout is None
     and the reason says which. Any other failure ends the benchmark with the command's stderr."""
@@ -35,17 +41,18 @@ def measured(cmd, cwd=None, limit=None, rss_cap_mb=None):
                 break
             time.sleep(0.1)
         wall = time.perf_counter() - start
-        text = open(rss.name).read().strip()
+        fields = open(rss.name).read().split()
         # A stopped command leaves no measurement: the highest resident size seen stands in. A
         # command that starts helpers (Spark's JVM) is charged with their sampled sum when larger.
-        peak = max(float(text) / 1024 if text else 0, polled)
+        peak = max(float(fields[0]) / 1024 if fields else 0, polled)
+        cpu = float(fields[1]) if len(fields) > 1 else None
         out.seek(0)
         err.seek(0)
         if reason:
-            return None, wall, peak, reason
+            return None, wall, peak, reason, cpu
         if proc.returncode != 0:
             sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err.read().decode()[-3000:]}")
-        return out.read().decode(), wall, peak, None
+        return out.read().decode(), wall, peak, None, cpu
 
 
 def children(pid):
@@ -86,7 +93,7 @@ def launch(rss_path, cmd):
     proc = subprocess.Popen(cmd)
     _, status, usage = os.wait4(proc.pid, 0)
     with open(rss_path, "w") as f:
-        f.write(str(usage.ru_maxrss))
+        f.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
     code = os.waitstatus_to_exitcode(status)
     sys.exit(code if code >= 0 else 128 - code)
 

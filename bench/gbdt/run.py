@@ -17,6 +17,7 @@ from sklearn.metrics import log_loss, mean_squared_error, roc_auc_score
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 from measure import measured  # noqa: E402
+from results import load_average, table, write_section  # noqa: E402
 
 
 def run_measured(cmd):
@@ -43,8 +44,10 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated; each dataset runs at each")
     args = ap.parse_args()
+    load_before = load_average()
+    thread_counts = [int(t) for t in args.threads.split(",")]
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
     if not os.path.exists(os.path.join(args.work, "synth_train.csv")):
@@ -57,69 +60,70 @@ def main():
     ]
     results = []
     for name, train, test, fmt, objective, rounds in datasets:
-        y_test = labels(test, fmt)
-        row = {"dataset": name, "rounds": rounds, "objective": objective}
-        # fsml: train, predict, time prediction, export to XGBoost.
-        model = os.path.join(args.work, f"fsml-{objective}-{rounds}.json")
-        params = ["num_leaves=31", "learning_rate=0.1", "max_bin=255", "lambda_l2=1", f"num_iterations={rounds}",
-                  f"num_threads={args.threads}", f"objective={objective}"]
-        cmd = [args.fsml, "train", "--data", train, "--data-format", fmt, "--out", model, "--format", "json"]
-        for p in params:
-            cmd += ["--param", p]
-        out, wall, rss = run_measured(cmd)
-        trained = json.loads(out)
-        preds_path = model + ".pred"
-        run_measured([args.fsml, "predict", "--model", model, "--data", test, "--data-format", fmt, "--out", preds_path])
-        p = np.loadtxt(preds_path)
-        bench, _, _ = run_measured([args.fsml, "bench", "predict", "--model", model, "--data", test, "--data-format", fmt, "--format", "json"])
-        bench = json.loads(bench)
-        row["fsml"] = {"wall_seconds": wall, "peak_rss_mb": rss, "bin_seconds": trained["binning_seconds"],
-                       "training_seconds": trained["training_seconds"],
-                       "bin_and_train_seconds": trained["binning_seconds"] + trained["training_seconds"],
-                       "batch_rows_per_second": bench["batch_rows_per_second"],
-                       "single_row_p50_ns": bench["single_row_p50_ns"], "clock_overhead_ns": bench["clock_overhead_ns"],
-                       **scores(objective, y_test, p)}
-        # The export loads in XGBoost and predicts the same.
-        exported = model + ".xgb.json"
-        run_measured([args.fsml, "model", "export-xgboost", model, exported])
-        import xgboost as xgb
-        import pandas as pd
-        xt = pd.read_csv(test, sep="\t" if fmt == "tsv" else ",", header=None).to_numpy(dtype=np.float32)[:, 1:]
-        loaded = xgb.Booster(model_file=exported)
-        q = loaded.predict(xgb.DMatrix(xt, missing=np.nan, feature_names=loaded.feature_names))
-        row["fsml"]["xgboost_export_max_abs_diff"] = float(np.max(np.abs(q - p)))
-        for tool in ["lightgbm", "xgboost"]:
-            out, wall, rss = run_measured([sys.executable, os.path.join(HERE, "peers.py"), tool, train, test, fmt, objective,
-                                           str(rounds), str(args.threads), os.path.join(args.work, f"{tool}-{objective}-{rounds}.model")])
-            r = json.loads(out)
-            p = np.loadtxt(r["predictions"])
-            row[tool] = {"wall_seconds": wall, "peak_rss_mb": rss, "bin_seconds": r["dataset_seconds"],
-                         "training_seconds": r["training_seconds"],
-                         "bin_and_train_seconds": r["dataset_seconds"] + r["training_seconds"],
-                         "batch_rows_per_second": r["batch_rows_per_second"],
-                         "single_row_p50_ns": r["single_row_p50_ns"], **scores(objective, y_test, p)}
-        lgb_, fsml = row["lightgbm"], row["fsml"]
-        row["ratios_fsml_over_lightgbm"] = {
-            "training_seconds": fsml["training_seconds"] / lgb_["training_seconds"],
-            "bin_and_train_seconds": fsml["bin_and_train_seconds"] / lgb_["bin_and_train_seconds"],
-            "peak_rss": fsml["peak_rss_mb"] / lgb_["peak_rss_mb"],
-            "batch_rows_per_second": fsml["batch_rows_per_second"] / lgb_["batch_rows_per_second"],
-        }
-        results.append(row)
-        print(f"{name}: done", file=sys.stderr)
-    report = {"threads": args.threads, "synthetic": info, "results": results,
+        for threads in thread_counts:
+            y_test = labels(test, fmt)
+            row = {"dataset": name, "rounds": rounds, "objective": objective, "threads": threads}
+            # fsml: train, predict, time prediction, export to XGBoost.
+            model = os.path.join(args.work, f"fsml-{objective}-{rounds}-{threads}.json")
+            params = ["num_leaves=31", "learning_rate=0.1", "max_bin=255", "lambda_l2=1", f"num_iterations={rounds}",
+                      f"num_threads={threads}", f"objective={objective}"]
+            cmd = [args.fsml, "train", "--data", train, "--data-format", fmt, "--out", model, "--format", "json"]
+            for p in params:
+                cmd += ["--param", p]
+            out, wall, rss = run_measured(cmd)
+            trained = json.loads(out)
+            preds_path = model + ".pred"
+            run_measured([args.fsml, "predict", "--model", model, "--data", test, "--data-format", fmt, "--out", preds_path])
+            p = np.loadtxt(preds_path)
+            bench, _, _ = run_measured([args.fsml, "bench", "predict", "--model", model, "--data", test, "--data-format", fmt, "--format", "json"])
+            bench = json.loads(bench)
+            row["fsml"] = {"wall_seconds": wall, "peak_rss_mb": rss, "bin_seconds": trained["binning_seconds"],
+                           "training_seconds": trained["training_seconds"],
+                           "bin_and_train_seconds": trained["binning_seconds"] + trained["training_seconds"],
+                           "batch_rows_per_second": bench["batch_rows_per_second"],
+                           "single_row_p50_ns": bench["single_row_p50_ns"], "clock_overhead_ns": bench["clock_overhead_ns"],
+                           **scores(objective, y_test, p)}
+            # The export loads in XGBoost and predicts the same.
+            exported = model + ".xgb.json"
+            run_measured([args.fsml, "model", "export-xgboost", model, exported])
+            import xgboost as xgb
+            import pandas as pd
+            xt = pd.read_csv(test, sep="\t" if fmt == "tsv" else ",", header=None).to_numpy(dtype=np.float32)[:, 1:]
+            loaded = xgb.Booster(model_file=exported)
+            q = loaded.predict(xgb.DMatrix(xt, missing=np.nan, feature_names=loaded.feature_names))
+            row["fsml"]["xgboost_export_max_abs_diff"] = float(np.max(np.abs(q - p)))
+            for tool in ["lightgbm", "xgboost"]:
+                out, wall, rss = run_measured([sys.executable, os.path.join(HERE, "peers.py"), tool, train, test, fmt, objective,
+                                               str(rounds), str(threads), os.path.join(args.work, f"{tool}-{objective}-{rounds}-{threads}.model")])
+                r = json.loads(out)
+                p = np.loadtxt(r["predictions"])
+                row[tool] = {"wall_seconds": wall, "peak_rss_mb": rss, "bin_seconds": r["dataset_seconds"],
+                             "training_seconds": r["training_seconds"],
+                             "bin_and_train_seconds": r["dataset_seconds"] + r["training_seconds"],
+                             "batch_rows_per_second": r["batch_rows_per_second"],
+                             "single_row_p50_ns": r["single_row_p50_ns"], **scores(objective, y_test, p)}
+            lgb_, fsml = row["lightgbm"], row["fsml"]
+            row["ratios_fsml_over_lightgbm"] = {
+                "training_seconds": fsml["training_seconds"] / lgb_["training_seconds"],
+                "bin_and_train_seconds": fsml["bin_and_train_seconds"] / lgb_["bin_and_train_seconds"],
+                "peak_rss": fsml["peak_rss_mb"] / lgb_["peak_rss_mb"],
+                "batch_rows_per_second": fsml["batch_rows_per_second"] / lgb_["batch_rows_per_second"],
+            }
+            results.append(row)
+            print(f"{name}, {threads} thread(s): done", file=sys.stderr)
+    report = {"threads": thread_counts, "synthetic": info, "results": results,
               "parameters": "num_leaves 31, learning_rate 0.1, max_bin 255, lambda_l2 1; XGBoost hist lossguide max_leaves 31"}
     with open(os.path.join(args.out, "gbdt-bench.json"), "w") as f:
         json.dump(report, f, indent=2)
     md = ["# GBDT benchmark", "",
-          f"fsml vs LightGBM and XGBoost (hist, lossguide), {args.threads} threads, equal parameters: {report['parameters']}.",
+          f"fsml vs LightGBM and XGBoost (hist, lossguide), at {args.threads} threads, equal parameters: {report['parameters']}.",
           f"Synthetic set: {info['rows']:,} rows x 40, about 5 % missing in 10 features; best possible test AUC {info['bayes_test_auc']:.4f}.",
           "Training seconds exclude loading; 'bin+train' adds dataset construction (binning). Peak RSS is each process's own,",
           "including loading the data (pandas for the peers). Single-row latency: fsml in-process per call (including the",
           "clock's own cost, given below); peers through their Python APIs (what a Python server would see).", ""]
     for row in results:
         metric = "auc" if row["objective"] == "binary" else "rmse"
-        md += [f"## {row['dataset']} ({row['rounds']} rounds)", "",
+        md += [f"## {row['dataset']} ({row['rounds']} rounds, {row['threads']} thread(s))", "",
                f"| tool | test {metric} | " + ("test logloss | " if metric == "auc" else "") +
                "train s | bin+train s | peak RSS MB | batch predict rows/s | single-row p50 |",
                "|---|---|" + ("---|" if metric == "auc" else "") + "---|---|---|---|---|"]
@@ -136,6 +140,19 @@ def main():
                f"fsml single-row timing includes {row['fsml']['clock_overhead_ns']:.0f} ns of clock reads.", ""]
     with open(os.path.join(args.out, "gbdt-bench.md"), "w") as f:
         f.write("\n".join(md) + "\n")
+    rows = []
+    for row in results:
+        metric = "auc" if row["objective"] == "binary" else "rmse"
+        for tool in ["fsml", "lightgbm", "xgboost"]:
+            r = row[tool]
+            ratio = r["training_seconds"] / row["lightgbm"]["training_seconds"]
+            rows.append([row["dataset"], row["threads"], tool, f"{metric} {r[metric]:.4f}", f"{r['training_seconds']:.2f}",
+                         f"{r['bin_seconds']:.2f}", f"{ratio:.2f}", f"{r['peak_rss_mb']:.0f}"])
+    write_section("gbdt", "Gradient-boosted trees: fsml, LightGBM, XGBoost", "make bench-gbdt",
+                  [f"Equal parameters: {report['parameters']}. Training seconds exclude loading and binning "
+                   "(XGBoost bins in its QuantileDMatrix); each tool in its own process.", ""] +
+                  table(["data", "threads", "tool", "test metric", "train s", "bin s", "train ÷ LightGBM",
+                         "peak RSS MB"], rows), load_before)
     print("\n".join(md))
 
 

@@ -14,7 +14,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
-from measure import measured  # noqa: E402
+from measure import measured, measured_cpu  # noqa: E402
+from results import load_average, table, write_section  # noqa: E402
 
 
 class Redis:
@@ -51,11 +52,14 @@ class Redis:
 def stream(fsml, project, source, online, extra, work, name):
     checkpoint = f"{work}/checkpoints-{name}"
     subprocess.call(["rm", "-rf", checkpoint])
-    out, wall, rss, _ = measured([fsml, "stream", "--source", f"file:{source}", "--until-end", "--online", online, "--checkpoint", checkpoint,
-                                  "--config", f"{project}/fsml.yaml", "--format", "json", *extra])
+    out, wall, rss, _, cpu = measured_cpu([fsml, "stream", "--source", f"file:{source}", "--until-end", "--online", online,
+                                           "--checkpoint", checkpoint, "--config", f"{project}/fsml.yaml", "--format",
+                                           "json", *extra])
     report = json.loads(out)
     report["wall_seconds"] = wall
     report["peak_rss_mb"] = rss
+    report["cpu_seconds"] = cpu
+    report["cpu_us_per_line"] = 1e6 * cpu / max(report["lines"], 1)
     return report
 
 
@@ -69,6 +73,7 @@ def main():
     ap.add_argument("--spark-files", type=int, default=10)
     ap.add_argument("--freshness-seconds", type=int, default=30)
     args = ap.parse_args()
+    load_before = load_average()
     fsml = os.path.abspath(args.fsml)
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
@@ -81,8 +86,14 @@ def main():
         measured([fsml, "generate", "events", "--events", str(args.events), "--users", "100000", "--products", "20000",
                   "--days", "7", "--seed", "42", "--out", events])
     lines = sum(1 for _ in open(events, "rb"))
+    # The engine's own costs on one core, on events generated alike, in the same run: what the
+    # stream job's CPU per event is held against.
+    measured([fsml, "bench", "engine", "--events", str(args.events), "--users", "100000", "--products", "20000",
+              "--days", "7", "--out", f"{work}/engine-events.jsonl.gz", "--report", work, "--config",
+              f"{project}/fsml.yaml"])
+    engine = json.load(open(f"{work}/engine-bench.json"))
     redis = Redis(work)
-    report = {"events_file_lines": lines}
+    report = {"events_file_lines": lines, "engine": engine}
     try:
         # As fast as possible into Redis, alone and with the offline store.
         for name, extra in [("redis", ["--no-offline"]), ("redis_offline", ["--offline", f"{work}/offline"])]:
@@ -138,10 +149,10 @@ def main():
         print(f"spark: {spark['events_per_second']:,.0f} events/s", file=sys.stderr)
     finally:
         redis.stop()
-    write(report, args)
+    write(report, args, load_before)
 
 
-def write(report, args):
+def write(report, args, load_before):
     with open(os.path.join(args.out, "stream-bench.json"), "w") as f:
         json.dump(report, f, indent=2)
     s, same = report["spark"], report["fsml_same_input"]
@@ -173,8 +184,32 @@ def write(report, args):
            f"| fsml stream → Redis | {same['lines_per_second']:,.0f} | {same['wall_seconds']:.1f} | {same['peak_rss_mb']:.0f} |",
            "", f"fsml / Spark events per second: {same['lines_per_second'] / s['events_per_second']:.1f}x "
            f"(Spark's rate counts from query start, after the JVM is up)."]
+    e = report["engine"]
+    engine_us = (e["parse_ns_per_line"] + e["admit_ns_per_event"] + e["fold_ns_per_event"]) / 1000
+    rows = []
+    for name, label in [("redis", "Redis"), ("redis_offline", "Redis + offline store"), ("sqlite", "SQLite")]:
+        r = report[name]
+        rows.append([label, f"{r['lines_per_second']:,.0f}", f"{r['cpu_us_per_line']:.2f}",
+                     f"{r['cpu_us_per_line'] / engine_us:.2f}×", f"{r['peak_rss_mb']:.0f}"])
+    cpu_md = ["", "## CPU per event against the engine's own costs", "",
+              f"`fsml bench engine` in the same run, one core: parse {e['parse_ns_per_line']:.0f} ns/line, admit "
+              f"{e['admit_ns_per_event']:.0f} ns/event, fold {e['fold_ns_per_event']:.0f} ns/event: "
+              f"{engine_us:.2f} µs per event in all. The stream job's CPU (user + system, all its threads) per line read:", ""]
+    cpu_md += table(["run", "events/s", "CPU µs/event", "× engine", "peak RSS MB"], rows)
+    md += cpu_md
     with open(os.path.join(args.out, "stream-bench.md"), "w") as f:
         f.write("\n".join(md) + "\n")
+    results = [f"{report['events_file_lines']:,} generated lines (100 k users, 20 k products, 7 days) replayed as fast "
+               "as the job goes; Spark on the first events, both from files."] + cpu_md[3:] + [
+        "", table(["run", "events/s", "wall seconds", "peak RSS MB"], [
+            ["Spark Structured Streaming (local[2])", f"{s['events_per_second']:,.0f}", f"{s['wall_seconds']:.1f}",
+             f"{s['peak_rss_mb']:.0f}"],
+            ["fsml stream → Redis", f"{same['lines_per_second']:,.0f}", f"{same['wall_seconds']:.1f}",
+             f"{same['peak_rss_mb']:.0f}"]])]
+    flat = []
+    for item in results:
+        flat += item if isinstance(item, list) else [item]
+    write_section("stream", "Streaming: fsml stream, its engine, and Spark", "make bench-stream", flat, load_before)
     print("\n".join(md))
 
 

@@ -41,7 +41,7 @@ public struct SumAggregator: Aggregator {
 
     /// `x` in micro-units, rounded half away from zero, clamped to what an Int64 holds.
     @inline(__always)
-    static func fixedPoint(_ x: Double) -> Int64 {
+    public static func fixedPoint(_ x: Double) -> Int64 {
         guard !x.isNaN else { return 0 }
         let scaled = (x * scale).rounded()
         // Beyond ±9.2e12 units one value cannot be represented: it counts as the bound.

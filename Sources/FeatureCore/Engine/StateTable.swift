@@ -51,15 +51,16 @@ public final class StateTable {
     /// Drops states that expired before the watermark. Any later admitted event is at or after the
     /// watermark, so it would find such an entity expired and start it over anyway; dropping it
     /// changes no value and keeps memory bounded by the active entities.
+    /// Returns the evicted keys per entity kind. Keys are removed one by one rather than the table
+    /// rebuilt: most checkpoints evict a few states out of hundreds of thousands.
     @discardableResult
-    public func evictExpired(watermark: Micros) -> Int {
-        guard watermark != .min else { return 0 }
-        var evicted = 0
+    public func evictExpired(watermark: Micros) -> [[String]] {
+        var evicted = [[String]](repeating: [], count: engine.entities.count)
+        guard watermark != .min else { return evicted }
         for e in entityKinds {
             let ttl = engine.entities[e].entity.ttl
-            let before = tables[e].count
-            tables[e] = tables[e].filter { watermark - $0.value.lastTime <= ttl }
-            evicted += before - tables[e].count
+            for (key, state) in tables[e] where watermark - state.lastTime > ttl { evicted[e].append(key) }
+            for key in evicted[e] { tables[e].removeValue(forKey: key) }
         }
         return evicted
     }

@@ -14,6 +14,9 @@ public struct EntityState: @unchecked Sendable, Equatable {
 
     public var isEmpty: Bool { lastTime == .min }
 
+    /// About how many bytes the slot buffers hold (for caches that bound their memory).
+    public var approximateBytes: Int { 64 + slots.reduce(0) { $0 + 48 + 8 * $1.capacity } }
+
     /// Copies slot `i`'s buffer when another state shares it, before it is changed.
     @inline(__always)
     mutating func makeUnique(slot i: Int) {

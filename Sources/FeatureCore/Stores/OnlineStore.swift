@@ -40,6 +40,13 @@ public protocol OnlineStore: AnyObject, Sendable {
     func ping() throws
     /// The store's address with no secret in it.
     var description: String { get }
+    /// Whether one instance serves reads from many threads at once (memory); a connection to a
+    /// server serves one request at a time.
+    var readsConcurrently: Bool { get }
+}
+
+extension OnlineStore {
+    public var readsConcurrently: Bool { false }
 }
 
 public struct OnlineStoreError: Error, CustomStringConvertible, Sendable {

@@ -99,6 +99,12 @@ struct BenchServe: ParsableCommand {
     @Option(help: "The p95 limit for --find-max.") var p95Limit = "120ms"
     @Option(help: "Where reports go.") var out = "artifacts/reports"
     @Option(help: "Names the report files.") var name = "predict"
+    @Option(
+        help: """
+            Write --requests request bodies to this file, one JSON object per line, and stop: the same traffic \
+            for another load generator (wrk, k6).
+            """) var writeRequests: String?
+    @Option(help: "How many bodies --write-requests writes.") var requests = 20_000
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: FormatOption
 
@@ -144,6 +150,12 @@ struct BenchServe: ParsableCommand {
             }
             members += ids.requestValues[t]
             return ("POST", "/predict", Array("{\(members.joined(separator: ","))}".utf8))
+        }
+        if let writeRequests {
+            let lines = (0..<requests).map { String(decoding: makeRequest($0).body, as: UTF8.self) }
+            try FileSystem.writeAtomically(lines.joined(separator: "\n") + "\n", to: writeRequests)
+            StandardError.line("bench serve: \(requests) \(endpoint) bodies in \(writeRequests)")
+            return
         }
         func load(_ rate: Double, _ seconds: Double) -> LoadGenerator.Result {
             let r = LoadGenerator(

@@ -30,7 +30,11 @@ struct Serve: ParsableCommand {
     @Option(help: "Run the stream job from this source inside the server (as `fsml stream --source`).")
     var stream: String?
     @Option(help: "The online store's read budget (its timeout).") var budget = "20ms"
-    @Option(help: "How long hot entity states stay in the in-process cache (at most 1s; 0 turns it off).")
+    @Option(
+        help: """
+            How long hot entity states read from the store stay in a cache (at most 1s; 0 turns it off; none with \
+            --stream).
+            """)
     var cacheTTL = "500ms"
     @Option(help: "Connections to the online store.") var connections = 4
     @Option(
@@ -103,7 +107,9 @@ struct Serve: ParsableCommand {
             }
             probe = try job.openOnline(registry: registry, config: config, timeoutMillis: timeout)
         }
-        let reader = StoreReader(stores: stores, probe: probe, cacheTTL: Double(cacheMicros) / 1e6, metrics: metrics)
+        // With the stream job in process the states are in memory already: no cache in front of them.
+        let reader = StoreReader(
+            stores: stores, probe: probe, cacheTTL: stream == nil ? Double(cacheMicros) / 1e6 : 0, metrics: metrics)
         let log =
             logSample > 0
             ? try ServedLog(

@@ -45,5 +45,6 @@ def predict(req: PredictRequest):
             row.append(np.nan)
         else:
             row.append(float(v))
-    score = float(booster.predict(np.array([row], dtype=np.float64))[0])
+    # One thread per predict, as a serving expert would set it: the two uvicorn workers share the cores.
+    score = float(booster.predict(np.array([row], dtype=np.float64), num_threads=1)[0])
     return JSONResponse({"score": score, "model_version": "anchor", "missing": missing})

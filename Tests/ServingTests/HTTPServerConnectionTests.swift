@@ -7,7 +7,7 @@ import Testing
 
 /// The server as a misbehaving client meets it, on a live loopback port: half-sent requests are
 /// cut off after their deadline, malformed ones get a 4xx with a JSON body, never a 5xx.
-@Suite(.serialized) struct ConnectionGuardTests {
+@Suite(.serialized) struct HTTPServerConnectionTests {
     final class Running: @unchecked Sendable {
         let task: Task<Void, any Error>
         let port: Int

@@ -1,0 +1,112 @@
+import FsmlCore
+
+/// One HTTP response as a route gives it: status, JSON (or another type) body, extra headers.
+public struct HTTPAnswer: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+    public var headers: [(String, String)]
+    /// Close the connection after this response.
+    public var close: Bool
+
+    public init(
+        status: Int, body: String, contentType: String = "application/json", headers: [(String, String)] = [],
+        close: Bool = false
+    ) {
+        self.status = status
+        self.body = Array(body.utf8)
+        self.contentType = contentType
+        self.headers = headers
+        self.close = close
+    }
+
+    /// A JSON error body: `{"error": message, "status": status}`.
+    public static func error(_ status: Int, _ message: String, close: Bool = false) -> HTTPAnswer {
+        HTTPAnswer(status: status, body: RequestError(status, message).json + "\n", close: close)
+    }
+}
+
+/// What a route's handler sees of a request.
+public struct HTTPRequestInfo {
+    public var method: String
+    public var path: Substring
+    public var query: Substring?
+    public var body: [UInt8]
+    /// The values of the pattern's `:name` segments, still percent-encoded.
+    public var parameters: [String: Substring] = [:]
+}
+
+/// The server's routes: a method and a path pattern (`/features/:entity/:id`) each. Matching is a
+/// walk over a handful of patterns, synchronous on the connection's event loop, as is every
+/// handler: no task is created per request. A known path with the wrong method is a 405 naming the
+/// allowed one; an unknown path is a 404; both are JSON.
+public struct HTTPRoutes: Sendable {
+    struct Route: Sendable {
+        let method: String
+        let pattern: Int
+        let segments: [Substring]
+        let handle: @Sendable (HTTPRequestInfo) -> HTTPAnswer
+    }
+
+    private var routes: [Route] = []
+    /// The distinct patterns, in the order added; index `patterns.count` stands for "no route".
+    public private(set) var patterns: [String] = []
+
+    public init() {}
+
+    public mutating func add(
+        _ method: String, _ pattern: String, _ handle: @escaping @Sendable (HTTPRequestInfo) -> HTTPAnswer
+    ) {
+        let index = patterns.firstIndex(of: pattern) ?? patterns.count
+        if index == patterns.count { patterns.append(pattern) }
+        routes.append(Route(method: method, pattern: index, segments: Self.split(pattern), handle: handle))
+    }
+
+    /// A pattern's text, "unknown" for no route (the metrics' `route` label).
+    public func name(of route: Int) -> String { route < patterns.count ? patterns[route] : "unknown" }
+
+    static func split(_ path: some StringProtocol) -> [Substring] {
+        String(path).split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
+    }
+
+    /// The answer and the index of the route's pattern (`patterns.count` when none matched).
+    public func respond(method: String, uri: String, body: [UInt8]) -> (route: Int, answer: HTTPAnswer) {
+        let q = uri.firstIndex(of: "?")
+        let path = uri[..<(q ?? uri.endIndex)]
+        let query = q.map { uri[uri.index(after: $0)...] }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var allowed: [String] = []
+        var matched: Int?
+        for route in routes {
+            guard let parameters = Self.match(route.segments, segments) else { continue }
+            matched = matched ?? route.pattern
+            // HEAD is GET without the body.
+            if route.method == method || (method == "HEAD" && route.method == "GET") {
+                var request = HTTPRequestInfo(method: method, path: path, query: query, body: body)
+                request.parameters = parameters
+                var answer = route.handle(request)
+                if method == "HEAD" { answer.body = [] }
+                return (route.pattern, answer)
+            }
+            allowed.append(route.method)
+        }
+        guard let matched else { return (patterns.count, .error(404, "no route \(path)")) }
+        var answer = HTTPAnswer.error(405, "\(patterns[matched]) takes \(allowed.joined(separator: ", "))")
+        answer.headers.append(("Allow", allowed.joined(separator: ", ")))
+        return (matched, answer)
+    }
+
+    private static func match(_ pattern: [Substring], _ path: ArraySlice<Substring>) -> [String: Substring]? {
+        guard pattern.count == path.count else { return nil }
+        var parameters: [String: Substring] = [:]
+        for (p, s) in zip(pattern, path) {
+            if p.first == ":" {
+                guard !s.isEmpty else { return nil }
+                parameters[String(p.dropFirst())] = s
+            } else if p != s {
+                return nil
+            }
+        }
+        return parameters
+    }
+}

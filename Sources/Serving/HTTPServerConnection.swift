@@ -1,0 +1,227 @@
+import FsmlCore
+import NIOCore
+import NIOHTTP1
+
+/// One client connection of `HTTPServer`: collects a request (at most `maxBody` bytes of body),
+/// answers it from the routes synchronously on the connection's event loop, and guards the
+/// connection against clients that misbehave. A client that sends a head too slowly, or a body
+/// too slowly, gets a 408 and is closed (an idle keep-alive connection is just closed); a request
+/// the HTTP decoder refuses gets a JSON 4xx saying why, never a bare 400 or a 5xx; a body declared
+/// over the limit is refused before it is sent.
+final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum Phase {
+        case waitingForHead
+        case readingBody
+        /// A response that closes the connection was written; whatever else comes is dropped.
+        case closing
+    }
+
+    let routes: HTTPRoutes
+    let metrics: RequestMetrics
+    let headTimeout: TimeAmount
+    let bodyTimeout: TimeAmount
+    let maxBody: Int
+    private var phase = Phase.waitingForHead
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var began: UInt64 = 0
+    private var responses = 0
+    private var deadline: Scheduled<Void>?
+    private var date = HTTPDate()
+
+    init(routes: HTTPRoutes, metrics: RequestMetrics, limits: ServeHTTP.Limits, maxBody: Int) {
+        self.routes = routes
+        self.metrics = metrics
+        headTimeout = .nanoseconds(Int64(limits.headTimeout * 1e9))
+        bodyTimeout = .nanoseconds(Int64(limits.bodyTimeout * 1e9))
+        self.maxBody = maxBody
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context, headTimeout) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { disarm() }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context, headTimeout)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        disarm()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            guard phase == .waitingForHead else { return }
+            began = monotonicNanos()
+            if let declared = h.headers.first(name: "content-length").flatMap({ Int($0) }), declared > maxBody {
+                // Answered before the body comes, and the connection closed, rather than read to its end.
+                respond(context, route: routes.patterns.count, answer: tooLarge, keepAlive: false)
+                return
+            }
+            head = h
+            body = nil
+            phase = .readingBody
+            arm(context, bodyTimeout)
+        case .body(var chunk):
+            guard phase == .readingBody else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBody {
+                respond(context, route: routes.patterns.count, answer: tooLarge, keepAlive: false)
+            } else if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+        case .end:
+            guard phase == .readingBody, let h = head else { return }
+            disarm()
+            let bytes = body.map { Array($0.readableBytesView) } ?? []
+            head = nil
+            body = nil
+            let (route, answer) = routes.respond(method: h.method.rawValue, uri: h.uri, body: bytes)
+            respond(context, route: route, answer: answer, keepAlive: h.isKeepAlive && !answer.close)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard phase != .closing else { return }
+        if let e = error as? HTTPParserError {
+            let (status, message) = Self.describe(e)
+            respond(context, route: routes.patterns.count, answer: .error(status, message), keepAlive: false)
+            context.flush()
+        } else {
+            phase = .closing
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The client finished sending: once nothing is owed to it, the connection ends.
+        if case ChannelEvent.inputClosed = event, phase == .waitingForHead {
+            phase = .closing
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private var tooLarge: HTTPAnswer { .error(413, "the body is over \(maxBody / 1024) KiB", close: true) }
+
+    /// Writes the answer (flushed at the end of the read, or now when the connection closes),
+    /// counts it, and arms the deadline for the next request.
+    private func respond(_ context: ChannelHandlerContext, route: Int, answer: HTTPAnswer, keepAlive: Bool) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4 + answer.headers.count)
+        headers.add(name: "Content-Type", value: answer.contentType)
+        headers.add(name: "Content-Length", value: String(answer.body.count))
+        headers.add(name: "Date", value: date.now())
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        for (name, value) in answer.headers { headers.add(name: name, value: value) }
+        let status = HTTPResponseStatus(statusCode: answer.status)
+        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !answer.body.isEmpty {
+            var buffer = context.channel.allocator.buffer(capacity: answer.body.count)
+            buffer.writeBytes(answer.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        responses += 1
+        metrics.record(
+            route: route, status: answer.status, seconds: began == 0 ? nil : Double(monotonicNanos() - began) / 1e9)
+        began = 0
+        if keepAlive {
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            phase = .waitingForHead
+            arm(context, headTimeout)
+        } else {
+            phase = .closing
+            disarm()
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// The status and message for a request the decoder refused.
+    static func describe(_ error: HTTPParserError) -> (Int, String) {
+        switch error {
+        case .headerOverflow: return (431, "the request line or headers are too large")
+        case .invalidContentLength, .unexpectedContentLength:
+            return (400, "the Content-Length is not valid (negative, repeated, or beside Transfer-Encoding)")
+        case .invalidChunkSize: return (400, "a chunk size is not valid")
+        case .invalidEOFState: return (400, "the request ended early")
+        case .unknown: return (400, "the request is not valid HTTP/1.1")
+        default: return (400, "the request is not valid HTTP/1.1 (\(error))")
+        }
+    }
+
+    private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
+        disarm()
+        deadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: timeout) { [self] in
+            deadline = nil
+            expired(context)
+        }
+    }
+
+    private func disarm() {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    /// A connection idle after a response just closes (keep-alive ended); a request that stalled
+    /// gets its 408 first.
+    private func expired(_ context: ChannelHandlerContext) {
+        guard phase != .closing else { return }
+        if (phase == .waitingForHead && responses == 0) || phase == .readingBody {
+            let message =
+                phase == .waitingForHead
+                ? "no complete request within \(headTimeout.nanoseconds / 1_000_000) ms"
+                : "the body did not arrive within \(bodyTimeout.nanoseconds / 1_000_000) ms"
+            began = 0
+            respond(context, route: routes.patterns.count, answer: .error(408, message), keepAlive: false)
+        } else {
+            phase = .closing
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// The Date header's value (RFC 9110 IMF-fixdate), formatted once per second.
+struct HTTPDate {
+    private var second = 0
+    private var text = ""
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    mutating func now() -> String {
+        let t = Int(wallClockMicros() / 1_000_000)
+        guard t != second else { return text }
+        second = t
+        let days = t / 86_400
+        let secs = t % 86_400
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
+        text =
+            "\(Self.days[(days % 7 + 11) % 7]), \(two(day)) \(Self.months[month - 1]) \(year) "
+            + "\(two(secs / 3600)):\(two(secs % 3600 / 60)):\(two(secs % 60)) GMT"
+        return text
+    }
+}

@@ -1,0 +1,40 @@
+import FsmlCore
+
+/// `fsml_serve_requests_total` by route and status and `fsml_serve_request_seconds` by route, each
+/// series resolved once (the first time a route answers with a status) instead of by name and
+/// label text on every request.
+final class RequestMetrics: @unchecked Sendable {
+    private let metrics: MetricsRegistry
+    private let routes: HTTPRoutes
+    private let lock = NSLockLite()
+    private var handles: [Int: MetricsRegistry.Handle] = [:]
+
+    init(routes: HTTPRoutes, metrics: MetricsRegistry) {
+        self.routes = routes
+        self.metrics = metrics
+    }
+
+    /// `seconds` is nil for an answer given before a request was read whole (a timeout).
+    func record(route: Int, status: Int, seconds: Double?) {
+        let count = handle(route << 10 | min(status, 1022)) { name in
+            metrics.counter(
+                "fsml_serve_requests_total", help: "Requests by route and status.",
+                labels: [("route", name), ("status", String(status))])
+        }
+        metrics.add(count)
+        guard let seconds else { return }
+        let time = handle(route << 10 | 1023) { name in
+            metrics.histogram("fsml_serve_request_seconds", help: Self.secondsHelp, labels: [("route", name)])
+        }
+        metrics.observe(time, seconds)
+    }
+
+    private static let secondsHelp = "Time from the request's arrival to its response, in the server."
+
+    private func handle(_ key: Int, make: (String) -> MetricsRegistry.Handle) -> MetricsRegistry.Handle {
+        if let h = lock.withLock({ handles[key] }) { return h }
+        let h = make(routes.name(of: key >> 10))
+        lock.withLock { handles[key] = h }
+        return h
+    }
+}
