@@ -10,7 +10,7 @@ import Testing
     static func state(_ engine: FeatureEngine, minute: Int) -> (EntityState, [UInt8]) {
         let table = StateTable(engine: engine)
         var f = EventFactory(registry: engine.registry)
-        for m in 0...minute { table.fold(f.make(EventFactory.at(Double(m)), type: "page_view", user: "u1", product: "p1")) }
+        for m in 0...minute { table.fold(f.make(EventFactory.at(Double(m)), user: "u1", product: "p1")) }
         let s = table.state(entity: 0, key: "u1")!
         return (s, StateCodec.encode(s, engine: engine, entity: 0))
     }
