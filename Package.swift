@@ -154,7 +154,8 @@ let package = Package(
             name: "ServingTests",
             dependencies: [
                 "Serving", "Tracking", "GBDT", "FeatureCore", "FeatureConfig", "OnlineStorage", "FsmlCore",
-                "FsmlTestSupport",
+                "FsmlTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -9,6 +9,8 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
     let connection: RedisConnection
     let project: String
     let entities: [EntitySpec]
+    /// Where the store is, for another client of the same server (the server's event loops).
+    public let endpoint: RedisEndpoint
     private let lock = NSLockLite()
     private var scriptSHA: String?
     static let keysPerScriptCall = 256
@@ -34,6 +36,7 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
         host: String, port: Int, db: Int, password: String?, project: String, entities: [EntitySpec], timeoutMillis: Int
     ) throws {
         connection = RedisConnection(host: host, port: port, db: db, password: password, timeoutMillis: timeoutMillis)
+        endpoint = RedisEndpoint(host: host, port: port, db: db, password: password)
         self.project = project
         self.entities = entities
         try ping()
@@ -41,7 +44,9 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
 
     public var description: String { "redis://\(connection.address)" }
 
-    func redisKey(_ entity: Int, _ key: String) -> [UInt8] { Array("\(project):\(entities[entity].name):\(key)".utf8) }
+    public func redisKey(_ entity: Int, _ key: String) -> [UInt8] {
+        Array("\(project):\(entities[entity].name):\(key)".utf8)
+    }
 
     public func ping() throws {
         try lock.withLock {
@@ -190,4 +195,12 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
         }
         return out
     }
+}
+
+/// A Redis server's address, database and password (never logged).
+public struct RedisEndpoint: Sendable {
+    public let host: String
+    public let port: Int
+    public let db: Int
+    public let password: String?
 }

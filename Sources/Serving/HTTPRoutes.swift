@@ -1,4 +1,5 @@
 import FsmlCore
+import NIOCore
 
 /// One HTTP response as a route gives it: status, JSON (or another type) body, extra headers.
 public struct HTTPAnswer: Sendable {
@@ -41,11 +42,17 @@ public struct HTTPRequestInfo {
 /// handler: no task is created per request. A known path with the wrong method is a 405 naming the
 /// allowed one; an unknown path is a 404; both are JSON.
 public struct HTTPRoutes: Sendable {
+    /// A handler answers at once, or later on the request's event loop (one that waits on I/O).
+    enum Handler: Sendable {
+        case now(@Sendable (HTTPRequestInfo) -> HTTPAnswer)
+        case later(@Sendable (HTTPRequestInfo, any EventLoop) -> EventLoopFuture<HTTPAnswer>)
+    }
+
     struct Route: Sendable {
         let method: String
         let pattern: Int
         let segments: [Substring]
-        let handle: @Sendable (HTTPRequestInfo) -> HTTPAnswer
+        let handler: Handler
     }
 
     private var routes: [Route] = []
@@ -57,9 +64,21 @@ public struct HTTPRoutes: Sendable {
     public mutating func add(
         _ method: String, _ pattern: String, _ handle: @escaping @Sendable (HTTPRequestInfo) -> HTTPAnswer
     ) {
+        add(method, pattern, .now(handle))
+    }
+
+    /// A route whose answer comes later, completed on the event loop it is given.
+    public mutating func add(
+        _ method: String, _ pattern: String,
+        later handle: @escaping @Sendable (HTTPRequestInfo, any EventLoop) -> EventLoopFuture<HTTPAnswer>
+    ) {
+        add(method, pattern, .later(handle))
+    }
+
+    private mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
         let index = patterns.firstIndex(of: pattern) ?? patterns.count
         if index == patterns.count { patterns.append(pattern) }
-        routes.append(Route(method: method, pattern: index, segments: Self.split(pattern), handle: handle))
+        routes.append(Route(method: method, pattern: index, segments: Self.split(pattern), handler: handler))
     }
 
     /// A pattern's text, "unknown" for no route (the metrics' `route` label).
@@ -69,8 +88,17 @@ public struct HTTPRoutes: Sendable {
         String(path).split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
     }
 
-    /// The answer and the index of the route's pattern (`patterns.count` when none matched).
-    public func respond(method: String, uri: String, body: [UInt8]) -> (route: Int, answer: HTTPAnswer) {
+    /// An answer, now or to come.
+    public enum Reply {
+        case now(HTTPAnswer)
+        case later(EventLoopFuture<HTTPAnswer>)
+    }
+
+    /// The reply and the index of the route's pattern (`patterns.count` when none matched); a
+    /// handler that answers later is given `loop`.
+    public func respond(
+        method: String, uri: String, body: [UInt8], on loop: any EventLoop
+    ) -> (route: Int, reply: Reply) {
         let q = uri.firstIndex(of: "?")
         let path = uri[..<(q ?? uri.endIndex)]
         let query = q.map { uri[uri.index(after: $0)...] }
@@ -84,16 +112,30 @@ public struct HTTPRoutes: Sendable {
             if route.method == method || (method == "HEAD" && route.method == "GET") {
                 var request = HTTPRequestInfo(method: method, path: path, query: query, body: body)
                 request.parameters = parameters
-                var answer = route.handle(request)
-                if method == "HEAD" { answer.body = [] }
-                return (route.pattern, answer)
+                switch route.handler {
+                case .now(let handle):
+                    var answer = handle(request)
+                    if method == "HEAD" { answer.body = [] }
+                    return (route.pattern, .now(answer))
+                case .later(let handle):
+                    let head = method == "HEAD"
+                    return (
+                        route.pattern,
+                        .later(
+                            handle(request, loop).map { answer in
+                                var answer = answer
+                                if head { answer.body = [] }
+                                return answer
+                            })
+                    )
+                }
             }
             allowed.append(route.method)
         }
-        guard let matched else { return (patterns.count, .error(404, "no route \(path)")) }
+        guard let matched else { return (patterns.count, .now(.error(404, "no route \(path)"))) }
         var answer = HTTPAnswer.error(405, "\(patterns[matched]) takes \(allowed.joined(separator: ", "))")
         answer.headers.append(("Allow", allowed.joined(separator: ", ")))
-        return (matched, answer)
+        return (matched, .now(answer))
     }
 
     private static func match(_ pattern: [Substring], _ path: ArraySlice<Substring>) -> [String: Substring]? {

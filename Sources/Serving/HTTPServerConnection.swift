@@ -15,6 +15,8 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     private enum Phase {
         case waitingForHead
         case readingBody
+        /// A handler answers later (it waits on the store); what the client sends meanwhile waits.
+        case handling
         /// A response that closes the connection was written; whatever else comes is dropped.
         case closing
     }
@@ -31,6 +33,12 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     private var responses = 0
     private var deadline: Scheduled<Void>?
     private var date = HTTPDate()
+    /// Request parts that came while a handler was answering, in order.
+    private var queued: [HTTPServerRequestPart] = []
+    /// A decoder error that came while a handler was answering: told after that answer.
+    private var deferredError: HTTPParserError?
+    /// The client finished sending while a handler was answering: close once it is answered.
+    private var inputEnded = false
 
     init(routes: HTTPRoutes, metrics: RequestMetrics, limits: ServeHTTP.Limits, maxBody: Int) {
         self.routes = routes
@@ -57,7 +65,16 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if phase == .handling {
+            queued.append(part)
+            return
+        }
+        read(context, part)
+    }
+
+    private func read(_ context: ChannelHandlerContext, _ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let h):
             guard phase == .waitingForHead else { return }
             began = monotonicNanos()
@@ -69,6 +86,11 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
             head = h
             body = nil
             phase = .readingBody
+            // A client that waits to be told to send its body (curl does, over 1 KiB) is told now.
+            if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                let proceed = HTTPResponseHead(version: h.version, status: .continue)
+                context.writeAndFlush(wrapOutboundOut(.head(proceed)), promise: nil)
+            }
             arm(context, bodyTimeout)
         case .body(var chunk):
             guard phase == .readingBody else { return }
@@ -85,9 +107,43 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             head = nil
             body = nil
-            let (route, answer) = routes.respond(method: h.method.rawValue, uri: h.uri, body: bytes)
-            respond(context, route: route, answer: answer, keepAlive: h.isKeepAlive && !answer.close)
+            let (route, reply) = routes.respond(
+                method: h.method.rawValue, uri: h.uri, body: bytes, on: context.eventLoop)
+            switch reply {
+            case .now(let answer):
+                respond(context, route: route, answer: answer, keepAlive: h.isKeepAlive && !answer.close)
+            case .later(let future):
+                phase = .handling
+                future.assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
+                    let answer: HTTPAnswer
+                    switch result {
+                    case .success(let a): answer = a
+                    case .failure(let error): answer = .error(500, "\(error)")
+                    }
+                    guard phase == .handling else { return }
+                    respond(context, route: route, answer: answer, keepAlive: h.isKeepAlive && !answer.close)
+                    context.flush()
+                    resume(context)
+                }
+            }
         }
+    }
+
+    /// After a later answer: the parts that waited, then a decoder error that waited.
+    private func resume(_ context: ChannelHandlerContext) {
+        while phase != .handling && phase != .closing && !queued.isEmpty {
+            read(context, queued.removeFirst())
+        }
+        if phase != .handling, let e = deferredError {
+            deferredError = nil
+            queued.removeAll()
+            fail(context, e)
+        }
+        if inputEnded && phase == .waitingForHead && queued.isEmpty {
+            phase = .closing
+            context.close(promise: nil)
+        }
+        context.flush()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -98,20 +154,31 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard phase != .closing else { return }
         if let e = error as? HTTPParserError {
-            let (status, message) = Self.describe(e)
-            respond(context, route: routes.patterns.count, answer: .error(status, message), keepAlive: false)
-            context.flush()
+            if phase == .handling {
+                deferredError = e
+            } else {
+                fail(context, e)
+            }
         } else {
             phase = .closing
             context.close(promise: nil)
         }
     }
 
+    private func fail(_ context: ChannelHandlerContext, _ error: HTTPParserError) {
+        let (status, message) = Self.describe(error)
+        respond(context, route: routes.patterns.count, answer: .error(status, message), keepAlive: false)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The client finished sending: once nothing is owed to it, the connection ends.
-        if case ChannelEvent.inputClosed = event, phase == .waitingForHead {
-            phase = .closing
-            context.close(promise: nil)
+        if case ChannelEvent.inputClosed = event {
+            if phase == .waitingForHead && queued.isEmpty {
+                phase = .closing
+                context.close(promise: nil)
+            } else if phase == .handling {
+                inputEnded = true
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -147,7 +214,9 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
         } else {
             phase = .closing
             disarm()
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolatedUnsafeUnchecked().whenComplete { _ in
+                context.close(promise: nil)
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import FeatureCore
 import FsmlCore
+import NIOCore
 import OnlineStorage
 
 /// What "now" is for the server. `wall`: the machine's clock (live traffic). `stream`: the stream
@@ -58,15 +59,48 @@ public final class PredictionService: @unchecked Sendable {
         public var body: String
     }
 
-    public func predict(_ body: [UInt8]) -> Answer {
-        let model = models.current
+    /// A /predict request read and checked, with the entity keys it names.
+    struct PredictRequest {
+        let model: LoadedModel
         let fields: ServeRequests.Fields
-        do { fields = try ServeRequests.predict(body, contract: model.contract) } catch {
-            return Answer(status: error.status, body: error.json)
+        let asOf: Micros
+        let keys: [(entity: Int, key: String)]
+    }
+
+    enum Prepared {
+        case request(PredictRequest)
+        case refused(Answer)
+    }
+
+    func prepare(_ body: [UInt8]) -> Prepared {
+        let model = models.current
+        do {
+            let fields = try ServeRequests.predict(body, contract: model.contract)
+            let keys = model.lookup.keys(fields.keys, entities: model.contract.entities)
+            return .request(PredictRequest(model: model, fields: fields, asOf: now(), keys: keys))
+        } catch {
+            return .refused(Answer(status: error.status, body: error.json))
         }
-        let asOf = now()
-        let keys = model.lookup.keys(fields.keys, entities: model.contract.entities)
-        let read = reader.read(keys)
+    }
+
+    public func predict(_ body: [UInt8]) -> Answer {
+        switch prepare(body) {
+        case .refused(let answer): return answer
+        case .request(let request): return answer(request, reader.read(request.keys))
+        }
+    }
+
+    /// The same without blocking `loop` on the store (Redis); the answer completes on `loop`.
+    public func predict(_ body: [UInt8], on loop: any EventLoop) -> EventLoopFuture<Answer> {
+        switch prepare(body) {
+        case .refused(let answer): return loop.makeSucceededFuture(answer)
+        case .request(let request): return reader.read(request.keys, on: loop).map { self.answer(request, $0) }
+        }
+    }
+
+    /// Scores a request from its stored states.
+    func answer(_ request: PredictRequest, _ read: StoreReader.Result) -> Answer {
+        let (model, fields, asOf, keys) = (request.model, request.fields, request.asOf, request.keys)
         var stored: [Int: [UInt8]?] = [:]
         for (k, v) in zip(keys, read.values) { stored[k.entity] = v }
         let begin = monotonicNanos()

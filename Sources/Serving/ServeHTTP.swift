@@ -19,7 +19,8 @@ public enum ServeHTTP {
 
     public static func routes(service: PredictionService, metrics: MetricsRegistry) -> HTTPRoutes {
         var routes = HTTPRoutes()
-        routes.add("POST", "/predict") { answer(service.predict($0.body)) }
+        // /predict waits on the store without blocking its event loop.
+        routes.add("POST", "/predict", later: { request, loop in service.predict(request.body, on: loop).map(answer) })
         routes.add("POST", "/rank") { answer(service.rank($0.body)) }
         routes.add("GET", "/features/:entity/:id") { request in
             let entity = String(request.parameters["entity"] ?? "")

@@ -1,5 +1,6 @@
 import FeatureCore
 import FsmlCore
+import NIOCore
 import OnlineStorage
 import Synchronization
 
@@ -16,6 +17,8 @@ public final class StoreReader: @unchecked Sendable {
     }
 
     private let stores: [any OnlineStore]
+    /// Reads on the event loops for a Redis store; nil for the others.
+    private let redis: EventLoopRedis?
     private let cache: EntityCache?
     private let lock = NSLockLite()
     /// Indexes of the connections no request is using.
@@ -29,9 +32,13 @@ public final class StoreReader: @unchecked Sendable {
 
     /// `stores`: connections to the same store for requests, one request at a time each; `probe`:
     /// one more, for the background watch.
-    public init(stores: [any OnlineStore], probe: any OnlineStore, cacheTTL: Double, metrics: MetricsRegistry) {
+    public init(
+        stores: [any OnlineStore], probe: any OnlineStore, cacheTTL: Double, metrics: MetricsRegistry,
+        budgetMillis: Int = 20
+    ) {
         precondition(!stores.isEmpty)
         self.stores = stores
+        redis = (stores[0] as? RedisOnlineStore).map { EventLoopRedis(store: $0, budgetMillis: budgetMillis) }
         idle = Array(stores.indices.reversed())
         cache = cacheTTL > 0 ? EntityCache(ttlNanos: UInt64(cacheTTL * 1e9)) : nil
         self.metrics = metrics
@@ -69,7 +76,15 @@ public final class StoreReader: @unchecked Sendable {
     /// Probes done by the background watch.
     public var probes: Int { watch.probes }
 
-    public func read(_ keys: [(entity: Int, key: String)]) -> Result {
+    /// What the cache and the breaker decide before the store is asked.
+    private struct Plan {
+        var values: [[UInt8]?]
+        var wanted: [Int]
+        var hits: Int
+        var now: UInt64
+    }
+
+    private func plan(_ keys: [(entity: Int, key: String)]) -> Plan {
         let now = monotonicNanos()
         var values = [[UInt8]?](repeating: nil, count: keys.count)
         var wanted: [Int] = []
@@ -88,35 +103,68 @@ public final class StoreReader: @unchecked Sendable {
         }
         if let cacheHits, hits > 0 { metrics.add(cacheHits, Double(hits)) }
         if let cacheMisses, !wanted.isEmpty { metrics.add(cacheMisses, Double(wanted.count)) }
-        guard !wanted.isEmpty else { return Result(values: values, degraded: false, cacheHits: hits) }
+        return Plan(values: values, wanted: wanted, hits: hits, now: now)
+    }
+
+    /// The answer without the store, when it need not or must not be asked; nil when it must.
+    private func withoutStore(_ plan: Plan) -> Result? {
+        guard !plan.wanted.isEmpty else { return Result(values: plan.values, degraded: false, cacheHits: plan.hits) }
         guard breaker.allowsRequests else {
             metrics.add("fsml_serve_store_skipped_total", help: Self.skippedHelp)
-            return Result(values: values, degraded: true, cacheHits: hits)
+            return Result(values: plan.values, degraded: true, cacheHits: plan.hits)
         }
+        return nil
+    }
+
+    private func stored(
+        _ read: [[UInt8]?], _ plan: Plan, _ keys: [(entity: Int, key: String)], since begin: UInt64
+    )
+        -> Result
+    {
+        metrics.observe(lookupSeconds, Double(monotonicNanos() - begin) / 1e9)
+        var values = plan.values
+        for (j, i) in plan.wanted.enumerated() {
+            values[i] = read[j]
+            cache?.put(entity: keys[i].entity, key: keys[i].key, value: read[j], now: plan.now)
+        }
+        return Result(values: values, degraded: false, cacheHits: plan.hits)
+    }
+
+    private func failed(_ error: any Error, _ plan: Plan) -> Result {
+        metrics.add("fsml_serve_store_errors_total")
+        if breaker.failed() {
+            StandardError.line("fsml serve: online store \(description): \(error); answering degraded")
+        }
+        return Result(values: plan.values, degraded: true, cacheHits: plan.hits)
+    }
+
+    public func read(_ keys: [(entity: Int, key: String)]) -> Result {
+        let plan = plan(keys)
+        if let early = withoutStore(plan) { return early }
         // A store that reads concurrently (memory) is shared; a connection serves one request.
         let shared = stores[0].readsConcurrently
         guard let connection = shared ? 0 : lock.withLock({ idle.popLast() }) else {
             metrics.add("fsml_serve_store_busy_total")
-            return Result(values: values, degraded: true, cacheHits: hits)
+            return Result(values: plan.values, degraded: true, cacheHits: plan.hits)
         }
         defer { if !shared { lock.withLock { idle.append(connection) } } }
-        let store = stores[connection]
         let begin = monotonicNanos()
         do {
-            let read = try store.read(wanted.map { keys[$0] })
-            metrics.observe(lookupSeconds, Double(monotonicNanos() - begin) / 1e9)
-            for (j, i) in wanted.enumerated() {
-                values[i] = read[j]
-                cache?.put(entity: keys[i].entity, key: keys[i].key, value: read[j], now: now)
-            }
-            return Result(values: values, degraded: false, cacheHits: hits)
+            return stored(try stores[connection].read(plan.wanted.map { keys[$0] }), plan, keys, since: begin)
         } catch {
-            metrics.add("fsml_serve_store_errors_total")
-            if breaker.failed() {
-                StandardError.line("fsml serve: online store \(store.description): \(error); answering degraded")
-            }
-            return Result(values: values, degraded: true, cacheHits: hits)
+            return failed(error, plan)
         }
+    }
+
+    /// The same on `loop` without blocking it, where the store is Redis (`EventLoopRedis`);
+    /// otherwise the blocking read, done at once.
+    public func read(_ keys: [(entity: Int, key: String)], on loop: any EventLoop) -> EventLoopFuture<Result> {
+        guard let redis else { return loop.makeSucceededFuture(read(keys)) }
+        let plan = plan(keys)
+        if let early = withoutStore(plan) { return loop.makeSucceededFuture(early) }
+        let begin = monotonicNanos()
+        return redis.read(plan.wanted.map { keys[$0] }, on: loop).map { self.stored($0, plan, keys, since: begin) }
+            .recover { self.failed($0, plan) }
     }
 }
 

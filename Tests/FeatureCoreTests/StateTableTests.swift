@@ -60,4 +60,29 @@ import Testing
         #expect(engine.value(feature: views, state: copy, asOf: EventFactory.at(3)) == 1)
         #expect(table.value(feature: views, key: "u1", asOf: EventFactory.at(3)) == 2)
     }
+
+    /// Eviction drops exactly the states whose latest event is more than their TTL before the
+    /// watermark, and names them per entity kind.
+    @Test func evictionDropsAndNamesTheExpiredStatesOnly() throws {
+        let registry = EventFactory.referenceRegistry()
+        let engine = FeatureEngine(registry: registry)
+        let table = StateTable(engine: engine)
+        var factory = EventFactory(registry: registry)
+        table.fold(factory.make(EventFactory.at(0), user: "old", session: "s1", product: "p1"))
+        table.fold(factory.make(EventFactory.at(10), user: "new", session: "s2", product: "p1"))
+        let user = try #require(registry.entityIndex("user"))
+        let ttl = registry.entities[user].ttl
+        // The watermark just past the old user's TTL, within the new one's.
+        let watermark = EventFactory.at(0) + ttl + 1
+        let evicted = table.evictExpired(watermark: watermark)
+        for e in engine.entities.indices {
+            for key in evicted[e] { #expect(table.state(entity: e, key: key) == nil) }
+            for (key, state) in table.tables[e] {
+                #expect(watermark - state.lastTime <= registry.entities[e].ttl, "\(key)")
+            }
+        }
+        try #require(ttl > 10 * 60_000_000)
+        #expect(evicted[user] == ["old"])
+        #expect(table.state(entity: user, key: "new") != nil)
+    }
 }

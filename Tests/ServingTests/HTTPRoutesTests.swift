@@ -1,3 +1,5 @@
+import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import Serving
@@ -19,16 +21,25 @@ import Testing
 
     static func text(_ a: HTTPAnswer) -> String { String(decoding: a.body, as: UTF8.self) }
 
+    static let loop = EmbeddedEventLoop()
+
+    /// The answer of a route that answers at once.
+    static func respond(_ method: String, _ uri: String, body: [UInt8] = []) -> (route: Int, answer: HTTPAnswer) {
+        let (route, reply) = routes.respond(method: method, uri: uri, body: body, on: loop)
+        guard case .now(let answer) = reply else { return (route, .error(500, "answered later")) }
+        return (route, answer)
+    }
+
     @Test func patternsMatchWithTheirParametersAndTheQueryApart() {
-        let (route, answer) = Self.routes.respond(method: "GET", uri: "/features/user/u%201?x=1", body: [])
+        let (route, answer) = Self.respond("GET", "/features/user/u%201?x=1")
         #expect(Self.routes.name(of: route) == "/features/:entity/:id")
         #expect(answer.status == 200 && Self.text(answer) == "user|u%201|x=1")
-        let posted = Self.routes.respond(method: "POST", uri: "/predict", body: Array("{}".utf8))
+        let posted = Self.respond("POST", "/predict", body: Array("{}".utf8))
         #expect(Self.routes.name(of: posted.route) == "/predict" && Self.text(posted.answer) == "{}")
     }
 
     @Test func aKnownPathWithTheWrongMethodIsA405NamingTheAllowedOne() {
-        let (route, answer) = Self.routes.respond(method: "GET", uri: "/predict", body: [])
+        let (route, answer) = Self.respond("GET", "/predict")
         #expect(answer.status == 405)
         #expect(answer.headers.contains { $0.0 == "Allow" && $0.1 == "POST" })
         #expect(Self.text(answer).contains("/predict takes POST"))
@@ -37,16 +48,30 @@ import Testing
 
     @Test func unknownPathsAndMissingParametersAre404s() {
         for uri in ["/nope", "/features/user", "/features/user/", "/features//u1", "/healthz/x", "", "/"] {
-            let (route, answer) = Self.routes.respond(method: "GET", uri: uri, body: [])
+            let (route, answer) = Self.respond("GET", uri)
             #expect(answer.status == 404, "\(uri)")
             #expect(Self.routes.name(of: route) == "unknown", "\(uri)")
             #expect(Self.text(answer).contains("\"error\""), "\(uri)")
         }
     }
 
+    @Test func aLaterAnswerCompletesOnTheLoopItIsGiven() throws {
+        var routes = HTTPRoutes()
+        routes.add(
+            "GET", "/slow", later: { _, loop in loop.makeSucceededFuture(HTTPAnswer(status: 200, body: "late")) })
+        let (route, reply) = routes.respond(method: "HEAD", uri: "/slow", body: [], on: Self.loop)
+        guard case .later(let future) = reply else {
+            Issue.record("answered at once")
+            return
+        }
+        Self.loop.run()
+        let answer = try future.wait()
+        #expect(routes.name(of: route) == "/slow" && answer.status == 200 && answer.body.isEmpty)
+    }
+
     @Test func headIsGetWithoutTheBody() {
-        let (_, answer) = Self.routes.respond(method: "HEAD", uri: "/healthz", body: [])
+        let (_, answer) = Self.respond("HEAD", "/healthz")
         #expect(answer.status == 200 && answer.body.isEmpty)
-        #expect(Self.routes.respond(method: "HEAD", uri: "/predict", body: []).answer.status == 405)
+        #expect(Self.respond("HEAD", "/predict").answer.status == 405)
     }
 }

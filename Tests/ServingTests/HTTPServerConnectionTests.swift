@@ -112,6 +112,17 @@ import Testing
         #expect(try Self.jsonBody(response)["error"] as? String == "the body is over 64 KiB")
     }
 
+    /// A client that sends `Expect: 100-continue` is told to go on, then answered.
+    @Test func aClientThatExpectsContinueIsToldToGoOn() throws {
+        let server = try Running(limits: Self.patient)
+        let response = try HTTPGet.raw(
+            port: server.port,
+            Array(
+                "POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: \(Self.body.utf8.count)\r\n\r\n\(Self.body)"
+                    .utf8))
+        #expect(response.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"), "\(response.prefix(200))")
+    }
+
     /// Each deadline alone (the other one long), so that which one expires does not depend on speed.
     @Test func halfSentRequestsAreCutOffWithA408() throws {
         let server = try Running(limits: ServeHTTP.Limits(headTimeout: 0.5, bodyTimeout: 600, maxConnections: 8))

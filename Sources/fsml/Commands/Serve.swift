@@ -109,7 +109,8 @@ struct Serve: ParsableCommand {
         }
         // With the stream job in process the states are in memory already: no cache in front of them.
         let reader = StoreReader(
-            stores: stores, probe: probe, cacheTTL: stream == nil ? Double(cacheMicros) / 1e6 : 0, metrics: metrics)
+            stores: stores, probe: probe, cacheTTL: stream == nil ? Double(cacheMicros) / 1e6 : 0, metrics: metrics,
+            budgetMillis: max(1, Int(budgetMicros / 1000)))
         let log =
             logSample > 0
             ? try ServedLog(

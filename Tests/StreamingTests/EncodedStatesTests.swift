@@ -1,0 +1,21 @@
+import Testing
+
+@testable import Streaming
+
+/// The bytes a checkpoint writes: the latest of each state, none of the forgotten or evicted ones.
+@Suite struct EncodedStatesTests {
+    @Test func theLatestBytesOfEachHeldStateAndNothingElse() {
+        var encoded = EncodedStates(entityCount: 3)
+        encoded.set(entity: 0, key: "u1", [1])
+        encoded.set(entity: 0, key: "u1", [2])
+        encoded.set(entity: 0, key: "u2", [3])
+        encoded.set(entity: 2, key: "p1", [4])
+        encoded.set(entity: 2, key: "p2", [5])
+        encoded.set(entity: 2, key: "p2", nil)
+        encoded.remove([["u2"], [], []])
+        #expect(encoded.count == 2)
+        let all = encoded.all(of: [0, 2]).map { "\($0.entity)/\($0.key)=\($0.blob)" }.sorted()
+        #expect(all == ["0/u1=[2]", "2/p1=[4]"])
+        #expect(encoded.all(of: [2]).map(\.key) == ["p1"])
+    }
+}
