@@ -48,7 +48,7 @@ public final class PredictionService: @unchecked Sendable {
 
     /// A stored state that does not decode is served as missing, counted and logged (at most
     /// every 10 s); the stream job's next write of it replaces it.
-    private func undecodable(_ entity: Int, _ why: String) {
+    func undecodable(_ entity: Int, _ why: String) {
         metrics.add("fsml_serve_undecodable_states_total")
         let name = models.current.lookup.registry.entities[entity].name
         undecodableLog.line("fsml serve: a stored \(name) state does not decode (\(why)); served as missing")
@@ -67,12 +67,13 @@ public final class PredictionService: @unchecked Sendable {
         let keys: [(entity: Int, key: String)]
     }
 
-    enum Prepared {
-        case request(PredictRequest)
+    /// A request ready for its store read, or the answer that refuses it.
+    enum Prepared<Request> {
+        case request(Request)
         case refused(Answer)
     }
 
-    func prepare(_ body: [UInt8]) -> Prepared {
+    func prepare(_ body: [UInt8]) -> Prepared<PredictRequest> {
         let model = models.current
         do {
             let fields = try ServeRequests.predict(body, contract: model.contract)
@@ -130,60 +131,6 @@ public final class PredictionService: @unchecked Sendable {
             return WindowRule.isExpired(lastEvent: s.lastTime, asOf: asOf, ttl: registry.entities[e].ttl)
         }
         return "[" + missing.map { JSONText.quote(registry.entities[$0].name) }.joined(separator: ",") + "]"
-    }
-
-    public func rank(_ body: [UInt8]) -> Answer {
-        let model = models.current
-        let request: ServeRequests.Rank
-        do { request = try ServeRequests.rank(body, contract: model.contract) } catch {
-            return Answer(status: error.status, body: error.json)
-        }
-        let asOf = now()
-        let lookup = model.lookup
-        // Entities keyed by shared fields alone are read once; the others once per candidate
-        // (the product, the user×product pair), all in one round trip.
-        let candidateFields = Set(request.candidateFields)
-        let perCandidate = model.contract.entities.filter { e in
-            lookup.keyFields(entity: e).contains(where: candidateFields.contains)
-        }
-        let sharedEntities = model.contract.entities.filter { !perCandidate.contains($0) }
-        var keys = lookup.keys(request.shared.keys, entities: sharedEntities)
-        let sharedCount = keys.count
-        var candidateKeys: [[(entity: Int, key: String)]] = []
-        candidateKeys.reserveCapacity(request.candidates.count)
-        for c in request.candidates {
-            let k = lookup.keys(request.shared.keys.merging(c.keys) { a, _ in a }, entities: perCandidate)
-            candidateKeys.append(k)
-            keys += k
-        }
-        let read = reader.read(keys)
-        var stored: [Int: [UInt8]?] = [:]
-        for (k, v) in zip(keys.prefix(sharedCount), read.values) { stored[k.entity] = v }
-        let shared = lookup.states(stored, undecodable: undecodable)
-        var scored: [(Int, Double)] = []
-        scored.reserveCapacity(request.candidates.count)
-        var offset = sharedCount
-        for (i, k) in candidateKeys.enumerated() {
-            var own: [Int: [UInt8]?] = [:]
-            for (j, key) in k.enumerated() { own[key.entity] = read.values[offset + j] }
-            offset += k.count
-            let states = shared.merging(lookup.states(own, undecodable: undecodable)) { a, _ in a }
-            let fields = lookup.fieldValues(request.candidates[i].merging(request.shared))
-            scored.append((i, model.score(lookup.vector(states: states, fields: fields, asOf: asOf).values)))
-        }
-        // Ties in score go by the candidates' keys, so an answer never depends on request order.
-        let tieKeys = request.candidates.map { c in request.candidateFields.map { c.keys[$0] ?? "" } }
-        scored.sort { $0.1 != $1.1 ? $0.1 > $1.1 : tieKeys[$0.0].lexicographicallyPrecedes(tieKeys[$1.0]) }
-        var json = "{\"model_version\":\(JSONText.quote(model.version)),\"ranked\":["
-        json += scored.map { i, score in
-            let c = request.candidates[i]
-            let fields = request.candidateFields.compactMap { f in
-                c.keys[f].map { "\(JSONText.quote(f)):\(JSONText.quote($0))" }
-            }
-            return "{" + fields.joined(separator: ",") + ",\"score\":\(JSONText.number(score))}"
-        }.joined(separator: ",")
-        json += "]" + (read.degraded ? ",\"degraded\":true" : "") + "}"
-        return Answer(status: 200, body: json)
     }
 
     /// The current values of one entity's features and the age of its state.

@@ -19,9 +19,9 @@ public enum ServeHTTP {
 
     public static func routes(service: PredictionService, metrics: MetricsRegistry) -> HTTPRoutes {
         var routes = HTTPRoutes()
-        // /predict waits on the store without blocking its event loop.
+        // /predict and /rank wait on the store without blocking their event loop.
         routes.add("POST", "/predict", later: { request, loop in service.predict(request.body, on: loop).map(answer) })
-        routes.add("POST", "/rank") { answer(service.rank($0.body)) }
+        routes.add("POST", "/rank", later: { request, loop in service.rank(request.body, on: loop).map(answer) })
         routes.add("GET", "/features/:entity/:id") { request in
             let entity = String(request.parameters["entity"] ?? "")
             let id = String(request.parameters["id"] ?? "")

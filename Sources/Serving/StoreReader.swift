@@ -5,10 +5,12 @@ import OnlineStorage
 import Synchronization
 
 /// Reads entity states for requests: hot keys from a short-lived in-process cache, the rest in one
-/// round trip to the store on a free connection. A request never waits for another's connection,
-/// nor on a store that has failed: when the store fails (down, or slower than the budget, which is
-/// each connection's timeout) the circuit breaker opens and requests get no states and are marked
-/// degraded, at once, until the background `StoreWatch` finds the store answering again.
+/// round trip to the store. From Redis, `read(_:on:)` asks on the request's own event loop without
+/// blocking it (`EventLoopRedis`); the blocking `read(_:)` takes a free connection of its own, so a
+/// request never waits for another's. Nor does one wait on a store that has failed: when the store
+/// fails (down, or slower than the budget, which is each read's timeout) the circuit breaker opens
+/// and requests get no states and are marked degraded, at once, until the background `StoreWatch`
+/// finds the store answering again.
 public final class StoreReader: @unchecked Sendable {
     public struct Result {
         public var values: [[UInt8]?]
@@ -76,6 +78,8 @@ public final class StoreReader: @unchecked Sendable {
     /// Probes done by the background watch.
     public var probes: Int { watch.probes }
 
+    public typealias Key = (entity: Int, key: String)
+
     /// What the cache and the breaker decide before the store is asked.
     private struct Plan {
         var values: [[UInt8]?]
@@ -116,11 +120,7 @@ public final class StoreReader: @unchecked Sendable {
         return nil
     }
 
-    private func stored(
-        _ read: [[UInt8]?], _ plan: Plan, _ keys: [(entity: Int, key: String)], since begin: UInt64
-    )
-        -> Result
-    {
+    private func stored(_ read: [[UInt8]?], _ plan: Plan, _ keys: [Key], since begin: UInt64) -> Result {
         metrics.observe(lookupSeconds, Double(monotonicNanos() - begin) / 1e9)
         var values = plan.values
         for (j, i) in plan.wanted.enumerated() {

@@ -50,6 +50,12 @@ def table(header, rows):
     return out
 
 
+def command_line(target):
+    """The make target, with the arguments this run was given beyond the target's own."""
+    import sys
+    return f"make {target}" + (f" (run.py {' '.join(sys.argv[1:])})" if len(sys.argv) > 1 else "")
+
+
 def write_section(name, title, command, body_lines, load_before):
     """Replaces (or appends) the section `name` of bench/RESULTS.md."""
     text = RESULTS.read_text() if RESULTS.exists() else HEADER

@@ -17,7 +17,7 @@ from sklearn.metrics import log_loss, mean_squared_error, roc_auc_score
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 from measure import measured  # noqa: E402
-from results import load_average, table, write_section  # noqa: E402
+from results import command_line, load_average, table, write_section  # noqa: E402
 
 
 def run_measured(cmd):
@@ -148,7 +148,7 @@ def main():
             ratio = r["training_seconds"] / row["lightgbm"]["training_seconds"]
             rows.append([row["dataset"], row["threads"], tool, f"{metric} {r[metric]:.4f}", f"{r['training_seconds']:.2f}",
                          f"{r['bin_seconds']:.2f}", f"{ratio:.2f}", f"{r['peak_rss_mb']:.0f}"])
-    write_section("gbdt", "Gradient-boosted trees: fsml, LightGBM, XGBoost", "make bench-gbdt",
+    write_section("gbdt", "Gradient-boosted trees: fsml, LightGBM, XGBoost", command_line("bench-gbdt"),
                   [f"Equal parameters: {report['parameters']}. Training seconds exclude loading and binning "
                    "(XGBoost bins in its QuantileDMatrix); each tool in its own process.", ""] +
                   table(["data", "threads", "tool", "test metric", "train s", "bin s", "train ÷ LightGBM",

@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "common"))
 from cpu import cpu_seconds  # noqa: E402
-from results import load_average, table, write_section  # noqa: E402
+from results import command_line, load_average, table, write_section  # noqa: E402
 
 
 def log(msg):
@@ -127,6 +127,7 @@ def main():
     args = ap.parse_args()
     load_before = load_average()
     fsml = str(Path(args.fsml).resolve())
+    writer = str(Path(args.bodies_with).resolve()) if args.bodies_with else fsml
     out = Path(args.out).resolve()
     work = Path(args.work).resolve()
     shutil.rmtree(work, ignore_errors=True)
@@ -158,7 +159,6 @@ def main():
                                  capture_output=True, text=True).stdout)
         run([fsml, "runs", "promote", trained["run_id"]], capture_output=True)
         bodies = str(work / "bodies.jsonl")
-        writer = str(Path(args.bodies_with).resolve()) if args.bodies_with else fsml
         run([writer, "bench", "serve", "--ids-from", "events.jsonl.gz", "--write-requests", bodies], capture_output=True)
 
         def serve(*extra):
@@ -295,7 +295,7 @@ def report(results, online, out, args, load_before):
     md += ["", f"Online read alone (every served entity, one round trip): Redis p50 {online['store_p50_us']:.0f} µs, "
            f"p99 {online['store_p99_us']:.0f} µs; in process p50 {online['memory_p50_us']:.2f} µs."]
     (out / "serve-bench.md").write_text("\n".join(md) + "\n")
-    write_section(args.section, "Serving: fsml serve beside FastAPI + Redis + LightGBM", "make bench-serve", md,
+    write_section(args.section, "Serving: fsml serve beside FastAPI + Redis + LightGBM", command_line("bench-serve"), md,
                   load_before)
     print("\n".join(md))
 
