@@ -118,13 +118,14 @@ public struct HTTPRoutes: Sendable {
                     if method == "HEAD" { answer.body = [] }
                     return (route.pattern, .now(answer))
                 case .later(let handle):
-                    let head = method == "HEAD"
+                    let future = handle(request, loop)
+                    guard method == "HEAD" else { return (route.pattern, .later(future)) }
                     return (
                         route.pattern,
                         .later(
-                            handle(request, loop).map { answer in
+                            future.map { answer in
                                 var answer = answer
-                                if head { answer.body = [] }
+                                answer.body = []
                                 return answer
                             })
                     )

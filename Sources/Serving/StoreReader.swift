@@ -12,7 +12,7 @@ import Synchronization
 /// and requests get no states and are marked degraded, at once, until the background `StoreWatch`
 /// finds the store answering again.
 public final class StoreReader: @unchecked Sendable {
-    public struct Result {
+    public struct Result: Sendable {
         public var values: [[UInt8]?]
         public var degraded: Bool
         public var cacheHits: Int
@@ -81,7 +81,7 @@ public final class StoreReader: @unchecked Sendable {
     public typealias Key = (entity: Int, key: String)
 
     /// What the cache and the breaker decide before the store is asked.
-    private struct Plan {
+    private struct Plan: Sendable {
         var values: [[UInt8]?]
         var wanted: [Int]
         var hits: Int
@@ -163,8 +163,15 @@ public final class StoreReader: @unchecked Sendable {
         let plan = plan(keys)
         if let early = withoutStore(plan) { return loop.makeSucceededFuture(early) }
         let begin = monotonicNanos()
-        return redis.read(plan.wanted.map { keys[$0] }, on: loop).map { self.stored($0, plan, keys, since: begin) }
-            .recover { self.failed($0, plan) }
+        // One promise for both outcomes: a failed read is a degraded answer, never an error.
+        let answered = loop.makePromise(of: Result.self)
+        redis.read(plan.wanted.map { keys[$0] }, on: loop).whenComplete { outcome in
+            switch outcome {
+            case .success(let values): answered.succeed(self.stored(values, plan, keys, since: begin))
+            case .failure(let error): answered.succeed(self.failed(error, plan))
+            }
+        }
+        return answered.futureResult
     }
 }
 
