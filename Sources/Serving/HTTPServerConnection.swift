@@ -3,8 +3,9 @@ import NIOCore
 import NIOHTTP1
 
 /// One client connection of `HTTPServer`: collects a request (at most `maxBody` bytes of body),
-/// answers it from the routes synchronously on the connection's event loop, and guards the
-/// connection against clients that misbehave. A client that sends a head too slowly, or a body
+/// answers it from the routes on the connection's event loop, at once or, for a handler that waits
+/// on the store, when its answer comes (what the client sends meanwhile waits, up to a bound), and
+/// guards the connection against clients that misbehave. A client that sends a head too slowly, or a body
 /// too slowly, gets a 408 and is closed (an idle keep-alive connection is just closed); a request
 /// the HTTP decoder refuses gets a JSON 4xx saying why, never a bare 400 or a 5xx; a body declared
 /// over the limit is refused before it is sent.
@@ -40,6 +41,8 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     /// The client finished sending while a handler was answering: close once it is answered.
     private var inputEnded = false
 
+    static let maxQueuedParts = 4_096
+
     init(routes: HTTPRoutes, metrics: RequestMetrics, limits: ServeHTTP.Limits, maxBody: Int) {
         self.routes = routes
         self.metrics = metrics
@@ -67,6 +70,12 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if phase == .handling {
+            // Pipelined requests wait for the answer in hand; a client that piles up more is cut off.
+            guard queued.count < Self.maxQueuedParts else {
+                phase = .closing
+                context.close(promise: nil)
+                return
+            }
             queued.append(part)
             return
         }
