@@ -288,7 +288,9 @@ def report(results, online, out, args, load_before):
     md = [f"{args.events:,} generated events; POST /predict with the same request bodies for every target, one target "
           "at a time; all processes on the same cores. wrk: 2 threads, 32 connections, closed loop. k6 and fsml's "
           f"generator: {args.rate:,} req/s open loop for {args.duration} s. CPU per request is the server's (with its "
-          "workers) and Redis's user + system time over the load divided by the requests answered.", ""]
+          "workers) and Redis's user + system time over the load divided by the requests answered. The anchor (async "
+          "FastAPI, redis.asyncio, LightGBM at one thread per predict, 2 uvicorn workers) reads the user, product and "
+          "session values; fsml also reads the user×product pair and computes the request-time price features.", ""]
     md += table(["target", "wrk req/s", "server CPU µs/req", "Redis CPU µs/req", "wrk p99 ms",
                  f"k6 p95 ms", "k6 p99 ms", "k6 dropped", "server CPU µs/req at k6 rate", "fsml-gen p99 ms",
                  "RSS MiB", "vs the anchor"], rows)
