@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The concurrency paths under ThreadSanitizer (`make tsan`): `fsml serve --stream` (HTTP server,
 # stream job in process, model follower, entity cache, store reader) under open-loop load, while
-# another run is promoted and followed. Any race ThreadSanitizer reports fails the run.
+# another run is promoted and followed; then `fsml serve` on Redis (the event loops' Redis
+# connections, the decoded-state cache) under load. Any race ThreadSanitizer reports fails the run.
 # Usage: scripts/tsan.sh FSML (a binary built with --sanitize=thread)
 set -euo pipefail
 FSML=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -66,10 +67,29 @@ for _ in $(seq 1 50); do curl -fs "$url/features/user/u_10001" >/dev/null || tru
 wait "$load" "$rank"
 kill -TERM "$server"
 wait "$server" || { say "the server exited with $?"; cat serve.log >&2; exit 1; }
+say "serve from Redis (event-loop reads, no cache) under load"
+rm -f port
+"$FSML" serve --online "$online" --cache-ttl 0 --port 0 --port-file port --log-sample 0 2>serve-redis.log &
+server=$!
+pids+=($server)
+until [ -s port ]; do
+  kill -0 "$server" 2>/dev/null || { cat serve-redis.log >&2; exit 1; }
+  sleep 0.1
+done
+url="http://127.0.0.1:$(cat port)"
+"$FSML" bench serve --url "$url" --rps 300 --duration "$SECONDS_OF_LOAD" --ids-from events.jsonl \
+  --out "$work/bench" --name predict-redis >/dev/null 2>bench-redis.log &
+load=$!
+"$FSML" bench serve --url "$url" --rps 50 --duration "$SECONDS_OF_LOAD" --ids-from events.jsonl --endpoint rank \
+  --rank-size 20 --out "$work/bench" --name rank-redis >/dev/null 2>bench-rank-redis.log &
+rank=$!
+wait "$load" "$rank"
+kill -TERM "$server"
+wait "$server" || { say "the Redis server exited with $?"; cat serve-redis.log >&2; exit 1; }
 if compgen -G "$reports/report*" >/dev/null; then
   say "ThreadSanitizer reported races (reports in $reports):"
   cat "$reports"/report* | grep -E '^(WARNING|SUMMARY)' | sort | uniq -c >&2
   exit 1
 fi
-say "no race reported: server, stream job, model follower, cache and store reader ($(grep -c . bench.log) load lines)"
+say "no race reported: servers, stream job, model follower, caches, store reader and Redis reads ($(grep -c . bench.log) + $(grep -c . bench-redis.log) load lines)"
 rm -rf "$work"
