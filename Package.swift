@@ -155,7 +155,7 @@ let package = Package(
             dependencies: [
                 "Serving", "Tracking", "GBDT", "FeatureCore", "FeatureConfig", "OnlineStorage", "FsmlCore",
                 "FsmlTestSupport", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
