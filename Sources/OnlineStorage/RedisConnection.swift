@@ -14,14 +14,7 @@ final class RedisConnection {
     private var context: UnsafeMutablePointer<redisContext>?
 
     /// A reply, copied out of hiredis' memory.
-    enum Reply: Equatable {
-        case status(String)
-        case error(String)
-        case integer(Int64)
-        case bulk([UInt8])
-        case null
-        case array([Reply])
-    }
+    typealias Reply = RedisReply
 
     init(host: String, port: Int, db: Int, password: String?, timeoutMillis: Int) {
         self.host = host
@@ -156,4 +149,14 @@ final class RedisConnection {
         default: return .null
         }
     }
+}
+
+/// A Redis reply (RESP2), whichever client read it.
+public indirect enum RedisReply: Equatable, Sendable {
+    case status(String)
+    case error(String)
+    case integer(Int64)
+    case bulk([UInt8])
+    case null
+    case array([RedisReply])
 }

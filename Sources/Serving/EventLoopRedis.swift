@@ -23,8 +23,6 @@ final class EventLoopRedis: @unchecked Sendable {
         budget = .milliseconds(Int64(max(1, budgetMillis)))
     }
 
-    var description: String { store.description }
-
     /// The stored values of these entity states, in order; nil where there is none.
     func read(_ keys: [(entity: Int, key: String)], on loop: any EventLoop) -> EventLoopFuture<[[UInt8]?]> {
         var command: [UInt8] = []

@@ -6,7 +6,7 @@ import NIOCore
 extension PredictionService {
     /// A /rank request read and checked, with the entity keys it names: the shared ones first, then
     /// each candidate's.
-    struct RankRequest {
+    struct RankRequest: StoreRequest {
         let model: LoadedModel
         let request: ServeRequests.Rank
         let asOf: Micros
@@ -44,19 +44,11 @@ extension PredictionService {
                 candidateKeys: candidateKeys))
     }
 
-    public func rank(_ body: [UInt8]) -> Answer {
-        switch prepareRank(body) {
-        case .refused(let answer): return answer
-        case .request(let request): return rankAnswer(request, reader.read(request.keys))
-        }
-    }
+    public func rank(_ body: [UInt8]) -> Answer { answered(prepareRank(body), rankAnswer) }
 
     /// The same without blocking `loop` on the store (Redis); the answer completes on `loop`.
     public func rank(_ body: [UInt8], on loop: any EventLoop) -> EventLoopFuture<Answer> {
-        switch prepareRank(body) {
-        case .refused(let answer): return loop.makeSucceededFuture(answer)
-        case .request(let request): return reader.read(request.keys, on: loop).map { self.rankAnswer(request, $0) }
-        }
+        answered(prepareRank(body), on: loop) { self.rankAnswer($0, $1) }
     }
 
     /// Scores every candidate from the stored states and orders them.

@@ -59,8 +59,13 @@ public final class PredictionService: @unchecked Sendable {
         public var body: String
     }
 
+    /// A request read and checked, with the entity keys it reads from the store.
+    protocol StoreRequest: Sendable {
+        var keys: [StoreReader.Key] { get }
+    }
+
     /// A /predict request read and checked, with the entity keys it names.
-    struct PredictRequest {
+    struct PredictRequest: StoreRequest {
         let model: LoadedModel
         let fields: ServeRequests.Fields
         let asOf: Micros
@@ -84,18 +89,29 @@ public final class PredictionService: @unchecked Sendable {
         }
     }
 
-    public func predict(_ body: [UInt8]) -> Answer {
-        switch prepare(body) {
-        case .refused(let answer): return answer
+    public func predict(_ body: [UInt8]) -> Answer { answered(prepare(body), answer) }
+
+    /// The same without blocking `loop` on the store (Redis); the answer completes on `loop`.
+    public func predict(_ body: [UInt8], on loop: any EventLoop) -> EventLoopFuture<Answer> {
+        answered(prepare(body), on: loop) { self.answer($0, $1) }
+    }
+
+    /// A prepared request answered from its store read, which blocks.
+    func answered<R: StoreRequest>(_ prepared: Prepared<R>, _ answer: (R, StoreReader.Result) -> Answer) -> Answer {
+        switch prepared {
+        case .refused(let refusal): return refusal
         case .request(let request): return answer(request, reader.read(request.keys))
         }
     }
 
-    /// The same without blocking `loop` on the store (Redis); the answer completes on `loop`.
-    public func predict(_ body: [UInt8], on loop: any EventLoop) -> EventLoopFuture<Answer> {
-        switch prepare(body) {
-        case .refused(let answer): return loop.makeSucceededFuture(answer)
-        case .request(let request): return reader.read(request.keys, on: loop).map { self.answer(request, $0) }
+    /// A prepared request answered from its store read, on `loop` without blocking it.
+    func answered<R: StoreRequest>(
+        _ prepared: Prepared<R>, on loop: any EventLoop,
+        _ answer: @escaping @Sendable (R, StoreReader.Result) -> Answer
+    ) -> EventLoopFuture<Answer> {
+        switch prepared {
+        case .refused(let refusal): return loop.makeSucceededFuture(refusal)
+        case .request(let request): return reader.read(request.keys, on: loop).map { answer(request, $0) }
         }
     }
 

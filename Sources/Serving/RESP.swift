@@ -1,14 +1,9 @@
+import OnlineStorage
+
 /// RESP2, the Redis protocol, as the server's event-loop client needs it: commands encoded as
 /// arrays of bulk strings, replies parsed from whatever bytes have arrived (nil until one is whole).
 enum RESP {
-    indirect enum Reply: Equatable, Sendable {
-        case status(String)
-        case error(String)
-        case integer(Int64)
-        case bulk([UInt8])
-        case null
-        case array([Reply])
-    }
+    typealias Reply = RedisReply
 
     struct ProtocolError: Error, CustomStringConvertible {
         let description: String

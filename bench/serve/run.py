@@ -24,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "common"))
 from cpu import cpu_seconds  # noqa: E402
+from measure import children  # noqa: E402
 from results import command_line, load_average, table, write_section  # noqa: E402
 
 
@@ -49,9 +50,8 @@ def wait_port(port, timeout=120):
 
 
 def rss_mib(pid):
-    from cpu import descendants
     total = 0
-    for p in [pid] + descendants(pid):
+    for p in [pid] + children(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -265,8 +265,7 @@ def start_anchor(fsml, fsml_port, redis_port, trained, work, start):
                "--workers", "2", "--log-level", "warning"], env=env, stderr=subprocess.DEVNULL)
     wait_port(port)
     # uvicorn answers before both workers have loaded the model: wait for two live workers.
-    from cpu import descendants
-    while len(descendants(p.pid)) < 2:
+    while len(children(p.pid)) < 2:
         time.sleep(0.1)
     return f"http://127.0.0.1:{port}", p.pid
 
