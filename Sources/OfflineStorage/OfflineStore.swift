@@ -178,8 +178,9 @@ public final class OfflineStoreWriter {
     }
 }
 
-/// Reads the store's events back in arrival order (merging files by `_seq`), one row group per
-/// file in memory at a time.
+/// Reads the store's events back in arrival order (merging files by `_seq`). Each file's next row
+/// group is read and decoded on a worker thread while the caller goes through the current one, so
+/// at most two row groups per file are in memory.
 public final class OfflineStoreScanner {
     private struct Cursor {
         let reader: ParquetReader
@@ -187,6 +188,8 @@ public final class OfflineStoreScanner {
         var group = 0
         var rows: [StoredEvent] = []
         var next = 0
+        /// The decoded rows of row group `group`, being read on the worker.
+        var ahead: Promise<[StoredEvent]>?
     }
 
     private var cursors: [Cursor] = []
@@ -194,12 +197,15 @@ public final class OfflineStoreScanner {
     private var heap: [Int] = []
     public private(set) var files: [OfflineStore.DataFile]
     public private(set) var eventsRead = 0
+    private let worker: SerialWorker
 
     /// Reads only `fields` (schema field indexes; all when nil): the rest of each event stays missing.
     public init(
         store: OfflineStore, schema: EventSchema, from: Micros? = nil, to: Micros? = nil, fields: Set<Int>? = nil
     ) throws {
         files = try store.files(from: from, to: to)
+        // Each file has at most one read ahead in the queue, so submitting never waits.
+        worker = SerialWorker(name: "fsml-store-scan", depth: files.count + 1)
         let layout = OfflineSchema(schema: schema)
         for file in files {
             let reader = try ParquetReader(path: file.path)
@@ -211,15 +217,31 @@ public final class OfflineStoreScanner {
         for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
     }
 
+    deinit { worker.stop() }
+
+    /// Moves the cursor to its next row group with rows; false at the end of its file. A reader is
+    /// only ever used by one thread at a time: the worker reads ahead only after the caller is done.
     private func load(_ cursor: inout Cursor) throws -> Bool {
         while cursor.group < cursor.reader.rowGroups.count {
-            let columns = try cursor.reader.read(rowGroup: cursor.group, columns: cursor.decoder.columnsToRead)
+            let group = cursor.group
+            cursor.rows = try cursor.ahead?.wait() ?? Self.decode(cursor.reader, cursor.decoder, group: group)
+            cursor.ahead = nil
             cursor.group += 1
-            cursor.rows = try cursor.decoder.decode(columns, path: cursor.reader.path)
             cursor.next = 0
+            if cursor.group < cursor.reader.rowGroups.count {
+                let (reader, decoder, next, promise) = (
+                    cursor.reader, cursor.decoder, cursor.group, Promise<[StoredEvent]>()
+                )
+                cursor.ahead = promise
+                try worker.submit { promise.fulfill(Result { try Self.decode(reader, decoder, group: next) }) }
+            }
             if !cursor.rows.isEmpty { return true }
         }
         return false
+    }
+
+    private static func decode(_ reader: ParquetReader, _ decoder: EventDecoder, group: Int) throws -> [StoredEvent] {
+        try decoder.decode(try reader.read(rowGroup: group, columns: decoder.columnsToRead), path: reader.path)
     }
 
     private func key(_ i: Int) -> Int64 { cursors[i].rows[cursors[i].next].sequence }

@@ -47,6 +47,9 @@ public final class DatasetBuilder {
     public let options: BuildOptions
     public let features: [Int]
     public var progress: Progress?
+    /// Events per chunk handed to the fold thread: enough to make the hand-over cheap, few enough
+    /// to keep memory small. Any size gives the same rows (tests use small ones).
+    public var chunkEvents = 16_384
 
     public init(registry: FeatureRegistry, store: OfflineStore, options: BuildOptions) {
         self.registry = registry
@@ -77,7 +80,7 @@ public final class DatasetBuilder {
 
     // MARK: examples from the label definition
 
-    struct Example {
+    struct Example: Sendable {
         var time: Micros
         var sequence: Int64
         /// Per entity kind, an index into `keyText[e]` or -1.
@@ -101,8 +104,7 @@ public final class DatasetBuilder {
         var report = BuildReport()
         report.features = features
         // Pass 1: the examples and the final clock.
-        var keyIndex = [[String: Int32]](repeating: [:], count: engine.entities.count)
-        var keyText = [[String]](repeating: [], count: engine.entities.count)
+        var keyTables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
         var examples: [Example] = []
         var lastKnown = Micros.min
         let requestFields = engine.requestFields
@@ -116,19 +118,13 @@ public final class DatasetBuilder {
             if let s = options.start, t < s { continue }
             if let e = options.end, t >= e { continue }
             var keys: [Int32] = []
+            keys.reserveCapacity(engine.entities.count)
             for (e, plan) in engine.entities.enumerated() {
                 guard let key = plan.keyMaker.key(stored.event) else {
                     keys.append(-1)
                     continue
                 }
-                if let id = keyIndex[e][key] {
-                    keys.append(id)
-                } else {
-                    let id = Int32(keyText[e].count)
-                    keyIndex[e][key] = id
-                    keyText[e].append(key)
-                    keys.append(id)
-                }
+                keys.append(keyTables[e].id(key, hash: EntityKeyTable.hash(key)).id)
             }
             examples.append(
                 Example(
@@ -136,19 +132,21 @@ public final class DatasetBuilder {
                     request: requestFields.map { stored.event.values[$0] }))
             if scan.eventsRead % 500_000 == 0 { progress?.update(scan.eventsRead, detail: "finding examples") }
         }
-        keyIndex = []
+        let keyText = keyTables.map(\.keys)
+        keyTables = []
         examples.sort { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
         report.examples = examples.count
         let settledFinal = lastKnown == .min ? Micros.min : lastKnown - (try replayLateness())
         report.settledUntil = lastKnown == .min ? nil : settledFinal
 
-        // Pass 2: replay, evaluate, label, write.
+        // Pass 2: replay, evaluate, label, write. The evaluator folds and evaluates one chunk
+        // while this thread reads the next and labels the one before.
         let labels = LabelRule(spec: labelSpec)
         var replay = Replay(
             scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
             eventTimeOnly: options.eventTimeOnly,
             lateness: try replayLateness())
-        let states = StateTable(engine: engine)
+        let evaluator = ExampleEvaluator(engine: engine, features: features, examples: examples, keyText: keyText)
         var evaluated: [Int64: [Double]] = [:]
         struct Row {
             var time: Micros
@@ -183,18 +181,8 @@ public final class DatasetBuilder {
             return slots[key.slot]
         }
         var recentOutcomes: [String: [Micros]] = [:]
-        var output = RowBuffer(columns: exampleColumns, writer: writer)
-        var next = 0
+        let output = RowBuffer(columns: exampleColumns, writer: writer)
 
-        let requestPosition = Dictionary(uniqueKeysWithValues: requestFields.enumerated().map { ($1, $0) })
-        func evaluate(_ x: Example) -> [Double] {
-            features.map { f in
-                engine.value(
-                    feature: f,
-                    states: { e in x.keys[e] < 0 ? nil : states.state(entity: e, key: keyText[e][Int(x.keys[e])]) },
-                    fields: { i in requestPosition[i].map { x.request[$0] } ?? .missing }, asOf: x.time)
-            }
-        }
         func emit(_ row: Row) throws {
             let label =
                 row.matchKey.flatMap { recentOutcomes[$0] }.map { labels.label(exampleAt: row.time, outcomes: $0) }
@@ -205,33 +193,53 @@ public final class DatasetBuilder {
             report.lastExample = max(report.lastExample ?? row.time, row.time)
             try output.append(context: row.context, features: row.values, label: label)
         }
+        /// Parks a chunk's examples with their values, collects outcomes and writes the rows the
+        /// chunk settles, event by event as a single pass would.
+        func label(_ chunk: ReplayChunk, values: [[Double]]) throws {
+            for (k, v) in zip(chunk.examples, values) { evaluated[examples[k].sequence] = v }
+            for (i, stored) in chunk.events.enumerated() {
+                if let values = evaluated.removeValue(forKey: stored.sequence) {
+                    park(
+                        Row(
+                            time: stored.event.time, sequence: stored.sequence, values: values,
+                            context: stored.event.values, matchKey: labels.matchKey(stored.event)))
+                }
+                if labelSpec.outcome.matches(stored.event), let key = labels.matchKey(stored.event) {
+                    recentOutcomes[key, default: []].append(stored.event.time)
+                }
+                let settled = chunk.settled[i]
+                while let top = pending.peek, top.time + labelSpec.within < settled {
+                    let row = unpark()!
+                    if labels.isMature(row.time, settledUntil: settledFinal) {
+                        try emit(row)
+                    } else {
+                        report.immature += 1
+                    }
+                }
+                if chunk.tidies[i] {
+                    let keep = (pending.peek?.time ?? settled) - 1
+                    recentOutcomes = recentOutcomes.filter { $0.value.contains { $0 > keep } }
+                }
+            }
+        }
 
-        while let (stored, progressValue) = try replay.next() {
-            while next < examples.count && examples[next].time <= progressValue {
-                evaluated[examples[next].sequence] = evaluate(examples[next])
-                next += 1
+        var next = 0
+        var inFlight: (chunk: ReplayChunk, values: Promise<[[Double]]>)?
+        while true {
+            var chunk = ReplayChunk(firstExample: next)
+            while chunk.events.count < chunkEvents, let (stored, progressValue) = try replay.next() {
+                while next < examples.count && examples[next].time <= progressValue { next += 1 }
+                chunk.append(
+                    stored, evaluateUntil: next, settled: replay.settled(after: progressValue),
+                    tidy: replay.eventsRead % 262_144 == 0)
             }
-            if let values = evaluated.removeValue(forKey: stored.sequence) {
-                park(
-                    Row(
-                        time: stored.event.time, sequence: stored.sequence, values: values,
-                        context: stored.event.values, matchKey: labels.matchKey(stored.event)))
-            }
-            if labelSpec.outcome.matches(stored.event), let key = labels.matchKey(stored.event) {
-                recentOutcomes[key, default: []].append(stored.event.time)
-            }
-            states.fold(stored.event)
-            let settled = replay.settled(after: progressValue)
-            while let top = pending.peek, top.time + labelSpec.within < settled {
-                let row = unpark()!
-                if labels.isMature(row.time, settledUntil: settledFinal) { try emit(row) } else { report.immature += 1 }
-            }
-            if replay.eventsRead % 262_144 == 0 {
-                states.evictExpired(watermark: settled)
-                let keep = (pending.peek?.time ?? settled) - 1
-                recentOutcomes = recentOutcomes.filter { $0.value.contains { $0 > keep } }
+            let submitted = chunk.events.isEmpty ? nil : try evaluator.submit(chunk)
+            if let previous = inFlight {
+                try label(previous.chunk, values: try previous.values.wait())
                 progress?.update(replay.eventsRead, detail: "\(Progress.count(report.rows)) rows")
             }
+            guard let submitted else { break }
+            inFlight = (chunk, submitted)
         }
         // The rest: settled rows get their labels; the others are immature and left out.
         while let row = unpark() {
@@ -242,7 +250,7 @@ public final class DatasetBuilder {
             }
         }
         report.eventsReplayed = replay.eventsRead
-        try output.flush()
+        try output.finish()
         return report
     }
 
@@ -263,15 +271,12 @@ public final class DatasetBuilder {
         let states = StateTable(engine: engine)
         var next = 0
         func evaluate(_ row: Int) -> [Double] {
-            features.map { f in
-                engine.value(
-                    feature: f,
-                    states: { e in
-                        // A spine made in code may name fewer entity kinds than the registry has.
-                        e < spine.keys.count ? spine.keys[e][row].flatMap { states.state(entity: e, key: $0) } : nil
-                    },
-                    fields: { spine.field($0, row: row) }, asOf: spine.times[row])
+            // A spine made in code may name fewer entity kinds than the registry has.
+            let rowStates = engine.entities.indices.map { e in
+                e < spine.keys.count ? spine.keys[e][row].flatMap { states.state(entity: e, key: $0) } : nil
             }
+            return engine.values(
+                features: features, states: rowStates, fields: { spine.field($0, row: row) }, asOf: spine.times[row])
         }
         while let (stored, progressValue) = try replay.next() {
             while next < order.count && spine.times[order[next]] <= progressValue {
@@ -322,9 +327,11 @@ public struct BuildError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Rows of (context, features, label) gathered into columns and handed to the writer in chunks.
-struct RowBuffer {
+/// Building the columns and encoding them run on a worker thread, beside the replay.
+final class RowBuffer {
     let columns: [ParquetColumn]
     let writer: DatasetWriter
+    private let worker = SerialWorker(name: "fsml-dataset-writer")
     private var context: [[FieldValue]] = []
     private var values: [[Double]] = []
     private var labels: [Bool] = []
@@ -334,15 +341,38 @@ struct RowBuffer {
         self.writer = writer
     }
 
-    mutating func append(context c: [FieldValue], features f: [Double], label: Bool) throws {
+    deinit {
+        try? worker.drain()
+        worker.stop()
+    }
+
+    func append(context c: [FieldValue], features f: [Double], label: Bool) throws {
         context.append(c)
         values.append(f)
         labels.append(label)
         if labels.count >= 16_384 { try flush() }
     }
 
-    mutating func flush() throws {
+    /// Writes what is buffered and waits until the writer has it.
+    func finish() throws {
+        try flush()
+        try worker.drain()
+    }
+
+    private func flush() throws {
         guard !labels.isEmpty else { return }
+        let (columns, writer, context, values, labels) = (columns, writer, context, values, labels)
+        self.context = []
+        self.values = []
+        self.labels = []
+        try worker.submit {
+            try writer.append(Self.batch(columns: columns, context: context, values: values, labels: labels))
+        }
+    }
+
+    private static func batch(
+        columns: [ParquetColumn], context: [[FieldValue]], values: [[Double]], labels: [Bool]
+    ) -> [ColumnData] {
         let contextCount = context[0].count
         var batch: [ColumnData] = []
         for f in 0..<contextCount {
@@ -366,10 +396,7 @@ struct RowBuffer {
             batch.append(ColumnData(.double(column.map { $0.isNaN ? 0 : $0 }), nulls: column.map(\.isNaN)))
         }
         batch.append(ColumnData(.int32(labels.map { $0 ? 1 : 0 })))
-        try writer.append(batch)
-        context.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
-        labels.removeAll(keepingCapacity: true)
+        return batch
     }
 }
 

@@ -77,8 +77,9 @@ public struct FeatureLookup: Sendable {
     ) -> (values: [Float], missing: [String], newest: Micros?) {
         var values = [Float](repeating: .nan, count: features.count)
         var missing: [String] = []
+        let rowStates = engine.entities.indices.map { states[$0] }
         for (i, f) in features.enumerated() {
-            let v = engine.value(feature: f, states: { states[$0] }, fields: { fields[$0] ?? .missing }, asOf: asOf)
+            let v = engine.value(feature: f, states: rowStates, fields: { fields[$0] ?? .missing }, asOf: asOf)
             if v.isNaN { missing.append(featureNames[i]) } else { values[i] = Float(v) }
         }
         return (values, missing, states.values.map(\.lastTime).max())

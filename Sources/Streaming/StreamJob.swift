@@ -326,7 +326,7 @@ public final class StreamJob {
         var records: [StateRecord] = []
         records.reserveCapacity(states.entityCount)
         for e in states.entityKinds {
-            for (key, state) in states.tables[e] {
+            states.forEach(entity: e) { key, state in
                 records.append(
                     StateRecord(
                         entity: e, key: key, lastTime: state.lastTime,

@@ -67,7 +67,8 @@ import Testing
         #expect(try store.files().count > 4)
         var options = BuildOptions()
         options.eventTimeOnly = eventTimeOnly
-        let (report, columns, data) = try PIT.build(store, options: options)
+        // Chunks of an odd size, so examples and their events fall in different chunks.
+        let (report, columns, data) = try PIT.build(store, options: options, chunkEvents: 97)
         let oracle = try FeatureOracle(registry: registry, lines: lines)
         #expect(oracle.rows.map(\.knownAt) == admitted.map(\.knownAt))
         let names = columns.map(\.name)

@@ -59,12 +59,13 @@ enum PIT {
     /// Builds into a temporary Parquet file and reads it back.
     static func build(
         _ store: OfflineStore, options: BuildOptions = BuildOptions(), spine: Spine? = nil,
-        registry: FeatureRegistry = PIT.registry
+        registry: FeatureRegistry = PIT.registry, chunkEvents: Int? = nil
     ) throws -> (BuildReport, [ParquetColumn], [ColumnData]) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-ds-\(UUID().uuidString).parquet")
             .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let builder = DatasetBuilder(registry: registry, store: store, options: options)
+        if let chunkEvents { builder.chunkEvents = chunkEvents }
         let report: BuildReport
         let columns: [ParquetColumn]
         if let spine {

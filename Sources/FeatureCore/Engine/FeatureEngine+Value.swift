@@ -22,22 +22,54 @@ extension FeatureEngine {
     ) -> Double {
         switch plans[f] {
         case .slot(let s):
-            let entity = featureEntities[f]
-            guard let state = states(entity), !state.isEmpty else { return .nan }
-            if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: entities[entity].entity.ttl) {
-                return .nan
-            }
-            return entities[entity].slots.withUnsafeBufferPointer {
-                finalizers[f]!.value(of: state.slots[s], window: $0[s].window, asOf: t)
-            }
+            return slotValue(feature: f, slot: s, state: states(featureEntities[f]), asOf: t)
         case .derived(let expression):
             return withoutActuallyEscaping(states) { states in
                 withoutActuallyEscaping(fields) { fields in
                     expression.evaluate(
                         FeatureExpression.Inputs(
-                            feature: { value(feature: $0, states: states, fields: fields, asOf: t) }, field: fields,
+                            feature: { self.value(feature: $0, states: states, fields: fields, asOf: t) },
+                            field: fields,
                             time: t))
                 }
+            }
+        }
+    }
+
+    /// `value` for a row whose entity states were looked up once, indexed by entity kind: what a
+    /// build or a request does for every feature, without a lookup per feature.
+    public func value(
+        feature f: Int, states: [EntityState?], fields: (Int) -> FieldValue, asOf t: Micros
+    ) -> Double {
+        switch plans[f] {
+        case .slot(let s):
+            return slotValue(feature: f, slot: s, state: states[featureEntities[f]], asOf: t)
+        case .derived(let expression):
+            return withoutActuallyEscaping(fields) { fields in
+                expression.evaluate(
+                    FeatureExpression.Inputs(
+                        feature: { self.value(feature: $0, states: states, fields: fields, asOf: t) }, field: fields,
+                        time: t))
+            }
+        }
+    }
+
+    /// The values of `features` for one row, in order (see the array form of `value`).
+    public func values(
+        features: [Int], states: [EntityState?], fields: (Int) -> FieldValue, asOf t: Micros
+    ) -> [Double] {
+        features.map { value(feature: $0, states: states, fields: fields, asOf: t) }
+    }
+
+    @inline(__always)
+    private func slotValue(feature f: Int, slot s: Int, state: EntityState?, asOf t: Micros) -> Double {
+        let entity = featureEntities[f]
+        guard let state, !state.isEmpty else { return .nan }
+        if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: entities[entity].entity.ttl) { return .nan }
+        // Through buffer pointers, as in `fold`: a subscript would copy the existential.
+        return finalizers.withUnsafeBufferPointer { finalizers in
+            entities[entity].slots.withUnsafeBufferPointer {
+                finalizers[f].unsafelyUnwrapped.value(of: state.slots[s], window: $0[s].window, asOf: t)
             }
         }
     }

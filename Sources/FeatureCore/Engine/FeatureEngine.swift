@@ -1,9 +1,11 @@
 import FsmlCore
 
 /// The registry compiled for folding events into entity state and reading feature values from
-/// it. Pure: no I/O, no global state; the stream job, the point-in-time builder and the server
-/// each hold one built from the same fsml.yaml, so each computes every value the same way.
-public struct FeatureEngine: Sendable {
+/// it. Pure: no I/O, no global state, nothing mutable; the stream job, the point-in-time builder and
+/// the server each hold one built from the same fsml.yaml, so each computes every value the same
+/// way. A class: the closures and tables holding it share one reference instead of retaining each
+/// of its arrays on every copy.
+public final class FeatureEngine: Sendable {
     public let registry: FeatureRegistry
     public let entities: [EntityPlan]
     /// Indexed like `registry.features`.

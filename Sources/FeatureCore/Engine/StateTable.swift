@@ -3,21 +3,29 @@ import FsmlCore
 /// Entity states in memory, one table per entity kind, fed event by event. The stream job keeps
 /// one as its working state; the point-in-time builder keeps one while it replays the offline
 /// store. Reads go through the same `FeatureEngine.value`.
+///
+/// Each kind's keys get dense ids (`EntityKeyTable`) and its states live in an array by id, so a fold
+/// hashes each key once and growth moves ids, not states.
 public final class StateTable {
     public let engine: FeatureEngine
-    public private(set) var tables: [[String: EntityState]]
-    /// Keys changed since the last `takeChanges()`, per entity kind, when tracking is on.
-    private var changed: [Set<String>]
+    private var kinds: [Kind]
     public var tracksChanges: Bool
     /// Which entity kinds this table folds (a stream job can be split by entity kind).
     public let entityKinds: [Int]
+
+    private struct Kind {
+        var keys = EntityKeyTable()
+        var states: [EntityState] = []
+        /// Ids changed since the last `takeChanges()`, each once, and a flag per id saying so.
+        var changed: [Int32] = []
+        var isChanged: [Bool] = []
+    }
 
     public init(engine: FeatureEngine, entityKinds: [Int]? = nil, tracksChanges: Bool = false) {
         self.engine = engine
         let kinds = entityKinds ?? Array(engine.entities.indices)
         self.entityKinds = kinds
-        tables = Array(repeating: [:], count: engine.entities.count)
-        changed = Array(repeating: [], count: engine.entities.count)
+        self.kinds = Array(repeating: Kind(), count: engine.entities.count)
         self.tracksChanges = tracksChanges
     }
 
@@ -27,40 +35,95 @@ public final class StateTable {
         let mask = engine.filterMask(event)
         for e in entityKinds {
             guard let key = engine.entities[e].keyMaker.key(event) else { continue }
-            engine.fold(event, into: &tables[e][key, default: engine.emptyState(entity: e)], entity: e, mask: mask)
-            if tracksChanges { changed[e].insert(key) }
+            let id = Int(slot(entity: e, key: key))
+            engine.fold(event, into: &kinds[e].states[id], entity: e, mask: mask)
+            if tracksChanges && !kinds[e].isChanged[id] {
+                kinds[e].isChanged[id] = true
+                kinds[e].changed.append(Int32(id))
+            }
         }
     }
 
-    public func state(entity e: Int, key: String) -> EntityState? { tables[e][key] }
-
-    public func setState(_ state: EntityState, entity e: Int, key: String) { tables[e][key] = state }
-
-    public func value(feature f: Int, key: String, asOf t: Micros) -> Double {
-        engine.value(feature: f, state: tables[engine.featureEntities[f]][key], asOf: t)
+    /// The id of `key`'s state, an empty state made for it when it has none.
+    @inline(__always)
+    private func slot(entity e: Int, key: String) -> Int32 {
+        let (id, added) = kinds[e].keys.id(key, hash: EntityKeyTable.hash(key))
+        if added {
+            let state = engine.emptyState(entity: e)
+            if Int(id) == kinds[e].states.count {
+                kinds[e].states.append(state)
+                kinds[e].isChanged.append(false)
+            } else {
+                kinds[e].states[Int(id)] = state
+            }
+        }
+        return id
     }
 
-    public var entityCount: Int { tables.reduce(0) { $0 + $1.count } }
+    public func state(entity e: Int, key: String) -> EntityState? {
+        kinds[e].keys.find(key, hash: EntityKeyTable.hash(key)).map { kinds[e].states[Int($0)] }
+    }
 
-    /// The keys changed since the last call, per entity kind; clears them.
+    public func setState(_ state: EntityState, entity e: Int, key: String) {
+        kinds[e].states[Int(slot(entity: e, key: key))] = state
+    }
+
+    public func value(feature f: Int, key: String, asOf t: Micros) -> Double {
+        engine.value(feature: f, state: state(entity: engine.featureEntities[f], key: key), asOf: t)
+    }
+
+    public var entityCount: Int { kinds.reduce(0) { $0 + $1.keys.count } }
+
+    /// How many states of one kind the table holds.
+    public func count(entity e: Int) -> Int { kinds[e].keys.count }
+
+    /// Calls `body` with every state of one kind and its key, in no particular order.
+    public func forEach(entity e: Int, _ body: (String, EntityState) throws -> Void) rethrows {
+        let kind = kinds[e]
+        for id in kind.keys.live.indices where kind.keys.live[id] { try body(kind.keys.keys[id], kind.states[id]) }
+    }
+
+    /// Every state by key, per entity kind: a copy, for reports and tests.
+    public var tables: [[String: EntityState]] {
+        kinds.indices.map { e in
+            var table: [String: EntityState] = [:]
+            table.reserveCapacity(count(entity: e))
+            forEach(entity: e) { table[$0] = $1 }
+            return table
+        }
+    }
+
+    /// The keys changed since the last call, per entity kind; clears them. A key changed and then
+    /// evicted is not among them (eviction reports it).
     public func takeChanges() -> [Set<String>] {
-        defer { changed = Array(repeating: [], count: engine.entities.count) }
-        return changed
+        kinds.indices.map { e in
+            var keys = Set<String>(minimumCapacity: kinds[e].changed.count)
+            for id in kinds[e].changed {
+                kinds[e].isChanged[Int(id)] = false
+                if kinds[e].keys.live[Int(id)] { keys.insert(kinds[e].keys.keys[Int(id)]) }
+            }
+            kinds[e].changed.removeAll(keepingCapacity: true)
+            return keys
+        }
     }
 
     /// Drops states that expired before the watermark. Any later admitted event is at or after the
     /// watermark, so it would find such an entity expired and start it over anyway; dropping it
     /// changes no value and keeps memory bounded by the active entities.
-    /// Returns the evicted keys per entity kind. Keys are removed one by one rather than the table
-    /// rebuilt: most checkpoints evict a few states out of hundreds of thousands.
+    /// Returns the evicted keys per entity kind.
     @discardableResult
     public func evictExpired(watermark: Micros) -> [[String]] {
         var evicted = [[String]](repeating: [], count: engine.entities.count)
         guard watermark != .min else { return evicted }
+        let gone = EntityState(lastTime: .min, slots: [])
         for e in entityKinds {
             let ttl = engine.entities[e].entity.ttl
-            for (key, state) in tables[e] where watermark - state.lastTime > ttl { evicted[e].append(key) }
-            for key in evicted[e] { tables[e].removeValue(forKey: key) }
+            for id in kinds[e].states.indices
+            where kinds[e].keys.live[id] && watermark - kinds[e].states[id].lastTime > ttl {
+                evicted[e].append(kinds[e].keys.keys[id])
+                kinds[e].keys.remove(id: Int32(id))
+                kinds[e].states[id] = gone
+            }
         }
         return evicted
     }

@@ -113,11 +113,13 @@ struct BenchEngine: ParsableCommand {
         var kinds: [(String, Int, Double, Int)] = []
         var encodeNanos: UInt64 = 0
         var encoded = 0
-        for (e, table) in states.tables.enumerated() {
+        for e in engine.entities.indices {
             var sizes: [Int] = []
-            sizes.reserveCapacity(table.count)
+            sizes.reserveCapacity(states.count(entity: e))
             let t0 = monotonicNanos()
-            for state in table.values { sizes.append(StateCodec.encode(state, engine: engine, entity: e).count) }
+            states.forEach(entity: e) { _, state in
+                sizes.append(StateCodec.encode(state, engine: engine, entity: e).count)
+            }
             encodeNanos += monotonicNanos() - t0
             encoded += sizes.count
             let mean = sizes.isEmpty ? 0 : Double(sizes.reduce(0, +)) / Double(sizes.count)

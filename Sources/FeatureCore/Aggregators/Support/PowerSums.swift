@@ -28,12 +28,17 @@ public struct PowerSums: Sendable, Equatable {
         }
     }
 
-    mutating func merge(_ other: PowerSums) {
+    /// Adds another partial's sums up to `order` (the higher ones stay zero below order 4). An
+    /// empty partial adds nothing: most tiles of a quiet entity are empty.
+    mutating func merge(_ other: PowerSums, order: Int = 4) {
+        guard other.count != 0 else { return }
         count &+= other.count
         s1 += other.s1
         s2 += other.s2
-        s3 += other.s3
-        s4 += other.s4
+        if order > 2 {
+            s3 += other.s3
+            s4 += other.s4
+        }
     }
 
     /// The count, then the sums up to `order`.
@@ -118,7 +123,9 @@ extension MomentAggregator {
     public func update(_ partial: inout PowerSums, with event: Event) {
         partial.add(event.values[field], order: Self.order)
     }
-    public func merge(_ partial: inout PowerSums, with other: PowerSums) { partial.merge(other) }
+    public func merge(_ partial: inout PowerSums, with other: PowerSums) {
+        partial.merge(other, order: Self.order)
+    }
     public func encode(_ partial: PowerSums, to writer: inout StateWriter) {
         partial.encode(order: Self.order, to: &writer)
     }

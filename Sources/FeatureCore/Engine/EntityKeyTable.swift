@@ -1,0 +1,123 @@
+/// The entity keys of one kind, each given a dense id that indexes the kind's states. Ids of
+/// removed keys are reused. Open addressing with linear probing over 32-bit ids, each key's hash
+/// kept beside it: a lookup reads one bucket, compares a hash, then the text once; Swift's
+/// `Dictionary<String, _>` would run SipHash over the text and move the states on every growth.
+///
+/// The hash is seeded per process, like Swift's own, so that keys chosen by whoever sends the
+/// events cannot be made to collide on purpose across runs.
+public struct EntityKeyTable: Sendable {
+    /// Each id's key ("" once removed, until the id is reused).
+    public private(set) var keys: [String] = []
+    /// Whether each id holds a key now.
+    public private(set) var live: [Bool] = []
+    private var hashes: [UInt64] = []
+    private var free: [Int32] = []
+    /// Ids by hash position; -1 for an empty bucket. A power of two, at most half full.
+    private var buckets = [Int32](repeating: -1, count: 16)
+    public private(set) var count = 0
+
+    public init() {}
+
+    private static let seed = UInt64.random(in: .min ... .max) | 1
+
+    /// The id of `key`, if present.
+    @inline(__always)
+    public func find(_ key: String, hash: UInt64) -> Int32? {
+        let mask = buckets.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let id = buckets[i]
+            if id < 0 { return nil }
+            if hashes[Int(id)] == hash && keys[Int(id)] == key { return id }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// The id of `key`, added when absent (`added` says which).
+    @inline(__always)
+    public mutating func id(_ key: String, hash: UInt64) -> (id: Int32, added: Bool) {
+        if let id = find(key, hash: hash) { return (id, false) }
+        return (insert(key, hash: hash), true)
+    }
+
+    private mutating func insert(_ key: String, hash: UInt64) -> Int32 {
+        if (count + 1) * 2 > buckets.count { grow() }
+        let id: Int32
+        if let reused = free.popLast() {
+            id = reused
+            keys[Int(id)] = key
+            hashes[Int(id)] = hash
+            live[Int(id)] = true
+        } else {
+            id = Int32(keys.count)
+            keys.append(key)
+            hashes.append(hash)
+            live.append(true)
+        }
+        place(id)
+        count += 1
+        return id
+    }
+
+    private mutating func place(_ id: Int32) {
+        let mask = buckets.count - 1
+        var i = Int(truncatingIfNeeded: hashes[Int(id)]) & mask
+        while buckets[i] >= 0 { i = (i + 1) & mask }
+        buckets[i] = id
+    }
+
+    private mutating func grow() {
+        buckets = [Int32](repeating: -1, count: buckets.count * 2)
+        for id in keys.indices where live[id] { place(Int32(id)) }
+    }
+
+    /// Removes the key with this id; the id may be handed out again.
+    public mutating func remove(id: Int32) {
+        let mask = buckets.count - 1
+        var i = Int(truncatingIfNeeded: hashes[Int(id)]) & mask
+        while buckets[i] != id { i = (i + 1) & mask }
+        // Backward-shift deletion: later entries of the probe run move up, so lookups never need
+        // tombstones.
+        var hole = i
+        var j = (i + 1) & mask
+        while buckets[j] >= 0 {
+            let home = Int(truncatingIfNeeded: hashes[Int(buckets[j])]) & mask
+            // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+            if (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j) {
+                buckets[hole] = buckets[j]
+                hole = j
+            }
+            j = (j + 1) & mask
+        }
+        buckets[hole] = -1
+        keys[Int(id)] = ""
+        live[Int(id)] = false
+        free.append(id)
+        count -= 1
+    }
+
+    @inline(__always)
+    public static func hash(_ key: String) -> UInt64 {
+        if let h = key.utf8.withContiguousStorageIfAvailable({ hash(bytes: UnsafeRawBufferPointer($0)) }) { return h }
+        return Array(key.utf8).withUnsafeBytes { hash(bytes: $0) }
+    }
+
+    /// Eight bytes at a time, each word multiplied in; a murmur finalizer spreads the result.
+    @inline(__always)
+    static func hash(bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h = seed ^ (UInt64(bytes.count) &* 0x9e37_79b9_7f4a_7c15)
+        var i = 0
+        while i + 8 <= bytes.count {
+            h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xff51_afd7_ed55_8ccd
+            h ^= h >> 29
+            i += 8
+        }
+        if i < bytes.count {
+            var tail: UInt64 = 0
+            for k in i..<bytes.count { tail |= UInt64(bytes[k]) << UInt64(8 * (k - i)) }
+            h = (h ^ tail) &* 0xff51_afd7_ed55_8ccd
+        }
+        h = (h ^ (h >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+        return h ^ (h >> 33)
+    }
+}
