@@ -200,9 +200,6 @@ def render(report, args):
     print("\n".join(md))
 
 
-if __name__ == "__main__":
-    main()
-
 
 def write_results(report, args, load_before):
     """The `pit` section of bench/RESULTS.md: the event-time-only training set, fsml beside the
@@ -227,3 +224,7 @@ def write_results(report, args, load_before):
                    "The as-known-at build (the default, the server's view) needs the replay's arrival order and clock and "
                    "has no DuckDB peer here.", ""] +
                   table(["run", "rows", "seconds", "÷ fsml", "peak RSS MB"], rows), load_before)
+
+
+if __name__ == "__main__":
+    main()
