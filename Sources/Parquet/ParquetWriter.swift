@@ -279,7 +279,11 @@ enum DictionaryBuilder {
             var dict: [T] = []
             var out: [UInt32] = []
             out.reserveCapacity(nonNull)
+            // A column of mostly distinct values (ids, measurements) shows it early: give up after
+            // a probe rather than hash half the chunk first.
+            let probe = 2_048
             for i in 0..<rows where !data.isNull(i) {
+                if out.count == probe && dict.count * 4 > probe * 3 { return nil }
                 let k = key(values[i])
                 if let existing = index[k] {
                     out.append(existing)

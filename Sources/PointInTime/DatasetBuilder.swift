@@ -83,7 +83,7 @@ public final class DatasetBuilder {
     struct Example: Sendable {
         var time: Micros
         var sequence: Int64
-        /// Per entity kind, an index into `keyText[e]` or -1.
+        /// Per entity kind, the key's id in the build's key tables, or -1.
         var keys: [Int32]
         /// The values of `engine.requestFields` on the example event, for derived features.
         var request: [FieldValue]
@@ -132,8 +132,6 @@ public final class DatasetBuilder {
                     request: requestFields.map { stored.event.values[$0] }))
             if scan.eventsRead % 500_000 == 0 { progress?.update(scan.eventsRead, detail: "finding examples") }
         }
-        let keyText = keyTables.map(\.keys)
-        keyTables = []
         examples.sort { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
         report.examples = examples.count
         let settledFinal = lastKnown == .min ? Micros.min : lastKnown - (try replayLateness())
@@ -146,7 +144,8 @@ public final class DatasetBuilder {
             scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
             eventTimeOnly: options.eventTimeOnly,
             lateness: try replayLateness())
-        let evaluator = ExampleEvaluator(engine: engine, features: features, examples: examples, keyText: keyText)
+        let evaluator = ExampleEvaluator(engine: engine, features: features, examples: examples, keys: keyTables)
+        keyTables = []
         var evaluated: [Int64: [Double]] = [:]
         struct Row {
             var time: Micros

@@ -37,20 +37,19 @@ final class ExampleEvaluator: @unchecked Sendable {
     private let engine: FeatureEngine
     private let features: [Int]
     private let examples: [DatasetBuilder.Example]
-    /// Per entity kind, the keys the examples name (`Example.keys` index them).
-    private let keyText: [[String]]
     /// Where each request field sits in `Example.request`, by schema index.
     private let requestPosition: [Int: Int]
     private let states: StateTable
     private let worker = SerialWorker(name: "fsml-build-fold")
 
-    init(engine: FeatureEngine, features: [Int], examples: [DatasetBuilder.Example], keyText: [[String]]) {
+    /// `keys`: per entity kind, the keys the examples name (`Example.keys` are their ids). The
+    /// state table keeps these ids, so an example reads its states without hashing a key.
+    init(engine: FeatureEngine, features: [Int], examples: [DatasetBuilder.Example], keys: [EntityKeyTable]) {
         self.engine = engine
         self.features = features
         self.examples = examples
-        self.keyText = keyText
         requestPosition = Dictionary(uniqueKeysWithValues: engine.requestFields.enumerated().map { ($1, $0) })
-        states = StateTable(engine: engine)
+        states = StateTable(engine: engine, keys: keys)
     }
 
     deinit { worker.stop() }
@@ -78,9 +77,7 @@ final class ExampleEvaluator: @unchecked Sendable {
     }
 
     private func evaluate(_ x: DatasetBuilder.Example) -> [Double] {
-        let rowStates = x.keys.indices.map { e in
-            x.keys[e] < 0 ? nil : states.state(entity: e, key: keyText[e][Int(x.keys[e])])
-        }
+        let rowStates = x.keys.indices.map { e in x.keys[e] < 0 ? nil : states.state(entity: e, id: x.keys[e]) }
         return engine.values(
             features: features, states: rowStates,
             fields: { i in requestPosition[i].map { x.request[$0] } ?? .missing }, asOf: x.time)

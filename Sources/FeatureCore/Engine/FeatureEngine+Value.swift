@@ -63,13 +63,12 @@ extension FeatureEngine {
 
     @inline(__always)
     private func slotValue(feature f: Int, slot s: Int, state: EntityState?, asOf t: Micros) -> Double {
-        let entity = featureEntities[f]
         guard let state, !state.isEmpty else { return .nan }
-        if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: entities[entity].entity.ttl) { return .nan }
-        // Through buffer pointers, as in `fold`: a subscript would copy the existential.
-        return finalizers.withUnsafeBufferPointer { finalizers in
-            entities[entity].slots.withUnsafeBufferPointer {
-                finalizers[f].unsafelyUnwrapped.value(of: state.slots[s], window: $0[s].window, asOf: t)
+        return reads.withUnsafeBufferPointer { reads in
+            if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: reads[f].ttl) { return .nan }
+            // Through a buffer pointer, as in `fold`: a subscript would copy the existential.
+            return finalizers.withUnsafeBufferPointer { finalizers in
+                finalizers[f].value(of: state.slots[s], window: reads[f].window, asOf: t)
             }
         }
     }

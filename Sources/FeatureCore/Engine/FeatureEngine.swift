@@ -12,10 +12,23 @@ public final class FeatureEngine: Sendable {
     public let plans: [FeaturePlan]
     /// Each aggregate feature's own operation, which finalizes its slot (a slot is shared by
     /// features with equal state identities that finalize it differently); indexed like `plans`.
-    let finalizers: [(any Aggregator)?]
+    /// Not optional: a method called on an element through a buffer pointer then opens the
+    /// existential in place, where an optional would be copied first. Derived features hold a
+    /// count that is never read.
+    let finalizers: [any Aggregator]
     /// Each feature's entity kind, indexed like `plans`: read per value, where copying the
     /// feature's spec (names, definition) would cost more than the value itself.
     let featureEntities: [Int]
+    /// What reading an aggregate feature needs, copied out of the plans (indexed like `plans`;
+    /// unused for derived features): reading a value then copies no plan, entity spec or
+    /// existential, which would retain each of their fields.
+    let reads: [SlotRead]
+
+    struct SlotRead {
+        var slot: Int
+        var window: WindowSpec
+        var ttl: Micros
+    }
     /// The distinct filters of all slots, evaluated once per event into a bit mask.
     public let filters: [Filter]
     public static let maxFilters = 64
@@ -51,8 +64,12 @@ public final class FeatureEngine: Sendable {
             return EntityPlan(entity: entity, slots: slots, filters: filters)
         }
         self.plans = plans
-        finalizers = registry.features.map { $0.aggregate?.operation }
+        finalizers = registry.features.map { $0.aggregate?.operation ?? CountAggregator() }
         featureEntities = registry.features.map(\.entity)
+        reads = zip(plans, registry.features).map { plan, f in
+            guard case .slot(let s) = plan else { return SlotRead(slot: -1, window: .lifetime, ttl: 0) }
+            return SlotRead(slot: s, window: f.aggregate!.window, ttl: registry.entities[f.entity].ttl)
+        }
     }
 
     /// Bit i is set when the event passes `filters[i]`.

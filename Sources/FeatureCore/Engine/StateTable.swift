@@ -13,8 +13,15 @@ public final class StateTable {
     /// Which entity kinds this table folds (a stream job can be split by entity kind).
     public let entityKinds: [Int]
 
+    /// Whether keys stay when their states are evicted (see `init(engine:keys:)`).
+    private let keepsKeys: Bool
+    /// What an id without a state holds: no slots, nothing seen.
+    private static let gone = EntityState(lastTime: .min, slots: [])
+
     private struct Kind {
         var keys = EntityKeyTable()
+        var slotCount = 0
+        /// By id; `gone` where an id has no state.
         var states: [EntityState] = []
         /// Ids changed since the last `takeChanges()`, each once, and a flag per id saying so.
         var changed: [Int32] = []
@@ -25,8 +32,26 @@ public final class StateTable {
         self.engine = engine
         let kinds = entityKinds ?? Array(engine.entities.indices)
         self.entityKinds = kinds
-        self.kinds = Array(repeating: Kind(), count: engine.entities.count)
+        self.kinds = engine.entities.map { Kind(slotCount: $0.slots.count) }
         self.tracksChanges = tracksChanges
+        keepsKeys = false
+    }
+
+    /// A table whose ids are those of `keys` (one table per entity kind), which it keeps: evicting
+    /// a state leaves its key and id, so ids handed out before stay valid (`state(entity:id:)`).
+    /// For a build, whose keys are known from its examples; memory then grows with the keys.
+    public init(engine: FeatureEngine, keys: [EntityKeyTable]) {
+        precondition(keys.count == engine.entities.count)
+        self.engine = engine
+        entityKinds = Array(engine.entities.indices)
+        kinds = zip(engine.entities, keys).map { plan, keys in
+            Kind(
+                keys: keys, slotCount: plan.slots.count,
+                states: Array(repeating: Self.gone, count: keys.keys.count),
+                isChanged: Array(repeating: false, count: keys.keys.count))
+        }
+        tracksChanges = false
+        keepsKeys = true
     }
 
     /// Folds an admitted event into every entity it names. An event without a key for an entity
@@ -48,20 +73,24 @@ public final class StateTable {
     @inline(__always)
     private func slot(entity e: Int, key: String) -> Int32 {
         let (id, added) = kinds[e].keys.id(key, hash: EntityKeyTable.hash(key))
-        if added {
-            let state = engine.emptyState(entity: e)
-            if Int(id) == kinds[e].states.count {
-                kinds[e].states.append(state)
-                kinds[e].isChanged.append(false)
-            } else {
-                kinds[e].states[Int(id)] = state
-            }
+        if Int(id) == kinds[e].states.count {
+            kinds[e].states.append(engine.emptyState(entity: e))
+            kinds[e].isChanged.append(false)
+        } else if added || kinds[e].states[Int(id)].slots.count != kinds[e].slotCount {
+            kinds[e].states[Int(id)] = engine.emptyState(entity: e)
         }
         return id
     }
 
     public func state(entity e: Int, key: String) -> EntityState? {
-        kinds[e].keys.find(key, hash: EntityKeyTable.hash(key)).map { kinds[e].states[Int($0)] }
+        kinds[e].keys.find(key, hash: EntityKeyTable.hash(key)).flatMap { state(entity: e, id: $0) }
+    }
+
+    /// The state of the key with this id in the table's key table; nil when it has none.
+    public func state(entity e: Int, id: Int32) -> EntityState? {
+        guard Int(id) < kinds[e].states.count else { return nil }
+        let state = kinds[e].states[Int(id)]
+        return state.slots.count == kinds[e].slotCount && !state.isEmpty ? state : nil
     }
 
     public func setState(_ state: EntityState, entity e: Int, key: String) {
@@ -80,7 +109,9 @@ public final class StateTable {
     /// Calls `body` with every state of one kind and its key, in no particular order.
     public func forEach(entity e: Int, _ body: (String, EntityState) throws -> Void) rethrows {
         let kind = kinds[e]
-        for id in kind.keys.live.indices where kind.keys.live[id] { try body(kind.keys.keys[id], kind.states[id]) }
+        for id in kind.keys.live.indices where kind.keys.live[id] && kind.states[id].slots.count == kind.slotCount {
+            try body(kind.keys.keys[id], kind.states[id])
+        }
     }
 
     /// Every state by key, per entity kind: a copy, for reports and tests.
@@ -115,14 +146,14 @@ public final class StateTable {
     public func evictExpired(watermark: Micros) -> [[String]] {
         var evicted = [[String]](repeating: [], count: engine.entities.count)
         guard watermark != .min else { return evicted }
-        let gone = EntityState(lastTime: .min, slots: [])
         for e in entityKinds {
             let ttl = engine.entities[e].entity.ttl
-            for id in kinds[e].states.indices
-            where kinds[e].keys.live[id] && watermark - kinds[e].states[id].lastTime > ttl {
+            for id in kinds[e].states.indices where kinds[e].keys.live[id] {
+                let last = kinds[e].states[id].lastTime
+                guard last != .min && watermark - last > ttl else { continue }
                 evicted[e].append(kinds[e].keys.keys[id])
-                kinds[e].keys.remove(id: Int32(id))
-                kinds[e].states[id] = gone
+                if !keepsKeys { kinds[e].keys.remove(id: Int32(id)) }
+                kinds[e].states[id] = Self.gone
             }
         }
         return evicted

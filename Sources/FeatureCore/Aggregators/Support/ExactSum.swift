@@ -82,6 +82,13 @@ public struct ExactSum: Sendable, Equatable {
 
     var isNegative: Bool { w.5 >> 63 == 1 }
 
+    /// The value when it fits in 128 bits (the higher words only repeat the sign).
+    var int128: Int128? {
+        let sign: UInt64 = w.1 >> 63 == 1 ? .max : 0
+        guard w.2 == sign && w.3 == sign && w.4 == sign && w.5 == sign else { return nil }
+        return Int128(bitPattern: UInt128(w.1) << 64 | UInt128(w.0))
+    }
+
     /// The exact value.
     var big: BigInteger {
         var limbs = words

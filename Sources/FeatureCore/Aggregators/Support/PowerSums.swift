@@ -67,7 +67,7 @@ public struct PowerSums: Sendable, Equatable {
     }
 
     /// n·Σa² − (Σa)² = n²·(population variance) in micro-units².
-    private var n2: BigInteger {
+    var n2: BigInteger {
         let n = BigInteger(count)
         return n * s2.big - s1.big * s1.big
     }
@@ -77,7 +77,22 @@ public struct PowerSums: Sendable, Equatable {
         let n = Double(count)
         guard count > (sample ? 1 : 0) else { return .nan }
         let scale = SumAggregator.scale * SumAggregator.scale
-        return n2.double / (n * (sample ? n - 1 : n)) / scale
+        return n2Double / (n * (sample ? n - 1 : n)) / scale
+    }
+
+    /// `n2.double`, in 128-bit integers when the sums are small enough (|Σa| < 2⁶³, Σa² < 2⁹⁴,
+    /// n < 2³², so neither product nor the difference overflows): no heap-allocated big integers
+    /// on the path every read of a variance takes. The same bits: the conversion follows
+    /// `BigInteger.double` (Horner over 64-bit limbs).
+    var n2Double: Double {
+        guard count < 1 << 32, let a1 = s1.int128, let a2 = s2.int128, a1.magnitude < 1 << 63, a2 >= 0, a2 < 1 << 94
+        else { return n2.double }
+        let v = Int128(count) * a2 - a1 * a1
+        let m = v.magnitude
+        let x =
+            Double(UInt64(truncatingIfNeeded: m >> 64)) * 18_446_744_073_709_551_616.0
+            + Double(UInt64(truncatingIfNeeded: m))
+        return v < 0 ? -x : x
     }
 
     /// Fisher–Pearson skewness g1 = m3 / m2^1.5 (population moments); NaN when every value is equal.
