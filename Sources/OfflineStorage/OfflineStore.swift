@@ -200,10 +200,15 @@ public final class OfflineStoreScanner {
     private let worker: SerialWorker
 
     /// Reads only `fields` (schema field indexes; all when nil): the rest of each event stays missing.
-    public init(
+    public convenience init(
         store: OfflineStore, schema: EventSchema, from: Micros? = nil, to: Micros? = nil, fields: Set<Int>? = nil
     ) throws {
-        files = try store.files(from: from, to: to)
+        try self.init(files: try store.files(from: from, to: to), schema: schema, fields: fields)
+    }
+
+    /// Reads the given data files of a store (`OfflineStore.files()`), merged in arrival order.
+    public init(files: [OfflineStore.DataFile], schema: EventSchema, fields: Set<Int>? = nil) throws {
+        self.files = files
         // Each file has at most one read ahead in the queue, so submitting never waits.
         worker = SerialWorker(name: "fsml-store-scan", depth: files.count + 1)
         let layout = OfflineSchema(schema: schema)

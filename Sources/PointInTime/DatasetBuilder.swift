@@ -103,35 +103,46 @@ public final class DatasetBuilder {
         }
         var report = BuildReport()
         report.features = features
-        // Pass 1: the examples and the final clock.
-        var keyTables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
-        var examples: [Example] = []
-        var lastKnown = Micros.min
+        // Pass 1: the examples and the final clock, file by file on every core (arrival order
+        // does not matter here: the examples are sorted after).
         let requestFields = engine.requestFields
         let examplesRead = engine.fieldsRead.union(labelSpec.example.fieldsRead).union(requestFields)
-        let scan = try OfflineStoreScanner(store: store, schema: registry.schema, fields: examplesRead)
-        report.files = scan.files
-        while let stored = try scan.next() {
-            lastKnown = max(lastKnown, stored.knownAt)
-            let t = stored.event.time
-            guard labelSpec.example.matches(stored.event) else { continue }
-            if let s = options.start, t < s { continue }
-            if let e = options.end, t >= e { continue }
-            var keys: [Int32] = []
-            keys.reserveCapacity(engine.entities.count)
-            for (e, plan) in engine.entities.enumerated() {
-                guard let key = plan.keyMaker.key(stored.event) else {
-                    keys.append(-1)
-                    continue
-                }
-                keys.append(keyTables[e].id(key, hash: EntityKeyTable.hash(key)).id)
-            }
-            examples.append(
-                Example(
-                    time: t, sequence: stored.sequence, keys: keys,
-                    request: requestFields.map { stored.event.values[$0] }))
-            if scan.eventsRead % 500_000 == 0 { progress?.update(scan.eventsRead, detail: "finding examples") }
+        let files = try store.files()
+        report.files = files
+        struct Found {
+            var lastKnown = Micros.min
+            var examples: [(time: Micros, sequence: Int64, keys: [String?], request: [FieldValue])] = []
         }
+        let found = try Parallel.map(files.count) { i in
+            var found = Found()
+            let scan = try OfflineStoreScanner(files: [files[i]], schema: registry.schema, fields: examplesRead)
+            while let stored = try scan.next() {
+                found.lastKnown = max(found.lastKnown, stored.knownAt)
+                let t = stored.event.time
+                guard labelSpec.example.matches(stored.event) else { continue }
+                if let s = options.start, t < s { continue }
+                if let e = options.end, t >= e { continue }
+                found.examples.append(
+                    (
+                        t, stored.sequence, engine.entities.map { $0.keyMaker.key(stored.event) },
+                        requestFields.map { stored.event.values[$0] }
+                    ))
+            }
+            return found
+        }
+        progress?.update(0, detail: "found examples")
+        var keyTables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
+        var examples: [Example] = []
+        examples.reserveCapacity(found.reduce(0) { $0 + $1.examples.count })
+        for part in found {
+            for x in part.examples {
+                let keys = x.keys.enumerated().map { e, key in
+                    key.map { keyTables[e].id($0, hash: EntityKeyTable.hash($0)).id } ?? -1
+                }
+                examples.append(Example(time: x.time, sequence: x.sequence, keys: keys, request: x.request))
+            }
+        }
+        let lastKnown = found.map(\.lastKnown).max() ?? .min
         examples.sort { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
         report.examples = examples.count
         let settledFinal = lastKnown == .min ? Micros.min : lastKnown - (try replayLateness())

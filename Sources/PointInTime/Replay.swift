@@ -14,7 +14,13 @@ struct Replay {
     private let scanner: OfflineStoreScanner
     private let eventTimeOnly: Bool
     private let lateness: Micros
-    private var buffer = Heap<StoredEvent> { ($0.event.time, $0.sequence) < ($1.event.time, $1.sequence) }
+    /// Buffered events wait in slots; the heap orders plain keys, so reordering it moves no
+    /// event (and retains nothing).
+    private var buffer = Heap<(time: Micros, sequence: Int64, slot: Int32)> {
+        ($0.time, $0.sequence) < ($1.time, $1.sequence)
+    }
+    private var slots: [StoredEvent?] = []
+    private var freeSlots: [Int32] = []
     private var drained = false
 
     init(scanner: OfflineStoreScanner, eventTimeOnly: Bool, lateness: Micros) {
@@ -30,15 +36,27 @@ struct Replay {
             return (e, e.knownAt)
         }
         while !drained {
-            if let top = buffer.peek, let watermark = currentWatermark, top.event.time < watermark { break }
+            if let top = buffer.peek, let watermark = currentWatermark, top.time < watermark { break }
             guard let e = try scanner.next() else {
                 drained = true
                 break
             }
             lastKnownAt = e.knownAt
-            buffer.push(e)
+            let slot: Int32
+            if let free = freeSlots.popLast() {
+                slot = free
+                slots[Int(slot)] = e
+            } else {
+                slot = Int32(slots.count)
+                slots.append(e)
+            }
+            buffer.push((e.event.time, e.sequence, slot))
         }
-        guard let e = buffer.pop() else { return nil }
+        guard let top = buffer.pop() else { return nil }
+        var taken: StoredEvent?
+        swap(&taken, &slots[Int(top.slot)])
+        let e = taken.unsafelyUnwrapped
+        freeSlots.append(top.slot)
         return (e, e.event.time)
     }
 
