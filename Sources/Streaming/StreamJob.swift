@@ -297,15 +297,11 @@ public final class StreamJob {
     /// Encodes the states changed since the last call, keeps their bytes for the checkpoint and
     /// returns them as records for the store.
     private func encodeChanges() -> [StateRecord] {
-        let changes = states.takeChanges()
+        let changes = states.takeChangedStates()
         var records: [StateRecord] = []
         records.reserveCapacity(changes.reduce(0) { $0 + $1.count })
-        for (e, keys) in changes.enumerated() {
-            for key in keys {
-                guard let state = states.state(entity: e, key: key) else {
-                    encoded.set(entity: e, key: key, nil)
-                    continue
-                }
+        for (e, changed) in changes.enumerated() {
+            for (key, state) in changed {
                 let blob = StateCodec.encode(state, engine: engine, entity: e)
                 encoded.set(entity: e, key: key, blob)
                 records.append(StateRecord(entity: e, key: key, lastTime: state.lastTime, blob: blob))

@@ -126,15 +126,20 @@ public final class StateTable {
 
     /// The keys changed since the last call, per entity kind; clears them. A key changed and then
     /// evicted is not among them (eviction reports it).
-    public func takeChanges() -> [Set<String>] {
+    public func takeChanges() -> [Set<String>] { takeChangedStates().map { Set($0.map(\.key)) } }
+
+    /// The states changed since the last call with their keys, per entity kind; clears them. What
+    /// a writer of changes needs, without looking each key up again.
+    public func takeChangedStates() -> [[(key: String, state: EntityState)]] {
         kinds.indices.map { e in
-            var keys = Set<String>(minimumCapacity: kinds[e].changed.count)
+            var out: [(key: String, state: EntityState)] = []
+            out.reserveCapacity(kinds[e].changed.count)
             for id in kinds[e].changed {
                 kinds[e].isChanged[Int(id)] = false
-                if kinds[e].keys.live[Int(id)] { keys.insert(kinds[e].keys.keys[Int(id)]) }
+                if kinds[e].keys.live[Int(id)] { out.append((kinds[e].keys.keys[Int(id)], kinds[e].states[Int(id)])) }
             }
             kinds[e].changed.removeAll(keepingCapacity: true)
-            return keys
+            return out
         }
     }
 
