@@ -113,7 +113,7 @@ public final class DatasetBuilder {
             var lastKnown = Micros.min
             var examples: [(time: Micros, sequence: Int64, keys: [String?], request: [FieldValue])] = []
         }
-        let found = try Parallel.map(files.count) { i in
+        var found = try Parallel.map(files.count) { i in
             var found = Found()
             let scan = try OfflineStoreScanner(files: [files[i]], schema: registry.schema, fields: examplesRead)
             while let stored = try scan.next() {
@@ -134,15 +134,16 @@ public final class DatasetBuilder {
         var keyTables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
         var examples: [Example] = []
         examples.reserveCapacity(found.reduce(0) { $0 + $1.examples.count })
-        for part in found {
-            for x in part.examples {
+        let lastKnown = found.map(\.lastKnown).max() ?? .min
+        for i in found.indices {
+            for x in found[i].examples {
                 let keys = x.keys.enumerated().map { e, key in
                     key.map { keyTables[e].id($0, hash: EntityKeyTable.hash($0)).id } ?? -1
                 }
                 examples.append(Example(time: x.time, sequence: x.sequence, keys: keys, request: x.request))
             }
+            found[i] = Found()  // each file's drafts go as soon as they are in
         }
-        let lastKnown = found.map(\.lastKnown).max() ?? .min
         examples.sort { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
         report.examples = examples.count
         let settledFinal = lastKnown == .min ? Micros.min : lastKnown - (try replayLateness())
