@@ -61,8 +61,8 @@ final class CodeStorage: @unchecked Sendable {
 
     init(count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+        pointer = LargeBuffer.allocate(bytes: count).assumingMemoryBound(to: UInt8.self)
     }
 
-    deinit { pointer.deallocate() }
+    deinit { LargeBuffer.deallocate(UnsafeMutableRawPointer(pointer), bytes: count) }
 }

@@ -1,4 +1,3 @@
-import CKernels
 import FsmlCore
 
 /// Where each feature's bins sit in a leaf histogram: bins of feature f are at
@@ -22,302 +21,146 @@ struct HistogramLayout {
 
 }
 
-/// Builds leaf histograms from bin codes and gradients.
+/// Builds leaf histograms from bin codes and (gradient, hessian) pairs.
 ///
-/// Work is split by feature: each feature's histogram is summed by one thread, over the leaf's
-/// rows in index order, so the sums (and the model) are the same whatever the number of threads.
-/// Gradient and hessian travel together as one `SIMD2<Double>`, so adding a row to a bin is one
-/// vector load, add and store. The pairs of a leaf's rows are first gathered into a contiguous
-/// array (LightGBM's ordered gradients), so the inner loop reads one bin code and one pair per row.
+/// Every bin sums its rows in increasing row order, and work is shared out by feature, so the
+/// histograms (and the model) are bit for bit the same whatever the number of threads.
+///
+/// Over all rows (the root), features go column by column in groups of four: the reads are
+/// sequential and the four histograms stay in the first-level cache. Below the root a leaf's rows
+/// are scattered, and the builder reads row-major codes instead: one row's codes for every feature
+/// share a cache line or two, where column by column each row would cost a line per feature.
 final class HistogramBuilder {
     let layout: HistogramLayout
+    /// Column-major codes: feature f of row i at `columns[f * rows + i]`.
+    let columns: UnsafePointer<UInt8>
     let rows: Int
-    let codes: UnsafePointer<UInt8>
-    private let ordered: UnsafeMutablePointer<SIMD2<Double>>
+    let rowMajor: RowMajorCodes
     let threads: Int
+    private var sharedStorage: (rows: UnsafeMutablePointer<UInt64>, pairs: UnsafeMutablePointer<SIMD2<Double>>)?
 
-    init(layout: HistogramLayout, rows: Int, codes: UnsafePointer<UInt8>, threads: Int) {
+    init(layout: HistogramLayout, columns: UnsafePointer<UInt8>, rows: Int, rowMajor: RowMajorCodes, threads: Int) {
         self.layout = layout
+        self.columns = columns
         self.rows = rows
-        self.codes = codes
+        self.rowMajor = rowMajor
         self.threads = threads
-        ordered = .allocate(capacity: max(rows, 1))
     }
 
-    deinit { ordered.deallocate() }
+    deinit {
+        if let (rows, pairs) = sharedStorage {
+            rows.deallocate()
+            pairs.deallocate()
+        }
+    }
 
     /// Fills `out` with the histograms of the given features over rows indices[0..<count], or over
     /// rows 0..<count when `indices` is nil. `pairs[i]` is row i's (gradient, hessian).
     func build(
-        indices: UnsafePointer<Int32>?, count: Int, pairs: UnsafePointer<SIMD2<Double>>, features: [Int],
+        indices: UnsafePointer<Int32>?, count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int],
         out: UnsafeMutablePointer<SIMD2<Double>>
     ) {
         let useThreads = count * features.count >= 200_000 ? threads : 1
-        let gh: UnsafePointer<SIMD2<Double>>
+        for f in features { (out + layout.offsets[f]).update(repeating: .zero, count: layout.bins[f]) }
         if let indices {
-            let gather = UncheckedBox((ordered, pairs, indices))
-            let block = 65_536
-            Parallel.forEach((count + block - 1) / block, threads: useThreads) { b in
-                let (ordered, pairs, indices) = gather.value
-                for j in b * block..<min((b + 1) * block, count) { ordered[j] = pairs[Int(indices[j])] }
-            }
-            gh = UnsafePointer(ordered)
+            buildRowMajor(
+                indices: indices, count: count, pairs: pairs, features: features, out: out, threads: useThreads)
         } else {
-            gh = pairs
+            buildColumns(count: count, pairs: pairs, features: features, out: out, threads: useThreads)
         }
-        // Each thread takes an even share of the features, in groups of up to eight: one pass over
-        // the rows updates several histograms, sharing the index and gradient loads and overlapping
-        // independent bin-code gathers.
-        let share = (features.count + useThreads - 1) / max(useThreads, 1)
+    }
+
+    private func buildColumns(
+        count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int], out: UnsafeMutablePointer<SIMD2<Double>>,
+        threads: Int
+    ) {
         var groups: [[Int]] = []
-        for lo in stride(from: 0, to: features.count, by: max(share, 1)) {
-            let part = Array(features[lo..<min(lo + share, features.count)])
-            var k = 0
-            while k < part.count {
-                let size = part.count - k >= 4 ? 4 : 1
-                groups.append(Array(part[k..<k + size]))
-                k += size
-            }
+        var k = 0
+        while k < features.count {
+            let size = min(4, features.count - k)
+            groups.append(Array(features[k..<k + size]))
+            k += size
         }
-        let work = UncheckedBox((indices, gh, out, codes, layout.offsets, layout.bins, rows))
-        Parallel.forEach(groups.count, threads: useThreads) { k in
-            let (indices, gh, out, codes, offsets, bins, rows) = work.value
-            let group = groups[k]
-            for f in group { (out + offsets[f]).update(repeating: .zero, count: bins[f]) }
-            if group.count == 8 {
-                HistogramBuilder.accumulate4(
+        let work = UncheckedBox((pairs, out, columns, rows, layout.offsets))
+        Parallel.forEach(groups.count, threads: threads) { g in
+            let (pairs, out, columns, rows, offsets) = work.value
+            let group = groups[g]
+            if group.count == 4 {
+                ColumnKernels.add4(
                     columns: (
-                        codes + group[0] * rows, codes + group[1] * rows, codes + group[2] * rows,
-                        codes + group[3] * rows
-                    ),
-                    columns2: (
-                        codes + group[4] * rows, codes + group[5] * rows, codes + group[6] * rows,
-                        codes + group[7] * rows
+                        columns + group[0] * rows, columns + group[1] * rows, columns + group[2] * rows,
+                        columns + group[3] * rows
                     ),
                     hists: (
                         out + offsets[group[0]], out + offsets[group[1]], out + offsets[group[2]],
                         out + offsets[group[3]]
                     ),
-                    hists2: (
-                        out + offsets[group[4]], out + offsets[group[5]], out + offsets[group[6]],
-                        out + offsets[group[7]]
-                    ),
-                    indices: indices, count: count, gh: gh)
-            } else if group.count == 4, let indices {
-                let raw = UnsafeRawPointer(gh).assumingMemoryBound(to: Double.self)
-                func doubles(_ p: UnsafeMutablePointer<SIMD2<Double>>) -> UnsafeMutablePointer<Double> {
-                    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
-                }
-                fsml_histogram4_indexed(
-                    codes + group[0] * rows, codes + group[1] * rows, codes + group[2] * rows, codes + group[3] * rows,
-                    doubles(out + offsets[group[0]]), doubles(out + offsets[group[1]]),
-                    doubles(out + offsets[group[2]]),
-                    doubles(out + offsets[group[3]]), indices, Int64(count), raw)
-            } else if group.count == 4 {
-                HistogramBuilder.accumulate4(
-                    columns: (
-                        codes + group[0] * rows, codes + group[1] * rows, codes + group[2] * rows,
-                        codes + group[3] * rows
-                    ),
-                    hists: (
-                        out + offsets[group[0]], out + offsets[group[1]], out + offsets[group[2]],
-                        out + offsets[group[3]]
-                    ),
-                    indices: indices, count: count, gh: gh)
+                    count: count, pairs: pairs)
             } else {
                 for f in group {
-                    HistogramBuilder.accumulate1(
-                        column: codes + f * rows, hist: out + offsets[f], indices: indices, count: count, gh: gh)
+                    ColumnKernels.add1(column: columns + f * rows, hist: out + offsets[f], count: count, pairs: pairs)
                 }
             }
         }
     }
 
-    @inline(__always)
-    static func accumulate4(
-        columns c: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>),
-        hists h: (
-            UnsafeMutablePointer<SIMD2<Double>>, UnsafeMutablePointer<SIMD2<Double>>,
-            UnsafeMutablePointer<SIMD2<Double>>,
-            UnsafeMutablePointer<SIMD2<Double>>
-        ),
-        indices: UnsafePointer<Int32>?, count: Int, gh: UnsafePointer<SIMD2<Double>>
+    /// Rows gathered at once when several threads share a leaf: both copy part of them, then each
+    /// adds its features over all of them.
+    static let sharedBlock = 16_384
+
+    private func buildRowMajor(
+        indices: UnsafePointer<Int32>, count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int],
+        out: UnsafeMutablePointer<SIMD2<Double>>, threads: Int
     ) {
-        if let indices {
-            for j in 0..<count {
-                let row = Int(indices[j])
-                let v = gh[j]
-                let b0 = Int(c.0[row])
-                let b1 = Int(c.1[row])
-                let b2 = Int(c.2[row])
-                let b3 = Int(c.3[row])
-                h.0[b0] += v
-                h.1[b1] += v
-                h.2[b2] += v
-                h.3[b3] += v
-            }
-        } else {
-            for j in 0..<count {
-                let v = gh[j]
-                h.0[Int(c.0[j])] += v
-                h.1[Int(c.1[j])] += v
-                h.2[Int(c.2[j])] += v
-                h.3[Int(c.3[j])] += v
-            }
-        }
-    }
-
-    /// Eight histograms in one pass.
-    @inline(__always)
-    static func accumulate4(
-        columns c: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>),
-        columns2 d: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>),
-        hists h: (
-            UnsafeMutablePointer<SIMD2<Double>>, UnsafeMutablePointer<SIMD2<Double>>,
-            UnsafeMutablePointer<SIMD2<Double>>,
-            UnsafeMutablePointer<SIMD2<Double>>
-        ),
-        hists2 k: (
-            UnsafeMutablePointer<SIMD2<Double>>, UnsafeMutablePointer<SIMD2<Double>>,
-            UnsafeMutablePointer<SIMD2<Double>>,
-            UnsafeMutablePointer<SIMD2<Double>>
-        ),
-        indices: UnsafePointer<Int32>?, count: Int, gh: UnsafePointer<SIMD2<Double>>
-    ) {
-        if let indices {
-            for j in 0..<count {
-                let row = Int(indices[j])
-                let v = gh[j]
-                let b0 = Int(c.0[row])
-                let b1 = Int(c.1[row])
-                let b2 = Int(c.2[row])
-                let b3 = Int(c.3[row])
-                let b4 = Int(d.0[row])
-                let b5 = Int(d.1[row])
-                let b6 = Int(d.2[row])
-                let b7 = Int(d.3[row])
-                h.0[b0] += v
-                h.1[b1] += v
-                h.2[b2] += v
-                h.3[b3] += v
-                k.0[b4] += v
-                k.1[b5] += v
-                k.2[b6] += v
-                k.3[b7] += v
-            }
-        } else {
-            for j in 0..<count {
-                let v = gh[j]
-                h.0[Int(c.0[j])] += v
-                h.1[Int(c.1[j])] += v
-                h.2[Int(c.2[j])] += v
-                h.3[Int(c.3[j])] += v
-                k.0[Int(d.0[j])] += v
-                k.1[Int(d.1[j])] += v
-                k.2[Int(d.2[j])] += v
-                k.3[Int(d.3[j])] += v
+        let positions = features.map { Int32($0) }
+        let offsets = features.map { Int32(layout.offsets[$0]) }
+        let rows = RowKernels.Rows(codes: rowMajor.pointer, stride: rowMajor.stride, words: rowMajor.words)
+        positions.withUnsafeBufferPointer { positions in
+            offsets.withUnsafeBufferPointer { offsets in
+                let (positions, offsets) = (positions.baseAddress!, offsets.baseAddress!)
+                if threads <= 1 {
+                    RowKernels.add(
+                        rows, indices: indices, count: count, pairs: pairs, positions: positions, offsets: offsets,
+                        features: features.count, out: out)
+                    return
+                }
+                // Parts of whole groups of four features, so that every part adds four at a time.
+                let groups = (features.count + 3) / 4
+                let parts = min(threads, groups)
+                let copies = sharedCopies
+                let work = UncheckedBox((indices, pairs, positions, offsets, out, copies.rows, copies.pairs))
+                var start = 0
+                while start < count {
+                    let m = min(Self.sharedBlock, count - start)
+                    Parallel.forEach(threads, threads: threads) { t in
+                        let (indices, pairs, _, _, _, rowCopies, pairCopies) = work.value
+                        let (lo, hi) = (t * m / threads, (t + 1) * m / threads)
+                        RowKernels.gather(
+                            rows, indices: indices + start + lo, count: hi - lo, pairs: pairs,
+                            rowCopies: rowCopies + lo * rows.words, pairCopies: pairCopies + lo)
+                    }
+                    Parallel.forEach(parts, threads: threads) { p in
+                        let (_, _, positions, offsets, out, rowCopies, pairCopies) = work.value
+                        let lo = min(p * groups / parts * 4, features.count)
+                        let hi = min((p + 1) * groups / parts * 4, features.count)
+                        RowKernels.addCopies(
+                            rowCopies: rowCopies, words: rows.words, count: m, pairCopies: pairCopies,
+                            positions: positions + lo, offsets: offsets + lo, features: hi - lo, out: out)
+                    }
+                    start += m
+                }
             }
         }
     }
 
-    @inline(__always)
-    static func accumulate1(
-        column: UnsafePointer<UInt8>, hist: UnsafeMutablePointer<SIMD2<Double>>, indices: UnsafePointer<Int32>?,
-        count: Int,
-        gh: UnsafePointer<SIMD2<Double>>
-    ) {
-        if let indices {
-            for j in 0..<count { hist[Int(column[Int(indices[j])])] += gh[j] }
-        } else {
-            for j in 0..<count { hist[Int(column[j])] += gh[j] }
-        }
-    }
-}
-
-/// The rows of every leaf as one array of row indexes: leaf l owns indices[begin[l] ..< begin[l] + count[l]],
-/// in increasing row order. Splitting a leaf partitions its range in place, stably: fixed-size
-/// blocks are split in parallel into two scratch arrays, then copied back block by block
-/// (LightGBM's DataPartition).
-final class DataPartition {
-    let capacity: Int
-    let indices: UnsafeMutablePointer<Int32>
-    private let leftScratch: UnsafeMutablePointer<Int32>
-    private let rightScratch: UnsafeMutablePointer<Int32>
-    var begin: [Int] = []
-    var count: [Int] = []
-    let threads: Int
-    static let blockSize = 65_536
-
-    init(capacity: Int, threads: Int) {
-        self.capacity = capacity
-        self.threads = threads
-        indices = .allocate(capacity: max(capacity, 1))
-        leftScratch = .allocate(capacity: max(capacity, 1))
-        rightScratch = .allocate(capacity: max(capacity, 1))
-    }
-
-    deinit {
-        indices.deallocate()
-        leftScratch.deallocate()
-        rightScratch.deallocate()
-    }
-
-    /// Starts a tree with every row in `rows` (or all rows) in leaf 0.
-    func reset(rows: [Int32]?, allRows: Int, maxLeaves: Int) {
-        let n = rows?.count ?? allRows
-        if let rows {
-            rows.withUnsafeBufferPointer { indices.update(from: $0.baseAddress!, count: n) }
-        } else {
-            for i in 0..<n { indices[i] = Int32(i) }
-        }
-        begin = [Int](repeating: 0, count: maxLeaves)
-        count = [Int](repeating: 0, count: maxLeaves)
-        count[0] = n
-    }
-
-    /// Moves the rows of `leaf` that go left (bin code in 1...thresholdBin, or 0 when missing
-    /// values go left) to the front of its range, keeping their order; the rest become `newLeaf`.
-    /// Returns the number that went left.
-    func split(leaf: Int, newLeaf: Int, column: UnsafePointer<UInt8>, thresholdBin: UInt8, defaultLeft: Bool) -> Int {
-        let start = begin[leaf]
-        let n = count[leaf]
-        let blocks = (n + Self.blockSize - 1) / Self.blockSize
-        let box = UncheckedBox((indices, leftScratch, rightScratch, column))
-        let missingLeft: UInt8 = defaultLeft ? 1 : 0
-        let lefts = Parallel.map(blocks, threads: blocks > 1 ? threads : 1) { k -> Int in
-            let (indices, left, right, column) = box.value
-            let lo = start + k * Self.blockSize
-            let hi = min(lo + Self.blockSize, start + n)
-            var li = lo
-            var ri = lo
-            for j in lo..<hi {
-                let row = indices[j]
-                let b = column[Int(row)]
-                // Branch-free: write the row to both sides and advance one of them.
-                let goesLeft = b == 0 ? missingLeft : (b <= thresholdBin ? 1 : 0)
-                left[li] = row
-                right[ri] = row
-                li += Int(goesLeft)
-                ri += 1 - Int(goesLeft)
-            }
-            return li - lo
-        }
-        var at = start
-        for k in 0..<blocks {
-            let lo = start + k * Self.blockSize
-            (indices + at).update(from: leftScratch + lo, count: lefts[k])
-            at += lefts[k]
-        }
-        let totalLeft = at - start
-        for k in 0..<blocks {
-            let lo = start + k * Self.blockSize
-            let size = min(Self.blockSize, start + n - lo)
-            (indices + at).update(from: rightScratch + lo, count: size - lefts[k])
-            at += size - lefts[k]
-        }
-        begin[newLeaf] = start + totalLeft
-        count[newLeaf] = n - totalLeft
-        count[leaf] = totalLeft
-        return totalLeft
+    /// Copy buffers for `sharedBlock` rows, made on first use.
+    private var sharedCopies: (rows: UnsafeMutablePointer<UInt64>, pairs: UnsafeMutablePointer<SIMD2<Double>>) {
+        if let copies = sharedStorage { return copies }
+        let copies = (
+            rows: UnsafeMutablePointer<UInt64>.allocate(capacity: Self.sharedBlock * rowMajor.words),
+            pairs: UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: Self.sharedBlock)
+        )
+        sharedStorage = copies
+        return copies
     }
 }

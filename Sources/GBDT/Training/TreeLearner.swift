@@ -17,8 +17,9 @@ final class TreeLearner {
     private let builder: HistogramBuilder
     /// One histogram per leaf; swapped, not copied, when leaves split.
     private var histograms: [UnsafeMutablePointer<SIMD2<Double>>]
-    /// (gradient, hessian) of every row, refreshed each tree.
-    private let pairs: UnsafeMutablePointer<SIMD2<Double>>
+    /// (gradient, hessian) of every row, refreshed each tree. Float, as the objective computes them:
+    /// half the memory to gather, and widened exactly to Double where they are summed.
+    private let pairs: UnsafeMutablePointer<SIMD2<Float>>
     private let codes: UnsafePointer<UInt8>
 
     init(data: BinnedData, params: TrainingParams) {
@@ -32,15 +33,17 @@ final class TreeLearner {
         layout = HistogramLayout(mappers: data.mappers)
         codes = UnsafePointer(data.storage.pointer)
         partition = DataPartition(capacity: data.rows, threads: threads)
-        builder = HistogramBuilder(layout: layout, rows: data.rows, codes: codes, threads: threads)
+        builder = HistogramBuilder(
+            layout: layout, columns: codes, rows: data.rows, rowMajor: RowMajorCodes(data, threads: threads),
+            threads: threads)
         let bins = max(layout.total, 1)
         histograms = (0..<params.numLeaves).map { _ in .allocate(capacity: bins) }
-        pairs = .allocate(capacity: max(data.rows, 1))
+        pairs = LargeBuffer.allocate(bytes: data.rows * 8).assumingMemoryBound(to: SIMD2<Float>.self)
     }
 
     deinit {
         for h in histograms { h.deallocate() }
-        pairs.deallocate()
+        LargeBuffer.deallocate(UnsafeMutableRawPointer(pairs), bytes: data.rows * 8)
     }
 
     /// Leaf state while growing.
@@ -60,10 +63,15 @@ final class TreeLearner {
         shrinkage: Double
     ) -> Tree {
         partition.reset(rows: bag, allRows: data.rows, maxLeaves: params.numLeaves)
-        for i in 0..<data.rows { pairs[i] = SIMD2(Double(gradients[i]), Double(hessians[i])) }
+        let block = 65_536
+        let io = UncheckedBox((pairs, gradients, hessians))
+        Parallel.forEach((data.rows + block - 1) / block, threads: threads) { b in
+            let (pairs, gradients, hessians) = io.value
+            for i in b * block..<min((b + 1) * block, data.rows) { pairs[i] = SIMD2(gradients[i], hessians[i]) }
+        }
         let n = partition.count[0]
         var sums = SIMD2<Double>.zero
-        for j in 0..<n { sums += pairs[Int(partition.indices[j])] }
+        for j in 0..<n { sums += SIMD2<Double>(pairs[Int(partition.indices[j])]) }
         let (g, h) = (sums.x, sums.y)
         builder.build(
             indices: bag == nil ? nil : UnsafePointer(partition.indices), count: n, pairs: pairs, features: features,
@@ -115,6 +123,14 @@ final class TreeLearner {
                     g: split.rightG, h: split.rightH, count: rightRows, depth: depth, best: .none, parent: (node, false)
                 ))
 
+            // Children that will never be split (the tree is full, or they are too deep or too
+            // small) need no histograms.
+            let canSplitMore = params.maxDepth < 0 || depth < params.maxDepth
+            let splittable = [chosen, right].filter {
+                leaves.count < params.numLeaves && canSplitMore && leaves[$0].count >= 2 * params.minDataInLeaf
+            }
+            if splittable.isEmpty { continue }
+
             // The parent's histogram is in slot `chosen`. Build the smaller child into slot `right`,
             // subtract it from the parent's, and swap so that each leaf owns its own.
             let smallerIsLeft = leftRows < rightRows
@@ -125,10 +141,7 @@ final class TreeLearner {
             subtract(histograms[right], from: histograms[chosen], features: features)
             if smallerIsLeft { histograms.swapAt(chosen, right) }
 
-            let canSplitMore = params.maxDepth < 0 || depth < params.maxDepth
-            for leaf in [chosen, right] where canSplitMore && leaves[leaf].count >= 2 * params.minDataInLeaf {
-                leaves[leaf].best = bestSplit(leaf: leaf, leaves[leaf], features: features)
-            }
+            for leaf in splittable { leaves[leaf].best = bestSplit(leaf: leaf, leaves[leaf], features: features) }
         }
         tree.leafValue = leaves.map { math.leafWeight($0.g, $0.h) * shrinkage }
         tree.leafHessian = leaves.map(\.h)
@@ -139,10 +152,14 @@ final class TreeLearner {
     /// Adds the last grown tree's leaf values to the scores of the rows it was grown on, from the
     /// partition, without walking the tree.
     func addLeafValues(of tree: Tree, to scores: UnsafeMutablePointer<Double>) {
-        for l in 0..<tree.leaves {
+        // Leaves own disjoint rows, so they can be added in parallel.
+        let io = UncheckedBox((scores, partition.indices))
+        let (begin, count) = (partition.begin, partition.count)
+        Parallel.forEach(tree.leaves, threads: threads) { l in
+            let (scores, indices) = io.value
             let value = tree.leafValue[l]
-            let start = partition.indices + partition.begin[l]
-            for j in 0..<partition.count[l] { scores[Int(start[j])] += value }
+            let start = indices + begin[l]
+            for j in 0..<count[l] { scores[Int(start[j])] += value }
         }
     }
 

@@ -1,0 +1,89 @@
+import FsmlCore
+
+/// The rows of every leaf as one array of row indexes: leaf l owns indices[begin[l] ..< begin[l] + count[l]],
+/// in increasing row order. Splitting a leaf partitions its range in place, stably: fixed-size
+/// blocks are split in parallel into two scratch arrays, then copied back block by block
+/// (LightGBM's DataPartition).
+final class DataPartition {
+    let capacity: Int
+    let indices: UnsafeMutablePointer<Int32>
+    private let leftScratch: UnsafeMutablePointer<Int32>
+    private let rightScratch: UnsafeMutablePointer<Int32>
+    var begin: [Int] = []
+    var count: [Int] = []
+    let threads: Int
+    static let blockSize = 65_536
+
+    init(capacity: Int, threads: Int) {
+        self.capacity = capacity
+        self.threads = threads
+        indices = .allocate(capacity: max(capacity, 1))
+        leftScratch = .allocate(capacity: max(capacity, 1))
+        rightScratch = .allocate(capacity: max(capacity, 1))
+    }
+
+    deinit {
+        indices.deallocate()
+        leftScratch.deallocate()
+        rightScratch.deallocate()
+    }
+
+    /// Starts a tree with every row in `rows` (or all rows) in leaf 0.
+    func reset(rows: [Int32]?, allRows: Int, maxLeaves: Int) {
+        let n = rows?.count ?? allRows
+        if let rows {
+            rows.withUnsafeBufferPointer { indices.update(from: $0.baseAddress!, count: n) }
+        } else {
+            for i in 0..<n { indices[i] = Int32(i) }
+        }
+        begin = [Int](repeating: 0, count: maxLeaves)
+        count = [Int](repeating: 0, count: maxLeaves)
+        count[0] = n
+    }
+
+    /// Moves the rows of `leaf` that go left (bin code in 1...thresholdBin, or 0 when missing
+    /// values go left) to the front of its range, keeping their order; the rest become `newLeaf`.
+    /// Returns the number that went left.
+    func split(leaf: Int, newLeaf: Int, column: UnsafePointer<UInt8>, thresholdBin: UInt8, defaultLeft: Bool) -> Int {
+        let start = begin[leaf]
+        let n = count[leaf]
+        let blocks = (n + Self.blockSize - 1) / Self.blockSize
+        let box = UncheckedBox((indices, leftScratch, rightScratch, column))
+        let missingLeft: UInt8 = defaultLeft ? 1 : 0
+        let lefts = Parallel.map(blocks, threads: blocks > 1 ? threads : 1) { k -> Int in
+            let (indices, left, right, column) = box.value
+            let lo = start + k * Self.blockSize
+            let hi = min(lo + Self.blockSize, start + n)
+            var li = lo
+            var ri = lo
+            for j in lo..<hi {
+                let row = indices[j]
+                let b = column[Int(row)]
+                // Branch-free: write the row to both sides and advance one of them.
+                let goesLeft = b == 0 ? missingLeft : (b <= thresholdBin ? 1 : 0)
+                left[li] = row
+                right[ri] = row
+                li += Int(goesLeft)
+                ri += 1 - Int(goesLeft)
+            }
+            return li - lo
+        }
+        var at = start
+        for k in 0..<blocks {
+            let lo = start + k * Self.blockSize
+            (indices + at).update(from: leftScratch + lo, count: lefts[k])
+            at += lefts[k]
+        }
+        let totalLeft = at - start
+        for k in 0..<blocks {
+            let lo = start + k * Self.blockSize
+            let size = min(Self.blockSize, start + n - lo)
+            (indices + at).update(from: rightScratch + lo, count: size - lefts[k])
+            at += size - lefts[k]
+        }
+        begin[newLeaf] = start + totalLeft
+        count[newLeaf] = n - totalLeft
+        count[leaf] = totalLeft
+        return totalLeft
+    }
+}
