@@ -49,7 +49,6 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]),
 
         // The one loop that needs what Swift cannot say: prefetching in histogram building.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Utilities with no domain knowledge: hashing, gzip, time text, JSON text, parallel loops.
         .target(name: "FsmlCore", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         // The pure core: definitions, event parsing, admission, the window rule, aggregators, the
@@ -79,7 +78,7 @@ let package = Package(
             dependencies: ["FeatureCore", "FsmlCore", "OnlineStorage", "OfflineStorage", "CRdKafka", "CZlib"],
             swiftSettings: swiftSettings),
         .target(
-            name: "GBDT", dependencies: ["FsmlCore", "CKernels", "CCBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
+            name: "GBDT", dependencies: ["FsmlCore", "CCBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
         .target(name: "Tracking", dependencies: ["FsmlCore", "GBDT"], swiftSettings: swiftSettings),
         .target(
             name: "Serving",

@@ -45,7 +45,7 @@ import Testing
         "FsmlCore": ["CZlib"],
         "FeatureCore": ["FsmlCore"],
         "Parquet": ["FsmlCore"],
-        "GBDT": ["FsmlCore", "CKernels", "CCBLAS", "CLAPACKE"],
+        "GBDT": ["FsmlCore", "CCBLAS", "CLAPACKE"],
         "Tracking": ["FsmlCore", "GBDT"],
         "EventGenerator": ["FsmlCore"],
     ]
