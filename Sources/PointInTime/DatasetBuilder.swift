@@ -273,38 +273,64 @@ public final class DatasetBuilder {
         var report = BuildReport()
         report.features = features
         report.examples = spine.rows
+        // The rows as examples in time order (ties in spine order), their keys given ids.
         let order = spine.times.indices.sorted { (spine.times[$0], $0) < (spine.times[$1], $1) }
+        var keyTables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
+        let requestFields = engine.requestFields
+        let examples = order.map { row in
+            Example(
+                time: spine.times[row], sequence: Int64(row),
+                keys: engine.entities.indices.map { e in
+                    // A spine made in code may name fewer entity kinds than the registry has.
+                    guard e < spine.keys.count, let key = spine.keys[e][row] else { return -1 }
+                    return keyTables[e].id(key, hash: EntityKeyTable.hash(key)).id
+                },
+                request: requestFields.map { spine.field($0, row: row) })
+        }
+        let evaluator = ExampleEvaluator(engine: engine, features: features, examples: examples, keys: keyTables)
+        keyTables = []
         var results = [[Double]](repeating: [], count: spine.rows)
         var replay = Replay(
             scanner: try OfflineStoreScanner(store: store, schema: registry.schema, fields: engine.fieldsRead),
             eventTimeOnly: options.eventTimeOnly,
             lateness: try replayLateness())
-        let states = StateTable(engine: engine)
         var next = 0
-        func evaluate(_ row: Int) -> [Double] {
-            // A spine made in code may name fewer entity kinds than the registry has.
-            let rowStates = engine.entities.indices.map { e in
-                e < spine.keys.count ? spine.keys[e][row].flatMap { states.state(entity: e, key: $0) } : nil
+        var ended = false
+        var inFlight: (chunk: ReplayChunk, values: Promise<[[Double]]>)?
+        while true {
+            var chunk = ReplayChunk(firstExample: next)
+            while !ended && chunk.events.count < chunkEvents {
+                guard let (stored, progressValue) = try replay.next() else {
+                    ended = true
+                    break
+                }
+                while next < examples.count && examples[next].time <= progressValue { next += 1 }
+                // Every row is evaluated before this event: the rest of the store cannot matter.
+                if next == examples.count {
+                    ended = true
+                } else {
+                    chunk.append(
+                        stored, evaluateUntil: next, settled: replay.settled(after: progressValue),
+                        tidy: replay.eventsRead % 262_144 == 0)
+                }
             }
-            return engine.values(
-                features: features, states: rowStates, fields: { spine.field($0, row: row) }, asOf: spine.times[row])
-        }
-        while let (stored, progressValue) = try replay.next() {
-            while next < order.count && spine.times[order[next]] <= progressValue {
-                results[order[next]] = evaluate(order[next])
-                next += 1
+            // At the end, the rows not reached yet see every event folded.
+            if ended {
+                chunk.evaluateAfter = examples.count
+                next = examples.count
             }
-            if next == order.count { break }
-            states.fold(stored.event)
-            if replay.eventsRead % 262_144 == 0 {
-                states.evictExpired(watermark: replay.settled(after: progressValue))
+            let submitted = chunk.examples.isEmpty && chunk.events.isEmpty ? nil : try evaluator.submit(chunk)
+            if let previous = inFlight {
+                for (k, values) in zip(previous.chunk.examples, try previous.values.wait()) {
+                    results[order[k]] = values
+                }
                 progress?.update(
-                    replay.eventsRead, detail: "\(Progress.count(next)) of \(Progress.count(spine.rows)) rows")
+                    replay.eventsRead,
+                    detail:
+                        "\(Progress.count(previous.chunk.examples.upperBound)) of \(Progress.count(spine.rows)) rows")
             }
-        }
-        while next < order.count {
-            results[order[next]] = evaluate(order[next])
-            next += 1
+            guard let submitted else { break }
+            inFlight = (chunk, submitted)
         }
         report.files = try store.files()
         report.eventsReplayed = replay.eventsRead

@@ -15,6 +15,9 @@ struct ReplayChunk {
     var settled: [Micros] = []
     /// Per event: whether to drop expired states (and prune old outcomes) after it.
     var tidies: [Bool] = []
+    /// The examples before this index are evaluated after the chunk's last event (at the end of
+    /// the replay, or once the rest of it cannot matter).
+    var evaluateAfter: Int?
 
     init(firstExample: Int) { self.firstExample = firstExample }
 
@@ -26,7 +29,7 @@ struct ReplayChunk {
     }
 
     /// The examples evaluated in this chunk.
-    var examples: Range<Int> { firstExample..<(evaluateUntil.last ?? firstExample) }
+    var examples: Range<Int> { firstExample..<(evaluateAfter ?? evaluateUntil.last ?? firstExample) }
 }
 
 /// Folds a build's replay into entity state and evaluates its examples, on a thread of its own:
@@ -72,6 +75,10 @@ final class ExampleEvaluator: @unchecked Sendable {
             }
             states.fold(chunk.events[i].event)
             if chunk.tidies[i] { states.evictExpired(watermark: chunk.settled[i]) }
+        }
+        while next < (chunk.evaluateAfter ?? next) {
+            values.append(evaluate(examples[next]))
+            next += 1
         }
         return values
     }

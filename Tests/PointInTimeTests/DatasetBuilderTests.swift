@@ -190,6 +190,50 @@ import Testing
         #expect(duration[5].isNaN)
     }
 
+    /// A spine of labelled rows (their keys, times and prices, out of order) gets those rows'
+    /// features, whatever the size of the chunks the replay is folded in: spine rows and examples
+    /// are evaluated by one rule, and the events of keys no row names are never folded.
+    @Test(arguments: [false, true])
+    func aSpineOfExamplesGetsTheirFeatures(eventTimeOnly: Bool) throws {
+        let store = PIT.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: store.root) }
+        let lines = try PIT.generatedLines(seed: 47)
+        let parser = EventParser(schema: registry.schema)
+        try PIT.ingest(lines.map { try $0.withUnsafeBytes { parser.parse($0) }.get() }, into: store)
+        var options = BuildOptions()
+        options.eventTimeOnly = eventTimeOnly
+        let (_, columns, data) = try PIT.build(store, options: options)
+        let names = columns.map(\.name)
+        func column(_ name: String) -> ColumnData { data[names.firstIndex(of: name)!] }
+        let times = PIT.int64s(column("event_ts"))
+        let (users, products, sessions) = (
+            PIT.strings(column("user_id")), PIT.strings(column("product_id")), PIT.strings(column("session_id"))
+        )
+        let prices = PIT.doubles(column("price"))
+        let rows = Array(stride(from: times.count - 1, through: 0, by: -3))
+        var spine = Spine(
+            times: rows.map { times[$0] },
+            keys: [
+                rows.map { users[$0] }, rows.map { products[$0] },
+                rows.map { EntityKeyMaker.join([users[$0]!, sessions[$0]!]) },
+                rows.map { EntityKeyMaker.join([users[$0]!, products[$0]!]) },
+            ])
+        spine.columns = [ParquetColumn(name: "price", physical: .double, optional: true)]
+        spine.data = [ColumnData(.double(rows.map { prices[$0] }), nulls: rows.map { prices[$0].isNaN })]
+        spine.fieldColumns = [registry.schema.index(of: "price")!: (0, .float)]
+        let builder = DatasetBuilder(registry: registry, store: store, options: options)
+        for chunkEvents in [16_384, 13] {
+            builder.chunkEvents = chunkEvents
+            let (results, report) = try builder.evaluateSpine(spine)
+            #expect(report.rows == rows.count && rows.count > 3000)
+            for (j, f) in builder.features.enumerated() {
+                let built = PIT.doubles(column(registry.features[f].name))
+                let wrong = rows.indices.filter { !sameValue(results[$0][j], built[rows[$0]]) }
+                #expect(wrong.count == 0, "\(registry.features[f].name): first at spine row \(wrong.first ?? -1)")
+            }
+        }
+    }
+
     @Test func spineRowsKeepTheirOrderDuplicatesAndTies() throws {
         var f = EventFactory(registry: registry)
         let at = EventFactory.at

@@ -13,7 +13,8 @@ public final class StateTable {
     /// Which entity kinds this table folds (a stream job can be split by entity kind).
     public let entityKinds: [Int]
 
-    /// Whether keys stay when their states are evicted (see `init(engine:keys:)`).
+    /// Whether the keys are fixed: only they are folded, and they stay when their states are
+    /// evicted (see `init(engine:keys:)`).
     private let keepsKeys: Bool
     /// What an id without a state holds: no slots, nothing seen.
     private static let gone = EntityState(lastTime: .min, slots: [])
@@ -37,9 +38,10 @@ public final class StateTable {
         keepsKeys = false
     }
 
-    /// A table whose ids are those of `keys` (one table per entity kind), which it keeps: evicting
-    /// a state leaves its key and id, so ids handed out before stay valid (`state(entity:id:)`).
-    /// For a build, whose keys are known from its examples; memory then grows with the keys.
+    /// A table for the keys of `keys` alone (one table per entity kind), whose ids it keeps:
+    /// events of other keys are not folded (their states would never be read), and evicting a
+    /// state leaves its key and id, so ids handed out before stay valid (`state(entity:id:)`).
+    /// For a build, whose keys are known from its examples or its spine.
     public init(engine: FeatureEngine, keys: [EntityKeyTable]) {
         precondition(keys.count == engine.entities.count)
         self.engine = engine
@@ -60,7 +62,16 @@ public final class StateTable {
         let mask = engine.filterMask(event)
         for e in entityKinds {
             guard let key = engine.entities[e].keyMaker.key(event) else { continue }
-            let id = Int(slot(entity: e, key: key))
+            let id: Int
+            if keepsKeys {
+                guard let known = kinds[e].keys.find(key, hash: EntityKeyTable.hash(key)) else { continue }
+                id = Int(known)
+                if kinds[e].states[id].slots.count != kinds[e].slotCount {
+                    kinds[e].states[id] = engine.emptyState(entity: e)
+                }
+            } else {
+                id = Int(slot(entity: e, key: key))
+            }
             engine.fold(event, into: &kinds[e].states[id], entity: e, mask: mask)
             if tracksChanges && !kinds[e].isChanged[id] {
                 kinds[e].isChanged[id] = true
