@@ -110,6 +110,7 @@ public final class DatasetBuilder {
         let files = try store.files()
         report.files = files
         struct Found {
+            var events = 0
             var lastKnown = Micros.min
             var examples: [(time: Micros, sequence: Int64, keys: [String?], request: [FieldValue])] = []
         }
@@ -128,9 +129,10 @@ public final class DatasetBuilder {
                         requestFields.map { stored.event.values[$0] }
                     ))
             }
+            found.events = scan.eventsRead
             return found
         }
-        progress?.update(0, detail: "found examples")
+        progress?.update(found.reduce(0) { $0 + $1.events }, detail: "found examples")
         var keyTables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
         var examples: [Example] = []
         examples.reserveCapacity(found.reduce(0) { $0 + $1.examples.count })
