@@ -2,7 +2,8 @@
 # The concurrency paths under ThreadSanitizer (`make tsan`): `fsml serve --stream` (HTTP server,
 # stream job in process, model follower, entity cache, store reader) under open-loop load, while
 # another run is promoted and followed; then `fsml serve` on Redis (the event loops' Redis
-# connections, the decoded-state cache) under load. Any race ThreadSanitizer reports fails the run.
+# connections, the decoded-state cache) under load; point-in-time builds (the evaluator, writer and
+# read-ahead threads), labelled and from a spine. Any race ThreadSanitizer reports fails the run.
 # Usage: scripts/tsan.sh FSML (a binary built with --sanitize=thread)
 set -euo pipefail
 FSML=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -31,6 +32,15 @@ say() { echo "tsan: $*" >&2; }
 "$FSML" generate events --events 60000 --users 800 --products 120 --days 2 --seed 3 --out events.jsonl >/dev/null
 say "stream the events into the online and offline stores"
 "$FSML" stream --source file:events.jsonl --until-end --online "$online" 2>/dev/null
+say "point-in-time builds: labelled, by event time, and from a spine"
+"$FSML" build --out labelled.parquet --event-time-only >/dev/null 2>&1
+python3 -c '
+import json
+print("user_id,product_id,session_id,event_timestamp")
+for n, line in zip(range(3000), open("events.jsonl")):
+    e = json.loads(line)
+    print(e["user_id"], e["product_id"], e["session_id"], e["event_ts"], sep=",")' > spine.csv
+"$FSML" build --spine spine.csv --out spine.parquet >/dev/null 2>&1
 say "train and promote a first model"
 train() {
   "$FSML" train --experiment ctr --param num_iterations=8 --param "seed=$1" --format json 2>/dev/null |
@@ -91,5 +101,5 @@ if compgen -G "$reports/report*" >/dev/null; then
   cat "$reports"/report* | grep -E '^(WARNING|SUMMARY)' | sort | uniq -c >&2
   exit 1
 fi
-say "no race reported: servers, stream job, model follower, caches, store reader and Redis reads ($(grep -c . bench.log) + $(grep -c . bench-redis.log) load lines)"
+say "no race reported: builds, servers, stream job, model follower, caches, store reader and Redis reads ($(grep -c . bench.log) + $(grep -c . bench-redis.log) load lines)"
 rm -rf "$work"
