@@ -50,6 +50,8 @@ public final class DatasetBuilder {
     /// Events per chunk handed to the fold thread: enough to make the hand-over cheap, few enough
     /// to keep memory small. Any size gives the same rows (tests use small ones).
     public var chunkEvents = 16_384
+    /// Threads that fold, each for some of the entity kinds. Any number gives the same rows.
+    public var threads = Parallel.defaultThreads
 
     public init(registry: FeatureRegistry, store: OfflineStore, options: BuildOptions) {
         self.registry = registry
@@ -158,7 +160,8 @@ public final class DatasetBuilder {
             scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
             eventTimeOnly: options.eventTimeOnly,
             lateness: try replayLateness())
-        let evaluator = ExampleEvaluator(engine: engine, features: features, examples: examples, keys: keyTables)
+        let evaluator = ExampleEvaluator(
+            engine: engine, features: features, examples: examples, keys: keyTables, threads: threads)
         keyTables = []
         var evaluated: [Int64: [Double]] = [:]
         struct Row {
@@ -237,7 +240,7 @@ public final class DatasetBuilder {
         }
 
         var next = 0
-        var inFlight: (chunk: ReplayChunk, values: Promise<[[Double]]>)?
+        var inFlight: (chunk: ReplayChunk, values: ExampleEvaluator.Pending)?
         while true {
             var chunk = ReplayChunk(firstExample: next)
             while chunk.events.count < chunkEvents, let (stored, progressValue) = try replay.next() {
@@ -289,7 +292,8 @@ public final class DatasetBuilder {
                 },
                 request: requestFields.map { spine.field($0, row: row) })
         }
-        let evaluator = ExampleEvaluator(engine: engine, features: features, examples: examples, keys: keyTables)
+        let evaluator = ExampleEvaluator(
+            engine: engine, features: features, examples: examples, keys: keyTables, threads: threads)
         keyTables = []
         var results = [[Double]](repeating: [], count: spine.rows)
         var replay = Replay(
@@ -298,7 +302,7 @@ public final class DatasetBuilder {
             lateness: try replayLateness())
         var next = 0
         var ended = false
-        var inFlight: (chunk: ReplayChunk, values: Promise<[[Double]]>)?
+        var inFlight: (chunk: ReplayChunk, values: ExampleEvaluator.Pending)?
         while true {
             var chunk = ReplayChunk(firstExample: next)
             while !ended && chunk.events.count < chunkEvents {

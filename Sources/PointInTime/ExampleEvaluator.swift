@@ -32,61 +32,127 @@ struct ReplayChunk {
     var examples: Range<Int> { firstExample..<(evaluateAfter ?? evaluateUntil.last ?? firstExample) }
 }
 
-/// Folds a build's replay into entity state and evaluates its examples, on a thread of its own:
-/// the builder's thread meanwhile reads the next chunk and labels the previous one. Chunks are
-/// folded in the order they are submitted, so the states and values are those of a single-threaded
-/// replay.
+/// Folds a build's replay into entity state and evaluates its examples, on threads of their own:
+/// the builder's thread meanwhile reads the next chunk and labels the previous one. The entity kinds
+/// are split among shards, one thread each (an entity's state depends only on its own events); a
+/// shard reads the aggregate features of its kinds, and `Pending.wait` joins them and evaluates the
+/// derived features. Chunks are folded in the order they are submitted, so the states and values
+/// are those of a single-threaded replay.
 final class ExampleEvaluator: @unchecked Sendable {
     private let engine: FeatureEngine
     private let features: [Int]
     private let examples: [DatasetBuilder.Example]
     /// Where each request field sits in `Example.request`, by schema index.
     private let requestPosition: [Int: Int]
-    private let states: StateTable
-    private let worker = SerialWorker(name: "fsml-build-fold")
+    private let shards: [Shard]
+    private let featureCount: Int
+
+    private struct Shard {
+        let kinds: [Int]
+        /// The aggregate features of these kinds, by feature index.
+        let aggregates: [Int]
+        let states: StateTable
+        let worker: SerialWorker
+    }
 
     /// `keys`: per entity kind, the keys the examples name (`Example.keys` are their ids). The
-    /// state table keeps these ids, so an example reads its states without hashing a key.
-    init(engine: FeatureEngine, features: [Int], examples: [DatasetBuilder.Example], keys: [EntityKeyTable]) {
+    /// state tables keep these ids, so an example reads its states without hashing a key.
+    /// `threads`: how many shards (at most one per entity kind).
+    init(
+        engine: FeatureEngine, features: [Int], examples: [DatasetBuilder.Example], keys: [EntityKeyTable],
+        threads: Int = Parallel.defaultThreads
+    ) {
         self.engine = engine
         self.features = features
         self.examples = examples
         requestPosition = Dictionary(uniqueKeysWithValues: engine.requestFields.enumerated().map { ($1, $0) })
-        states = StateTable(engine: engine, keys: keys)
+        let registry = engine.registry
+        featureCount = registry.features.count
+        // Kinds by their slot count, largest first, each to the shard with the fewest slots so far.
+        var groups = [[Int]](repeating: [], count: max(1, min(threads, engine.entities.count)))
+        var load = [Int](repeating: 0, count: groups.count)
+        for e in engine.entities.indices.sorted(by: {
+            engine.entities[$0].slots.count > engine.entities[$1].slots.count
+        }) {
+            let g = load.indices.min { load[$0] < load[$1] }!
+            groups[g].append(e)
+            load[g] += engine.entities[e].slots.count + 1
+        }
+        shards = groups.enumerated().map { i, kinds in
+            Shard(
+                kinds: kinds,
+                aggregates: registry.features.indices.filter {
+                    engine.isAggregate($0) && kinds.contains(registry.features[$0].entity)
+                },
+                states: StateTable(engine: engine, keys: keys, entityKinds: kinds),
+                worker: SerialWorker(name: "fsml-build-fold-\(i)"))
+        }
     }
 
-    deinit { worker.stop() }
+    deinit { for shard in shards { shard.worker.stop() } }
 
-    /// Queues a chunk; the promise gives the values of `chunk.examples`, in order.
-    func submit(_ chunk: ReplayChunk) throws -> Promise<[[Double]]> {
-        let promise = Promise<[[Double]]>()
-        try worker.submit { [self] in promise.fulfill(.success(run(chunk))) }
-        return promise
+    /// The values of a submitted chunk's examples, once every shard has them.
+    struct Pending {
+        fileprivate let evaluator: ExampleEvaluator
+        fileprivate let chunk: ReplayChunk
+        fileprivate let parts: [Promise<[[Double]]>]
+
+        /// The values of `chunk.examples`, in order, one per feature of the build.
+        func wait() throws -> [[Double]] {
+            try evaluator.join(chunk, try parts.map { try $0.wait() })
+        }
     }
 
-    private func run(_ chunk: ReplayChunk) -> [[Double]] {
+    /// Queues a chunk on every shard.
+    func submit(_ chunk: ReplayChunk) throws -> Pending {
+        let parts = try shards.map { shard in
+            let promise = Promise<[[Double]]>()
+            try shard.worker.submit { [self] in promise.fulfill(.success(run(chunk, on: shard))) }
+            return promise
+        }
+        return Pending(evaluator: self, chunk: chunk, parts: parts)
+    }
+
+    private func run(_ chunk: ReplayChunk, on shard: Shard) -> [[Double]] {
         var values: [[Double]] = []
         values.reserveCapacity(chunk.examples.count)
         var next = chunk.firstExample
         for i in chunk.events.indices {
             while next < chunk.evaluateUntil[i] {
-                values.append(evaluate(examples[next]))
+                values.append(aggregates(examples[next], shard))
                 next += 1
             }
-            states.fold(chunk.events[i].event)
-            if chunk.tidies[i] { states.evictExpired(watermark: chunk.settled[i]) }
+            shard.states.fold(chunk.events[i].event)
+            if chunk.tidies[i] { shard.states.evictExpired(watermark: chunk.settled[i]) }
         }
         while next < (chunk.evaluateAfter ?? next) {
-            values.append(evaluate(examples[next]))
+            values.append(aggregates(examples[next], shard))
             next += 1
         }
         return values
     }
 
-    private func evaluate(_ x: DatasetBuilder.Example) -> [Double] {
-        let rowStates = x.keys.indices.map { e in x.keys[e] < 0 ? nil : states.state(entity: e, id: x.keys[e]) }
-        return engine.values(
-            features: features, states: rowStates,
-            fields: { i in requestPosition[i].map { x.request[$0] } ?? .missing }, asOf: x.time)
+    /// The shard's aggregate features for one example, in `shard.aggregates` order.
+    private func aggregates(_ x: DatasetBuilder.Example, _ shard: Shard) -> [Double] {
+        let rowStates = x.keys.indices.map { e in
+            x.keys[e] < 0 || !shard.kinds.contains(e) ? nil : shard.states.state(entity: e, id: x.keys[e])
+        }
+        return engine.values(features: shard.aggregates, states: rowStates, fields: { _ in .missing }, asOf: x.time)
+    }
+
+    /// Every shard's aggregates of a chunk's examples joined, then the build's features of each.
+    private func join(_ chunk: ReplayChunk, _ parts: [[[Double]]]) -> [[Double]] {
+        var all = [Double](repeating: .nan, count: featureCount)
+        return chunk.examples.enumerated().map { k, n in
+            for (shard, part) in zip(shards, parts) {
+                for (j, f) in shard.aggregates.enumerated() { all[f] = part[k][j] }
+            }
+            let x = examples[n]
+            return features.map { f in
+                engine.value(
+                    feature: f, aggregates: { all[$0] },
+                    fields: { i in requestPosition[i].map { x.request[$0] } ?? .missing }, asOf: x.time)
+            }
+        }
     }
 }

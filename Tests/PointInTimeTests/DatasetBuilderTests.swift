@@ -191,8 +191,9 @@ import Testing
     }
 
     /// A spine of labelled rows (their keys, times and prices, out of order) gets those rows'
-    /// features, whatever the size of the chunks the replay is folded in: spine rows and examples
-    /// are evaluated by one rule, and the events of keys no row names are never folded.
+    /// features, whatever the size of the chunks the replay is folded in and however many threads
+    /// fold it: spine rows and examples are evaluated by one rule, and the events of keys no row
+    /// names are never folded.
     @Test(arguments: [false, true])
     func aSpineOfExamplesGetsTheirFeatures(eventTimeOnly: Bool) throws {
         let store = PIT.temporaryStore()
@@ -222,8 +223,9 @@ import Testing
         spine.data = [ColumnData(.double(rows.map { prices[$0] }), nulls: rows.map { prices[$0].isNaN })]
         spine.fieldColumns = [registry.schema.index(of: "price")!: (0, .float)]
         let builder = DatasetBuilder(registry: registry, store: store, options: options)
-        for chunkEvents in [16_384, 13] {
+        for (chunkEvents, threads) in [(16_384, 2), (13, 1), (101, 3)] {
             builder.chunkEvents = chunkEvents
+            builder.threads = threads
             let (results, report) = try builder.evaluateSpine(spine)
             #expect(report.rows == rows.count && rows.count > 3000)
             for (j, f) in builder.features.enumerated() {

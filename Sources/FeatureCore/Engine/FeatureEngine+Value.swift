@@ -54,6 +54,32 @@ extension FeatureEngine {
         }
     }
 
+    /// `value` for a row whose aggregate features were read already (`aggregates(f)`, by feature
+    /// index): derived features evaluate their expressions over them, as `value` would over the
+    /// states. What lets entity kinds be read on different threads and joined after.
+    public func value(
+        feature f: Int, aggregates: (Int) -> Double, fields: (Int) -> FieldValue, asOf t: Micros
+    ) -> Double {
+        switch plans[f] {
+        case .slot: return aggregates(f)
+        case .derived(let expression):
+            return withoutActuallyEscaping(aggregates) { aggregates in
+                withoutActuallyEscaping(fields) { fields in
+                    expression.evaluate(
+                        FeatureExpression.Inputs(
+                            feature: { self.value(feature: $0, aggregates: aggregates, fields: fields, asOf: t) },
+                            field: fields, time: t))
+                }
+            }
+        }
+    }
+
+    /// Whether a feature is read from a slot (not derived).
+    public func isAggregate(_ f: Int) -> Bool {
+        if case .slot = plans[f] { return true }
+        return false
+    }
+
     /// The values of `features` for one row, in order (see the array form of `value`).
     public func values(
         features: [Int], states: [EntityState?], fields: (Int) -> FieldValue, asOf t: Micros

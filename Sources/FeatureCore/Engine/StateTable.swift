@@ -42,10 +42,10 @@ public final class StateTable {
     /// events of other keys are not folded (their states would never be read), and evicting a
     /// state leaves its key and id, so ids handed out before stay valid (`state(entity:id:)`).
     /// For a build, whose keys are known from its examples or its spine.
-    public init(engine: FeatureEngine, keys: [EntityKeyTable]) {
+    public init(engine: FeatureEngine, keys: [EntityKeyTable], entityKinds: [Int]? = nil) {
         precondition(keys.count == engine.entities.count)
         self.engine = engine
-        entityKinds = Array(engine.entities.indices)
+        self.entityKinds = entityKinds ?? Array(engine.entities.indices)
         kinds = zip(engine.entities, keys).map { plan, keys in
             Kind(
                 keys: keys, slotCount: plan.slots.count,
