@@ -239,23 +239,10 @@ public final class DatasetBuilder {
             }
         }
 
-        var next = 0
-        var inFlight: (chunk: ReplayChunk, values: ExampleEvaluator.Pending)?
-        while true {
-            var chunk = ReplayChunk(firstExample: next)
-            while chunk.events.count < chunkEvents, let (stored, progressValue) = try replay.next() {
-                while next < examples.count && examples[next].time <= progressValue { next += 1 }
-                chunk.append(
-                    stored, evaluateUntil: next, settled: replay.settled(after: progressValue),
-                    tidy: replay.eventsRead % 262_144 == 0)
-            }
-            let submitted = chunk.events.isEmpty ? nil : try evaluator.submit(chunk)
-            if let previous = inFlight {
-                try label(previous.chunk, values: try previous.values.wait())
-                progress?.update(replay.eventsRead, detail: "\(Progress.count(report.rows)) rows")
-            }
-            guard let submitted else { break }
-            inFlight = (chunk, submitted)
+        try replayInChunks(&replay, examples: examples, evaluator: evaluator, stopWhenEvaluated: false) {
+            chunk, values, eventsRead in
+            try label(chunk, values: values)
+            progress?.update(eventsRead, detail: "\(Progress.count(report.rows)) rows")
         }
         // The rest: settled rows get their labels; the others are immature and left out.
         while let row = unpark() {
@@ -300,6 +287,30 @@ public final class DatasetBuilder {
             scanner: try OfflineStoreScanner(store: store, schema: registry.schema, fields: engine.fieldsRead),
             eventTimeOnly: options.eventTimeOnly,
             lateness: try replayLateness())
+        try replayInChunks(&replay, examples: examples, evaluator: evaluator, stopWhenEvaluated: true) {
+            chunk, values, eventsRead in
+            for (k, values) in zip(chunk.examples, values) { results[order[k]] = values }
+            progress?.update(
+                eventsRead,
+                detail: "\(Progress.count(chunk.examples.upperBound)) of \(Progress.count(spine.rows)) rows")
+        }
+        report.files = try store.files()
+        report.eventsReplayed = replay.eventsRead
+        report.rows = spine.rows
+        report.firstExample = spine.times.min()
+        report.lastExample = spine.times.max()
+        return (results, report)
+    }
+
+    /// Replays the store through the evaluator in chunks of `chunkEvents`: this thread reads chunk
+    /// k + 1 while the evaluator folds chunk k, then hands chunk k and its examples' values to
+    /// `consume`, in order, with the events read so far. Examples the replay never reached are evaluated after its last event.
+    /// With `stopWhenEvaluated` the replay ends once every example is (a spine: later events
+    /// cannot change a value).
+    private func replayInChunks(
+        _ replay: inout Replay, examples: [Example], evaluator: ExampleEvaluator, stopWhenEvaluated: Bool,
+        consume: (_ chunk: ReplayChunk, _ values: [[Double]], _ eventsRead: Int) throws -> Void
+    ) throws {
         var next = 0
         var ended = false
         var inFlight: (chunk: ReplayChunk, values: ExampleEvaluator.Pending)?
@@ -311,8 +322,7 @@ public final class DatasetBuilder {
                     break
                 }
                 while next < examples.count && examples[next].time <= progressValue { next += 1 }
-                // Every row is evaluated before this event: the rest of the store cannot matter.
-                if next == examples.count {
+                if stopWhenEvaluated && next == examples.count {
                     ended = true
                 } else {
                     chunk.append(
@@ -320,30 +330,15 @@ public final class DatasetBuilder {
                         tidy: replay.eventsRead % 262_144 == 0)
                 }
             }
-            // At the end, the rows not reached yet see every event folded.
             if ended {
                 chunk.evaluateAfter = examples.count
                 next = examples.count
             }
             let submitted = chunk.examples.isEmpty && chunk.events.isEmpty ? nil : try evaluator.submit(chunk)
-            if let previous = inFlight {
-                for (k, values) in zip(previous.chunk.examples, try previous.values.wait()) {
-                    results[order[k]] = values
-                }
-                progress?.update(
-                    replay.eventsRead,
-                    detail:
-                        "\(Progress.count(previous.chunk.examples.upperBound)) of \(Progress.count(spine.rows)) rows")
-            }
-            guard let submitted else { break }
+            if let previous = inFlight { try consume(previous.chunk, try previous.values.wait(), replay.eventsRead) }
+            guard let submitted else { return }
             inFlight = (chunk, submitted)
         }
-        report.files = try store.files()
-        report.eventsReplayed = replay.eventsRead
-        report.rows = spine.rows
-        report.firstExample = spine.times.min()
-        report.lastExample = spine.times.max()
-        return (results, report)
     }
 
     public func buildSpine(_ spine: Spine, into writer: DatasetWriter) throws -> BuildReport {

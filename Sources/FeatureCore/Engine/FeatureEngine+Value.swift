@@ -20,20 +20,9 @@ extension FeatureEngine {
     public func value(
         feature f: Int, states: (Int) -> EntityState?, fields: (Int) -> FieldValue, asOf t: Micros
     ) -> Double {
-        switch plans[f] {
-        case .slot(let s):
-            return slotValue(feature: f, slot: s, state: states(featureEntities[f]), asOf: t)
-        case .derived(let expression):
-            return withoutActuallyEscaping(states) { states in
-                withoutActuallyEscaping(fields) { fields in
-                    expression.evaluate(
-                        FeatureExpression.Inputs(
-                            feature: { self.value(feature: $0, states: states, fields: fields, asOf: t) },
-                            field: fields,
-                            time: t))
-                }
-            }
-        }
+        value(
+            feature: f, aggregates: { slotValue(feature: $0, state: states(featureEntities[$0]), asOf: t) },
+            fields: fields, asOf: t)
     }
 
     /// `value` for a row whose entity states were looked up once, indexed by entity kind: what a
@@ -41,17 +30,9 @@ extension FeatureEngine {
     public func value(
         feature f: Int, states: [EntityState?], fields: (Int) -> FieldValue, asOf t: Micros
     ) -> Double {
-        switch plans[f] {
-        case .slot(let s):
-            return slotValue(feature: f, slot: s, state: states[featureEntities[f]], asOf: t)
-        case .derived(let expression):
-            return withoutActuallyEscaping(fields) { fields in
-                expression.evaluate(
-                    FeatureExpression.Inputs(
-                        feature: { self.value(feature: $0, states: states, fields: fields, asOf: t) }, field: fields,
-                        time: t))
-            }
-        }
+        value(
+            feature: f, aggregates: { slotValue(feature: $0, state: states[featureEntities[$0]], asOf: t) },
+            fields: fields, asOf: t)
     }
 
     /// `value` for a row whose aggregate features were read already (`aggregates(f)`, by feature
@@ -88,13 +69,13 @@ extension FeatureEngine {
     }
 
     @inline(__always)
-    private func slotValue(feature f: Int, slot s: Int, state: EntityState?, asOf t: Micros) -> Double {
+    private func slotValue(feature f: Int, state: EntityState?, asOf t: Micros) -> Double {
         guard let state, !state.isEmpty else { return .nan }
         return reads.withUnsafeBufferPointer { reads in
             if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: reads[f].ttl) { return .nan }
             // Through a buffer pointer, as in `fold`: a subscript would copy the existential.
             return finalizers.withUnsafeBufferPointer { finalizers in
-                finalizers[f].value(of: state.slots[s], window: reads[f].window, asOf: t)
+                finalizers[f].value(of: state.slots[reads[f].slot], window: reads[f].window, asOf: t)
             }
         }
     }

@@ -61,16 +61,8 @@ public final class StateTable {
     public func fold(_ event: Event) {
         let mask = engine.filterMask(event)
         for e in entityKinds {
-            guard let key = engine.entities[e].keyMaker.key(event) else { continue }
-            let id: Int
-            if keepsKeys {
-                guard let known = kinds[e].keys.find(key, hash: EntityKeyTable.hash(key)) else { continue }
-                id = Int(known)
-                if kinds[e].states[id].slots.count != kinds[e].slotCount {
-                    kinds[e].states[id] = engine.emptyState(entity: e)
-                }
-            } else {
-                id = Int(slot(entity: e, key: key))
+            guard let key = engine.entities[e].keyMaker.key(event), let id = slot(entity: e, key: key) else {
+                continue
             }
             engine.fold(event, into: &kinds[e].states[id], entity: e, mask: mask)
             if tracksChanges && !kinds[e].isChanged[id] {
@@ -80,15 +72,24 @@ public final class StateTable {
         }
     }
 
-    /// The id of `key`'s state, an empty state made for it when it has none.
+    /// The id of `key`'s state, an empty state made for it when it has none; nil for a key that a
+    /// table with fixed keys does not hold.
     @inline(__always)
-    private func slot(entity e: Int, key: String) -> Int32 {
-        let (id, added) = kinds[e].keys.id(key, hash: EntityKeyTable.hash(key))
-        if Int(id) == kinds[e].states.count {
+    private func slot(entity e: Int, key: String) -> Int? {
+        let hash = EntityKeyTable.hash(key)
+        let id: Int
+        if keepsKeys {
+            guard let known = kinds[e].keys.find(key, hash: hash) else { return nil }
+            id = Int(known)
+        } else {
+            id = Int(kinds[e].keys.id(key, hash: hash).id)
+        }
+        if id == kinds[e].states.count {
             kinds[e].states.append(engine.emptyState(entity: e))
             kinds[e].isChanged.append(false)
-        } else if added || kinds[e].states[Int(id)].slots.count != kinds[e].slotCount {
-            kinds[e].states[Int(id)] = engine.emptyState(entity: e)
+        } else if kinds[e].states[id].slots.count != kinds[e].slotCount {
+            // A new key on a reused id, or a key whose state was evicted: both hold `gone`.
+            kinds[e].states[id] = engine.emptyState(entity: e)
         }
         return id
     }
@@ -105,7 +106,8 @@ public final class StateTable {
     }
 
     public func setState(_ state: EntityState, entity e: Int, key: String) {
-        kinds[e].states[Int(slot(entity: e, key: key))] = state
+        guard let id = slot(entity: e, key: key) else { preconditionFailure("\(key) is not one of the table's keys") }
+        kinds[e].states[id] = state
     }
 
     public func value(feature f: Int, key: String, asOf t: Micros) -> Double {
