@@ -11,9 +11,12 @@ import Testing
     static func value(_ window: WindowSpec, _ events: [Event], asOf t: Micros) throws -> Double {
         var arguments = AggregatorArguments(schema: registry.schema, operation: "count", values: [:])
         let count = try CountAggregator(arguments: &arguments)
-        let buffer = count.makeBuffer(window: window)
-        for e in events { count.fold(e, into: buffer, window: window) }
-        return count.value(of: buffer, window: window, asOf: t)
+        let slot = UnsafeMutableRawPointer.allocate(byteCount: 8 * count.words(window: window), alignment: 8)
+        defer { slot.deallocate() }
+        count.initialize(slot, window: window)
+        defer { count.deinitialize(slot, window: window) }
+        for e in events { count.fold(e, into: slot, window: window) }
+        return count.value(of: slot, window: window, asOf: t)
     }
 
     @Test func aDecayedCountWeighsEachEventByItsAge() throws {

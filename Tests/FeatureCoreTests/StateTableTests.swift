@@ -46,6 +46,48 @@ import Testing
         }
     }
 
+    /// Folding a batch (keys, ids and states first, then the folds) gives what folding its events
+    /// one by one gives: the same states, the same changed keys, across TTL restarts, repeated
+    /// keys inside a batch, batches of every length, and in a table of fixed keys.
+    @Test(arguments: [1, 31, 32, 33, 500])
+    func aBatchFoldsAsItsEventsOneByOne(length: Int) throws {
+        let engine = FeatureEngine(registry: Self.registry)
+        var random = SeededRandom(seed: UInt64(length))
+        var factory = EventFactory(registry: Self.registry)
+        let types = ["page_view", "page_view", "add_to_cart", "purchase"]
+        // Two days: sessions and users outlive their TTLs and start over.
+        var events: [Event] = []
+        for i in 0..<1_500 {
+            events.append(
+                factory.make(
+                    EventFactory.at(Double(i) * 2 + random.uniform()), type: types[random.below(types.count)],
+                    user: "u\(random.below(40))", session: "s\(random.below(60))",
+                    product: "product-with-a-long-name-\(random.below(30))", price: Double(random.below(1000)) / 8))
+        }
+        let one = StateTable(engine: engine, tracksChanges: true)
+        let batched = StateTable(engine: engine, tracksChanges: true)
+        var keys = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
+        for k in 0..<20 { _ = keys[0].id("u\(k)", hash: EntityKeyTable.hash("u\(k)")) }
+        let fixedOne = StateTable(engine: engine, keys: keys)
+        let fixedBatched = StateTable(engine: engine, keys: keys)
+        var start = 0
+        while start < events.count {
+            let end = min(start + length, events.count)
+            for e in events[start..<end] {
+                one.fold(e)
+                fixedOne.fold(e)
+            }
+            batched.fold(Array(events[start..<end]))
+            fixedBatched.fold(count: end - start) { events[start + $0] }
+            #expect(batched.takeChanges() == one.takeChanges())
+            start = end
+        }
+        #expect(batched.tables.map(\.count) == one.tables.map(\.count))
+        #expect(batched.tables == one.tables)
+        #expect(fixedBatched.tables == fixedOne.tables)
+        #expect(fixedOne.tables[0].count == 20 && fixedOne.tables[1].isEmpty)
+    }
+
     @Test func aCopiedStateIsNotChangedByFoldingIntoTheOriginal() {
         let engine = FeatureEngine(registry: Self.registry)
         var factory = EventFactory(registry: Self.registry)

@@ -1,6 +1,7 @@
 /// The entity keys of one kind, each given a dense id that indexes the kind's states. Ids of
-/// removed keys are reused. Open addressing with linear probing over 32-bit ids, each key's hash
-/// kept beside it: a lookup reads one bucket, compares a hash, then the text once; Swift's
+/// removed keys are reused. Open addressing with linear probing; a bucket holds an id and 32 bits
+/// of its key's hash, so a lookup reads one bucket and then the text of the one key whose bits
+/// match, almost always its own: one cache miss for the bucket, one for the key. Swift's
 /// `Dictionary<String, _>` would run SipHash over the text and move the states on every growth.
 ///
 /// The hash is seeded per process, like Swift's own, so that keys chosen by whoever sends the
@@ -12,8 +13,16 @@ public struct EntityKeyTable: Sendable {
     public private(set) var live: [Bool] = []
     private var hashes: [UInt64] = []
     private var free: [Int32] = []
-    /// Ids by hash position; -1 for an empty bucket. A power of two, at most half full.
-    private var buckets = [Int32](repeating: -1, count: 16)
+    /// By hash position: the hash's high 32 bits over an id's 32 (`entry`), or `empty`. A power of
+    /// two, at most half full.
+    private var buckets = [UInt64](repeating: empty, count: 16)
+    private static let empty = UInt64.max
+    private static let tagMask: UInt64 = 0xFFFF_FFFF_0000_0000
+
+    @inline(__always)
+    private static func entry(_ id: Int32, hash: UInt64) -> UInt64 {
+        hash & tagMask | UInt64(UInt32(bitPattern: id))
+    }
     public private(set) var count = 0
 
     public init() {}
@@ -24,14 +33,35 @@ public struct EntityKeyTable: Sendable {
     @inline(__always)
     public func find(_ key: String, hash: UInt64) -> Int32? {
         let mask = buckets.count - 1
+        let tag = hash & Self.tagMask
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let id = buckets[i]
-            if id < 0 { return nil }
-            if hashes[Int(id)] == hash && keys[Int(id)] == key { return id }
+            let b = buckets[i]
+            if b == Self.empty { return nil }
+            if b & Self.tagMask == tag {
+                let id = Int32(truncatingIfNeeded: b)
+                if keys[Int(id)] == key { return id }
+            }
             i = (i + 1) & mask
         }
     }
+
+    /// Reads the bucket where a lookup of `hash` starts, and returns it: a caller about to look
+    /// up many keys touches all their buckets first, so that their cache misses overlap.
+    @inline(__always)
+    public func touch(hash: UInt64) -> UInt64 { buckets[Int(truncatingIfNeeded: hash) & (buckets.count - 1)] }
+
+    /// The id in the bucket where a lookup of `hash` starts when its hash bits match: most often
+    /// the id that the lookup will find, whose key and state a caller can touch ahead.
+    @inline(__always)
+    public func candidate(hash: UInt64) -> Int32? {
+        let b = buckets[Int(truncatingIfNeeded: hash) & (buckets.count - 1)]
+        return b != Self.empty && b & Self.tagMask == hash & Self.tagMask ? Int32(truncatingIfNeeded: b) : nil
+    }
+
+    /// Reads the text of the key with this id (its length), for the same reason as `touch`.
+    @inline(__always)
+    public func touch(id: Int32) -> Int { keys[Int(id)].utf8.count }
 
     /// The id of `key`, added when absent (`added` says which).
     @inline(__always)
@@ -62,12 +92,12 @@ public struct EntityKeyTable: Sendable {
     private mutating func place(_ id: Int32) {
         let mask = buckets.count - 1
         var i = Int(truncatingIfNeeded: hashes[Int(id)]) & mask
-        while buckets[i] >= 0 { i = (i + 1) & mask }
-        buckets[i] = id
+        while buckets[i] != Self.empty { i = (i + 1) & mask }
+        buckets[i] = Self.entry(id, hash: hashes[Int(id)])
     }
 
     private mutating func grow() {
-        buckets = [Int32](repeating: -1, count: buckets.count * 2)
+        buckets = [UInt64](repeating: Self.empty, count: buckets.count * 2)
         for id in keys.indices where live[id] { place(Int32(id)) }
     }
 
@@ -75,13 +105,14 @@ public struct EntityKeyTable: Sendable {
     public mutating func remove(id: Int32) {
         let mask = buckets.count - 1
         var i = Int(truncatingIfNeeded: hashes[Int(id)]) & mask
-        while buckets[i] != id { i = (i + 1) & mask }
+        let target = Self.entry(id, hash: hashes[Int(id)])
+        while buckets[i] != target { i = (i + 1) & mask }
         // Backward-shift deletion: later entries of the probe run move up, so lookups never need
         // tombstones.
         var hole = i
         var j = (i + 1) & mask
-        while buckets[j] >= 0 {
-            let home = Int(truncatingIfNeeded: hashes[Int(buckets[j])]) & mask
+        while buckets[j] != Self.empty {
+            let home = Int(truncatingIfNeeded: hashes[Int(Int32(truncatingIfNeeded: buckets[j]))]) & mask
             // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
             if (j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j) {
                 buckets[hole] = buckets[j]
@@ -89,7 +120,7 @@ public struct EntityKeyTable: Sendable {
             }
             j = (j + 1) & mask
         }
-        buckets[hole] = -1
+        buckets[hole] = Self.empty
         keys[Int(id)] = ""
         live[Int(id)] = false
         free.append(id)

@@ -10,6 +10,8 @@ public struct SlotPlan: Sendable {
     public let window: WindowSpec
     /// The filter's bit in an event's filter mask (`FeatureEngine.filterMask`); 0 for every event.
     let filterBit: UInt64
+    /// Where the slot's storage starts in its entity's state, in 8-byte words (`StateLayout`).
+    var offset = 0
 
     init(operation: any Aggregator, filter: Int?, window: WindowSpec) {
         self.operation = operation
@@ -30,6 +32,7 @@ public struct EntityPlan: Sendable {
     public let entity: EntitySpec
     public let keyMaker: EntityKeyMaker
     public let slots: [SlotPlan]
+    let layout: StateLayout
     /// Identifies the slot layout; stored in serialized state so that state written under other
     /// definitions is never misread.
     public let fingerprint: UInt32
@@ -37,7 +40,9 @@ public struct EntityPlan: Sendable {
     init(entity: EntitySpec, slots: [SlotPlan], filters: [Filter]) {
         self.entity = entity
         keyMaker = EntityKeyMaker(fields: entity.keyFields)
-        self.slots = slots
+        var placed = slots
+        for (i, offset) in StateLayout.offsets(slots).enumerated() { placed[i].offset = offset }
+        self.slots = placed
         var fp = StableHash.hash("entity=\(entity.name);ttl=\(entity.ttl);keys=\(entity.keyFields)")
         for s in slots {
             let filterText = s.filter.map { "\(filters[$0])" } ?? "-"
@@ -45,5 +50,6 @@ public struct EntityPlan: Sendable {
                 fp, StableHash.hash("\(s.operation.stateIdentity);\(filterText);\(s.window.fingerprintText)"))
         }
         fingerprint = UInt32(truncatingIfNeeded: fp)
+        layout = StateLayout(slots: placed, fingerprint: fingerprint)
     }
 }

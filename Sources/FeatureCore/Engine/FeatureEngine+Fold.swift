@@ -19,10 +19,11 @@ extension FeatureEngine {
         if event.time > state.lastTime { state.lastTime = event.time }
         // Through a buffer pointer: a loop variable or an array subscript would copy each slot's
         // plan (its existential aggregator, the strings inside) once per event.
-        entities[e].slots.withUnsafeBufferPointer { slots in
-            for i in slots.indices where slots[i].filterBit & mask == slots[i].filterBit {
-                state.makeUnique(slot: i)
-                slots[i].operation.fold(event, into: state.slots[i], window: slots[i].window)
+        state.withMutableWords { words in
+            entities[e].slots.withUnsafeBufferPointer { slots in
+                for i in slots.indices where slots[i].filterBit & mask == slots[i].filterBit {
+                    slots[i].operation.fold(event, into: words + 8 * slots[i].offset, window: slots[i].window)
+                }
             }
         }
     }
@@ -34,9 +35,12 @@ extension FeatureEngine {
         guard !other.isEmpty else { return }
         guard !state.isEmpty else { return state = other }
         state.lastTime = max(state.lastTime, other.lastTime)
-        for (i, slot) in entities[e].slots.enumerated() {
-            state.makeUnique(slot: i)
-            slot.operation.merge(other.slots[i], into: state.slots[i], window: slot.window)
+        other.storage!.withWords { from in
+            state.withMutableWords { words in
+                for slot in entities[e].slots {
+                    slot.operation.merge(from + 8 * slot.offset, into: words + 8 * slot.offset, window: slot.window)
+                }
+            }
         }
     }
 }

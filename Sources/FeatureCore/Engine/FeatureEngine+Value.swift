@@ -75,7 +75,9 @@ extension FeatureEngine {
             if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: reads[f].ttl) { return .nan }
             // Through a buffer pointer, as in `fold`: a subscript would copy the existential.
             return finalizers.withUnsafeBufferPointer { finalizers in
-                finalizers[f].value(of: state.slots[reads[f].slot], window: reads[f].window, asOf: t)
+                state.storage!.withWords { words in
+                    finalizers[f].value(of: words + reads[f].byteOffset, window: reads[f].window, asOf: t)
+                }
             }
         }
     }

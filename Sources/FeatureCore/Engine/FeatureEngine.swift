@@ -26,6 +26,8 @@ public final class FeatureEngine: Sendable {
 
     struct SlotRead {
         var slot: Int
+        /// The slot's place in its state's words, in bytes.
+        var byteOffset: Int
         var window: WindowSpec
         var ttl: Micros
     }
@@ -42,7 +44,7 @@ public final class FeatureEngine: Sendable {
         precondition(filters.count <= Self.maxFilters, "the registry loader rejects more than 64 distinct filters")
         self.filters = filters
         var plans = [FeaturePlan](repeating: .slot(0), count: registry.features.count)
-        entities = registry.entities.enumerated().map { e, entity in
+        let entities = registry.entities.enumerated().map { e, entity in
             var slots: [SlotPlan] = []
             var slotByKey: [String: Int] = [:]
             for (fi, f) in registry.features.enumerated() where f.entity == e {
@@ -63,12 +65,15 @@ public final class FeatureEngine: Sendable {
             }
             return EntityPlan(entity: entity, slots: slots, filters: filters)
         }
+        self.entities = entities
         self.plans = plans
         finalizers = registry.features.map { $0.aggregate?.operation ?? CountAggregator() }
         featureEntities = registry.features.map(\.entity)
         reads = zip(plans, registry.features).map { plan, f in
-            guard case .slot(let s) = plan else { return SlotRead(slot: -1, window: .lifetime, ttl: 0) }
-            return SlotRead(slot: s, window: f.aggregate!.window, ttl: registry.entities[f.entity].ttl)
+            guard case .slot(let s) = plan else { return SlotRead(slot: -1, byteOffset: 0, window: .lifetime, ttl: 0) }
+            return SlotRead(
+                slot: s, byteOffset: 8 * entities[f.entity].slots[s].offset, window: f.aggregate!.window,
+                ttl: registry.entities[f.entity].ttl)
         }
     }
 
@@ -81,7 +86,7 @@ public final class FeatureEngine: Sendable {
     }
 
     public func emptyState(entity e: Int) -> EntityState {
-        EntityState(lastTime: .min, slots: entities[e].slots.map { $0.operation.makeBuffer(window: $0.window) })
+        EntityState(lastTime: .min, storage: entities[e].layout.makeEmpty())
     }
 
     /// The event fields folding reads: entity keys, filter fields and aggregated fields. A replay

@@ -16,12 +16,11 @@ public final class StateTable {
     /// Whether the keys are fixed: only they are folded, and they stay when their states are
     /// evicted (see `init(engine:keys:)`).
     private let keepsKeys: Bool
-    /// What an id without a state holds: no slots, nothing seen.
-    private static let gone = EntityState(lastTime: .min, slots: [])
+    /// What an id without a state holds: no storage, nothing seen.
+    private static let gone = EntityState(lastTime: .min, storage: nil)
 
     private struct Kind {
         var keys = EntityKeyTable()
-        var slotCount = 0
         /// By id; `gone` where an id has no state.
         var states: [EntityState] = []
         /// Ids changed since the last `takeChanges()`, each once, and a flag per id saying so.
@@ -33,7 +32,7 @@ public final class StateTable {
         self.engine = engine
         let kinds = entityKinds ?? Array(engine.entities.indices)
         self.entityKinds = kinds
-        self.kinds = engine.entities.map { Kind(slotCount: $0.slots.count) }
+        self.kinds = engine.entities.map { _ in Kind() }
         self.tracksChanges = tracksChanges
         keepsKeys = false
     }
@@ -48,7 +47,7 @@ public final class StateTable {
         self.entityKinds = entityKinds ?? Array(engine.entities.indices)
         kinds = zip(engine.entities, keys).map { plan, keys in
             Kind(
-                keys: keys, slotCount: plan.slots.count,
+                keys: keys,
                 states: Array(repeating: Self.gone, count: keys.keys.count),
                 isChanged: Array(repeating: false, count: keys.keys.count))
         }
@@ -64,11 +63,94 @@ public final class StateTable {
             guard let key = engine.entities[e].keyMaker.key(event), let id = slot(entity: e, key: key) else {
                 continue
             }
-            engine.fold(event, into: &kinds[e].states[id], entity: e, mask: mask)
-            if tracksChanges && !kinds[e].isChanged[id] {
-                kinds[e].isChanged[id] = true
-                kinds[e].changed.append(Int32(id))
+            fold(event, entity: e, id: id, mask: mask)
+        }
+    }
+
+    /// Folds admitted events in order, as `fold` one by one would, a few at a time in passes: the
+    /// keys of all of them, then their buckets, the keys and states the buckets point to, the ids,
+    /// and last the folds. A pass touches memory that later ones read, in a loop short enough
+    /// that the processor has many of those reads in flight at once: the cache misses of a batch
+    /// (a bucket, a key and a state per entity, at random places in large tables) overlap instead
+    /// of coming one after the other.
+    public func fold(count: Int, _ event: (Int) -> Event) {
+        var start = 0
+        while start < count {
+            let end = min(start + Self.batch, count)
+            batchEvents.removeAll(keepingCapacity: true)
+            for i in start..<end { batchEvents.append(event(i)) }
+            foldBatch()
+            start = end
+        }
+        batchEvents.removeAll(keepingCapacity: true)
+    }
+
+    public func fold(_ events: [Event]) { fold(count: events.count) { events[$0] } }
+
+    private static let batch = 32
+    /// A batch's events; their keys and hashes, then ids (-1 for no key or one a fixed table
+    /// lacks), by event and entity kind.
+    private var batchEvents: [Event] = []
+    private var batchKeys: [String?] = []
+    private var batchHashes: [UInt64] = []
+    private var batchIds: [Int] = []
+    /// Where the touched words go, so that the reads are not optimized away.
+    private var touched: UInt64 = 0
+
+    private func foldBatch() {
+        batchKeys.removeAll(keepingCapacity: true)
+        batchHashes.removeAll(keepingCapacity: true)
+        batchIds.removeAll(keepingCapacity: true)
+        for event in batchEvents {
+            for e in entityKinds {
+                let key = engine.entities[e].keyMaker.key(event)
+                batchKeys.append(key)
+                batchHashes.append(key.map(EntityKeyTable.hash) ?? 0)
             }
+        }
+        // Each kind's tables are read through locals: a loop reading a class's stored property
+        // would check exclusive access on every read, and so hold fewer reads in flight.
+        var touched: UInt64 = 0
+        let n = entityKinds.count
+        for (k, e) in entityKinds.enumerated() {
+            let keys = kinds[e].keys
+            let bytes = 8 * engine.entities[e].layout.words
+            batchHashes.withUnsafeBufferPointer { hashes in
+                for j in stride(from: k, to: hashes.count, by: n) { touched &+= keys.touch(hash: hashes[j]) }
+                kinds[e].states.withUnsafeBufferPointer { states in
+                    for j in stride(from: k, to: hashes.count, by: n) {
+                        guard let id = keys.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
+                        touched &+= UInt64(keys.touch(id: id)) &+ UInt64(bitPattern: states[Int(id)].lastTime)
+                    }
+                    for j in stride(from: k, to: hashes.count, by: n) {
+                        guard let id = keys.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
+                        touched &+= states[Int(id)].touch(bytes: bytes)
+                    }
+                }
+            }
+        }
+        for j in batchKeys.indices {
+            let e = entityKinds[j % n]
+            batchIds.append(batchKeys[j].flatMap { slot(entity: e, key: $0, hash: batchHashes[j]) } ?? -1)
+        }
+        var j = 0
+        for event in batchEvents {
+            let mask = engine.filterMask(event)
+            for e in entityKinds {
+                let id = batchIds[j]
+                j += 1
+                if id >= 0 { fold(event, entity: e, id: id, mask: mask) }
+            }
+        }
+        self.touched &+= touched
+    }
+
+    @inline(__always)
+    private func fold(_ event: Event, entity e: Int, id: Int, mask: UInt64) {
+        engine.fold(event, into: &kinds[e].states[id], entity: e, mask: mask)
+        if tracksChanges && !kinds[e].isChanged[id] {
+            kinds[e].isChanged[id] = true
+            kinds[e].changed.append(Int32(id))
         }
     }
 
@@ -76,7 +158,11 @@ public final class StateTable {
     /// table with fixed keys does not hold.
     @inline(__always)
     private func slot(entity e: Int, key: String) -> Int? {
-        let hash = EntityKeyTable.hash(key)
+        slot(entity: e, key: key, hash: EntityKeyTable.hash(key))
+    }
+
+    @inline(__always)
+    private func slot(entity e: Int, key: String, hash: UInt64) -> Int? {
         let id: Int
         if keepsKeys {
             guard let known = kinds[e].keys.find(key, hash: hash) else { return nil }
@@ -87,7 +173,7 @@ public final class StateTable {
         if id == kinds[e].states.count {
             kinds[e].states.append(engine.emptyState(entity: e))
             kinds[e].isChanged.append(false)
-        } else if kinds[e].states[id].slots.count != kinds[e].slotCount {
+        } else if kinds[e].states[id].storage == nil {
             // A new key on a reused id, or a key whose state was evicted: both hold `gone`.
             kinds[e].states[id] = engine.emptyState(entity: e)
         }
@@ -102,7 +188,7 @@ public final class StateTable {
     public func state(entity e: Int, id: Int32) -> EntityState? {
         guard Int(id) < kinds[e].states.count else { return nil }
         let state = kinds[e].states[Int(id)]
-        return state.slots.count == kinds[e].slotCount && !state.isEmpty ? state : nil
+        return state.storage != nil && !state.isEmpty ? state : nil
     }
 
     public func setState(_ state: EntityState, entity e: Int, key: String) {
@@ -122,7 +208,7 @@ public final class StateTable {
     /// Calls `body` with every state of one kind and its key, in no particular order.
     public func forEach(entity e: Int, _ body: (String, EntityState) throws -> Void) rethrows {
         let kind = kinds[e]
-        for id in kind.keys.live.indices where kind.keys.live[id] && kind.states[id].slots.count == kind.slotCount {
+        for id in kind.keys.live.indices where kind.keys.live[id] && kind.states[id].storage != nil {
             try body(kind.keys.keys[id], kind.states[id])
         }
     }

@@ -21,8 +21,10 @@ public enum StateCodec {
             writer.byte(UInt8(truncatingIfNeeded: plan.fingerprint >> UInt32(shift)))
         }
         writer.zigzag(state.lastTime)
-        plan.slots.withUnsafeBufferPointer { slots in
-            for i in slots.indices { slots[i].operation.encode(state.slots[i], window: slots[i].window, to: &writer) }
+        state.storage!.withWords { words in
+            plan.slots.withUnsafeBufferPointer { slots in
+                for s in slots { s.operation.encode(words + 8 * s.offset, window: s.window, to: &writer) }
+            }
         }
         return writer.bytes
     }
@@ -45,17 +47,20 @@ public enum StateCodec {
         // Bounds that keep every later tile and time computation far from overflow.
         guard lastTime.magnitude < 1 << 60 else { throw StateDecodeError("corrupt state: time out of range") }
         reader.lastTime = lastTime
-        var slots: [SlotBuffer] = []
-        slots.reserveCapacity(plan.slots.count)
-        try plan.slots.withUnsafeBufferPointer { (plans) throws(StateDecodeError) in
-            for i in plans.indices {
-                slots.append(try plans[i].operation.decode(window: plans[i].window, from: &reader))
+        let storage = plan.layout.makeEmpty()
+        let failure: StateDecodeError? = storage.withWords { words in
+            for s in plan.slots {
+                do throws(StateDecodeError) {
+                    try s.operation.decode(window: s.window, from: &reader, into: words + 8 * s.offset)
+                } catch { return error }
             }
+            return nil
         }
+        if let failure { throw failure }
         guard reader.remaining == 0 else {
             throw StateDecodeError("\(reader.remaining) trailing bytes after the state")
         }
-        return EntityState(lastTime: lastTime, slots: slots)
+        return EntityState(lastTime: lastTime, storage: storage)
     }
 
     public static func decode(

@@ -39,16 +39,20 @@ enum DecayedWindow {
     /// A dummy window length for the ring: `tiles` tiles of one half-life.
     static func span(_ halfLife: Micros) -> Micros { Micros(tiles - 1) * halfLife }
 
-    static func makeBuffer<A: Aggregator>(_ a: A, halfLife: Micros) -> Partials<WideSum> {
-        TiledWindow.makeBuffer(Terms(aggregator: a, halfLife: halfLife), window: span(halfLife), hop: halfLife)
+    /// The tiles of the ring.
+    static func tileCount(halfLife: Micros) -> Int { WindowRule.tileCount(window: span(halfLife), hop: halfLife) }
+
+    static func initialize<A: Aggregator>(_ a: A, _ slot: UnsafeMutableRawPointer, halfLife: Micros) {
+        TiledWindow.initialize(
+            Terms(aggregator: a, halfLife: halfLife), slot, window: span(halfLife), hop: halfLife)
     }
 
     @inline(__always)
-    static func fold<A: Aggregator>(_ a: A, _ event: Event, into buffer: Partials<WideSum>, halfLife: Micros) {
+    static func fold<A: Aggregator>(_ a: A, _ event: Event, into buffer: SlotCells<WideSum>, halfLife: Micros) {
         TiledWindow.fold(Terms(aggregator: a, halfLife: halfLife), event, into: buffer, hop: halfLife)
     }
 
-    static func value(_ buffer: Partials<WideSum>, halfLife: Micros, asOf t: Micros) -> Double {
+    static func value(_ buffer: SlotCells<WideSum>, halfLife: Micros, asOf t: Micros) -> Double {
         buffer.withCells { header, cells in
             guard let head = header.pointee.newestTile else { return 0 }
             let n = header.pointee.count
@@ -64,21 +68,20 @@ enum DecayedWindow {
     }
 
     static func merge<A: Aggregator>(
-        _ a: A, _ other: Partials<WideSum>, into buffer: Partials<WideSum>, halfLife: Micros
+        _ a: A, _ other: SlotCells<WideSum>, into buffer: SlotCells<WideSum>, halfLife: Micros
     ) {
         TiledWindow.merge(Terms(aggregator: a, halfLife: halfLife), other, into: buffer)
     }
 
     static func encode<A: Aggregator>(
-        _ a: A, _ buffer: Partials<WideSum>, halfLife: Micros, to writer: inout StateWriter
+        _ a: A, _ buffer: SlotCells<WideSum>, halfLife: Micros, to writer: inout StateWriter
     ) {
         TiledWindow.encode(Terms(aggregator: a, halfLife: halfLife), buffer, hop: halfLife, to: &writer)
     }
 
     static func decode<A: Aggregator>(
-        _ a: A, halfLife: Micros, from reader: inout StateReader
-    ) throws(StateDecodeError) -> Partials<WideSum> {
-        try TiledWindow.decode(
-            Terms(aggregator: a, halfLife: halfLife), window: span(halfLife), hop: halfLife, from: &reader)
+        _ a: A, halfLife: Micros, from reader: inout StateReader, into slot: SlotCells<WideSum>
+    ) throws(StateDecodeError) {
+        try TiledWindow.decode(Terms(aggregator: a, halfLife: halfLife), hop: halfLife, from: &reader, into: slot)
     }
 }

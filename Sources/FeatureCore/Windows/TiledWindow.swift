@@ -5,8 +5,8 @@ import FsmlCore
 /// tiles a value as of t reads is `WindowRule.coveredTiles`; the window merges their partials and
 /// finalizes the result.
 enum TiledWindow {
-    static func makeBuffer<A: PartialAlgebra>(_ a: A, window: Micros, hop: Micros) -> Partials<A.Partial> {
-        Partials.make(count: WindowRule.tileCount(window: window, hop: hop), filledWith: a.empty)
+    static func initialize<A: PartialAlgebra>(_ a: A, _ slot: UnsafeMutableRawPointer, window: Micros, hop: Micros) {
+        SlotCells.initialize(slot, count: WindowRule.tileCount(window: window, hop: hop), filledWith: a.empty)
     }
 
     @inline(__always)
@@ -19,7 +19,7 @@ enum TiledWindow {
     /// Returns false when `k` is older than any tile a later read can cover.
     @inline(__always)
     static func advance<A: PartialAlgebra>(
-        _ a: A, _ header: UnsafeMutablePointer<PartialsHeader>, _ cells: UnsafeMutablePointer<A.Partial>, to k: Int64
+        _ a: A, _ header: UnsafeMutablePointer<SlotHeader>, _ cells: UnsafeMutablePointer<A.Partial>, to k: Int64
     ) -> Bool {
         let n = header.pointee.count
         guard let head = header.pointee.newestTile else {
@@ -43,7 +43,7 @@ enum TiledWindow {
     }
 
     @inline(__always)
-    static func fold<A: PartialAlgebra>(_ a: A, _ event: Event, into buffer: Partials<A.Partial>, hop: Micros) {
+    static func fold<A: PartialAlgebra>(_ a: A, _ event: Event, into buffer: SlotCells<A.Partial>, hop: Micros) {
         let k = WindowRule.tile(of: event.time, hop: hop)
         buffer.withCells { header, cells in
             guard advance(a, header, cells, to: k) else { return }
@@ -54,7 +54,7 @@ enum TiledWindow {
     /// The merged partials of the tiles the window covers as of t, finalized. Exact when every
     /// event folded in is before t (see `FeatureEngine.value`).
     static func value<A: Aggregator>(
-        _ a: A, _ buffer: Partials<A.Partial>, window: Micros, hop: Micros, asOf t: Micros
+        _ a: A, _ buffer: SlotCells<A.Partial>, window: Micros, hop: Micros, asOf t: Micros
     ) -> Double {
         buffer.withCells { header, cells in
             var total = a.empty
@@ -71,7 +71,7 @@ enum TiledWindow {
     }
 
     /// Adds the tiles of `other` (the same slot, holding other events) to `buffer`, tile by tile.
-    static func merge<A: PartialAlgebra>(_ a: A, _ other: Partials<A.Partial>, into buffer: Partials<A.Partial>) {
+    static func merge<A: PartialAlgebra>(_ a: A, _ other: SlotCells<A.Partial>, into buffer: SlotCells<A.Partial>) {
         other.withCells { otherHeader, otherCells in
             guard let otherHead = otherHeader.pointee.newestTile else { return }
             buffer.withCells { header, cells in
@@ -92,7 +92,7 @@ enum TiledWindow {
     /// it, otherwise the number of tiles that are not empty and, per tile, its distance from the
     /// newest and its partial.
     static func encode<A: PartialAlgebra>(
-        _ a: A, _ buffer: Partials<A.Partial>, hop: Micros, to writer: inout StateWriter
+        _ a: A, _ buffer: SlotCells<A.Partial>, hop: Micros, to writer: inout StateWriter
     ) {
         buffer.withCells { header, cells in
             guard let head = header.pointee.newestTile else { return writer.varint(0) }
@@ -113,31 +113,26 @@ enum TiledWindow {
         }
     }
 
+    /// Reads the tiles `encode` wrote into `slot`, an empty ring.
     static func decode<A: PartialAlgebra>(
-        _ a: A, window: Micros, hop: Micros, from reader: inout StateReader
-    ) throws(StateDecodeError) -> Partials<A.Partial> {
-        let buffer = makeBuffer(a, window: window, hop: hop)
+        _ a: A, hop: Micros, from reader: inout StateReader, into slot: SlotCells<A.Partial>
+    ) throws(StateDecodeError) {
         let marker = try reader.varint()
-        if marker == 0 { return buffer }
+        if marker == 0 { return }
         guard marker < 1 << 40 else { throw StateDecodeError("corrupt state: tile out of range") }
         let head = WindowRule.tile(of: reader.lastTime, hop: hop) &- Int64(bitPattern: marker - 1)
-        let n = WindowRule.tileCount(window: window, hop: hop)
-        var partials: [(Int, A.Partial)] = []
+        let n = slot.count
+        slot.header.pointee.newestTile = head
         if A.writesEveryTile {
-            for d in 0..<n { partials.append((d, try a.decode(from: &reader))) }
-        } else {
-            let count = try reader.varint()
-            guard count <= UInt64(n) else { throw StateDecodeError("corrupt state: \(count) tiles of \(n)") }
-            for _ in 0..<count {
-                let d = try reader.varint()
-                guard d < UInt64(n) else { throw StateDecodeError("corrupt state: tile \(d) of \(n)") }
-                partials.append((Int(d), try a.decode(from: &reader)))
-            }
+            for d in 0..<n { slot.cells[cell(head - Int64(d), n)] = try a.decode(from: &reader) }
+            return
         }
-        buffer.withCells { header, cells in
-            header.pointee.newestTile = head
-            for (d, p) in partials { cells[cell(head - Int64(d), n)] = p }
+        let count = try reader.varint()
+        guard count <= UInt64(n) else { throw StateDecodeError("corrupt state: \(count) tiles of \(n)") }
+        for _ in 0..<count {
+            let d = try reader.varint()
+            guard d < UInt64(n) else { throw StateDecodeError("corrupt state: tile \(d) of \(n)") }
+            slot.cells[cell(head - Int64(d), n)] = try a.decode(from: &reader)
         }
-        return buffer
     }
 }

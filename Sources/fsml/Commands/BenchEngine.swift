@@ -98,7 +98,7 @@ struct BenchEngine: ParsableCommand {
                 }
             }
             let p2 = threadCPUNanos()
-            for k in admitted { states.fold(batch[k]) }
+            states.fold(count: admitted.count) { batch[admitted[$0]] }
             let p3 = threadCPUNanos()
             parseNanos += p1 - p0
             admitNanos += p2 - p1

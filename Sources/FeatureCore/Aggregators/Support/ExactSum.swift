@@ -1,7 +1,7 @@
 /// A 384-bit two's-complement accumulator of integer powers: Σ aᵖ for micro-unit values a (Int64)
 /// and p ≤ 4. |a|⁴ < 2^252, so 2^130 such terms fit: adding in any order gives the same bits,
 /// which is what keeps variance, skew and kurtosis identical in the stream, the build and the
-/// server. Eight-byte aligned and free of references, so it sits in slot buffers like any partial.
+/// server. Eight-byte aligned and free of references, so it sits in a state's slots like any partial.
 public struct ExactSum: Sendable, Equatable {
     var w: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
 

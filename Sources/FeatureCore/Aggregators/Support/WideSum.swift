@@ -1,7 +1,7 @@
 /// A 128-bit two's-complement integer for fixed-point sums: adding in any order gives the same
 /// bits, and no realistic number of events can overflow it (it would take 2^64 values at the
 /// largest magnitude fixed point holds). Eight-byte aligned, unlike `Int128`, so that it sits in
-/// slot buffers like any other partial.
+/// a state's slots like any other partial.
 public struct WideSum: Sendable, Equatable {
     public var high: Int64
     public var low: UInt64
