@@ -117,13 +117,19 @@ final class ExampleEvaluator: @unchecked Sendable {
         var values: [[Double]] = []
         values.reserveCapacity(chunk.examples.count)
         var next = chunk.firstExample
-        for i in chunk.events.indices {
+        let events = chunk.events
+        var i = events.startIndex
+        while i < events.endIndex {
             while next < chunk.evaluateUntil[i] {
                 values.append(aggregates(examples[next], shard))
                 next += 1
             }
-            shard.states.fold(chunk.events[i].event)
-            if chunk.tidies[i] { shard.states.evictExpired(watermark: chunk.settled[i]) }
+            // The events up to the next example to evaluate or the next tidying, folded as a batch.
+            var end = i + 1
+            while end < events.endIndex && chunk.evaluateUntil[end] <= next && !chunk.tidies[end - 1] { end += 1 }
+            shard.states.fold(count: end - i) { [i] in events[i + $0].event }
+            if chunk.tidies[end - 1] { shard.states.evictExpired(watermark: chunk.settled[end - 1]) }
+            i = end
         }
         while next < (chunk.evaluateAfter ?? next) {
             values.append(aggregates(examples[next], shard))

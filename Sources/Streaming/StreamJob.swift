@@ -64,6 +64,9 @@ public final class StreamJob {
     /// Every state's bytes as of the last flush or checkpoint.
     private var encoded: EncodedStates
     private var lastReadAt: UInt64 = 0
+    /// Admitted events not yet folded: folded a batch at a time (`StateTable.fold(_:)`, whose
+    /// cache misses overlap), and always before anything reads the states.
+    private var unfolded: [Event] = []
     private var published = IntakeCounts()
     private var lastWriteSeconds: Double?
     private let labels: [(String, String)]
@@ -277,6 +280,7 @@ public final class StreamJob {
     /// Hands the entity states changed since the last flush to the online writer. Without one,
     /// changes wait for the checkpoint: a hot state is then encoded once per checkpoint, not per flush.
     private func flush() throws {
+        foldAdmitted()
         defer {
             readTimes.removeAll(keepingCapacity: true)
             collectMeasurements()
@@ -292,6 +296,12 @@ public final class StreamJob {
         let clock = intake.admission.clock
         try writer.submit(
             OnlineWriter.Batch(records: records, readTimes: readTimes, clock: clock == .min ? nil : clock))
+    }
+
+    private func foldAdmitted() {
+        guard !unfolded.isEmpty else { return }
+        states.fold(unfolded)
+        unfolded.removeAll(keepingCapacity: true)
     }
 
     /// Encodes the states changed since the last call, keeps their bytes for the checkpoint and
@@ -313,6 +323,7 @@ public final class StreamJob {
     /// Writes every entity state the engine holds, and the clock, to `store`: how `fsml serve
     /// --stream` fills its in-memory mirror after the job starts from a checkpoint or the offline store.
     public func publishAllStates(to store: any OnlineStore) throws {
+        foldAdmitted()
         try store.write(allRecords())
         if intake.admission.clock != .min { try store.writeClock(intake.admission.clock) }
     }
@@ -451,7 +462,8 @@ extension StreamJob: IntakeSink {
     }
 
     public func admitted(_ stored: StoredEvent) throws {
-        states.fold(stored.event)
+        unfolded.append(stored.event)
+        if unfolded.count == 32 { foldAdmitted() }
         try offline?.append(stored)
         if online != nil { readTimes.append(lastReadAt) }
     }
