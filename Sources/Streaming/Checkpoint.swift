@@ -36,16 +36,19 @@ public struct Checkpoint {
         ])
         var out = Self.magic
         let text = Array(JSONText.render(header, indent: nil).utf8)
+        // Sized once: a checkpoint holds every state, and growing the buffer would copy it again
+        // and again.
+        out.reserveCapacity(
+            out.count + 8 + text.count + 4 + states.reduce(0) { $0 + 9 + $1.key.utf8.count + $1.blob.count })
         Self.put32(UInt32(text.count), &out)
         out += text
         Self.put32(UInt32(states.count), &out)
         for s in states {
             out.append(UInt8(s.entity))
-            let key = Array(s.key.utf8)
-            Self.put32(UInt32(key.count), &out)
-            out += key
+            Self.put32(UInt32(s.key.utf8.count), &out)
+            out.append(contentsOf: s.key.utf8)
             Self.put32(UInt32(s.blob.count), &out)
-            out += s.blob
+            out.append(contentsOf: s.blob)
         }
         let crc = CRC32.of(out)
         Self.put32(crc, &out)

@@ -2,33 +2,41 @@
 /// a checkpoint writes these instead of encoding every state again, although most have not
 /// changed since the last one (a job with 600 k states and a 5 s checkpoint interval spent a
 /// fifth of its CPU re-encoding unchanged states).
+///
+/// By the ids the job's state table gives its keys (`StateTable`), so that recording a changed
+/// state's bytes is an array store rather than a hash of its key.
 struct EncodedStates {
-    private var blobs: [[String: [UInt8]]]
+    private var entries: [[(key: String, blob: [UInt8])?]]
+    private(set) var count = 0
 
     init(entityCount: Int) {
-        blobs = Array(repeating: [:], count: entityCount)
+        entries = Array(repeating: [], count: entityCount)
     }
 
-    /// Records a state's bytes; nil forgets a state the job no longer holds.
-    mutating func set(entity e: Int, key: String, _ blob: [UInt8]?) {
-        blobs[e][key] = blob
+    /// Records the bytes of the state with this id and key; nil forgets it.
+    mutating func set(entity e: Int, id: Int32, key: String, _ blob: [UInt8]?) {
+        let i = Int(id)
+        if i >= entries[e].count {
+            guard blob != nil else { return }
+            entries[e].append(contentsOf: repeatElement(nil, count: i + 1 - entries[e].count))
+        }
+        count += (blob == nil ? 0 : 1) - (entries[e][i] == nil ? 0 : 1)
+        entries[e][i] = blob.map { (key, $0) }
     }
 
     /// Forgets evicted states, per entity kind.
-    mutating func remove(_ evicted: [[String]]) {
-        for (e, keys) in evicted.enumerated() {
-            for key in keys { blobs[e].removeValue(forKey: key) }
+    mutating func remove(_ evicted: [[(id: Int32, key: String)]]) {
+        for (e, states) in evicted.enumerated() {
+            for (id, key) in states { set(entity: e, id: id, key: key, nil) }
         }
     }
-
-    var count: Int { blobs.reduce(0) { $0 + $1.count } }
 
     /// Every state's bytes, of the given entity kinds.
     func all(of kinds: [Int]) -> [(entity: Int, key: String, blob: [UInt8])] {
         var out: [(entity: Int, key: String, blob: [UInt8])] = []
         out.reserveCapacity(count)
         for e in kinds {
-            for (key, blob) in blobs[e] { out.append((e, key, blob)) }
+            for case let (key, blob)? in entries[e] { out.append((e, key, blob)) }
         }
         return out
     }

@@ -197,9 +197,9 @@ public final class StreamJob {
                 throw StreamError("\(checkpointPath): unknown entity \(s.entity)")
             }
             do {
-                states.setState(
+                let id = states.setState(
                     try StateCodec.decode(s.blob, engine: engine, entity: s.entity), entity: s.entity, key: s.key)
-                encoded.set(entity: s.entity, key: s.key, s.blob)
+                encoded.set(entity: s.entity, id: id, key: s.key, s.blob)
             } catch {
                 throw StreamError(
                     "\(checkpointPath): state of \(engine.entities[s.entity].entity.name) \(s.key): \(error)")
@@ -311,9 +311,9 @@ public final class StreamJob {
         var records: [StateRecord] = []
         records.reserveCapacity(changes.reduce(0) { $0 + $1.count })
         for (e, changed) in changes.enumerated() {
-            for (key, state) in changed {
+            for (id, key, state) in changed {
                 let blob = StateCodec.encode(state, engine: engine, entity: e)
-                encoded.set(entity: e, key: key, blob)
+                encoded.set(entity: e, id: id, key: key, blob)
                 records.append(StateRecord(entity: e, key: key, lastTime: state.lastTime, blob: blob))
             }
         }

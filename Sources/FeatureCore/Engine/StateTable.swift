@@ -191,9 +191,12 @@ public final class StateTable {
         return state.storage != nil && !state.isEmpty ? state : nil
     }
 
-    public func setState(_ state: EntityState, entity e: Int, key: String) {
+    /// Sets `key`'s state; returns the key's id.
+    @discardableResult
+    public func setState(_ state: EntityState, entity e: Int, key: String) -> Int32 {
         guard let id = slot(entity: e, key: key) else { preconditionFailure("\(key) is not one of the table's keys") }
         kinds[e].states[id] = state
+        return Int32(id)
     }
 
     public func value(feature f: Int, key: String, asOf t: Micros) -> Double {
@@ -227,15 +230,17 @@ public final class StateTable {
     /// evicted is not among them (eviction reports it).
     public func takeChanges() -> [Set<String>] { takeChangedStates().map { Set($0.map(\.key)) } }
 
-    /// The states changed since the last call with their keys, per entity kind; clears them. What
-    /// a writer of changes needs, without looking each key up again.
-    public func takeChangedStates() -> [[(key: String, state: EntityState)]] {
+    /// The states changed since the last call with their ids and keys, per entity kind; clears
+    /// them. What a writer of changes needs, without looking each key up again.
+    public func takeChangedStates() -> [[(id: Int32, key: String, state: EntityState)]] {
         kinds.indices.map { e in
-            var out: [(key: String, state: EntityState)] = []
+            var out: [(id: Int32, key: String, state: EntityState)] = []
             out.reserveCapacity(kinds[e].changed.count)
             for id in kinds[e].changed {
                 kinds[e].isChanged[Int(id)] = false
-                if kinds[e].keys.live[Int(id)] { out.append((kinds[e].keys.keys[Int(id)], kinds[e].states[Int(id)])) }
+                if kinds[e].keys.live[Int(id)] {
+                    out.append((id, kinds[e].keys.keys[Int(id)], kinds[e].states[Int(id)]))
+                }
             }
             kinds[e].changed.removeAll(keepingCapacity: true)
             return out
@@ -245,17 +250,17 @@ public final class StateTable {
     /// Drops states that expired before the watermark. Any later admitted event is at or after the
     /// watermark, so it would find such an entity expired and start it over anyway; dropping it
     /// changes no value and keeps memory bounded by the active entities.
-    /// Returns the evicted keys per entity kind.
+    /// Returns the evicted keys and their ids per entity kind.
     @discardableResult
-    public func evictExpired(watermark: Micros) -> [[String]] {
-        var evicted = [[String]](repeating: [], count: engine.entities.count)
+    public func evictExpired(watermark: Micros) -> [[(id: Int32, key: String)]] {
+        var evicted = [[(id: Int32, key: String)]](repeating: [], count: engine.entities.count)
         guard watermark != .min else { return evicted }
         for e in entityKinds {
             let ttl = engine.entities[e].entity.ttl
             for id in kinds[e].states.indices where kinds[e].keys.live[id] {
                 let last = kinds[e].states[id].lastTime
                 guard last != .min && watermark - last > ttl else { continue }
-                evicted[e].append(kinds[e].keys.keys[id])
+                evicted[e].append((Int32(id), kinds[e].keys.keys[id]))
                 if !keepsKeys { kinds[e].keys.remove(id: Int32(id)) }
                 kinds[e].states[id] = Self.gone
             }
