@@ -36,7 +36,7 @@ struct EncodedStates {
         var out: [(entity: Int, key: String, blob: [UInt8])] = []
         out.reserveCapacity(count)
         for e in kinds {
-            for case let (key, blob)? in entries[e] { out.append((e, key, blob)) }
+            for case (let key, let blob)? in entries[e] { out.append((e, key, blob)) }
         }
         return out
     }
