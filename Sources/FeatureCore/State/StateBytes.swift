@@ -19,6 +19,10 @@ public struct StateWriter {
     }
 
     public mutating func byte(_ b: UInt8) { bytes.append(b) }
+    /// Bytes written so far.
+    public var count: Int { bytes.count }
+    /// Overwrites a byte written before (a count known only after what follows it was written).
+    public mutating func patch(_ b: UInt8, at i: Int) { bytes[i] = b }
     public mutating func varint(_ v: UInt64) { Varint.append(v, to: &bytes) }
     public mutating func zigzag(_ v: Int64) { Varint.appendZigzag(v, to: &bytes) }
 

@@ -103,13 +103,32 @@ enum TiledWindow {
                 return
             }
             let empty = a.empty
-            var kept = 0
-            for d in 0..<n where cells[cell(head - Int64(d), n)] != empty { kept += 1 }
-            writer.varint(UInt64(kept))
-            for d in 0..<n where cells[cell(head - Int64(d), n)] != empty {
-                writer.varint(UInt64(d))
-                a.encode(cells[cell(head - Int64(d), n)], to: &writer)
+            // Tiles back from the newest: the ring index steps down instead of a division per tile.
+            let newest = cell(head, n)
+            guard n < 0x80 else {
+                var kept = 0
+                for d in 0..<n where cells[(newest - d + n) % n] != empty { kept += 1 }
+                writer.varint(UInt64(kept))
+                for d in 0..<n where cells[(newest - d + n) % n] != empty {
+                    writer.varint(UInt64(d))
+                    a.encode(cells[(newest - d + n) % n], to: &writer)
+                }
+                return
             }
+            // Fewer than 128 tiles: the count is one byte, written once the tiles are.
+            let at = writer.count
+            writer.byte(0)
+            var kept: UInt8 = 0
+            var c = newest
+            for d in 0..<n {
+                if cells[c] != empty {
+                    kept += 1
+                    writer.byte(UInt8(d))
+                    a.encode(cells[c], to: &writer)
+                }
+                c = c == 0 ? n - 1 : c - 1
+            }
+            writer.patch(kept, at: at)
         }
     }
 
