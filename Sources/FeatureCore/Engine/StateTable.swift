@@ -114,7 +114,7 @@ public final class StateTable {
         let n = entityKinds.count
         for (k, e) in entityKinds.enumerated() {
             let keys = kinds[e].keys
-            let bytes = 8 * engine.entities[e].layout.words
+            let lines = engine.entities[e].layout.headerLines
             batchHashes.withUnsafeBufferPointer { hashes in
                 for j in stride(from: k, to: hashes.count, by: n) { touched &+= keys.touch(hash: hashes[j]) }
                 kinds[e].states.withUnsafeBufferPointer { states in
@@ -122,9 +122,11 @@ public final class StateTable {
                         guard let id = keys.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
                         touched &+= UInt64(keys.touch(id: id)) &+ UInt64(bitPattern: states[Int(id)].lastTime)
                     }
-                    for j in stride(from: k, to: hashes.count, by: n) {
-                        guard let id = keys.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
-                        touched &+= states[Int(id)].touch(bytes: bytes)
+                    lines.withUnsafeBufferPointer { lines in
+                        for j in stride(from: k, to: hashes.count, by: n) {
+                            guard let id = keys.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
+                            touched &+= states[Int(id)].touch(lines)
+                        }
                     }
                 }
             }

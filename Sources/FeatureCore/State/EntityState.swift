@@ -31,17 +31,15 @@ public struct EntityState: @unchecked Sendable, Equatable {
         return try storage!.withWords(body)
     }
 
-    /// Reads a word of each cache line of the storage (`bytes` long, known from the entity plan so
-    /// that no read waits on another) and returns their sum: a caller about to fold into many
-    /// states touches them all first, so that their cache misses overlap.
+    /// Reads the words at `offsets` (bytes into the storage: where its slots start, known from
+    /// the entity plan so that no read waits on another) and returns their sum: a caller about to
+    /// fold into many states touches them all first, so that their cache misses overlap.
     @inline(__always)
-    func touch(bytes: Int) -> UInt64 {
+    func touch(_ offsets: UnsafeBufferPointer<Int>) -> UInt64 {
         guard let storage else { return 0 }
         return storage.withWords { words in
             var sum: UInt64 = 0
-            for offset in stride(from: 0, to: bytes, by: 64) {
-                sum &+= words.load(fromByteOffset: offset, as: UInt64.self)
-            }
+            for offset in offsets { sum &+= words.load(fromByteOffset: offset, as: UInt64.self) }
             return sum
         }
     }

@@ -12,12 +12,18 @@ public final class StateLayout: Sendable {
     let isTrivial: Bool
     /// The entity plan's fingerprint: states of engines built from equal definitions compare equal.
     let fingerprint: UInt32
+    /// Byte offsets of slot headers, what a fold reads first, at least a cache line apart (where
+    /// lines fall depends on where the allocation does).
+    let headerLines: [Int]
 
     init(slots: [SlotPlan], fingerprint: UInt32) {
         self.slots = slots
         self.fingerprint = fingerprint
         words = slots.last.map { $0.offset + $0.operation.words(window: $0.window) } ?? 0
         isTrivial = slots.allSatisfy { $0.operation.isTrivial(window: $0.window) }
+        var lines: [Int] = []
+        for offset in slots.map({ 8 * $0.offset }) where offset >= (lines.last ?? -64) + 64 { lines.append(offset) }
+        headerLines = lines
     }
 
     /// The offsets that `init` expects: slot after slot, in plan order.
