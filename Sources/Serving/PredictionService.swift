@@ -126,10 +126,12 @@ public final class PredictionService: @unchecked Sendable {
         let score = model.score(vector.values)
         metrics.observe(predictSeconds, Double(monotonicNanos() - begin) / 1e9)
         if read.degraded { metrics.add("fsml_serve_degraded_total", help: "Answers scored without the online store.") }
-        let ids = model.contract.keyFields.compactMap { f in fields.keys[f].map { (f, $0) } }
-        log?.record(
-            time: asOf, version: model.version, ids: ids, features: model.lookup.featureNames, values: vector.values,
-            score: score)
+        if let log {
+            let ids = model.contract.keyFields.compactMap { f in fields.keys[f].map { (f, $0) } }
+            log.record(
+                time: asOf, version: model.version, ids: ids, features: model.lookup.featureNames,
+                values: vector.values, score: score)
+        }
         var json = "{\"score\":\(JSONText.number(score)),\"features_freshness_ms\":"
         json += vector.newest.map { JSONText.number(Double(asOf - $0) / 1000) } ?? "null"
         json += ",\"model_version\":\(JSONText.quote(model.version)),\"missing\":["
