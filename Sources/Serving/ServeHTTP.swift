@@ -4,7 +4,9 @@ import FsmlCore
 /// The HTTP face of the `PredictionService`: its routes on `HTTPServer`.
 public enum ServeHTTP {
     static func answer(_ a: PredictionService.Answer) -> HTTPAnswer {
-        HTTPAnswer(status: a.status, body: a.body + "\n")
+        var answer = HTTPAnswer(status: a.status, body: a.body)
+        answer.body.append(10)
+        return answer
     }
 
     /// `GET /healthz` (and `HEAD`), and `GET /metrics` with the process metrics refreshed: what

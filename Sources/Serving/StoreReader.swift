@@ -150,7 +150,9 @@ public final class StoreReader: @unchecked Sendable {
         defer { if !shared { lock.withLock { idle.append(connection) } } }
         let begin = monotonicNanos()
         do {
-            return stored(try stores[connection].read(plan.wanted.map { keys[$0] }), plan, keys, since: begin)
+            // Without a cache every key is wanted: the keys go as they came.
+            let wanted = plan.wanted.count == keys.count ? keys : plan.wanted.map { keys[$0] }
+            return stored(try stores[connection].read(wanted), plan, keys, since: begin)
         } catch {
             return failed(error, plan)
         }
