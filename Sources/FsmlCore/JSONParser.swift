@@ -129,8 +129,9 @@ public struct JSONParser {
         case UInt8(ascii: "{"):
             i += 1
             var pairs: [(String, JSONNode)] = []
-            // A key given twice has no one meaning (readers disagree on which wins): refused.
-            var keys: Set<String> = []
+            // A key given twice has no one meaning (readers disagree on which wins): refused. A
+            // small object (a request body) is searched; a set is made only for a larger one.
+            var keys: Set<String>?
             skipSpace()
             if i < p.count && p[i] == UInt8(ascii: "}") {
                 i += 1
@@ -141,7 +142,14 @@ public struct JSONParser {
                 guard i < p.count && p[i] == UInt8(ascii: "\"") else { throw error("expected a key") }
                 let keyStart = i
                 let key = try string()
-                guard keys.insert(key).inserted else {
+                let repeated: Bool
+                if pairs.count < 16 {
+                    repeated = pairs.contains { $0.0 == key }
+                } else {
+                    if keys == nil { keys = Set(pairs.map(\.0)) }
+                    repeated = !keys!.insert(key).inserted
+                }
+                guard !repeated else {
                     i = keyStart
                     throw error("duplicate key \(JSONText.quote(String(key.prefix(64))))")
                 }

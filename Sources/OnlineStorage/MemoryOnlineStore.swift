@@ -6,8 +6,25 @@ import FsmlCore
 /// as well as to Redis, and answers requests from here: no network hop, and the same bytes and
 /// decoding as a read from Redis, so both paths give the same answer.
 public final class MemoryOnlineStore: OnlineStore, @unchecked Sendable {
+    /// An entity key with its hash, computed once (outside the lock on reads): a probe of the
+    /// table compares hashes before texts, so a lookup compares one key's bytes, not one per
+    /// occupied bucket on its probe sequence (pair and session keys are too long for Swift's
+    /// inline strings, and each comparison of them was a memcmp).
+    struct Key: Hashable {
+        let text: String
+        let hash: Int
+
+        init(_ text: String) {
+            self.text = text
+            hash = text.hashValue
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.text == b.text }
+    }
+
     private let lock = NSLockLite()
-    private var tables: [[String: [UInt8]]]
+    private var tables: [[Key: [UInt8]]]
     private var clock: Micros?
     private var markers: [String: String] = [:]
     private let entities: [EntitySpec]
@@ -23,22 +40,24 @@ public final class MemoryOnlineStore: OnlineStore, @unchecked Sendable {
     public func write(_ records: [StateRecord]) throws {
         lock.withLock {
             for r in records {
-                if let current = tables[r.entity][r.key],
+                let key = Key(r.key)
+                if let current = tables[r.entity][key],
                     StoredValue.isPlausible(current, stateVersion: StateCodec.version),
                     let t = StoredValue.lastTime(current), t > r.lastTime
                 {
                     continue
                 }
-                tables[r.entity][r.key] = StoredValue.encode(lastTime: r.lastTime, blob: r.blob)
+                tables[r.entity][key] = StoredValue.encode(lastTime: r.lastTime, blob: r.blob)
             }
         }
     }
 
     public func read(_ keys: [(entity: Int, key: String)]) throws -> [[UInt8]?] {
-        lock.withLock { keys.map { tables[$0.entity][$0.key] } }
+        let wanted = keys.map { (entity: $0.entity, key: Key($0.key)) }
+        return lock.withLock { wanted.map { tables[$0.entity][$0.key] } }
     }
 
-    public func keys(entity: Int) throws -> [String] { lock.withLock { Array(tables[entity].keys) } }
+    public func keys(entity: Int) throws -> [String] { lock.withLock { tables[entity].keys.map(\.text) } }
 
     public func expire(watermark: Micros, entities kinds: [Int]) throws {
         guard watermark != .min else { return }

@@ -48,6 +48,10 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
         Array("\(project):\(entities[entity].name):\(key)".utf8)
     }
 
+    /// Per entity kind, what its keys start with (`redisKey` with the entity key left off), for a
+    /// client that writes keys straight into its command buffer.
+    public var keyPrefixes: [[UInt8]] { entities.indices.map { redisKey($0, "") } }
+
     public func ping() throws {
         try lock.withLock {
             guard case .status("PONG") = try connection.roundTrip([["PING"]])[0] else {

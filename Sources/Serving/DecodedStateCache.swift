@@ -8,9 +8,25 @@ import FsmlCore
 /// full, an arbitrary entry of it makes room. Sharded so that event loops rarely wait on one
 /// another; decoded states are only read, from any thread.
 final class DecodedStateCache: @unchecked Sendable {
+    /// Hashed once, in bulk: `[UInt8]`'s own hashing feeds the hasher a byte at a time, and a
+    /// dictionary hashes a key on every lookup and insert, which cost more than the decoding saved.
     private struct Key: Hashable {
         let entity: Int
         let bytes: [UInt8]
+        let hash: Int
+
+        init(entity: Int, bytes: [UInt8]) {
+            self.entity = entity
+            self.bytes = bytes
+            var hasher = Hasher()
+            hasher.combine(entity)
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hash = hasher.finalize()
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.entity == b.entity && a.bytes == b.bytes }
     }
 
     private struct Entry {
@@ -36,7 +52,7 @@ final class DecodedStateCache: @unchecked Sendable {
     /// The state for `bytes`, decoded by `decode` only when no earlier request had the same bytes.
     func state<E: Error>(entity: Int, bytes: [UInt8], decode: () throws(E) -> EntityState) throws(E) -> EntityState {
         let key = Key(entity: entity, bytes: bytes)
-        let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(Self.shardCount))]
+        let shard = shards[Int(UInt(bitPattern: key.hash) % UInt(Self.shardCount))]
         if let hit = shard.lock.withLock({ shard.entries[key] }) { return hit.state }
         let state = try decode()
         let size = state.approximateBytes + bytes.count

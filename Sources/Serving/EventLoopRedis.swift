@@ -13,156 +13,247 @@ final class EventLoopRedis: @unchecked Sendable {
         let description: String
     }
 
+    typealias Values = Result<[[UInt8]?], any Error>
+
     let store: RedisOnlineStore
     let budget: TimeAmount
+    /// Per entity kind, the bytes its Redis keys start with (`RedisOnlineStore.redisKey`).
+    private let prefixes: [[UInt8]]
     private let lock = NSLockLite()
-    private var channels: [ObjectIdentifier: EventLoopFuture<any Channel>] = [:]
+    private var clients: [ObjectIdentifier: RedisLoopClient] = [:]
 
     init(store: RedisOnlineStore, budgetMillis: Int) {
         self.store = store
         budget = .milliseconds(Int64(max(1, budgetMillis)))
+        prefixes = store.keyPrefixes
     }
 
-    /// The stored values of these entity states, in order; nil where there is none.
+    /// The stored values of these entity states, in order (nil where there is none), given to
+    /// `done` on `loop`.
+    func read(_ keys: [(entity: Int, key: String)], on loop: any EventLoop, done: @escaping @Sendable (Values) -> Void)
+    {
+        guard loop.inEventLoop else {
+            loop.execute { self.read(keys, on: loop, done: done) }
+            return
+        }
+        let address = store.description
+        let prefixes = prefixes
+        let count = keys.count
+        client(on: loop).send(
+            encode: { buffer in
+                RESP.encodeMGET(keys.lazy.map { (prefixes[$0.entity], $0.key) }, count: count, into: &buffer)
+            },
+            done: { reply in
+                done(
+                    reply.flatMap { reply in
+                        guard case .array(let items) = reply, items.count == count else {
+                            if case .error(let e) = reply { return .failure(Failure(description: "\(address): \(e)")) }
+                            return .failure(Failure(description: "\(address): unexpected MGET reply"))
+                        }
+                        return .success(
+                            items.map { item in
+                                if case .bulk(let b) = item { return b }
+                                return nil
+                            })
+                    })
+            })
+    }
+
+    /// The same as a future (for tests and callers off the loop).
     func read(_ keys: [(entity: Int, key: String)], on loop: any EventLoop) -> EventLoopFuture<[[UInt8]?]> {
-        var command: [UInt8] = []
-        RESP.encode([Array("MGET".utf8)] + keys.map { store.redisKey($0.entity, $0.key) }, into: &command)
-        let address = store.description
-        return send(command, on: loop).flatMapThrowing { reply in
-            guard case .array(let items) = reply, items.count == keys.count else {
-                if case .error(let e) = reply { throw Failure(description: "\(address): \(e)") }
-                throw Failure(description: "\(address): unexpected MGET reply")
-            }
-            return items.map { item in
-                if case .bulk(let b) = item { return b }
-                return nil
-            }
-        }
+        let promise = loop.makePromise(of: [[UInt8]?].self)
+        read(keys, on: loop) { promise.completeWith($0) }
+        return promise.futureResult
     }
 
-    private func send(_ command: [UInt8], on loop: any EventLoop) -> EventLoopFuture<RESP.Reply> {
-        let slot = RESPClientHandler.Slot(promise: loop.makePromise(of: RESP.Reply.self))
-        let budget = self.budget
-        let address = store.description
-        connection(on: loop).whenComplete { result in
-            switch result {
-            case .failure(let error):
-                slot.fail(error)
-            case .success(let channel):
-                let timer = loop.scheduleTask(in: budget) {
-                    if slot.fail(
-                        Failure(description: "\(address): no reply within \(budget.nanoseconds / 1_000_000) ms"))
-                    {
-                        channel.close(promise: nil)
-                    }
-                }
-                slot.promise.futureResult.whenComplete { _ in timer.cancel() }
-                channel.write(RESPClientHandler.Request(bytes: command, slot: slot), promise: nil)
-            }
-        }
-        return slot.promise.futureResult
-    }
-
-    /// The loop's connection, connecting (and authenticating, selecting the database) when it has
-    /// none or its last one closed.
-    private func connection(on loop: any EventLoop) -> EventLoopFuture<any Channel> {
+    /// The loop's client (made the first time the loop reads).
+    private func client(on loop: any EventLoop) -> RedisLoopClient {
         let id = ObjectIdentifier(loop)
-        if let existing = lock.withLock({ channels[id] }) { return existing }
-        let endpoint = store.endpoint
-        let budget = self.budget
-        let connected = ClientBootstrap(group: loop)
+        return lock.withLock {
+            if let c = clients[id] { return c }
+            let c = RedisLoopClient(loop: loop, endpoint: store.endpoint, address: store.description, budget: budget)
+            clients[id] = c
+            return c
+        }
+    }
+}
+
+/// One event loop's connection to Redis, used only on that loop: connected (and authenticated,
+/// the database selected) when the first request comes or after the last connection closed;
+/// requests that come while it connects wait for it.
+final class RedisLoopClient: @unchecked Sendable {
+    typealias Encode = (inout ByteBuffer) -> Void
+    typealias Done = (Result<RESP.Reply, any Error>) -> Void
+
+    private enum State {
+        case idle
+        case connecting([(Encode, Done)])
+        case connected(RESPClientHandler)
+    }
+
+    let loop: any EventLoop
+    let endpoint: RedisEndpoint
+    let address: String
+    let budget: TimeAmount
+    private var state = State.idle
+
+    init(loop: any EventLoop, endpoint: RedisEndpoint, address: String, budget: TimeAmount) {
+        self.loop = loop
+        self.endpoint = endpoint
+        self.address = address
+        self.budget = budget
+    }
+
+    /// Sends one command (written by `encode`); `done` gets its reply or why there is none.
+    func send(encode: @escaping Encode, done: @escaping Done) {
+        loop.preconditionInEventLoop()
+        switch state {
+        case .connected(let handler) where handler.isOpen:
+            handler.send(encode, done: done)
+        case .connected:
+            // Its connection closed; the close callback has not run yet.
+            state = .connecting([(encode, done)])
+            connect()
+        case .connecting(var waiting):
+            state = .idle
+            waiting.append((encode, done))
+            state = .connecting(waiting)
+        case .idle:
+            state = .connecting([(encode, done)])
+            connect()
+        }
+    }
+
+    private func connect() {
+        let (budget, address) = (self.budget, self.address)
+        let handler = RESPClientHandler(budget: budget, address: address)
+        let bound = NIOLoopBound(handler, eventLoop: loop)
+        ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(max(budget, .seconds(1)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture(withResultOf: {
-                    try channel.pipeline.syncOperations.addHandler(RESPClientHandler())
+                    try channel.pipeline.syncOperations.addHandler(bound.value)
                 })
             }
             .connect(host: endpoint.host, port: endpoint.port)
-            .flatMap { channel -> EventLoopFuture<any Channel> in
-                var setup: [[[UInt8]]] = []
-                // The password is sent, never logged.
-                if let password = endpoint.password, !password.isEmpty {
-                    setup.append([Array("AUTH".utf8), Array(password.utf8)])
+            .assumeIsolatedUnsafeUnchecked()
+            .whenComplete { [self] result in
+                switch result {
+                case .failure(let error): failWaiting(error)
+                case .success(let channel): setUp(channel, handler)
                 }
-                if endpoint.db != 0 { setup.append([Array("SELECT".utf8), Array(String(endpoint.db).utf8)]) }
-                guard !setup.isEmpty else { return loop.makeSucceededFuture(channel) }
-                let slots = setup.map { _ in RESPClientHandler.Slot(promise: loop.makePromise()) }
-                for (command, slot) in zip(setup, slots) {
-                    var bytes: [UInt8] = []
-                    RESP.encode(command, into: &bytes)
-                    channel.write(RESPClientHandler.Request(bytes: bytes, slot: slot), promise: nil)
+            }
+    }
+
+    /// AUTH and SELECT when the endpoint needs them, then the waiting requests.
+    private func setUp(_ channel: any Channel, _ handler: RESPClientHandler) {
+        channel.closeFuture.assumeIsolatedUnsafeUnchecked().whenComplete { [self] _ in
+            if case .connected(let h) = state, h === handler { state = .idle }
+        }
+        var setup: [[[UInt8]]] = []
+        // The password is sent, never logged.
+        if let password = endpoint.password, !password.isEmpty {
+            setup.append([Array("AUTH".utf8), Array(password.utf8)])
+        }
+        if endpoint.db != 0 { setup.append([Array("SELECT".utf8), Array(String(endpoint.db).utf8)]) }
+        var remaining = setup.count
+        guard remaining > 0 else { return ready(handler) }
+        var failed = false
+        for command in setup {
+            handler.send({ RESP.encode(command, into: &$0) }) { [self] reply in
+                guard !failed else { return }
+                switch reply {
+                case .success(.error(let e)):
+                    failed = true
+                    channel.close(promise: nil)
+                    failWaiting(EventLoopRedis.Failure(description: "redis setup: \(e)"))
+                case .failure(let error):
+                    failed = true
+                    failWaiting(error)
+                case .success:
+                    remaining -= 1
+                    if remaining == 0 { ready(handler) }
                 }
-                return EventLoopFuture.whenAllSucceed(slots.map(\.promise.futureResult), on: loop)
-                    .flatMapThrowing { replies in
-                        for case .error(let e) in replies { throw Failure(description: "redis setup: \(e)") }
-                        return channel
-                    }
-            }
-        lock.withLock { channels[id] = connected }
-        let forget: @Sendable () -> Void = { [weak self] in
-            guard let self else { return }
-            self.lock.withLock { if self.channels[id] === connected { self.channels[id] = nil } }
-        }
-        connected.whenComplete { result in
-            switch result {
-            case .failure: forget()
-            case .success(let channel): channel.closeFuture.whenComplete { _ in forget() }
             }
         }
-        return connected
+    }
+
+    private func ready(_ handler: RESPClientHandler) {
+        guard case .connecting(let waiting) = state else { return }
+        state = .connected(handler)
+        for (encode, done) in waiting { handler.send(encode, done: done) }
+    }
+
+    private func failWaiting(_ error: any Error) {
+        guard case .connecting(let waiting) = state else { return }
+        state = .idle
+        for (_, done) in waiting { done(.failure(error)) }
     }
 }
 
-/// Writes commands and matches replies to them, in order. A request's slot may have been failed
-/// already (its budget passed); its reply is then dropped.
-final class RESPClientHandler: ChannelDuplexHandler {
+/// Writes commands and matches replies to them, in order, on its connection's loop. One timer
+/// serves every request's budget: it is set for the oldest request's deadline, and when it fires
+/// either that request is late (failed, and the connection closed, which fails the rest) or it
+/// was answered and the timer is set for the next one.
+final class RESPClientHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = Request
     typealias OutboundOut = ByteBuffer
 
-    final class Slot: @unchecked Sendable {
-        let promise: EventLoopPromise<RESP.Reply>
-        private var done = false
-
-        init(promise: EventLoopPromise<RESP.Reply>) { self.promise = promise }
-
-        func succeed(_ reply: RESP.Reply) {
-            guard !done else { return }
-            done = true
-            promise.succeed(reply)
-        }
-
-        /// Whether this call failed it (false when it was already done).
-        @discardableResult
-        func fail(_ error: any Error) -> Bool {
-            guard !done else { return false }
-            done = true
-            promise.fail(error)
-            return true
-        }
+    private struct Pending {
+        let deadline: NIODeadline
+        let done: RedisLoopClient.Done
     }
 
-    struct Request {
-        let bytes: [UInt8]
-        let slot: Slot
-    }
-
-    private var pending = CircularBuffer<Slot>()
+    let budget: TimeAmount
+    let address: String
+    private var context: ChannelHandlerContext?
+    private var pending = CircularBuffer<Pending>()
+    /// Commands written during this pass of the loop, sent at its end in one write.
+    private var outgoing: ByteBuffer?
     private var received: ByteBuffer?
-    private var flushScheduled = false
+    private var timer: Scheduled<Void>?
+    private(set) var isOpen = true
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
-        pending.append(request.slot)
-        context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: request.bytes)), promise: promise)
-        // One flush after this pass of the loop carries every command written during it.
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        let loop = context.eventLoop.assumeIsolatedUnsafeUnchecked()
-        loop.execute { [self] in
-            flushScheduled = false
-            context.flush()
+    init(budget: TimeAmount, address: String) {
+        self.budget = budget
+        self.address = address
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func send(_ encode: RedisLoopClient.Encode, done: @escaping RedisLoopClient.Done) {
+        guard isOpen, let context else {
+            done(.failure(EventLoopRedis.Failure(description: "the connection to redis closed")))
+            return
+        }
+        let deadline = NIODeadline.now() + budget
+        pending.append(Pending(deadline: deadline, done: done))
+        if timer == nil { arm(context, at: deadline) }
+        if outgoing == nil {
+            outgoing = context.channel.allocator.buffer(capacity: 512)
+            // One write after this pass of the loop carries every command written during it.
+            context.eventLoop.assumeIsolatedUnsafeUnchecked().execute { [self] in
+                guard let bytes = outgoing else { return }
+                outgoing = nil
+                context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            }
+        }
+        encode(&outgoing!)
+    }
+
+    private func arm(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            guard let oldest = pending.first else { return }
+            if oldest.deadline <= .now() {
+                _ = pending.popFirst()
+                let ms = budget.nanoseconds / 1_000_000
+                oldest.done(.failure(EventLoopRedis.Failure(description: "\(address): no reply within \(ms) ms")))
+                context.close(promise: nil)
+            } else {
+                arm(context, at: oldest.deadline)
+            }
         }
     }
 
@@ -181,10 +272,10 @@ final class RESPClientHandler: ChannelDuplexHandler {
             received!.moveReaderIndex(forwardBy: consumed)
             if received!.readableBytes == 0 { received = nil }
             for reply in replies {
-                guard let slot = pending.popFirst() else {
+                guard let request = pending.popFirst() else {
                     throw RESP.ProtocolError(description: "a reply nobody asked for")
                 }
-                slot.succeed(reply)
+                request.done(.success(reply))
             }
         } catch {
             failAll(error)
@@ -203,6 +294,10 @@ final class RESPClientHandler: ChannelDuplexHandler {
     }
 
     private func failAll(_ error: any Error) {
-        while let slot = pending.popFirst() { slot.fail(error) }
+        isOpen = false
+        outgoing = nil
+        timer?.cancel()
+        timer = nil
+        while let request = pending.popFirst() { request.done(.failure(error)) }
     }
 }

@@ -42,10 +42,13 @@ public struct HTTPRequestInfo {
 /// handler: no task is created per request. A known path with the wrong method is a 405 naming the
 /// allowed one; an unknown path is a 404; both are JSON.
 public struct HTTPRoutes: Sendable {
+    /// Where a later answer goes; called once, on the request's event loop.
+    public typealias Completion = @Sendable (HTTPAnswer) -> Void
+
     /// A handler answers at once, or later on the request's event loop (one that waits on I/O).
     enum Handler: Sendable {
         case now(@Sendable (HTTPRequestInfo) -> HTTPAnswer)
-        case later(@Sendable (HTTPRequestInfo, any EventLoop) -> EventLoopFuture<HTTPAnswer>)
+        case later(@Sendable (HTTPRequestInfo, any EventLoop, @escaping Completion) -> Void)
     }
 
     struct Route: Sendable {
@@ -67,10 +70,11 @@ public struct HTTPRoutes: Sendable {
         add(method, pattern, .now(handle))
     }
 
-    /// A route whose answer comes later, completed on the event loop it is given.
+    /// A route whose answer comes later: the handler calls its completion once, on the event
+    /// loop it is given.
     public mutating func add(
         _ method: String, _ pattern: String,
-        later handle: @escaping @Sendable (HTTPRequestInfo, any EventLoop) -> EventLoopFuture<HTTPAnswer>
+        later handle: @escaping @Sendable (HTTPRequestInfo, any EventLoop, @escaping Completion) -> Void
     ) {
         add(method, pattern, .later(handle))
     }
@@ -88,17 +92,11 @@ public struct HTTPRoutes: Sendable {
         String(path).split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
     }
 
-    /// An answer, now or to come.
-    public enum Reply {
-        case now(HTTPAnswer)
-        case later(EventLoopFuture<HTTPAnswer>)
-    }
-
-    /// The reply and the index of the route's pattern (`patterns.count` when none matched); a
-    /// handler that answers later is given `loop`.
+    /// The answer and the index of the route's pattern (`patterns.count` when none matched); nil
+    /// for a handler that answers later, which is given `loop` and calls `later` with its answer.
     public func respond(
-        method: String, uri: String, body: [UInt8], on loop: any EventLoop
-    ) -> (route: Int, reply: Reply) {
+        method: String, uri: String, body: [UInt8], on loop: any EventLoop, later: @escaping Completion
+    ) -> (route: Int, answer: HTTPAnswer?) {
         let q = uri.firstIndex(of: "?")
         let path = uri[..<(q ?? uri.endIndex)]
         let query = q.map { uri[uri.index(after: $0)...] }
@@ -116,27 +114,26 @@ public struct HTTPRoutes: Sendable {
                 case .now(let handle):
                     var answer = handle(request)
                     if method == "HEAD" { answer.body = [] }
-                    return (route.pattern, .now(answer))
+                    return (route.pattern, answer)
                 case .later(let handle):
-                    let future = handle(request, loop)
-                    guard method == "HEAD" else { return (route.pattern, .later(future)) }
-                    return (
-                        route.pattern,
-                        .later(
-                            future.map { answer in
-                                var answer = answer
-                                answer.body = []
-                                return answer
-                            })
-                    )
+                    guard method == "HEAD" else {
+                        handle(request, loop, later)
+                        return (route.pattern, nil)
+                    }
+                    handle(request, loop) { answer in
+                        var answer = answer
+                        answer.body = []
+                        later(answer)
+                    }
+                    return (route.pattern, nil)
                 }
             }
             allowed.append(route.method)
         }
-        guard let matched else { return (patterns.count, .now(.error(404, "no route \(path)"))) }
+        guard let matched else { return (patterns.count, .error(404, "no route \(path)")) }
         var answer = HTTPAnswer.error(405, "\(patterns[matched]) takes \(allowed.joined(separator: ", "))")
         answer.headers.append(("Allow", allowed.joined(separator: ", ")))
-        return (matched, .now(answer))
+        return (matched, answer)
     }
 
     private static func match(_ pattern: [Substring], _ path: ArraySlice<Substring>) -> [String: Substring]? {

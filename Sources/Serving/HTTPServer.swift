@@ -1,7 +1,6 @@
 import Foundation
 import FsmlCore
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// fsml's HTTP/1.1 server, straight on SwiftNIO: each request is parsed, answered and written on
@@ -30,8 +29,7 @@ public enum HTTPServer {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture(withResultOf: {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: false)
+                    // The connection reads HTTP from the bytes itself (`HTTPRequestParser`).
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPServerConnection(routes: routes, metrics: requestMetrics, limits: limits, maxBody: maxBody))
                 })

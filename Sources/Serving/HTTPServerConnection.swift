@@ -1,17 +1,22 @@
 import FsmlCore
 import NIOCore
-import NIOHTTP1
 
-/// One client connection of `HTTPServer`: collects a request (at most `maxBody` bytes of body),
-/// answers it from the routes on the connection's event loop, at once or, for a handler that waits
-/// on the store, when its answer comes (what the client sends meanwhile waits, up to a bound), and
-/// guards the connection against clients that misbehave. A client that sends a head too slowly, or a body
-/// too slowly, gets a 408 and is closed (an idle keep-alive connection is just closed); a request
-/// the HTTP decoder refuses gets a JSON 4xx saying why, never a bare 400 or a 5xx; a body declared
-/// over the limit is refused before it is sent.
+/// One client connection of `HTTPServer`: reads requests from the received bytes
+/// (`HTTPRequestParser`, at most `maxBody` bytes of body), answers each from the routes on the
+/// connection's event loop, at once or, for a handler that waits on the store, when its answer
+/// comes (what the client sends meanwhile waits in the buffer, up to a bound), and guards the
+/// connection against clients that misbehave. A client that sends a head too slowly, or a body too
+/// slowly, gets a 408 and is closed (an idle keep-alive connection is just closed); a request the
+/// parser refuses gets a JSON 4xx saying why, never a bare 400 or a 5xx; a body declared over the
+/// limit is refused before it is sent.
+///
+/// Per request it allocates the body and the response buffer and schedules nothing: the answers
+/// of one read are flushed together at its end, and one timer per connection serves every
+/// deadline (moving a deadline later only moves a number; the timer, when it fires early, sets
+/// itself again for the deadline then current).
 final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum Phase {
         case waitingForHead
@@ -28,20 +33,24 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     let bodyTimeout: TimeAmount
     let maxBody: Int
     private var phase = Phase.waitingForHead
+    private var parser: HTTPRequestParser
+    /// Received bytes not parsed yet (the rest of a request, or requests sent ahead).
+    private var received: ByteBuffer?
     private var head: HTTPRequestHead?
-    private var body: ByteBuffer?
     private var began: UInt64 = 0
     private var responses = 0
-    private var deadline: Scheduled<Void>?
     private var date = HTTPDate()
-    /// Request parts that came while a handler was answering, in order.
-    private var queued: [HTTPServerRequestPart] = []
-    /// A decoder error that came while a handler was answering: told after that answer.
-    private var deferredError: HTTPParserError?
-    /// The client finished sending while a handler was answering: close once it is answered.
+    /// Responses written since the last flush.
+    private var unflushed = false
+    /// The client finished sending while a handler was answering: finish once it is answered.
     private var inputEnded = false
+    /// When the current phase times out (`distantFuture`: it does not).
+    private var deadline = NIODeadline.distantFuture
+    private var timer: Scheduled<Void>?
+    private var timerAt = NIODeadline.distantFuture
 
-    static let maxQueuedParts = 4_096
+    /// The most bytes a client may send ahead while an answer is pending.
+    static let maxHeldBytes = 1 << 20
 
     init(routes: HTTPRoutes, metrics: RequestMetrics, limits: ServeHTTP.Limits, maxBody: Int) {
         self.routes = routes
@@ -49,13 +58,14 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
         headTimeout = .nanoseconds(Int64(limits.headTimeout * 1e9))
         bodyTimeout = .nanoseconds(Int64(limits.bodyTimeout * 1e9))
         self.maxBody = maxBody
+        parser = HTTPRequestParser(maxBody: maxBody)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { arm(context, headTimeout) }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { disarm() }
+    func handlerRemoved(context: ChannelHandlerContext) { stopTimer() }
 
     func channelActive(context: ChannelHandlerContext) {
         arm(context, headTimeout)
@@ -63,196 +73,218 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        disarm()
+        stopTimer()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        guard phase != .closing else { return }
+        var chunk = unwrapInboundIn(data)
+        if received == nil {
+            received = chunk
+        } else {
+            received!.writeBuffer(&chunk)
+        }
         if phase == .handling {
             // Pipelined requests wait for the answer in hand; a client that piles up more is cut off.
-            guard queued.count < Self.maxQueuedParts else {
-                phase = .closing
-                context.close(promise: nil)
-                return
-            }
-            queued.append(part)
+            if received!.readableBytes > Self.maxHeldBytes { close(context) }
             return
         }
-        read(context, part)
+        parse(context)
     }
 
-    private func read(_ context: ChannelHandlerContext, _ part: HTTPServerRequestPart) {
-        switch part {
-        case .head(let h):
-            guard phase == .waitingForHead else { return }
-            began = monotonicNanos()
-            if let declared = h.headers.first(name: "content-length").flatMap({ Int($0) }), declared > maxBody {
-                // Answered before the body comes, and the connection closed, rather than read to its end.
-                respond(context, route: routes.patterns.count, answer: tooLarge, keepAlive: false)
+    /// Reads and answers the requests in the received bytes, until one is incomplete or waits.
+    private func parse(_ context: ChannelHandlerContext) {
+        while phase == .waitingForHead || phase == .readingBody, received != nil {
+            let step: HTTPRequestParser.Step?
+            do { step = try parser.next(&received!) } catch {
+                refuse(context, error)
                 return
             }
-            head = h
-            body = nil
-            phase = .readingBody
-            // A client that waits to be told to send its body (curl does, over 1 KiB) is told now.
-            if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                let proceed = HTTPResponseHead(version: h.version, status: .continue)
-                context.writeAndFlush(wrapOutboundOut(.head(proceed)), promise: nil)
-            }
-            arm(context, bodyTimeout)
-        case .body(var chunk):
-            guard phase == .readingBody else { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBody {
-                respond(context, route: routes.patterns.count, answer: tooLarge, keepAlive: false)
-            } else if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
-        case .end:
-            guard phase == .readingBody, let h = head else { return }
-            disarm()
-            let bytes = body.map { Array($0.readableBytesView) } ?? []
-            head = nil
-            body = nil
-            let (route, reply) = routes.respond(
-                method: h.method.rawValue, uri: h.uri, body: bytes, on: context.eventLoop)
-            switch reply {
-            case .now(let answer):
-                respond(context, route: route, answer: answer, keepAlive: h.isKeepAlive && !answer.close)
-            case .later(let future):
-                phase = .handling
-                future.assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
-                    let answer: HTTPAnswer
-                    switch result {
-                    case .success(let a): answer = a
-                    case .failure(let error): answer = .error(500, "\(error)")
-                    }
-                    guard phase == .handling else { return }
-                    respond(context, route: route, answer: answer, keepAlive: h.isKeepAlive && !answer.close)
-                    context.flush()
-                    resume(context)
+            guard let step else { break }
+            switch step {
+            case .head(let h):
+                let now = NIODeadline.now()
+                began = now.uptimeNanoseconds
+                head = h
+                phase = .readingBody
+                // A client that waits to be told to send its body (curl does, over 1 KiB) is told now.
+                if h.expectContinue {
+                    context.writeAndFlush(
+                        wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
                 }
+                arm(context, bodyTimeout, now: now)
+            case .request(let body):
+                dispatch(context, head!, body: body)
             }
+        }
+        // The buffer goes back to the channel for its next read once nothing in it is left.
+        if received?.readableBytes == 0 { received = nil }
+        if inputEnded && phase != .handling { finishInput(context) }
+    }
+
+    private func dispatch(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, body: [UInt8]) {
+        disarm()
+        head = nil
+        let keepAlive = h.keepAlive
+        let minor = h.minorVersion
+        let responder = Responder(connection: self, context: context)
+        dispatching = true
+        let (route, answer) = routes.respond(method: h.method, uri: h.uri, body: body, on: context.eventLoop) {
+            answer in
+            responder.later(answer, keepAlive: keepAlive, minor: minor)
+        }
+        dispatching = false
+        if let answer = answer ?? early {
+            early = nil
+            respond(context, route: route, answer: answer, keepAlive: keepAlive && !answer.close, minor: minor)
+        } else {
+            phase = .handling
+            pendingRoute = route
         }
     }
 
-    /// After a later answer: the parts that waited, then a decoder error that waited.
-    private func resume(_ context: ChannelHandlerContext) {
-        while phase != .handling && phase != .closing && !queued.isEmpty {
-            read(context, queued.removeFirst())
+    /// The route of the request a handler answers later.
+    private var pendingRoute = 0
+    /// Inside `routes.respond`: a "later" answer that comes before it returns is kept in `early`.
+    private var dispatching = false
+    private var early: HTTPAnswer?
+
+    /// Hands a later answer back to its connection, on the connection's event loop (where the
+    /// routes complete it).
+    private struct Responder: @unchecked Sendable {
+        let connection: HTTPServerConnection
+        let context: ChannelHandlerContext
+
+        func later(_ answer: HTTPAnswer, keepAlive: Bool, minor: Int) {
+            context.eventLoop.preconditionInEventLoop()
+            connection.answered(context, answer, keepAlive: keepAlive, minor: minor)
         }
-        if phase != .handling, let e = deferredError {
-            deferredError = nil
-            queued.removeAll()
-            fail(context, e)
+    }
+
+    private func answered(_ context: ChannelHandlerContext, _ answer: HTTPAnswer, keepAlive: Bool, minor: Int) {
+        if dispatching {
+            early = answer
+            return
         }
-        if inputEnded && phase == .waitingForHead && queued.isEmpty {
-            phase = .closing
-            context.close(promise: nil)
+        guard phase == .handling else { return }
+        respond(context, route: pendingRoute, answer: answer, keepAlive: keepAlive && !answer.close, minor: minor)
+        if phase != .closing {
+            parse(context)
+            flush(context)
         }
-        context.flush()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        flush(context)
         context.fireChannelReadComplete()
+    }
+
+    private func flush(_ context: ChannelHandlerContext) {
+        guard unflushed else { return }
+        unflushed = false
+        context.flush()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard phase != .closing else { return }
-        if let e = error as? HTTPParserError {
-            if phase == .handling {
-                deferredError = e
-            } else {
-                fail(context, e)
-            }
-        } else {
-            phase = .closing
-            context.close(promise: nil)
-        }
-    }
-
-    private func fail(_ context: ChannelHandlerContext, _ error: HTTPParserError) {
-        let (status, message) = Self.describe(error)
-        respond(context, route: routes.patterns.count, answer: .error(status, message), keepAlive: false)
+        close(context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The client finished sending: once nothing is owed to it, the connection ends.
-        if case ChannelEvent.inputClosed = event {
-            if phase == .waitingForHead && queued.isEmpty {
-                phase = .closing
-                context.close(promise: nil)
-            } else if phase == .handling {
-                inputEnded = true
-            }
+        if case ChannelEvent.inputClosed = event, phase != .closing {
+            inputEnded = true
+            if phase != .handling { finishInput(context) }
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    private var tooLarge: HTTPAnswer { .error(413, "the body is over \(maxBody / 1024) KiB", close: true) }
+    /// After the client's last byte, with no answer pending: a request cut short is told so; then
+    /// the connection ends.
+    private func finishInput(_ context: ChannelHandlerContext) {
+        guard phase != .closing else { return }
+        do {
+            try parser.inputEnded(received ?? ByteBuffer())
+            flush(context)
+            close(context)
+        } catch {
+            refuse(context, error)
+        }
+    }
+
+    /// A request the parser refused: its status and why, and the connection closed.
+    private func refuse(_ context: ChannelHandlerContext, _ error: HTTPRequestError) {
+        received = nil
+        respond(
+            context, route: routes.patterns.count, answer: .error(error.status, error.message), keepAlive: false,
+            minor: 1)
+    }
+
+    private func close(_ context: ChannelHandlerContext) {
+        phase = .closing
+        received = nil
+        stopTimer()
+        context.close(promise: nil)
+    }
 
     /// Writes the answer (flushed at the end of the read, or now when the connection closes),
     /// counts it, and arms the deadline for the next request.
-    private func respond(_ context: ChannelHandlerContext, route: Int, answer: HTTPAnswer, keepAlive: Bool) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(4 + answer.headers.count)
-        headers.add(name: "Content-Type", value: answer.contentType)
-        headers.add(name: "Content-Length", value: String(answer.body.count))
-        headers.add(name: "Date", value: date.now())
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        for (name, value) in answer.headers { headers.add(name: name, value: value) }
-        let status = HTTPResponseStatus(statusCode: answer.status)
-        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !answer.body.isEmpty {
-            var buffer = context.channel.allocator.buffer(capacity: answer.body.count)
-            buffer.writeBytes(answer.body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
+    private func respond(
+        _ context: ChannelHandlerContext, route: Int, answer: HTTPAnswer, keepAlive: Bool, minor: Int
+    ) {
+        var buffer = context.channel.allocator.buffer(capacity: 192 + answer.body.count)
+        HTTPResponseWriter.write(answer, keepAlive: keepAlive, minor: minor, date: date.now(), into: &buffer)
         responses += 1
+        let now = NIODeadline.now()
         metrics.record(
-            route: route, status: answer.status, seconds: began == 0 ? nil : Double(monotonicNanos() - began) / 1e9)
+            route: route, status: answer.status,
+            seconds: began == 0 ? nil : Double(now.uptimeNanoseconds &- began) / 1e9)
         began = 0
         if keepAlive {
-            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            unflushed = true
             phase = .waitingForHead
-            arm(context, headTimeout)
+            arm(context, headTimeout, now: now)
         } else {
             phase = .closing
-            disarm()
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolatedUnsafeUnchecked().whenComplete { _ in
-                context.close(promise: nil)
+            received = nil
+            stopTimer()
+            unflushed = false
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: written)
+            written.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount, now: NIODeadline = .now()) {
+        deadline = now + timeout
+        // A timer that fires before this deadline sets itself again for it.
+        if timer != nil && timerAt <= deadline { return }
+        timer?.cancel()
+        schedule(context, at: deadline)
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, at when: NIODeadline) {
+        timerAt = when
+        timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: when) { [self] in
+            timer = nil
+            guard deadline != .distantFuture else { return }
+            if NIODeadline.now() < deadline {
+                schedule(context, at: deadline)
+            } else {
+                deadline = .distantFuture
+                expired(context)
             }
         }
     }
 
-    /// The status and message for a request the decoder refused.
-    static func describe(_ error: HTTPParserError) -> (Int, String) {
-        switch error {
-        case .headerOverflow: return (431, "the request line or headers are too large")
-        case .invalidContentLength, .unexpectedContentLength:
-            return (400, "the Content-Length is not valid (negative, repeated, or beside Transfer-Encoding)")
-        case .invalidChunkSize: return (400, "a chunk size is not valid")
-        case .invalidEOFState: return (400, "the request ended early")
-        case .unknown: return (400, "the request is not valid HTTP/1.1")
-        default: return (400, "the request is not valid HTTP/1.1 (\(error))")
-        }
-    }
+    private func disarm() { deadline = .distantFuture }
 
-    private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
-        disarm()
-        deadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: timeout) { [self] in
-            deadline = nil
-            expired(context)
-        }
-    }
-
-    private func disarm() {
-        deadline?.cancel()
-        deadline = nil
+    private func stopTimer() {
+        deadline = .distantFuture
+        timer?.cancel()
+        timer = nil
     }
 
     /// A connection idle after a response just closes (keep-alive ended); a request that stalled
@@ -265,10 +297,10 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
                 ? "no complete request within \(headTimeout.nanoseconds / 1_000_000) ms"
                 : "the body did not arrive within \(bodyTimeout.nanoseconds / 1_000_000) ms"
             began = 0
-            respond(context, route: routes.patterns.count, answer: .error(408, message), keepAlive: false)
+            received = nil
+            respond(context, route: routes.patterns.count, answer: .error(408, message), keepAlive: false, minor: 1)
         } else {
-            phase = .closing
-            context.close(promise: nil)
+            close(context)
         }
     }
 }

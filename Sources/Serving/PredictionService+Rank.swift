@@ -46,9 +46,9 @@ extension PredictionService {
 
     public func rank(_ body: [UInt8]) -> Answer { answered(prepareRank(body), rankAnswer) }
 
-    /// The same without blocking `loop` on the store (Redis); the answer completes on `loop`.
-    public func rank(_ body: [UInt8], on loop: any EventLoop) -> EventLoopFuture<Answer> {
-        answered(prepareRank(body), on: loop) { self.rankAnswer($0, $1) }
+    /// The same without blocking `loop` on the store (Redis); the answer is given to `done` on `loop`.
+    public func rank(_ body: [UInt8], on loop: any EventLoop, done: @escaping @Sendable (Answer) -> Void) {
+        answered(prepareRank(body), on: loop, done: done) { self.rankAnswer($0, $1) }
     }
 
     /// Scores every candidate from the stored states and orders them.

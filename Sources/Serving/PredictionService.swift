@@ -91,9 +91,9 @@ public final class PredictionService: @unchecked Sendable {
 
     public func predict(_ body: [UInt8]) -> Answer { answered(prepare(body), answer) }
 
-    /// The same without blocking `loop` on the store (Redis); the answer completes on `loop`.
-    public func predict(_ body: [UInt8], on loop: any EventLoop) -> EventLoopFuture<Answer> {
-        answered(prepare(body), on: loop) { self.answer($0, $1) }
+    /// The same without blocking `loop` on the store (Redis); the answer is given to `done` on `loop`.
+    public func predict(_ body: [UInt8], on loop: any EventLoop, done: @escaping @Sendable (Answer) -> Void) {
+        answered(prepare(body), on: loop, done: done) { self.answer($0, $1) }
     }
 
     /// A prepared request answered from its store read, which blocks.
@@ -106,12 +106,12 @@ public final class PredictionService: @unchecked Sendable {
 
     /// A prepared request answered from its store read, on `loop` without blocking it.
     func answered<R: StoreRequest>(
-        _ prepared: Prepared<R>, on loop: any EventLoop,
+        _ prepared: Prepared<R>, on loop: any EventLoop, done: @escaping @Sendable (Answer) -> Void,
         _ answer: @escaping @Sendable (R, StoreReader.Result) -> Answer
-    ) -> EventLoopFuture<Answer> {
+    ) {
         switch prepared {
-        case .refused(let refusal): return loop.makeSucceededFuture(refusal)
-        case .request(let request): return reader.read(request.keys, on: loop).map { answer(request, $0) }
+        case .refused(let refusal): done(refusal)
+        case .request(let request): reader.read(request.keys, on: loop) { done(answer(request, $0)) }
         }
     }
 
@@ -126,10 +126,12 @@ public final class PredictionService: @unchecked Sendable {
         let score = model.score(vector.values)
         metrics.observe(predictSeconds, Double(monotonicNanos() - begin) / 1e9)
         if read.degraded { metrics.add("fsml_serve_degraded_total", help: "Answers scored without the online store.") }
-        let ids = model.contract.keyFields.compactMap { f in fields.keys[f].map { (f, $0) } }
-        log?.record(
-            time: asOf, version: model.version, ids: ids, features: model.lookup.featureNames, values: vector.values,
-            score: score)
+        if let log {
+            let ids = model.contract.keyFields.compactMap { f in fields.keys[f].map { (f, $0) } }
+            log.record(
+                time: asOf, version: model.version, ids: ids, features: model.lookup.featureNames,
+                values: vector.values, score: score)
+        }
         var json = "{\"score\":\(JSONText.number(score)),\"features_freshness_ms\":"
         json += vector.newest.map { JSONText.number(Double(asOf - $0) / 1000) } ?? "null"
         json += ",\"model_version\":\(JSONText.quote(model.version)),\"missing\":["

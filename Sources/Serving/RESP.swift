@@ -1,3 +1,4 @@
+import NIOCore
 import OnlineStorage
 
 /// RESP2, the Redis protocol, as the server's event-loop client needs it: commands encoded as
@@ -10,13 +11,34 @@ enum RESP {
     }
 
     /// Appends one command.
-    static func encode(_ arguments: [[UInt8]], into out: inout [UInt8]) {
-        out += Array("*\(arguments.count)\r\n".utf8)
+    static func encode(_ arguments: [[UInt8]], into out: inout ByteBuffer) {
+        header("*", arguments.count, into: &out)
         for a in arguments {
-            out += Array("$\(a.count)\r\n".utf8)
-            out += a
-            out += [13, 10]
+            header("$", a.count, into: &out)
+            out.writeBytes(a)
+            out.writeStaticString("\r\n")
         }
+    }
+
+    /// Appends `MGET` of keys given as a prefix and the rest, without joining them first.
+    static func encodeMGET(
+        _ keys: some Sequence<(prefix: [UInt8], key: String)>, count: Int, into out: inout ByteBuffer
+    ) {
+        header("*", count + 1, into: &out)
+        out.writeStaticString("$4\r\nMGET\r\n")
+        for (prefix, key) in keys {
+            header("$", prefix.count + key.utf8.count, into: &out)
+            out.writeBytes(prefix)
+            out.writeString(key)
+            out.writeStaticString("\r\n")
+        }
+    }
+
+    /// `*3\r\n`, `$12\r\n`: a type byte, a count, CRLF.
+    private static func header(_ type: StaticString, _ n: Int, into out: inout ByteBuffer) {
+        out.writeStaticString(type)
+        out.writeString(String(n))
+        out.writeStaticString("\r\n")
     }
 
     /// The reply starting at `start` and the index after it; nil when its bytes have not all arrived.

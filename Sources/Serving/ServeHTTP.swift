@@ -4,7 +4,9 @@ import FsmlCore
 /// The HTTP face of the `PredictionService`: its routes on `HTTPServer`.
 public enum ServeHTTP {
     static func answer(_ a: PredictionService.Answer) -> HTTPAnswer {
-        HTTPAnswer(status: a.status, body: a.body + "\n")
+        var answer = HTTPAnswer(status: a.status, body: a.body)
+        answer.body.append(10)
+        return answer
     }
 
     /// `GET /healthz` (and `HEAD`), and `GET /metrics` with the process metrics refreshed: what
@@ -20,8 +22,12 @@ public enum ServeHTTP {
     public static func routes(service: PredictionService, metrics: MetricsRegistry) -> HTTPRoutes {
         var routes = HTTPRoutes()
         // /predict and /rank wait on the store without blocking their event loop.
-        routes.add("POST", "/predict", later: { request, loop in service.predict(request.body, on: loop).map(answer) })
-        routes.add("POST", "/rank", later: { request, loop in service.rank(request.body, on: loop).map(answer) })
+        routes.add(
+            "POST", "/predict",
+            later: { request, loop, done in service.predict(request.body, on: loop) { done(answer($0)) } })
+        routes.add(
+            "POST", "/rank", later: { request, loop, done in service.rank(request.body, on: loop) { done(answer($0)) } }
+        )
         routes.add("GET", "/features/:entity/:id") { request in
             let entity = String(request.parameters["entity"] ?? "")
             let id = String(request.parameters["id"] ?? "")

@@ -150,28 +150,30 @@ public final class StoreReader: @unchecked Sendable {
         defer { if !shared { lock.withLock { idle.append(connection) } } }
         let begin = monotonicNanos()
         do {
-            return stored(try stores[connection].read(plan.wanted.map { keys[$0] }), plan, keys, since: begin)
+            // Without a cache every key is wanted: the keys go as they came.
+            let wanted = plan.wanted.count == keys.count ? keys : plan.wanted.map { keys[$0] }
+            return stored(try stores[connection].read(wanted), plan, keys, since: begin)
         } catch {
             return failed(error, plan)
         }
     }
 
-    /// The same on `loop` without blocking it, where the store is Redis (`EventLoopRedis`);
-    /// otherwise the blocking read, done at once.
-    public func read(_ keys: [(entity: Int, key: String)], on loop: any EventLoop) -> EventLoopFuture<Result> {
-        guard let redis else { return loop.makeSucceededFuture(read(keys)) }
+    /// The same on `loop` without blocking it, where the store is Redis (`EventLoopRedis`), the
+    /// result given to `done` on `loop`; otherwise the blocking read, done and given at once.
+    public func read(
+        _ keys: [(entity: Int, key: String)], on loop: any EventLoop, done: @escaping @Sendable (Result) -> Void
+    ) {
+        guard let redis else { return done(read(keys)) }
         let plan = plan(keys)
-        if let early = withoutStore(plan) { return loop.makeSucceededFuture(early) }
+        if let early = withoutStore(plan) { return done(early) }
         let begin = monotonicNanos()
-        // One promise for both outcomes: a failed read is a degraded answer, never an error.
-        let answered = loop.makePromise(of: Result.self)
-        redis.read(plan.wanted.map { keys[$0] }, on: loop).whenComplete { outcome in
+        // A failed read is a degraded answer, never an error.
+        redis.read(plan.wanted.map { keys[$0] }, on: loop) { outcome in
             switch outcome {
-            case .success(let values): answered.succeed(self.stored(values, plan, keys, since: begin))
-            case .failure(let error): answered.succeed(self.failed(error, plan))
+            case .success(let values): done(self.stored(values, plan, keys, since: begin))
+            case .failure(let error): done(self.failed(error, plan))
             }
         }
-        return answered.futureResult
     }
 }
 

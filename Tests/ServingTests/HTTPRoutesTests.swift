@@ -25,9 +25,8 @@ import Testing
 
     /// The answer of a route that answers at once.
     static func respond(_ method: String, _ uri: String, body: [UInt8] = []) -> (route: Int, answer: HTTPAnswer) {
-        let (route, reply) = routes.respond(method: method, uri: uri, body: body, on: loop)
-        guard case .now(let answer) = reply else { return (route, .error(500, "answered later")) }
-        return (route, answer)
+        let (route, answer) = routes.respond(method: method, uri: uri, body: body, on: loop) { _ in }
+        return (route, answer ?? .error(500, "answered later"))
     }
 
     @Test func patternsMatchWithTheirParametersAndTheQueryApart() {
@@ -58,14 +57,15 @@ import Testing
     @Test func aLaterAnswerCompletesOnTheLoopItIsGiven() throws {
         var routes = HTTPRoutes()
         routes.add(
-            "GET", "/slow", later: { _, loop in loop.makeSucceededFuture(HTTPAnswer(status: 200, body: "late")) })
-        let (route, reply) = routes.respond(method: "HEAD", uri: "/slow", body: [], on: Self.loop)
-        guard case .later(let future) = reply else {
-            Issue.record("answered at once")
-            return
+            "GET", "/slow",
+            later: { _, loop, done in loop.execute { done(HTTPAnswer(status: 200, body: "late")) } })
+        let promise = Self.loop.makePromise(of: HTTPAnswer.self)
+        let (route, now) = routes.respond(method: "HEAD", uri: "/slow", body: [], on: Self.loop) {
+            promise.succeed($0)
         }
+        #expect(now == nil)
         Self.loop.run()
-        let answer = try future.wait()
+        let answer = try promise.futureResult.wait()
         #expect(routes.name(of: route) == "/slow" && answer.status == 200 && answer.body.isEmpty)
     }
 

@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 
 @testable import Serving
@@ -53,8 +54,16 @@ import Testing
     }
 
     @Test func aCommandIsAnArrayOfBulkStrings() {
-        var out: [UInt8] = []
+        var out = ByteBuffer()
         RESP.encode([Array("MGET".utf8), Array("a:b".utf8), []], into: &out)
-        #expect(String(decoding: out, as: UTF8.self) == "*3\r\n$4\r\nMGET\r\n$3\r\na:b\r\n$0\r\n\r\n")
+        #expect(String(buffer: out) == "*3\r\n$4\r\nMGET\r\n$3\r\na:b\r\n$0\r\n\r\n")
+    }
+
+    /// MGET's keys written as prefix and key, without joining them first: the same bytes.
+    @Test func mgetWritesEachKeyAsItsPrefixThenItsKey() {
+        var out = ByteBuffer()
+        let keys: [(prefix: [UInt8], key: String)] = [(Array("p:user:".utf8), "u1"), (Array("p:pair:".utf8), "é:x")]
+        RESP.encodeMGET(keys, count: 2, into: &out)
+        #expect(String(buffer: out) == "*3\r\n$4\r\nMGET\r\n$9\r\np:user:u1\r\n$11\r\np:pair:é:x\r\n")
     }
 }
