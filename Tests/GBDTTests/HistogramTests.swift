@@ -41,7 +41,7 @@ import Testing
         for threads in [1, 3] {
             let builder = HistogramBuilder(
                 layout: layout, columns: UnsafePointer(data.storage.pointer), rows: rows,
-                rowMajor: RowMajorCodes(data, threads: threads), threads: threads)
+                rowMajor: RowMajorCodes(data, threads: threads), team: WorkerTeam(size: threads))
             let out = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: max(layout.total, 1))
             defer { out.deallocate() }
             pairs.withUnsafeBufferPointer { pairs in

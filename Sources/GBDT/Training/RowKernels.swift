@@ -51,6 +51,19 @@ enum RowKernels {
             let pairs = pairCopies + start
             var k = 0
             while k + 4 <= features {
+                let p = Int(positions[k])
+                if positions[k + 1] == positions[k] + 1 && positions[k + 2] == positions[k] + 2
+                    && positions[k + 3] == positions[k] + 3
+                {
+                    add4Adjacent(
+                        rows: rows + p, stride: stride, count: m, pairs: pairs,
+                        hists: (
+                            out + Int(offsets[k]), out + Int(offsets[k + 1]), out + Int(offsets[k + 2]),
+                            out + Int(offsets[k + 3])
+                        ))
+                    k += 4
+                    continue
+                }
                 add4(
                     rows: rows, stride: stride, count: m, pairs: pairs,
                     positions: (Int(positions[k]), Int(positions[k + 1]), Int(positions[k + 2]), Int(positions[k + 3])),
@@ -109,6 +122,27 @@ enum RowKernels {
             h.1[Int(row[p.1])] += v
             h.2[Int(row[p.2])] += v
             h.3[Int(row[p.3])] += v
+        }
+    }
+
+    /// `add4` for four features whose codes are adjacent in a row (the usual case: every feature
+    /// in use): one 4-byte load instead of four 1-byte loads, since the loop is bound by loads.
+    @inline(__always)
+    static func add4Adjacent(
+        rows: UnsafePointer<UInt8>, stride: Int, count: Int, pairs: UnsafePointer<SIMD2<Double>>,
+        hists h: (
+            UnsafeMutablePointer<SIMD2<Double>>, UnsafeMutablePointer<SIMD2<Double>>,
+            UnsafeMutablePointer<SIMD2<Double>>, UnsafeMutablePointer<SIMD2<Double>>
+        )
+    ) {
+        let base = UnsafeRawPointer(rows)
+        for j in 0..<count {
+            let codes = base.loadUnaligned(fromByteOffset: j &* stride, as: UInt32.self)
+            let v = pairs[j]
+            h.0[Int(codes & 0xFF)] += v
+            h.1[Int((codes &>> 8) & 0xFF)] += v
+            h.2[Int((codes &>> 16) & 0xFF)] += v
+            h.3[Int(codes &>> 24)] += v
         }
     }
 }
