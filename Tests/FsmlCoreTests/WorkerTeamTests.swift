@@ -4,24 +4,26 @@ import Testing
 
 @Suite struct WorkerTeamTests {
     @Test(arguments: [1, 2, 3])
-    func everyMemberRunsEveryJobOnce(size: Int) {
+    func loopAfterLoopRunsEveryIndexOnce(size: Int) {
         let team = WorkerTeam(size: size)
         #expect(team.size == size)
-        // Many jobs in a row, so that members both catch jobs while spinning and wake from parking.
-        // Each member writes its own slot only.
-        let counts = UnsafeMutablePointer<Int>.allocate(capacity: size)
+        // Many short loops in a row, so that threads both catch loops while spinning and wake from
+        // parking, and some loops are done by the caller before a thread arrives.
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 4)
         defer { counts.deallocate() }
-        for job in 0..<2000 {
-            counts.initialize(repeating: 0, count: size)
-            team.run { member in counts[member] += 1 }
-            for member in 0..<size { #expect(counts[member] == 1, "job \(job)") }
+        for loop in 0..<5000 {
+            let n = 2 + loop % 3
+            counts.initialize(repeating: 0, count: 4)
+            // Each index is written by the one member that claimed it.
+            team.forEach(n) { i in counts[i] += 1 }
+            #expect((0..<n).allSatisfy { counts[$0] == 1 } && (n..<4).allSatisfy { counts[$0] == 0 }, "loop \(loop)")
         }
     }
 
     @Test(arguments: [1, 2, 3])
     func forEachVisitsEveryIndexOnce(size: Int) {
         let team = WorkerTeam(size: size)
-        for count in [0, 1, 2, 7, 1000] {
+        for count in [0, 1, 2, 7, 1000, (1 << 20) + 5] {
             let visits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
             defer { visits.deallocate() }
             visits.initialize(repeating: 0, count: max(count, 1))

@@ -45,6 +45,7 @@ import Testing
             let out = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: max(layout.total, 1))
             defer { out.deallocate() }
             pairs.withUnsafeBufferPointer { pairs in
+                builder.rowMajor.storePairs(pairs.baseAddress!, team: builder.team)
                 let all = Self.oracle(
                     data, rows: Array(0..<rows), pairs: Array(pairs), features: features, layout: layout)
                 builder.build(indices: nil, count: rows, pairs: pairs.baseAddress!, features: features, out: out)

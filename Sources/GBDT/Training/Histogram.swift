@@ -55,7 +55,8 @@ final class HistogramBuilder {
     }
 
     /// Fills `out` with the histograms of the given features over rows indices[0..<count], or over
-    /// rows 0..<count when `indices` is nil. `pairs[i]` is row i's (gradient, hessian).
+    /// rows 0..<count when `indices` is nil. `pairs[i]` is row i's (gradient, hessian); the same
+    /// pairs must have been stored in `rowMajor` (`storePairs`), where scattered rows read them.
     func build(
         indices: UnsafePointer<Int32>?, count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int],
         out: UnsafeMutablePointer<SIMD2<Double>>
@@ -64,7 +65,7 @@ final class HistogramBuilder {
         for f in features { (out + layout.offsets[f]).update(repeating: .zero, count: layout.bins[f]) }
         if let indices {
             buildRowMajor(
-                indices: indices, count: count, pairs: pairs, features: features, out: out, threads: useThreads)
+                indices: indices, count: count, features: features, out: out, threads: useThreads)
         } else {
             buildColumns(count: count, pairs: pairs, features: features, out: out, threads: useThreads)
         }
@@ -114,18 +115,19 @@ final class HistogramBuilder {
     static let sharedBlock = 8192
 
     private func buildRowMajor(
-        indices: UnsafePointer<Int32>, count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int],
-        out: UnsafeMutablePointer<SIMD2<Double>>, threads: Int
+        indices: UnsafePointer<Int32>, count: Int, features: [Int], out: UnsafeMutablePointer<SIMD2<Double>>,
+        threads: Int
     ) {
         let positions = features.map { Int32($0) }
         let offsets = features.map { Int32(layout.offsets[$0]) }
-        let rows = RowKernels.Rows(codes: rowMajor.pointer, stride: rowMajor.stride, words: rowMajor.words)
+        let rows = RowKernels.Rows(
+            codes: rowMajor.pointer, stride: rowMajor.stride, words: rowMajor.words, pairOffset: rowMajor.pairOffset)
         positions.withUnsafeBufferPointer { positions in
             offsets.withUnsafeBufferPointer { offsets in
                 let (positions, offsets) = (positions.baseAddress!, offsets.baseAddress!)
                 if threads <= 1 {
                     RowKernels.add(
-                        rows, indices: indices, count: count, pairs: pairs, positions: positions, offsets: offsets,
+                        rows, indices: indices, count: count, positions: positions, offsets: offsets,
                         features: features.count, out: out)
                     return
                 }
@@ -143,14 +145,15 @@ final class HistogramBuilder {
                     let (lo, hi) = (t * m / members, (t + 1) * m / members)
                     let buffer = b & 1
                     RowKernels.gather(
-                        rows, indices: indices + start + lo, count: hi - lo, pairs: pairs,
+                        rows, indices: indices + start + lo, count: hi - lo,
                         rowCopies: copies.rows + (buffer * block + lo) * words,
                         pairCopies: copies.pairs + buffer * block + lo)
                 }
-                // Block b is added while block b + 1 is gathered: one fork and join per block.
-                team.run { t in gather(0, member: t) }
+                // Block b is added while block b + 1 is gathered: one fork and join per block, in
+                // parts that any member may take.
+                team.forEach(members) { t in gather(0, member: t) }
                 for b in 0..<blocks {
-                    team.run { t in
+                    team.forEach(members) { t in
                         if b + 1 < blocks { gather(b + 1, member: t) }
                         guard t < parts else { return }
                         let lo = min(t * groups / parts * 4, features.count)

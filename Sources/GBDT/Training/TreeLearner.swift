@@ -68,6 +68,7 @@ final class TreeLearner {
         partition.reset(rows: bag, allRows: data.rows, maxLeaves: params.numLeaves)
         let n = partition.count[0]
         let (g, h) = fillPairs(gradients: gradients, hessians: hessians, bag: bag)
+        builder.rowMajor.storePairs(pairs, team: team)
         builder.build(
             indices: bag == nil ? nil : UnsafePointer(partition.indices), count: n, pairs: pairs, features: features,
             out: histograms[0])
