@@ -61,11 +61,14 @@ public final class WorkerTeam: @unchecked Sendable {
         var job: ((Int) -> Void)?
 
         static let maxParts = (1 << 20) - 1
-        /// Loads of the job word before an idle thread parks: long enough to cover the caller's
-        /// serial work between the loops of one tree.
-        static let idleSpins = 1 << 17
-        /// Loads between yields while spinning, so that a busy machine runs its other threads.
-        static let yieldEvery = 1 << 10
+        /// Loads of the job word before an idle thread parks (some tens of microseconds): long
+        /// enough to cover the caller's serial work between the loops of one tree. No yields meanwhile:
+        /// on a busy machine a yielding thread loses its core for a time slice and then misses the
+        /// loops it spins for.
+        static let idleSpins = 1 << 15
+        /// Loads of the done count between yields while the caller waits for parts taken by others
+        /// (long: the part is running; a yield helps only when its thread was descheduled).
+        static let yieldEvery = 1 << 14
 
         static func generation(_ w: UInt64) -> UInt64 { w >> 40 }
         static func parts(_ w: UInt64) -> Int { Int((w >> 20) & 0xF_FFFF) }
@@ -113,12 +116,9 @@ public final class WorkerTeam: @unchecked Sendable {
                 var spins = 0
                 while Self.generation(word.load(ordering: .acquiring)) == seen {
                     spins += 1
-                    if spins % Self.yieldEvery == 0 {
-                        if stopping.load(ordering: .acquiring) { return }
-                        sched_yield()
-                    }
                     if spins >= Self.idleSpins {
                         park(seen: seen)
+                        if stopping.load(ordering: .acquiring) { return }
                         spins = 0
                     }
                 }
