@@ -61,7 +61,9 @@ final class HistogramBuilder {
         indices: UnsafePointer<Int32>?, count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int],
         out: UnsafeMutablePointer<SIMD2<Double>>
     ) {
-        let useThreads = count * features.count >= 200_000 ? team.size : 1
+        // Sharing a leaf costs two forks of the team per block, a few microseconds: worth it from a
+        // few thousand rows.
+        let useThreads = count * features.count >= 100_000 ? team.size : 1
         for f in features { (out + layout.offsets[f]).update(repeating: .zero, count: layout.bins[f]) }
         if let indices {
             buildRowMajor(
