@@ -41,10 +41,11 @@ import Testing
         for threads in [1, 3] {
             let builder = HistogramBuilder(
                 layout: layout, columns: UnsafePointer(data.storage.pointer), rows: rows,
-                rowMajor: RowMajorCodes(data, threads: threads), threads: threads)
+                rowMajor: RowMajorCodes(data, threads: threads), team: WorkerTeam(size: threads))
             let out = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: max(layout.total, 1))
             defer { out.deallocate() }
             pairs.withUnsafeBufferPointer { pairs in
+                builder.rowMajor.storePairs(pairs.baseAddress!, team: builder.team)
                 let all = Self.oracle(
                     data, rows: Array(0..<rows), pairs: Array(pairs), features: features, layout: layout)
                 builder.build(indices: nil, count: rows, pairs: pairs.baseAddress!, features: features, out: out)

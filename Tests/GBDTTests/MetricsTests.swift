@@ -1,4 +1,5 @@
 import Foundation
+import FsmlCore
 import Testing
 
 @testable import GBDT
@@ -22,5 +23,21 @@ import Testing
         #expect(abs(Metrics.logloss([0.8, 0.3], [1, 0]) - (-(log(0.8) + log(0.7)) / 2)) < 1e-15)
         #expect(Metrics.rmse([1, 3], [2, 5]) == (2.5).squareRoot())
         #expect(Metrics.accuracy([0.6, 0.4, 0.5], [1, 1, 0]) == 1.0 / 3)
+    }
+
+    /// The one-pass ranking metrics against the separate definitions, over seeded scores drawn from
+    /// few values (many ties) and from many.
+    @Test(arguments: 0..<8)
+    func rankingMetricsEqualTheDefinitions(seed: Int) {
+        var rng = SeededRandom(seed: UInt64(seed))
+        let count = 1 + rng.below(500)
+        let values = seed % 2 == 0 ? 5 : 100_000
+        let scores = (0..<count).map { _ in Double(rng.below(values)) / Double(values) }
+        let labels: [Float] = (0..<count).map { _ in rng.bernoulli(0.3) ? 1 : 0 }
+        let both = Metrics.rankingMetrics(scores, labels)
+        let auc = Metrics.auc(scores, labels)
+        #expect(both.auc == auc || (both.auc.isNaN && auc.isNaN))
+        let ap = Metrics.averagePrecision(scores, labels)
+        #expect(abs(both.ap - ap) < 1e-12 || (both.ap.isNaN && ap.isNaN))
     }
 }

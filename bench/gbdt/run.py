@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated; each dataset runs at each")
+    ap.add_argument("--only", default="", help="run only the datasets whose names contain this (e.g. synthetic)")
     args = ap.parse_args()
     load_before = load_average()
     thread_counts = [int(t) for t in args.threads.split(",")]
@@ -58,6 +59,7 @@ def main():
         ("regression", f"{args.shared}/regression.train", f"{args.shared}/regression.test", "tsv", "regression", 100),
         ("synthetic 1M x 40", f"{args.work}/synth_train.csv", f"{args.work}/synth_test.csv", "csv", "binary", 200),
     ]
+    datasets = [d for d in datasets if args.only in d[0]]
     results = []
     for name, train, test, fmt, objective, rounds in datasets:
         for threads in thread_counts:

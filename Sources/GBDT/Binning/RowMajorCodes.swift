@@ -1,9 +1,12 @@
 import FsmlCore
 
 /// The bin codes again, row by row (`pointer[i * stride + f]`), for building histograms. A row's
-/// codes are padded to `words` whole 8-byte words, so that they can be copied a word at a time.
-/// (Padding rows to a divisor of the 64-byte line, so that no row straddles two, measured no
-/// faster: the two lines of a row are fetched together.)
+/// codes are padded to `words` whole 8-byte words, so that they can be copied a word at a time,
+/// and followed by the row's (gradient, hessian) pair of the current tree, as two Floats at
+/// `pairOffset`: a leaf's scattered row then costs one read of one or two cache lines, where a
+/// separate array of pairs cost one more line per row. (Padding rows to a divisor of the 64-byte
+/// line, so that no row straddles two, measured no faster: the two lines of a row are fetched
+/// together.)
 ///
 /// Below the root, a leaf's rows are scattered over the data. Column by column, each of its rows
 /// costs one cache line per feature, and a leaf with more than one row in 64 reads every column
@@ -15,12 +18,14 @@ final class RowMajorCodes: @unchecked Sendable {
     let columns: Int
     let stride: Int
     let words: Int
+    let pairOffset: Int
 
     init(_ data: BinnedData, threads: Int) {
         rows = data.rows
         columns = data.columns
         words = (columns + 7) / 8
-        stride = words * 8
+        pairOffset = words * 8
+        stride = pairOffset + 8
         pointer = LargeBuffer.allocate(bytes: rows * stride).assumingMemoryBound(to: UInt8.self)
         // Blocks of rows small enough that their rows stay in cache while every column is copied in.
         let block = 4096
@@ -32,6 +37,17 @@ final class RowMajorCodes: @unchecked Sendable {
             for f in 0..<c {
                 let column = source + f * n
                 for i in rowRange { target[i &* stride &+ f] = column[i] }
+            }
+        }
+    }
+
+    /// Stores every row's pair (`pairs[i]` for row i) next to its codes.
+    func storePairs(_ pairs: UnsafePointer<SIMD2<Float>>, team: WorkerTeam) {
+        let block = 65_536
+        let (n, stride, target) = (rows, stride, UnsafeMutableRawPointer(pointer) + pairOffset)
+        team.forEach((n + block - 1) / block) { b in
+            for i in b * block..<min((b + 1) * block, n) {
+                target.storeBytes(of: pairs[i], toByteOffset: i &* stride, as: SIMD2<Float>.self)
             }
         }
     }

@@ -45,24 +45,38 @@ public enum Metrics {
         }
     }
 
-    /// AUC and average precision from one sort of (score, label) pairs; the same definitions as
-    /// `auc` and `averagePrecision`.
+    /// AUC and average precision; the same definitions as `auc` and `averagePrecision`.
+    ///
+    /// The scores of positives and of negatives are sorted apart, as plain Doubles (the standard
+    /// library's fast path, several times quicker than sorting (score, label) pairs through a
+    /// closure: the booster measures these every iteration), then walked together, tied scores
+    /// taken as one group.
     public static func rankingMetrics(_ scores: [Double], _ labels: [Float]) -> (auc: Double, ap: Double) {
-        var pairs = [(Double, Bool)](repeating: (0, false), count: scores.count)
-        for i in scores.indices { pairs[i] = (scores[i], labels[i] > 0.5) }
-        pairs.sort { $0.0 < $1.0 }
-        let positives = Double(pairs.lazy.filter { $0.1 }.count)
-        let negatives = Double(pairs.count) - positives
+        var positive: [Double] = []
+        var negative: [Double] = []
+        for i in scores.indices {
+            if labels[i] > 0.5 { positive.append(scores[i]) } else { negative.append(scores[i]) }
+        }
+        positive.sort()
+        negative.sort()
+        let (positives, negatives) = (Double(positive.count), Double(negative.count))
         guard positives > 0 else { return (.nan, .nan) }
-        // AUC: ascending, average ranks over ties.
+        // AUC: ascending, average ranks over ties. The rank sums are multiples of ½ far below 2⁵³,
+        // so adding a group at once equals adding its members one by one.
         var rankSum = 0.0
-        var i = 0
-        while i < pairs.count {
-            var j = i
-            while j + 1 < pairs.count && pairs[j + 1].0 == pairs[i].0 { j += 1 }
-            let averageRank = Double(i + j) / 2 + 1
-            for k in i...j where pairs[k].1 { rankSum += averageRank }
-            i = j + 1
+        var (i, j, before) = (0, 0, 0)
+        while i < positive.count || j < negative.count {
+            let v =
+                j >= negative.count || (i < positive.count && positive[i] <= negative[j]) ? positive[i] : negative[j]
+            var (p, n) = (0, 0)
+            while i < positive.count && positive[i] == v { (i, p) = (i + 1, p + 1) }
+            while j < negative.count && negative[j] == v { (j, n) = (j + 1, n + 1) }
+            if p + n == 0 {  // NaN: a group of its own
+                if i < positive.count && positive[i].isNaN { (i, p) = (i + 1, 1) } else { (j, n) = (j + 1, 1) }
+            }
+            let averageRank = Double(2 * before + p + n - 1) / 2 + 1
+            rankSum += averageRank * Double(p)
+            before += p + n
         }
         let auc = negatives > 0 ? (rankSum - positives * (positives + 1) / 2) / (positives * negatives) : .nan
         // Average precision: descending, ties taken together.
@@ -70,18 +84,20 @@ public enum Metrics {
         var seen = 0.0
         var previousRecall = 0.0
         var ap = 0.0
-        var end = pairs.count - 1
-        while end >= 0 {
-            var start = end
-            while start > 0 && pairs[start - 1].0 == pairs[end].0 { start -= 1 }
-            for k in start...end {
-                seen += 1
-                if pairs[k].1 { truePositives += 1 }
+        (i, j) = (positive.count - 1, negative.count - 1)
+        while i >= 0 || j >= 0 {
+            let v = j < 0 || (i >= 0 && positive[i] >= negative[j]) ? positive[i] : negative[j]
+            var (p, n) = (0, 0)
+            while i >= 0 && positive[i] == v { (i, p) = (i - 1, p + 1) }
+            while j >= 0 && negative[j] == v { (j, n) = (j - 1, n + 1) }
+            if p + n == 0 {
+                if i >= 0 && positive[i].isNaN { (i, p) = (i - 1, 1) } else { (j, n) = (j - 1, 1) }
             }
+            seen += Double(p + n)
+            truePositives += Double(p)
             let recall = truePositives / positives
             ap += (recall - previousRecall) * (truePositives / seen)
             previousRecall = recall
-            end = start - 1
         }
         return (auc, ap)
     }

@@ -82,7 +82,7 @@ public enum Booster {
 
         for iteration in 0..<params.numIterations {
             computeGradients(
-                objective, scores: scores, labels: train.labels, g: &gradients, h: &hessians, threads: threads)
+                objective, scores: scores, labels: train.labels, g: &gradients, h: &hessians, team: learner.team)
             if params.baggingFraction < 1 && params.baggingFreq > 0 && iteration % params.baggingFreq == 0 {
                 bag = sampleBag(rows: n, fraction: params.baggingFraction, seed: params.seed, iteration: iteration)
             }
@@ -155,7 +155,8 @@ public enum Booster {
     }
 
     static func computeGradients(
-        _ objective: ObjectiveKind, scores: [Double], labels: [Float], g: inout [Float], h: inout [Float], threads: Int
+        _ objective: ObjectiveKind, scores: [Double], labels: [Float], g: inout [Float], h: inout [Float],
+        team: WorkerTeam
     ) {
         let n = scores.count
         let block = 65_536
@@ -163,9 +164,8 @@ public enum Booster {
             labels.withUnsafeBufferPointer { y in
                 g.withUnsafeMutableBufferPointer { gp in
                     h.withUnsafeMutableBufferPointer { hp in
-                        let io = UncheckedBox((s.baseAddress!, y.baseAddress!, gp.baseAddress!, hp.baseAddress!))
-                        Parallel.forEach((n + block - 1) / block, threads: threads) { b in
-                            let (s, y, g, h) = io.value
+                        let (s, y, g, h) = (s.baseAddress!, y.baseAddress!, gp.baseAddress!, hp.baseAddress!)
+                        team.forEach((n + block - 1) / block) { b in
                             objective.gradients(
                                 scores: s, labels: y, gradients: g, hessians: h,
                                 rows: b * block..<min((b + 1) * block, n))

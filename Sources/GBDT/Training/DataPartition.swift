@@ -11,12 +11,14 @@ final class DataPartition {
     private let rightScratch: UnsafeMutablePointer<Int32>
     var begin: [Int] = []
     var count: [Int] = []
-    let threads: Int
-    static let blockSize = 65_536
+    let team: WorkerTeam
+    /// Rows split per block: small enough that leaves of a few tens of thousands of rows are
+    /// shared by threads. The blocks only bound work; the result is the same for any size.
+    static let blockSize = 16_384
 
-    init(capacity: Int, threads: Int) {
+    init(capacity: Int, team: WorkerTeam) {
         self.capacity = capacity
-        self.threads = threads
+        self.team = team
         indices = .allocate(capacity: max(capacity, 1))
         leftScratch = .allocate(capacity: max(capacity, 1))
         rightScratch = .allocate(capacity: max(capacity, 1))
@@ -48,10 +50,11 @@ final class DataPartition {
         let start = begin[leaf]
         let n = count[leaf]
         let blocks = (n + Self.blockSize - 1) / Self.blockSize
-        let box = UncheckedBox((indices, leftScratch, rightScratch, column))
+        let (indices, left, right) = (indices, leftScratch, rightScratch)
         let missingLeft: UInt8 = defaultLeft ? 1 : 0
-        let lefts = Parallel.map(blocks, threads: blocks > 1 ? threads : 1) { k -> Int in
-            let (indices, left, right, column) = box.value
+        let lefts = UnsafeMutablePointer<Int>.allocate(capacity: blocks)
+        defer { lefts.deallocate() }
+        team.forEach(blocks) { k in
             let lo = start + k * Self.blockSize
             let hi = min(lo + Self.blockSize, start + n)
             var li = lo
@@ -66,20 +69,26 @@ final class DataPartition {
                 li += Int(goesLeft)
                 ri += 1 - Int(goesLeft)
             }
-            return li - lo
+            lefts[k] = li - lo
         }
-        var at = start
+        // Where each block's left and right rows go back: all lefts in block order, then all rights.
+        var totalLeft = 0
+        for k in 0..<blocks { totalLeft += lefts[k] }
+        let leftAt = UnsafeMutablePointer<Int>.allocate(capacity: 2 * blocks)
+        defer { leftAt.deallocate() }
+        let rightAt = leftAt + blocks
+        var (l, r) = (start, start + totalLeft)
         for k in 0..<blocks {
-            let lo = start + k * Self.blockSize
-            (indices + at).update(from: leftScratch + lo, count: lefts[k])
-            at += lefts[k]
+            let size = min(Self.blockSize, start + n - (start + k * Self.blockSize))
+            (leftAt[k], rightAt[k]) = (l, r)
+            l += lefts[k]
+            r += size - lefts[k]
         }
-        let totalLeft = at - start
-        for k in 0..<blocks {
+        team.forEach(blocks) { k in
             let lo = start + k * Self.blockSize
             let size = min(Self.blockSize, start + n - lo)
-            (indices + at).update(from: rightScratch + lo, count: size - lefts[k])
-            at += size - lefts[k]
+            (indices + leftAt[k]).update(from: left + lo, count: lefts[k])
+            (indices + rightAt[k]).update(from: right + lo, count: size - lefts[k])
         }
         begin[newLeaf] = start + totalLeft
         count[newLeaf] = n - totalLeft

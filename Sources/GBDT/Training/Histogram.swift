@@ -36,15 +36,15 @@ final class HistogramBuilder {
     let columns: UnsafePointer<UInt8>
     let rows: Int
     let rowMajor: RowMajorCodes
-    let threads: Int
+    let team: WorkerTeam
     private var sharedStorage: (rows: UnsafeMutablePointer<UInt64>, pairs: UnsafeMutablePointer<SIMD2<Double>>)?
 
-    init(layout: HistogramLayout, columns: UnsafePointer<UInt8>, rows: Int, rowMajor: RowMajorCodes, threads: Int) {
+    init(layout: HistogramLayout, columns: UnsafePointer<UInt8>, rows: Int, rowMajor: RowMajorCodes, team: WorkerTeam) {
         self.layout = layout
         self.columns = columns
         self.rows = rows
         self.rowMajor = rowMajor
-        self.threads = threads
+        self.team = team
     }
 
     deinit {
@@ -55,16 +55,19 @@ final class HistogramBuilder {
     }
 
     /// Fills `out` with the histograms of the given features over rows indices[0..<count], or over
-    /// rows 0..<count when `indices` is nil. `pairs[i]` is row i's (gradient, hessian).
+    /// rows 0..<count when `indices` is nil. `pairs[i]` is row i's (gradient, hessian); the same
+    /// pairs must have been stored in `rowMajor` (`storePairs`), where scattered rows read them.
     func build(
         indices: UnsafePointer<Int32>?, count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int],
         out: UnsafeMutablePointer<SIMD2<Double>>
     ) {
-        let useThreads = count * features.count >= 200_000 ? threads : 1
+        // Sharing a leaf costs two forks of the team per block, a few microseconds: worth it from a
+        // few thousand rows.
+        let useThreads = count * features.count >= 100_000 ? team.size : 1
         for f in features { (out + layout.offsets[f]).update(repeating: .zero, count: layout.bins[f]) }
         if let indices {
             buildRowMajor(
-                indices: indices, count: count, pairs: pairs, features: features, out: out, threads: useThreads)
+                indices: indices, count: count, features: features, out: out, threads: useThreads)
         } else {
             buildColumns(count: count, pairs: pairs, features: features, out: out, threads: useThreads)
         }
@@ -81,9 +84,8 @@ final class HistogramBuilder {
             groups.append(Array(features[k..<k + size]))
             k += size
         }
-        let work = UncheckedBox((pairs, out, columns, rows, layout.offsets))
-        Parallel.forEach(groups.count, threads: threads) { g in
-            let (pairs, out, columns, rows, offsets) = work.value
+        let (columns, rows, offsets) = (columns, rows, layout.offsets)
+        let body = { (g: Int) in
             let group = groups[g]
             if group.count == 4 {
                 ColumnKernels.add4(
@@ -102,63 +104,79 @@ final class HistogramBuilder {
                 }
             }
         }
+        if threads > 1 {
+            team.forEach(groups.count, body)
+        } else {
+            for g in groups.indices { body(g) }
+        }
     }
 
-    /// Rows gathered at once when several threads share a leaf: both copy part of them, then each
-    /// adds its features over all of them.
-    static let sharedBlock = 16_384
+    /// Rows gathered at once when several threads share a leaf: all members copy part of a block,
+    /// then each adds its features over all of it. Two blocks' copies (double buffered) stay in
+    /// the second-level cache.
+    static let sharedBlock = 8192
 
     private func buildRowMajor(
-        indices: UnsafePointer<Int32>, count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int],
-        out: UnsafeMutablePointer<SIMD2<Double>>, threads: Int
+        indices: UnsafePointer<Int32>, count: Int, features: [Int], out: UnsafeMutablePointer<SIMD2<Double>>,
+        threads: Int
     ) {
         let positions = features.map { Int32($0) }
         let offsets = features.map { Int32(layout.offsets[$0]) }
-        let rows = RowKernels.Rows(codes: rowMajor.pointer, stride: rowMajor.stride, words: rowMajor.words)
+        let rows = RowKernels.Rows(
+            codes: rowMajor.pointer, stride: rowMajor.stride, words: rowMajor.words, pairOffset: rowMajor.pairOffset)
         positions.withUnsafeBufferPointer { positions in
             offsets.withUnsafeBufferPointer { offsets in
                 let (positions, offsets) = (positions.baseAddress!, offsets.baseAddress!)
                 if threads <= 1 {
                     RowKernels.add(
-                        rows, indices: indices, count: count, pairs: pairs, positions: positions, offsets: offsets,
+                        rows, indices: indices, count: count, positions: positions, offsets: offsets,
                         features: features.count, out: out)
                     return
                 }
                 // Parts of whole groups of four features, so that every part adds four at a time.
+                let members = team.size
                 let groups = (features.count + 3) / 4
-                let parts = min(threads, groups)
+                let parts = min(members, groups)
                 let copies = sharedCopies
-                let work = UncheckedBox((indices, pairs, positions, offsets, out, copies.rows, copies.pairs))
-                var start = 0
-                while start < count {
-                    let m = min(Self.sharedBlock, count - start)
-                    Parallel.forEach(threads, threads: threads) { t in
-                        let (indices, pairs, _, _, _, rowCopies, pairCopies) = work.value
-                        let (lo, hi) = (t * m / threads, (t + 1) * m / threads)
-                        RowKernels.gather(
-                            rows, indices: indices + start + lo, count: hi - lo, pairs: pairs,
-                            rowCopies: rowCopies + lo * rows.words, pairCopies: pairCopies + lo)
-                    }
-                    Parallel.forEach(parts, threads: threads) { p in
-                        let (_, _, positions, offsets, out, rowCopies, pairCopies) = work.value
-                        let lo = min(p * groups / parts * 4, features.count)
-                        let hi = min((p + 1) * groups / parts * 4, features.count)
+                let block = Self.sharedBlock
+                let blocks = (count + block - 1) / block
+                let words = rows.words
+                func gather(_ b: Int, member t: Int) {
+                    let start = b * block
+                    let m = min(block, count - start)
+                    let (lo, hi) = (t * m / members, (t + 1) * m / members)
+                    let buffer = b & 1
+                    RowKernels.gather(
+                        rows, indices: indices + start + lo, count: hi - lo,
+                        rowCopies: copies.rows + (buffer * block + lo) * words,
+                        pairCopies: copies.pairs + buffer * block + lo)
+                }
+                // Block b is added while block b + 1 is gathered: one fork and join per block, in
+                // parts that any member may take.
+                team.forEach(members) { t in gather(0, member: t) }
+                for b in 0..<blocks {
+                    team.forEach(members) { t in
+                        if b + 1 < blocks { gather(b + 1, member: t) }
+                        guard t < parts else { return }
+                        let lo = min(t * groups / parts * 4, features.count)
+                        let hi = min((t + 1) * groups / parts * 4, features.count)
+                        let buffer = b & 1
                         RowKernels.addCopies(
-                            rowCopies: rowCopies, words: rows.words, count: m, pairCopies: pairCopies,
+                            rowCopies: copies.rows + buffer * block * words, words: words,
+                            count: min(block, count - b * block), pairCopies: copies.pairs + buffer * block,
                             positions: positions + lo, offsets: offsets + lo, features: hi - lo, out: out)
                     }
-                    start += m
                 }
             }
         }
     }
 
-    /// Copy buffers for `sharedBlock` rows, made on first use.
+    /// Copy buffers for two `sharedBlock`s of rows, made on first use.
     private var sharedCopies: (rows: UnsafeMutablePointer<UInt64>, pairs: UnsafeMutablePointer<SIMD2<Double>>) {
         if let copies = sharedStorage { return copies }
         let copies = (
-            rows: UnsafeMutablePointer<UInt64>.allocate(capacity: Self.sharedBlock * rowMajor.words),
-            pairs: UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: Self.sharedBlock)
+            rows: UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * Self.sharedBlock * rowMajor.words),
+            pairs: UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: 2 * Self.sharedBlock)
         )
         sharedStorage = copies
         return copies

@@ -13,6 +13,8 @@ final class TreeLearner {
     let constraints: SplitConstraints
     let layout: HistogramLayout
     let threads: Int
+    /// The threads every parallel step of growing a tree runs on (the booster's too).
+    let team: WorkerTeam
     private let partition: DataPartition
     private let builder: HistogramBuilder
     /// One histogram per leaf; swapped, not copied, when leaves split.
@@ -32,10 +34,11 @@ final class TreeLearner {
             minGainToSplit: params.minGainToSplit)
         layout = HistogramLayout(mappers: data.mappers)
         codes = UnsafePointer(data.storage.pointer)
-        partition = DataPartition(capacity: data.rows, threads: threads)
+        team = WorkerTeam(size: threads)
+        partition = DataPartition(capacity: data.rows, team: team)
         builder = HistogramBuilder(
             layout: layout, columns: codes, rows: data.rows, rowMajor: RowMajorCodes(data, threads: threads),
-            threads: threads)
+            team: team)
         let bins = max(layout.total, 1)
         histograms = (0..<params.numLeaves).map { _ in .allocate(capacity: bins) }
         pairs = LargeBuffer.allocate(bytes: data.rows * 8).assumingMemoryBound(to: SIMD2<Float>.self)
@@ -63,16 +66,9 @@ final class TreeLearner {
         shrinkage: Double
     ) -> Tree {
         partition.reset(rows: bag, allRows: data.rows, maxLeaves: params.numLeaves)
-        let block = 65_536
-        let io = UncheckedBox((pairs, gradients, hessians))
-        Parallel.forEach((data.rows + block - 1) / block, threads: threads) { b in
-            let (pairs, gradients, hessians) = io.value
-            for i in b * block..<min((b + 1) * block, data.rows) { pairs[i] = SIMD2(gradients[i], hessians[i]) }
-        }
         let n = partition.count[0]
-        var sums = SIMD2<Double>.zero
-        for j in 0..<n { sums += SIMD2<Double>(pairs[Int(partition.indices[j])]) }
-        let (g, h) = (sums.x, sums.y)
+        let (g, h) = fillPairs(gradients: gradients, hessians: hessians, bag: bag)
+        builder.rowMajor.storePairs(pairs, team: team)
         builder.build(
             indices: bag == nil ? nil : UnsafePointer(partition.indices), count: n, pairs: pairs, features: features,
             out: histograms[0])
@@ -138,10 +134,11 @@ final class TreeLearner {
             builder.build(
                 indices: UnsafePointer(partition.indices + partition.begin[small]), count: partition.count[small],
                 pairs: pairs, features: features, out: histograms[right])
-            subtract(histograms[right], from: histograms[chosen], features: features)
+            let (built, parentHistogram) = (histograms[right], histograms[chosen])
             if smallerIsLeft { histograms.swapAt(chosen, right) }
-
-            for leaf in splittable { leaves[leaf].best = bestSplit(leaf: leaf, leaves[leaf], features: features) }
+            let best = subtractAndSplit(
+                built, from: parentHistogram, features: features, leaves: splittable.map { ($0, leaves[$0]) })
+            for (k, leaf) in splittable.enumerated() { leaves[leaf].best = best[k] }
         }
         tree.leafValue = leaves.map { math.leafWeight($0.g, $0.h) * shrinkage }
         tree.leafHessian = leaves.map(\.h)
@@ -149,41 +146,87 @@ final class TreeLearner {
         return tree
     }
 
+    /// Fills `pairs` from the objective's arrays and returns the gradient and hessian sums over the
+    /// tree's rows. The sums go block by block (fixed blocks, then in block order), so they are the
+    /// same for any number of threads.
+    private func fillPairs(
+        gradients: UnsafePointer<Float>, hessians: UnsafePointer<Float>, bag: [Int32]?
+    ) -> (Double, Double) {
+        let block = 65_536
+        let rows = data.rows
+        let blocks = (rows + block - 1) / block
+        let sums = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: blocks)
+        defer { sums.deallocate() }
+        let pairs = pairs
+        team.forEach(blocks) { b in
+            var sum = SIMD2<Double>.zero
+            for i in b * block..<min((b + 1) * block, rows) {
+                let p = SIMD2(gradients[i], hessians[i])
+                pairs[i] = p
+                sum += SIMD2<Double>(p)
+            }
+            sums[b] = sum
+        }
+        var total = SIMD2<Double>.zero
+        if let bag {
+            for r in bag { total += SIMD2<Double>(pairs[Int(r)]) }
+        } else {
+            for b in 0..<blocks { total += sums[b] }
+        }
+        return (total.x, total.y)
+    }
+
     /// Adds the last grown tree's leaf values to the scores of the rows it was grown on, from the
     /// partition, without walking the tree.
     func addLeafValues(of tree: Tree, to scores: UnsafeMutablePointer<Double>) {
         // Leaves own disjoint rows, so they can be added in parallel.
-        let io = UncheckedBox((scores, partition.indices))
-        let (begin, count) = (partition.begin, partition.count)
-        Parallel.forEach(tree.leaves, threads: threads) { l in
-            let (scores, indices) = io.value
+        let (begin, count, indices) = (partition.begin, partition.count, partition.indices)
+        team.forEach(tree.leaves) { l in
             let value = tree.leafValue[l]
             let start = indices + begin[l]
             for j in 0..<count[l] { scores[Int(start[j])] += value }
         }
     }
 
-    private func subtract(
-        _ part: UnsafeMutablePointer<SIMD2<Double>>, from whole: UnsafeMutablePointer<SIMD2<Double>>, features: [Int]
-    ) {
-        for f in features {
+    /// Turns `whole` (the parent's histogram) into the larger child's by subtracting `part` (the
+    /// smaller child's), and finds the best split of each leaf in `leaves`, whose histograms are
+    /// now those two: one feature at a time, so that a feature's bins are still in cache.
+    private func subtractAndSplit(
+        _ part: UnsafeMutablePointer<SIMD2<Double>>, from whole: UnsafeMutablePointer<SIMD2<Double>>,
+        features: [Int], leaves: [(index: Int, state: Leaf)]
+    ) -> [SplitCandidate] {
+        let found = UnsafeMutablePointer<SplitCandidate>.allocate(capacity: features.count * leaves.count)
+        defer { found.deallocate() }
+        team.forEach(features.count) { k in
+            let f = features[k]
             let o = layout.offsets[f]
-            for k in 0..<layout.bins[f] { whole[o + k] -= part[o + k] }
+            for b in 0..<layout.bins[f] { whole[o + b] -= part[o + b] }
+            for (i, leaf) in leaves.enumerated() {
+                found[i * features.count + k] = bestSplit(feature: f, leaf: leaf.index, leaf.state)
+            }
+        }
+        return leaves.indices.map { i in
+            var best = SplitCandidate.none
+            for k in features.indices where found[i * features.count + k].gain > best.gain {
+                best = found[i * features.count + k]
+            }
+            return best
         }
     }
 
+    private func bestSplit(feature f: Int, leaf: Int, _ state: Leaf) -> SplitCandidate {
+        if data.mappers[f].isTrivial { return .none }
+        return SplitFinder.best(
+            feature: f, hist: histograms[leaf] + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
+            totalH: state.h, count: state.count, math: math, constraints: constraints)
+    }
+
     private func bestSplit(leaf: Int, _ state: Leaf, features: [Int]) -> SplitCandidate {
-        let hist = UncheckedBox(UnsafePointer(histograms[leaf]))
-        let candidates = Parallel.map(features.count, threads: state.count > 20_000 ? threads : 1) {
-            k -> SplitCandidate in
-            let f = features[k]
-            if data.mappers[f].isTrivial { return .none }
-            return SplitFinder.best(
-                feature: f, hist: hist.value + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
-                totalH: state.h, count: state.count, math: math, constraints: constraints)
-        }
+        let found = UnsafeMutablePointer<SplitCandidate>.allocate(capacity: features.count)
+        defer { found.deallocate() }
+        team.forEach(features.count) { k in found[k] = bestSplit(feature: features[k], leaf: leaf, state) }
         var best = SplitCandidate.none
-        for c in candidates where c.gain > best.gain { best = c }
+        for k in features.indices where found[k].gain > best.gain { best = found[k] }
         return best
     }
 }
