@@ -259,7 +259,7 @@ final class RESPClientHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var chunk = unwrapInboundIn(data)
-        if received == nil { received = chunk } else { received!.writeBuffer(&chunk) }
+        ReceivedBytes.append(&chunk, to: &received)
         do {
             var consumed = 0
             var replies: [RESP.Reply] = []
@@ -270,7 +270,7 @@ final class RESPClientHandler: ChannelInboundHandler {
                 }
             }
             received!.moveReaderIndex(forwardBy: consumed)
-            if received!.readableBytes == 0 { received = nil }
+            ReceivedBytes.settle(&received)
             for reply in replies {
                 guard let request = pending.popFirst() else {
                     throw RESP.ProtocolError(description: "a reply nobody asked for")

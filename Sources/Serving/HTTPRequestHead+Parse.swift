@@ -39,7 +39,11 @@ extension HTTPRequestParser {
         if transferEncoding && length != nil { throw badLength }
         head.chunked = transferEncoding
         head.contentLength = length ?? 0
-        head.keepAlive = !connection.close && (head.minorVersion >= 1 || connection.keepAlive)
+        // An HTTP/1.0 message with a transfer coding has framing a 1.0 proxy may not share: answer
+        // it, then close (RFC 9112 §6.1).
+        head.keepAlive =
+            !connection.close && (head.minorVersion >= 1 || connection.keepAlive)
+            && !(transferEncoding && head.minorVersion == 0)
         return head
     }
 

@@ -80,11 +80,7 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard phase != .closing else { return }
         var chunk = unwrapInboundIn(data)
-        if received == nil {
-            received = chunk
-        } else {
-            received!.writeBuffer(&chunk)
-        }
+        ReceivedBytes.append(&chunk, to: &received)
         if phase == .handling {
             // Pipelined requests wait for the answer in hand; a client that piles up more is cut off.
             if received!.readableBytes > Self.maxHeldBytes { close(context) }
@@ -118,8 +114,7 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
                 dispatch(context, head!, body: body)
             }
         }
-        // The buffer goes back to the channel for its next read once nothing in it is left.
-        if received?.readableBytes == 0 { received = nil }
+        ReceivedBytes.settle(&received)
         if inputEnded && phase != .handling { finishInput(context) }
     }
 

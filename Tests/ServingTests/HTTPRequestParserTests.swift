@@ -101,6 +101,9 @@ import Testing
         for (text, minor, keepAlive) in cases {
             #expect(Self.feed(text).steps.first == Self.head("GET", "/", minor: minor, keepAlive: keepAlive), "\(text)")
         }
+        // HTTP/1.0 with a transfer coding: answered, then the connection closes (RFC 9112 §6.1).
+        let chunked10 = Self.feed("POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n")
+        #expect(chunked10.steps == [Self.head("POST", "/", minor: 0, keepAlive: false, chunked: true)])
         let expecting = Self.feed("PUT /x HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n")
         #expect(expecting.steps == [Self.head("PUT", "/x", length: 2, expect: true)])
     }
