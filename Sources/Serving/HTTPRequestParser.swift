@@ -203,26 +203,32 @@ struct HTTPRequestParser {
         return length
     }
 
-    /// A chunk-size line: hex digits, then optional extensions (`;name=value`), which are ignored.
+    /// A chunk-size line: hex digits, then optionally spaces and extensions (`;name=value`), which
+    /// are ignored but must be visible text: a parser that framed this line differently (a
+    /// proxy's) must not be able to read another body out of it.
     private static func chunkSize(_ line: ByteBufferView.SubSequence) throws(HTTPRequestError) -> Int {
         var size = 0
         var digits = 0
-        for b in line {
+        var i = line.startIndex
+        digitsLoop: while i < line.endIndex {
+            let b = line[i]
             let v: Int
             switch b {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): v = Int(b) - 48
             case UInt8(ascii: "a")...UInt8(ascii: "f"): v = Int(b) - 87
             case UInt8(ascii: "A")...UInt8(ascii: "F"): v = Int(b) - 55
-            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
-                guard digits > 0 else { throw badChunk }
-                return size
-            default: throw badChunk
+            default: break digitsLoop
             }
             digits += 1
             guard digits <= 15 else { throw badChunk }
             size = size << 4 | v
+            i += 1
         }
         guard digits > 0 else { throw badChunk }
+        while i < line.endIndex && (line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t")) { i += 1 }
+        guard i < line.endIndex else { return size }
+        guard line[i] == UInt8(ascii: ";") else { throw badChunk }
+        for b in line[i...] where b != UInt8(ascii: "\t") && (b < 0x20 || b == 0x7F) { throw badChunk }
         return size
     }
 }

@@ -201,8 +201,7 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
         guard phase != .closing else { return }
         do {
             try parser.inputEnded(received ?? ByteBuffer())
-            flush(context)
-            close(context)
+            closeAfterWrites(context, context.channel.allocator.buffer(capacity: 0))
         } catch {
             refuse(context, error)
         }
@@ -242,14 +241,20 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
             phase = .waitingForHead
             arm(context, headTimeout, now: now)
         } else {
-            phase = .closing
-            received = nil
-            stopTimer()
-            unflushed = false
-            let written = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: written)
-            written.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in context.close(promise: nil) }
+            closeAfterWrites(context, buffer)
         }
+    }
+
+    /// Writes `last` after what is written already and closes once all of it has gone out: closing
+    /// at once would drop an answer the socket could not take in one write.
+    private func closeAfterWrites(_ context: ChannelHandlerContext, _ last: ByteBuffer) {
+        phase = .closing
+        received = nil
+        stopTimer()
+        unflushed = false
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(last), promise: written)
+        written.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in context.close(promise: nil) }
     }
 
     private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount, now: NIODeadline = .now()) {

@@ -115,6 +115,12 @@ import Testing
         #expect(Self.feed(text).steps == [Self.head("POST", "/p", length: 3), Self.body("abc")])
     }
 
+    /// Spaces after the size and extensions of visible text are read past.
+    @Test func chunkExtensionsAreSkipped() {
+        let text = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5 ;a=\"b c\"\r\nhello\r\n0\t\r\n\r\n"
+        #expect(Self.feed(text).steps == [Self.head("POST", "/", chunked: true), Self.body("hello")])
+    }
+
     @Test func badRequestsAreRefusedWithTheirStatus() {
         let cases: [(String, HTTPRequestError)] = [
             ("POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n", HTTPRequestParser.badLength),
@@ -130,6 +136,9 @@ import Testing
             ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n;x\r\n", HTTPRequestParser.badChunk),
             ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", HTTPRequestParser.badChunk),
             ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n", HTTPRequestParser.badChunk),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\nhello\r\n", HTTPRequestParser.badChunk),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;a\rb\r\nhello\r\n", HTTPRequestParser.badChunk),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;a\u{1}\r\nhello\r\n", HTTPRequestParser.badChunk),
             (
                 "POST / HTTP/1.1\r\nContent-Length: 1001\r\n\r\n",
                 HTTPRequestError(status: 413, message: "the body is over 0 KiB")
