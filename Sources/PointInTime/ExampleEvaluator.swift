@@ -48,7 +48,6 @@ final class ExampleEvaluator: @unchecked Sendable {
     private let featureCount: Int
 
     private struct Shard {
-        let kinds: [Int]
         /// The aggregate features of these kinds, by feature index.
         let aggregates: [Int]
         let states: StateTable
@@ -60,7 +59,7 @@ final class ExampleEvaluator: @unchecked Sendable {
     /// `threads`: how many shards (at most one per entity kind).
     init(
         engine: FeatureEngine, features: [Int], examples: [DatasetBuilder.Example], keys: [EntityKeyTable],
-        threads: Int = Parallel.defaultThreads
+        threads: Int
     ) {
         self.engine = engine
         self.features = features
@@ -80,7 +79,6 @@ final class ExampleEvaluator: @unchecked Sendable {
         }
         shards = groups.enumerated().map { i, kinds in
             Shard(
-                kinds: kinds,
                 aggregates: registry.features.indices.filter {
                     engine.isAggregate($0) && kinds.contains(registry.features[$0].entity)
                 },
@@ -141,7 +139,8 @@ final class ExampleEvaluator: @unchecked Sendable {
     /// The shard's aggregate features for one example, in `shard.aggregates` order.
     private func aggregates(_ x: DatasetBuilder.Example, _ shard: Shard) -> [Double] {
         let rowStates = x.keys.indices.map { e in
-            x.keys[e] < 0 || !shard.kinds.contains(e) ? nil : shard.states.state(entity: e, id: x.keys[e])
+            // Kinds the shard does not fold hold no state, so they read as nil like a missing key.
+            x.keys[e] < 0 ? nil : shard.states.state(entity: e, id: x.keys[e])
         }
         return engine.values(features: shard.aggregates, states: rowStates, fields: { _ in .missing }, asOf: x.time)
     }

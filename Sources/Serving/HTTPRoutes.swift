@@ -116,15 +116,12 @@ public struct HTTPRoutes: Sendable {
                     if method == "HEAD" { answer.body = [] }
                     return (route.pattern, answer)
                 case .later(let handle):
-                    guard method == "HEAD" else {
-                        handle(request, loop, later)
-                        return (route.pattern, nil)
-                    }
-                    handle(request, loop) { answer in
+                    let headOnly: Completion = { answer in
                         var answer = answer
                         answer.body = []
                         later(answer)
                     }
+                    handle(request, loop, method == "HEAD" ? headOnly : later)
                     return (route.pattern, nil)
                 }
             }

@@ -463,7 +463,7 @@ extension StreamJob: IntakeSink {
 
     public func admitted(_ stored: StoredEvent) throws {
         unfolded.append(stored.event)
-        if unfolded.count == 32 { foldAdmitted() }
+        if unfolded.count == StateTable.batch { foldAdmitted() }
         try offline?.append(stored)
         if online != nil { readTimes.append(lastReadAt) }
     }

@@ -33,7 +33,7 @@ import Testing
         }
     }
 
-    @Test func aTeamThatIsDroppedLetsItsThreadsEnd() {
+    @Test func droppedTeamsNeitherHangNorMixUpJobs() {
         // Creating and dropping teams must neither hang nor leak jobs into a later team.
         for _ in 0..<50 {
             let team = WorkerTeam(size: 2)

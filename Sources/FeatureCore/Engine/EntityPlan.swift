@@ -10,8 +10,8 @@ public struct SlotPlan: Sendable {
     public let window: WindowSpec
     /// The filter's bit in an event's filter mask (`FeatureEngine.filterMask`); 0 for every event.
     let filterBit: UInt64
-    /// Where the slot's storage starts in its entity's state, in 8-byte words (`StateLayout`).
-    var offset = 0
+    /// Where the slot's storage starts in its entity's state, in bytes (`StateLayout`).
+    var byteOffset = 0
 
     init(operation: any Aggregator, filter: Int?, window: WindowSpec) {
         self.operation = operation
@@ -41,7 +41,7 @@ public struct EntityPlan: Sendable {
         self.entity = entity
         keyMaker = EntityKeyMaker(fields: entity.keyFields)
         var placed = slots
-        for (i, offset) in StateLayout.offsets(slots).enumerated() { placed[i].offset = offset }
+        for (i, offset) in StateLayout.offsets(slots).enumerated() { placed[i].byteOffset = offset }
         self.slots = placed
         var fp = StableHash.hash("entity=\(entity.name);ttl=\(entity.ttl);keys=\(entity.keyFields)")
         for s in slots {

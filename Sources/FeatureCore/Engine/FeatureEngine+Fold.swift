@@ -22,7 +22,7 @@ extension FeatureEngine {
         state.withMutableWords { words in
             entities[e].slots.withUnsafeBufferPointer { slots in
                 for i in slots.indices where slots[i].filterBit & mask == slots[i].filterBit {
-                    slots[i].operation.fold(event, into: words + 8 * slots[i].offset, window: slots[i].window)
+                    slots[i].operation.fold(event, into: words + slots[i].byteOffset, window: slots[i].window)
                 }
             }
         }
@@ -38,7 +38,7 @@ extension FeatureEngine {
         other.storage!.withWords { from in
             state.withMutableWords { words in
                 for slot in entities[e].slots {
-                    slot.operation.merge(from + 8 * slot.offset, into: words + 8 * slot.offset, window: slot.window)
+                    slot.operation.merge(from + slot.byteOffset, into: words + slot.byteOffset, window: slot.window)
                 }
             }
         }

@@ -25,7 +25,6 @@ public final class FeatureEngine: Sendable {
     let reads: [SlotRead]
 
     struct SlotRead {
-        var slot: Int
         /// The slot's place in its state's words, in bytes.
         var byteOffset: Int
         var window: WindowSpec
@@ -70,9 +69,9 @@ public final class FeatureEngine: Sendable {
         finalizers = registry.features.map { $0.aggregate?.operation ?? CountAggregator() }
         featureEntities = registry.features.map(\.entity)
         reads = zip(plans, registry.features).map { plan, f in
-            guard case .slot(let s) = plan else { return SlotRead(slot: -1, byteOffset: 0, window: .lifetime, ttl: 0) }
+            guard case .slot(let s) = plan else { return SlotRead(byteOffset: 0, window: .lifetime, ttl: 0) }
             return SlotRead(
-                slot: s, byteOffset: 8 * entities[f.entity].slots[s].offset, window: f.aggregate!.window,
+                byteOffset: entities[f.entity].slots[s].byteOffset, window: f.aggregate!.window,
                 ttl: registry.entities[f.entity].ttl)
         }
     }

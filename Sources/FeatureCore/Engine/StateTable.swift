@@ -87,7 +87,9 @@ public final class StateTable {
 
     public func fold(_ events: [Event]) { fold(count: events.count) { events[$0] } }
 
-    private static let batch = 32
+    /// Events per batch: enough reads in flight to cover the misses, few enough that what they
+    /// bring in is still cached when the folds come.
+    public static let batch = 32
     /// A batch's events; their keys and hashes, then ids (-1 for no key or one a fixed table
     /// lacks), by event and entity kind.
     private var batchEvents: [Event] = []
@@ -123,6 +125,8 @@ public final class StateTable {
                         touched &+= UInt64(keys.touch(id: id)) &+ UInt64(bitPattern: states[Int(id)].lastTime)
                     }
                     lines.withUnsafeBufferPointer { lines in
+                        // The bucket again rather than a saved id: it is cached now, and a store into
+                        // the table's own array would check exclusive access every time.
                         for j in stride(from: k, to: hashes.count, by: n) {
                             guard let id = keys.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
                             touched &+= states[Int(id)].touch(lines)

@@ -23,7 +23,7 @@ public enum StateCodec {
         writer.zigzag(state.lastTime)
         state.storage!.withWords { words in
             plan.slots.withUnsafeBufferPointer { slots in
-                for s in slots { s.operation.encode(words + 8 * s.offset, window: s.window, to: &writer) }
+                for s in slots { s.operation.encode(words + s.byteOffset, window: s.window, to: &writer) }
             }
         }
         return writer.bytes
@@ -51,7 +51,7 @@ public enum StateCodec {
         let failure: StateDecodeError? = storage.withWords { words in
             for s in plan.slots {
                 do throws(StateDecodeError) {
-                    try s.operation.decode(window: s.window, from: &reader, into: words + 8 * s.offset)
+                    try s.operation.decode(window: s.window, from: &reader, into: words + s.byteOffset)
                 } catch { return error }
             }
             return nil

@@ -19,18 +19,18 @@ public final class StateLayout: Sendable {
     init(slots: [SlotPlan], fingerprint: UInt32) {
         self.slots = slots
         self.fingerprint = fingerprint
-        words = slots.last.map { $0.offset + $0.operation.words(window: $0.window) } ?? 0
+        words = slots.last.map { $0.byteOffset / 8 + $0.operation.words(window: $0.window) } ?? 0
         isTrivial = slots.allSatisfy { $0.operation.isTrivial(window: $0.window) }
         var lines: [Int] = []
-        for offset in slots.map({ 8 * $0.offset }) where offset >= (lines.last ?? -64) + 64 { lines.append(offset) }
+        for offset in slots.map(\.byteOffset) where offset >= (lines.last ?? -64) + 64 { lines.append(offset) }
         headerLines = lines
     }
 
-    /// The offsets that `init` expects: slot after slot, in plan order.
+    /// The byte offsets that `init` expects: slot after slot, in plan order.
     static func offsets(_ slots: [SlotPlan]) -> [Int] {
         var next = 0
         return slots.map { slot in
-            defer { next += slot.operation.words(window: slot.window) }
+            defer { next += 8 * slot.operation.words(window: slot.window) }
             return next
         }
     }
@@ -40,7 +40,7 @@ public final class StateLayout: Sendable {
         let storage = StateStorage.make(self)
         storage.withWords { words in
             slots.withUnsafeBufferPointer { slots in
-                for s in slots { s.operation.initialize(words + 8 * s.offset, window: s.window) }
+                for s in slots { s.operation.initialize(words + s.byteOffset, window: s.window) }
             }
         }
         return storage
@@ -65,7 +65,7 @@ final class StateStorage: ManagedBuffer<StateLayout, UInt64> {
     deinit {
         guard !header.isTrivial else { return }
         withWords { words in
-            for s in header.slots { s.operation.deinitialize(words + 8 * s.offset, window: s.window) }
+            for s in header.slots { s.operation.deinitialize(words + s.byteOffset, window: s.window) }
         }
     }
 
@@ -74,7 +74,7 @@ final class StateStorage: ManagedBuffer<StateLayout, UInt64> {
         withWords { from in
             copy.withWords { to in
                 if header.isTrivial { return to.copyMemory(from: from, byteCount: 8 * header.words) }
-                for s in header.slots { s.operation.copy(from + 8 * s.offset, to: to + 8 * s.offset, window: s.window) }
+                for s in header.slots { s.operation.copy(from + s.byteOffset, to: to + s.byteOffset, window: s.window) }
             }
         }
         return copy
@@ -85,7 +85,7 @@ final class StateStorage: ManagedBuffer<StateLayout, UInt64> {
         return withWords { a in
             other.withWords { b in
                 header.slots.allSatisfy {
-                    $0.operation.isEqual(a + 8 * $0.offset, b + 8 * $0.offset, window: $0.window)
+                    $0.operation.isEqual(a + $0.byteOffset, b + $0.byteOffset, window: $0.window)
                 }
             }
         }

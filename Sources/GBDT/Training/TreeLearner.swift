@@ -12,7 +12,6 @@ final class TreeLearner {
     let math: SplitMath
     let constraints: SplitConstraints
     let layout: HistogramLayout
-    let threads: Int
     /// The threads every parallel step of growing a tree runs on (the booster's too).
     let team: WorkerTeam
     private let partition: DataPartition
@@ -27,17 +26,16 @@ final class TreeLearner {
     init(data: BinnedData, params: TrainingParams) {
         self.data = data
         self.params = params
-        threads = params.threads
         math = SplitMath(lambdaL1: params.lambdaL1, lambdaL2: params.lambdaL2)
         constraints = SplitConstraints(
             minDataInLeaf: params.minDataInLeaf, minSumHessianInLeaf: params.minSumHessianInLeaf,
             minGainToSplit: params.minGainToSplit)
         layout = HistogramLayout(mappers: data.mappers)
         codes = UnsafePointer(data.storage.pointer)
-        team = WorkerTeam(size: threads)
+        team = WorkerTeam(size: params.threads)
         partition = DataPartition(capacity: data.rows, team: team)
         builder = HistogramBuilder(
-            layout: layout, columns: codes, rows: data.rows, rowMajor: RowMajorCodes(data, threads: threads),
+            layout: layout, columns: codes, rows: data.rows, rowMajor: RowMajorCodes(data, threads: params.threads),
             team: team)
         let bins = max(layout.total, 1)
         histograms = (0..<params.numLeaves).map { _ in .allocate(capacity: bins) }
