@@ -84,6 +84,22 @@ final class RedisConnection {
         }
     }
 
+    /// Sends commands already written in RESP (`RESPCommands`), then reads their replies.
+    func roundTrip(_ commands: RESPCommands) throws -> [Reply] {
+        let ctx = try connect()
+        let rc = commands.bytes.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) {
+                redisAppendFormattedCommand(ctx, $0, p.count)
+            }
+        }
+        guard rc == REDIS_OK else {
+            let message = Self.errorText(ctx)
+            disconnect()
+            throw OnlineStoreError("redis at \(address): \(message)")
+        }
+        return try replies(commands.count, ctx)
+    }
+
     func roundTripBytes(_ commands: [[[UInt8]]]) throws -> [Reply] {
         let ctx = try connect()
         for command in commands {
@@ -113,9 +129,13 @@ final class RedisConnection {
                 throw OnlineStoreError("redis at \(address): \(message)")
             }
         }
+        return try replies(commands.count, ctx)
+    }
+
+    private func replies(_ count: Int, _ ctx: UnsafeMutablePointer<redisContext>) throws -> [Reply] {
         var replies: [Reply] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
+        replies.reserveCapacity(count)
+        for _ in 0..<count {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReply(ctx, &raw) == REDIS_OK, let raw else {
                 let message = Self.errorText(ctx)

@@ -13,6 +13,8 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
     public let endpoint: RedisEndpoint
     private let lock = NSLockLite()
     private var scriptSHA: String?
+    /// `redisKey` of each entity kind without its key.
+    private let prefixes: [[UInt8]]
     static let keysPerScriptCall = 256
 
     /// Event time wins, unless what is stored cannot be a state (`StoredValue.isPlausible`: a time
@@ -39,6 +41,7 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
         endpoint = RedisEndpoint(host: host, port: port, db: db, password: password)
         self.project = project
         self.entities = entities
+        prefixes = entities.map { Array("\(project):\($0.name):".utf8) }
         try ping()
     }
 
@@ -50,7 +53,7 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
 
     /// Per entity kind, what its keys start with (`redisKey` with the entity key left off), for a
     /// client that writes keys straight into its command buffer.
-    public var keyPrefixes: [[UInt8]] { entities.indices.map { redisKey($0, "") } }
+    public var keyPrefixes: [[UInt8]] { prefixes }
 
     public func ping() throws {
         try lock.withLock {
@@ -115,20 +118,7 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
             var attempt = 0
             while true {
                 let sha = Array(try loadScript().utf8)
-                var commands: [[[UInt8]]] = []
-                var start = 0
-                while start < latest.count {
-                    let chunk = latest[start..<min(start + Self.keysPerScriptCall, latest.count)]
-                    var command: [[UInt8]] = [Array("EVALSHA".utf8), sha, Array(String(chunk.count).utf8)]
-                    for r in chunk { command.append(redisKey(r.entity, r.key)) }
-                    for r in chunk {
-                        command.append(StoredValue.encode(lastTime: r.lastTime, blob: r.blob))
-                        command.append(Array(String(max(1, entities[r.entity].ttl / 1000)).utf8))
-                    }
-                    commands.append(command)
-                    start += Self.keysPerScriptCall
-                }
-                let replies = try connection.roundTripBytes(commands)
+                let replies = try connection.roundTrip(scriptCalls(latest, sha: sha))
                 if let error = replies.compactMap({ if case .error(let e) = $0 { return e } else { return nil } }).first
                 {
                     // A restarted Redis forgets scripts: load it again, once.
@@ -143,6 +133,31 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
             }
         }
     }
+
+    /// The write script's calls for these records, `keysPerScriptCall` keys each.
+    private func scriptCalls(_ records: [StateRecord], sha: [UInt8]) -> RESPCommands {
+        // Sized once: about 40 bytes of headers and time per record besides its key and state.
+        var commands = RESPCommands(
+            capacity: records.reduce(0) { $0 + 40 + prefixes[$1.entity].count + $1.key.utf8.count + $1.blob.count }
+                + 64 * (records.count / Self.keysPerScriptCall + 1))
+        var start = 0
+        while start < records.count {
+            let chunk = records[start..<min(start + Self.keysPerScriptCall, records.count)]
+            commands.begin(arguments: 3 + 3 * chunk.count)
+            commands.argument(Self.evalsha)
+            commands.argument(sha)
+            commands.argument(decimal: chunk.count)
+            for r in chunk { commands.argument(prefix: prefixes[r.entity], r.key) }
+            for r in chunk {
+                commands.argument(storedValue: r.blob, lastTime: r.lastTime)
+                commands.argument(decimal: Int(max(1, entities[r.entity].ttl / 1000)))
+            }
+            start += Self.keysPerScriptCall
+        }
+        return commands
+    }
+
+    private static let evalsha = Array("EVALSHA".utf8)
 
     public func read(_ keys: [(entity: Int, key: String)]) throws -> [[UInt8]?] {
         guard !keys.isEmpty else { return [] }

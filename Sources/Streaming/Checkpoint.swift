@@ -26,7 +26,11 @@ public struct Checkpoint {
 
     public static func fileName(_ name: String) -> String { "\(name).checkpoint" }
 
-    public func encode() -> [UInt8] {
+    public func encode() -> [UInt8] { encode(states: StateList(states: states)) }
+
+    /// Encodes the header with `states` in place of `self.states`: the stream job writes its
+    /// states from where it keeps them, each copied once.
+    func encode(states: some CheckpointStates) -> [UInt8] {
         let header: JSONValue = .object([
             ("format_version", .int(1)), ("written_at", .string(Timestamp.format(wallClockMicros()))),
             ("run_id", .string(runID)), ("source", .string(source)), ("position", position), ("intake", intake.json()),
@@ -38,17 +42,16 @@ public struct Checkpoint {
         let text = Array(JSONText.render(header, indent: nil).utf8)
         // Sized once: a checkpoint holds every state, and growing the buffer would copy it again
         // and again.
-        out.reserveCapacity(
-            out.count + 8 + text.count + 4 + states.reduce(0) { $0 + 9 + $1.key.utf8.count + $1.blob.count })
+        out.reserveCapacity(out.count + 8 + text.count + 4 + 9 * states.count + states.byteCount)
         Self.put32(UInt32(text.count), &out)
         out += text
         Self.put32(UInt32(states.count), &out)
-        for s in states {
-            out.append(UInt8(s.entity))
-            Self.put32(UInt32(s.key.utf8.count), &out)
-            out.append(contentsOf: s.key.utf8)
-            Self.put32(UInt32(s.blob.count), &out)
-            out.append(contentsOf: s.blob)
+        states.forEach { entity, key, blob in
+            out.append(UInt8(entity))
+            Self.put32(UInt32(key.utf8.count), &out)
+            out += key.utf8
+            Self.put32(UInt32(blob.count), &out)
+            out += blob
         }
         let crc = CRC32.of(out)
         Self.put32(crc, &out)
@@ -119,6 +122,24 @@ public struct Checkpoint {
         case .array(let a): return .array(a.map(value))
         case .object(let o): return .object(o.map { ($0.0, value($0.1)) })
         }
+    }
+}
+
+/// The states a checkpoint writes, read where they are kept.
+protocol CheckpointStates {
+    var count: Int { get }
+    /// The bytes of every key and state.
+    var byteCount: Int { get }
+    func forEach(_ body: (_ entity: Int, _ key: String, _ blob: [UInt8]) -> Void)
+}
+
+/// A decoded checkpoint's states, to write again.
+private struct StateList: CheckpointStates {
+    let states: [(entity: Int, key: String, blob: [UInt8])]
+    var count: Int { states.count }
+    var byteCount: Int { states.reduce(0) { $0 + $1.key.utf8.count + $1.blob.count } }
+    func forEach(_ body: (Int, String, [UInt8]) -> Void) {
+        for s in states { body(s.entity, s.key, s.blob) }
     }
 }
 

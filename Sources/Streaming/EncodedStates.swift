@@ -5,9 +5,13 @@
 ///
 /// By the ids the job's state table gives its keys (`StateTable`), so that recording a changed
 /// state's bytes is an array store rather than a hash of its key.
-struct EncodedStates {
+struct EncodedStates: CheckpointStates {
     private var entries: [[(key: String, blob: [UInt8])?]]
     private(set) var count = 0
+    /// The bytes of the states, and of their keys.
+    private(set) var stateBytes = 0
+    private var keyBytes = 0
+    var byteCount: Int { stateBytes + keyBytes }
 
     init(entityCount: Int) {
         entries = Array(repeating: [], count: entityCount)
@@ -20,7 +24,16 @@ struct EncodedStates {
             guard blob != nil else { return }
             entries[e].append(contentsOf: repeatElement(nil, count: i + 1 - entries[e].count))
         }
-        count += (blob == nil ? 0 : 1) - (entries[e][i] == nil ? 0 : 1)
+        if let old = entries[e][i] {
+            count -= 1
+            keyBytes -= old.key.utf8.count
+            stateBytes -= old.blob.count
+        }
+        if let blob {
+            count += 1
+            keyBytes += key.utf8.count
+            stateBytes += blob.count
+        }
         entries[e][i] = blob.map { (key, $0) }
     }
 
@@ -31,13 +44,14 @@ struct EncodedStates {
         }
     }
 
-    /// Every state's bytes, of the given entity kinds.
-    func all(of kinds: [Int]) -> [(entity: Int, key: String, blob: [UInt8])] {
-        var out: [(entity: Int, key: String, blob: [UInt8])] = []
-        out.reserveCapacity(count)
-        for e in kinds {
-            for case (let key, let blob)? in entries[e] { out.append((e, key, blob)) }
+    /// Calls `body` with every state's entity kind, key and bytes.
+    func forEach(_ body: (Int, String, [UInt8]) -> Void) {
+        for e in entries.indices {
+            entries[e].withUnsafeBufferPointer { held in
+                for i in held.indices {
+                    if let entry = held[i] { body(e, entry.key, entry.blob) }
+                }
+            }
         }
-        return out
     }
 }

@@ -376,24 +376,22 @@ public final class StreamJob {
         _ = encodeChanges()
         encoded.remove(states.evictExpired(watermark: watermark))
         try online?.expire(watermark: watermark, entities: states.entityKinds)
-        let blobs = encoded.all(of: states.entityKinds)
-        let stateBytes = blobs.reduce(0) { $0 + $1.blob.count }
         let intakeState = intake.state
         let checkpoint = Checkpoint(
             runID: runID, source: sourceName, position: source.position, intake: intakeState,
             deadLetterBytes: deadLetters.bytes, lateBytes: late.bytes, fingerprints: engine.entities.map(\.fingerprint),
-            entityKinds: states.entityKinds, states: blobs)
+            entityKinds: states.entityKinds, states: [])
         try FileSystem.createDirectory(options.checkpointDirectory)
-        try FileSystem.writeAtomically(checkpoint.encode(), to: checkpointPath)
+        try FileSystem.writeAtomically(checkpoint.encode(states: encoded), to: checkpointPath)
         if let offlineStore { try intakeState.save(to: offlineStore.statePath) }
         try source.commit()
         report.checkpoints += 1
-        report.entities = blobs.count
-        report.stateBytes = stateBytes
+        report.entities = encoded.count
+        report.stateBytes = encoded.stateBytes
         report.totals = intake.counts
         report.watermark = watermark
         metrics.add("fsml_stream_checkpoints_total", help: "Checkpoints written.", labels: labels)
-        metrics.set("fsml_stream_entities", Double(blobs.count), help: "Entity states held in memory.", labels: labels)
+        metrics.set("fsml_stream_entities", Double(encoded.count), help: "Entity states held in memory.", labels: labels)
         publishCounts()
     }
 

@@ -56,6 +56,29 @@ import Testing
         #expect(try store.read([]).isEmpty)
     }
 
+    /// More keys than one call of the Redis write script takes, with repeats (the latest wins).
+    @Test(arguments: ["redis", "sqlite", "memory"])
+    func aLargeWriteKeepsTheLatestOfEveryKey(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        var records: [StateRecord] = []
+        var expected: [String: (Micros, [UInt8])] = [:]
+        for i in 0..<700 {
+            let key = "k\(i % 600)-ö"
+            let time = Micros(1_000 + (i * 7919) % 1_000)
+            // A plausible state starts with the format version (`StoredValue.isPlausible`).
+            let blob = [StateCodec.version] + [UInt8](repeating: UInt8(i % 251), count: i % 40)
+            records.append(Self.record(Self.user, key, time, blob))
+            if let (t, _) = expected[key], t > time { continue }
+            expected[key] = (time, blob)
+        }
+        try store.write(records)
+        let keys = expected.keys.sorted()
+        let values = try store.read(keys.map { (Self.user, $0) })
+        #expect(values.map { $0.flatMap(StoredValue.lastTime) } == keys.map { expected[$0]!.0 })
+        #expect(Self.blobs(values) == keys.map { expected[$0]!.1 })
+    }
+
     @Test(arguments: ["redis", "sqlite", "memory"])
     func aWriteNeverReplacesANewerState(kind: String) throws {
         let (store, server) = try Self.make(kind)

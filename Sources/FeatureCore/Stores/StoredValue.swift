@@ -7,12 +7,17 @@ public enum StoredValue {
     public static func encode(lastTime: Micros, blob: [UInt8]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(8 + blob.count)
+        appendPrefix(lastTime, to: &out)
+        out.append(contentsOf: blob)
+        return out
+    }
+
+    /// Appends the 8 bytes that sort like `lastTime`.
+    public static func appendPrefix(_ lastTime: Micros, to out: inout [UInt8]) {
         let ordered = UInt64(bitPattern: lastTime) ^ (1 << 63)
         for shift in stride(from: 56, through: 0, by: -8) {
             out.append(UInt8(truncatingIfNeeded: ordered >> UInt64(shift)))
         }
-        out.append(contentsOf: blob)
-        return out
     }
 
     /// The state blob of a stored value (nil when it is too short to be one).
@@ -27,10 +32,16 @@ public enum StoredValue {
 
     /// Keeps, per key, only the record with the latest event time (the last one on ties).
     public static func latestPerKey(_ records: [StateRecord]) -> [StateRecord] {
-        var best: [String: Int] = [:]
+        struct Key: Hashable {
+            let entity: Int
+            let key: String
+        }
+        var best: [Key: Int] = [:]
+        best.reserveCapacity(records.count)
         var out: [StateRecord] = []
+        out.reserveCapacity(records.count)
         for r in records {
-            let k = "\(r.entity)\u{1F}\(r.key)"
+            let k = Key(entity: r.entity, key: r.key)
             if let i = best[k] {
                 if r.lastTime >= out[i].lastTime { out[i] = r }
             } else {

@@ -104,21 +104,39 @@ public struct ExactSum: Sendable, Equatable {
     }
 
     /// Sign, then the magnitude's significant limbs: a count byte and eight bytes each (zero is
-    /// one byte).
+    /// one byte). Written from the words in place: states are encoded at every flush, and a
+    /// window of these sums per tile made an array per sum.
     func encode(to writer: inout StateWriter) {
-        let b = big
-        writer.byte(UInt8(b.magnitude.count) | (b.negative ? 0x80 : 0))
-        for limb in b.magnitude { writer.fixed64(limb) }
+        let negative = isNegative
+        var magnitude = w
+        if negative {
+            // Two's complement: the magnitude is ~x + 1.
+            magnitude = (~w.0, ~w.1, ~w.2, ~w.3, ~w.4, ~w.5)
+            withUnsafeMutableBytes(of: &magnitude) { raw in
+                let limbs = raw.bindMemory(to: UInt64.self)
+                var carry = true
+                for i in 0..<6 where carry { (limbs[i], carry) = limbs[i].addingReportingOverflow(1) }
+            }
+        }
+        withUnsafeBytes(of: magnitude) { raw in
+            let limbs = raw.bindMemory(to: UInt64.self)
+            var count = 6
+            while count > 0 && limbs[count - 1] == 0 { count -= 1 }
+            writer.byte(UInt8(count) | (negative ? 0x80 : 0))
+            for i in 0..<count { writer.fixed64(limbs[i]) }
+        }
     }
 
     static func decode(from reader: inout StateReader) throws(StateDecodeError) -> ExactSum {
         let head = try reader.byte()
         let count = Int(head & 0x7f)
         guard count <= 6 else { throw StateDecodeError("corrupt state: a sum of \(count) limbs") }
-        var limbs: [UInt64] = []
-        for _ in 0..<count { limbs.append(try reader.fixed64()) }
-        guard count < 6 || limbs[5] >> 63 == 0 else { throw StateDecodeError("corrupt state: sum out of range") }
-        var sum = ExactSum(words: limbs)
+        var sum = ExactSum()
+        for i in 0..<count {
+            let limb = try reader.fixed64()
+            withUnsafeMutableBytes(of: &sum.w) { $0.bindMemory(to: UInt64.self)[i] = limb }
+        }
+        guard count < 6 || sum.w.5 >> 63 == 0 else { throw StateDecodeError("corrupt state: sum out of range") }
         if head & 0x80 != 0 {
             guard count > 0 else { throw StateDecodeError("corrupt state: negative zero") }
             // Two's complement of the magnitude.
