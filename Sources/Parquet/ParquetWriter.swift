@@ -62,14 +62,16 @@ public final class ParquetWriter {
     private func writeChunk(_ column: ParquetColumn, _ data: ColumnData) throws -> ColumnChunkMeta {
         let rows = data.count
         let nullCount = data.nulls?.filter { $0 }.count ?? 0
-        let stats = Statistics.of(data)
+        // Values: a dictionary when it pays, else plain.
+        let dictionary = dictionary ? DictionaryBuilder.build(data) : nil
+        // The extremes of the distinct values are the chunk's: fewer to compare.
+        let stats = Statistics.of(dictionary.map { ColumnData($0.0) } ?? data)
         var meta = ColumnChunkMeta(
             column: column, numValues: rows, nullCount: nullCount, stats: stats, encodings: [], dictionaryOffset: nil,
             dataOffset: 0, compressed: 0, uncompressed: 0, firstOffset: offset)
-        // Values: a dictionary when it pays, else plain.
         var valueBytes: [UInt8] = []
         var encoding = Encoding.plain
-        if dictionary, let (dict, indexes) = DictionaryBuilder.build(data) {
+        if let (dict, indexes) = dictionary {
             var dictBytes: [UInt8] = []
             PlainEncoding.encode(dict, skipping: nil, into: &dictBytes)
             meta.dictionaryOffset = offset
@@ -313,15 +315,15 @@ enum DictionaryBuilder {
 enum Statistics {
     /// Unsigned byte order of the UTF-8 text (Parquet's order for strings; not Swift's `<`).
     static func bytewiseLess(_ a: String, _ b: String) -> Bool {
-        var a = a
-        var b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
                 let n = min(x.count, y.count)
                 let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
                 return c < 0 || (c == 0 && x.count < y.count)
             }
         }
+        // Strings not stored as UTF-8 (bridged ones) compare byte by byte.
+        return (fast ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     static func of(_ data: ColumnData) -> ([UInt8], [UInt8])? {
@@ -331,15 +333,20 @@ enum Statistics {
             PlainEncoding.encode(v, skipping: nil, into: &out)
             return out
         }
+        // By index, so that no value is copied (a string retained) while looking.
         func extremes<T>(_ values: [T], _ less: (T, T) -> Bool, skip: (T) -> Bool = { _ in false }) -> (T, T)? {
-            var lo: T?
-            var hi: T?
+            var lo = -1
+            var hi = -1
             for i in 0..<rows where !data.isNull(i) && !skip(values[i]) {
-                if lo == nil || less(values[i], lo!) { lo = values[i] }
-                if hi == nil || less(hi!, values[i]) { hi = values[i] }
+                if lo < 0 {
+                    (lo, hi) = (i, i)
+                } else if less(values[i], values[lo]) {
+                    lo = i
+                } else if less(values[hi], values[i]) {
+                    hi = i
+                }
             }
-            guard let lo, let hi else { return nil }
-            return (lo, hi)
+            return lo < 0 ? nil : (values[lo], values[hi])
         }
         switch data.values {
         case .boolean(let v):
