@@ -391,7 +391,8 @@ public final class StreamJob {
         report.totals = intake.counts
         report.watermark = watermark
         metrics.add("fsml_stream_checkpoints_total", help: "Checkpoints written.", labels: labels)
-        metrics.set("fsml_stream_entities", Double(encoded.count), help: "Entity states held in memory.", labels: labels)
+        metrics.set(
+            "fsml_stream_entities", Double(encoded.count), help: "Entity states held in memory.", labels: labels)
         publishCounts()
     }
 
