@@ -26,6 +26,36 @@ public final class StateTable {
         /// Ids changed since the last `takeChanges()`, each once, and a flag per id saying so.
         var changed: [Int32] = []
         var isChanged: [Bool] = []
+
+        @inline(__always)
+        mutating func fold(_ event: Event, id: Int, mask: UInt64, engine: FeatureEngine, entity e: Int, tracks: Bool) {
+            engine.fold(event, into: &states[id], entity: e, mask: mask)
+            if tracks && !isChanged[id] {
+                isChanged[id] = true
+                changed.append(Int32(id))
+            }
+        }
+
+        /// The id of `key`'s state, an empty state made for it when it has none; nil for a key
+        /// that a table with fixed keys does not hold.
+        @inline(__always)
+        mutating func slot(key: String, hash: UInt64, engine: FeatureEngine, entity e: Int, fixed: Bool) -> Int? {
+            let id: Int
+            if fixed {
+                guard let known = keys.find(key, hash: hash) else { return nil }
+                id = Int(known)
+            } else {
+                id = Int(keys.id(key, hash: hash).id)
+            }
+            if id == states.count {
+                states.append(engine.emptyState(entity: e))
+                isChanged.append(false)
+            } else if states[id].storage == nil {
+                // A new key on a reused id, or a key whose state was evicted: both hold `gone`.
+                states[id] = engine.emptyState(entity: e)
+            }
+            return id
+        }
     }
 
     public init(engine: FeatureEngine, entityKinds: [Int]? = nil, tracksChanges: Bool = false) {
@@ -63,7 +93,7 @@ public final class StateTable {
             guard let key = engine.entities[e].keyMaker.key(event), let id = slot(entity: e, key: key) else {
                 continue
             }
-            fold(event, entity: e, id: id, mask: mask)
+            kinds[e].fold(event, id: id, mask: mask, engine: engine, entity: e, tracks: tracksChanges)
         }
     }
 
@@ -100,90 +130,79 @@ public final class StateTable {
     private var touched: UInt64 = 0
 
     private func foldBatch() {
-        batchKeys.removeAll(keepingCapacity: true)
-        batchHashes.removeAll(keepingCapacity: true)
-        batchIds.removeAll(keepingCapacity: true)
+        // The batch works on locals swapped out of the table: every access to a class's stored
+        // property checks exclusive access at run time, which in these loops cost a tenth of the
+        // fold; a local's accesses are checked when compiled.
+        var kinds: [Kind] = []
+        var keys: [String?] = []
+        var hashes: [UInt64] = []
+        var ids: [Int] = []
+        swap(&kinds, &self.kinds)
+        swap(&keys, &batchKeys)
+        swap(&hashes, &batchHashes)
+        swap(&ids, &batchIds)
+        defer {
+            swap(&kinds, &self.kinds)
+            swap(&keys, &batchKeys)
+            swap(&hashes, &batchHashes)
+            swap(&ids, &batchIds)
+        }
+        keys.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
         for event in batchEvents {
             for e in entityKinds {
                 let key = engine.entities[e].keyMaker.key(event)
-                batchKeys.append(key)
-                batchHashes.append(key.map(EntityKeyTable.hash) ?? 0)
+                keys.append(key)
+                hashes.append(key.map(EntityKeyTable.hash) ?? 0)
             }
         }
-        // Each kind's tables are read through locals: a loop reading a class's stored property
-        // would check exclusive access on every read, and so hold fewer reads in flight.
         var touched: UInt64 = 0
         let n = entityKinds.count
         for (k, e) in entityKinds.enumerated() {
-            let keys = kinds[e].keys
+            let table = kinds[e].keys
             let lines = engine.entities[e].layout.headerLines
-            batchHashes.withUnsafeBufferPointer { hashes in
-                for j in stride(from: k, to: hashes.count, by: n) { touched &+= keys.touch(hash: hashes[j]) }
+            hashes.withUnsafeBufferPointer { hashes in
+                for j in stride(from: k, to: hashes.count, by: n) { touched &+= table.touch(hash: hashes[j]) }
                 kinds[e].states.withUnsafeBufferPointer { states in
                     for j in stride(from: k, to: hashes.count, by: n) {
-                        guard let id = keys.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
-                        touched &+= UInt64(keys.touch(id: id)) &+ UInt64(bitPattern: states[Int(id)].lastTime)
+                        guard let id = table.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
+                        touched &+= UInt64(table.touch(id: id)) &+ UInt64(bitPattern: states[Int(id)].lastTime)
                     }
                     lines.withUnsafeBufferPointer { lines in
-                        // The bucket again rather than a saved id: it is cached now, and a store into
-                        // the table's own array would check exclusive access every time.
+                        // The bucket again rather than a saved id: it is cached now.
                         for j in stride(from: k, to: hashes.count, by: n) {
-                            guard let id = keys.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
+                            guard let id = table.candidate(hash: hashes[j]), Int(id) < states.count else { continue }
                             touched &+= states[Int(id)].touch(lines)
                         }
                     }
                 }
             }
         }
-        for j in batchKeys.indices {
+        for j in keys.indices {
             let e = entityKinds[j % n]
-            batchIds.append(batchKeys[j].flatMap { slot(entity: e, key: $0, hash: batchHashes[j]) } ?? -1)
+            ids.append(
+                keys[j].flatMap { kinds[e].slot(key: $0, hash: hashes[j], engine: engine, entity: e, fixed: keepsKeys) }
+                    ?? -1)
         }
         var j = 0
+        let tracks = tracksChanges
         for event in batchEvents {
             let mask = engine.filterMask(event)
             for e in entityKinds {
-                let id = batchIds[j]
+                let id = ids[j]
                 j += 1
-                if id >= 0 { fold(event, entity: e, id: id, mask: mask) }
+                if id >= 0 { kinds[e].fold(event, id: id, mask: mask, engine: engine, entity: e, tracks: tracks) }
             }
         }
         self.touched &+= touched
-    }
-
-    @inline(__always)
-    private func fold(_ event: Event, entity e: Int, id: Int, mask: UInt64) {
-        engine.fold(event, into: &kinds[e].states[id], entity: e, mask: mask)
-        if tracksChanges && !kinds[e].isChanged[id] {
-            kinds[e].isChanged[id] = true
-            kinds[e].changed.append(Int32(id))
-        }
     }
 
     /// The id of `key`'s state, an empty state made for it when it has none; nil for a key that a
     /// table with fixed keys does not hold.
     @inline(__always)
     private func slot(entity e: Int, key: String) -> Int? {
-        slot(entity: e, key: key, hash: EntityKeyTable.hash(key))
-    }
-
-    @inline(__always)
-    private func slot(entity e: Int, key: String, hash: UInt64) -> Int? {
-        let id: Int
-        if keepsKeys {
-            guard let known = kinds[e].keys.find(key, hash: hash) else { return nil }
-            id = Int(known)
-        } else {
-            id = Int(kinds[e].keys.id(key, hash: hash).id)
-        }
-        if id == kinds[e].states.count {
-            kinds[e].states.append(engine.emptyState(entity: e))
-            kinds[e].isChanged.append(false)
-        } else if kinds[e].states[id].storage == nil {
-            // A new key on a reused id, or a key whose state was evicted: both hold `gone`.
-            kinds[e].states[id] = engine.emptyState(entity: e)
-        }
-        return id
+        kinds[e].slot(key: key, hash: EntityKeyTable.hash(key), engine: engine, entity: e, fixed: keepsKeys)
     }
 
     public func state(entity e: Int, key: String) -> EntityState? {
