@@ -267,45 +267,82 @@ enum Encoding {
 }
 
 /// Dictionaries for column chunks whose values repeat: at most half as many distinct values as
-/// non-null values (and not too many).
+/// non-null values (and not too many). Values are told apart by their bytes (a float's bit
+/// pattern, a string's UTF-8), in an open-addressing table of dictionary indexes: a chunk is
+/// hashed value by value, where `Dictionary`'s seeded SipHash would cost several times more.
 enum DictionaryBuilder {
     static func build(_ data: ColumnData) -> (ColumnValues, [UInt32])? {
+        switch data.values {
+        case .boolean: return nil
+        case .int32(let v):
+            return make(data, v, hash: { UInt64(UInt32(bitPattern: $0)) }, same: ==).map { (.int32($0), $1) }
+        case .int64(let v): return make(data, v, hash: { UInt64(bitPattern: $0) }, same: ==).map { (.int64($0), $1) }
+        case .float(let v):
+            return make(data, v, hash: { UInt64($0.bitPattern) }, same: { $0.bitPattern == $1.bitPattern }).map {
+                (.float($0), $1)
+            }
+        case .double(let v):
+            return make(data, v, hash: { $0.bitPattern }, same: { $0.bitPattern == $1.bitPattern }).map {
+                (.double($0), $1)
+            }
+        case .byteArray(let v): return make(data, v, hash: textHash, same: sameBytes).map { (.byteArray($0), $1) }
+        }
+    }
+
+    private static func make<T>(
+        _ data: ColumnData, _ values: [T], hash: (T) -> UInt64, same: (T, T) -> Bool
+    ) -> ([T], [UInt32])? {
         let rows = data.count
         let nonNull = rows - (data.nulls?.filter { $0 }.count ?? 0)
         guard nonNull >= 2 else { return nil }
         let limit = min(nonNull / 2, 1 << 20)
-        func make<T, K: Hashable>(
-            _ values: [T], key: (T) -> K, wrap: ([T]) -> ColumnValues
-        ) -> (ColumnValues, [UInt32])? {
-            var index: [K: UInt32] = [:]
-            var dict: [T] = []
-            var out: [UInt32] = []
-            out.reserveCapacity(nonNull)
-            // A column of mostly distinct values (ids, measurements) shows it early: give up after
-            // a probe rather than hash half the chunk first.
-            let probe = 2_048
-            for i in 0..<rows where !data.isNull(i) {
-                if out.count == probe && dict.count * 4 > probe * 3 { return nil }
-                let k = key(values[i])
-                if let existing = index[k] {
-                    out.append(existing)
-                } else {
-                    guard dict.count < limit else { return nil }
-                    index[k] = UInt32(dict.count)
-                    out.append(UInt32(dict.count))
-                    dict.append(values[i])
+        var table = [UInt32](repeating: .max, count: 1024)
+        var dict: [T] = []
+        var out: [UInt32] = []
+        out.reserveCapacity(nonNull)
+        // A column of mostly distinct values (ids, measurements) shows it early: give up after
+        // a probe rather than hash half the chunk first.
+        let probe = 2_048
+        for i in 0..<rows where !data.isNull(i) {
+            if out.count == probe && dict.count * 4 > probe * 3 { return nil }
+            let value = values[i]
+            var mask = table.count - 1
+            var slot = Int(truncatingIfNeeded: StableHash.mix(hash(value))) & mask
+            while table[slot] != .max && !same(dict[Int(table[slot])], value) { slot = (slot + 1) & mask }
+            if table[slot] != .max {
+                out.append(table[slot])
+                continue
+            }
+            guard dict.count < limit else { return nil }
+            table[slot] = UInt32(dict.count)
+            out.append(UInt32(dict.count))
+            dict.append(value)
+            if dict.count * 2 > table.count {
+                // At most half full: probe runs stay short.
+                table = [UInt32](repeating: .max, count: table.count * 2)
+                mask = table.count - 1
+                for (d, v) in dict.enumerated() {
+                    var at = Int(truncatingIfNeeded: StableHash.mix(hash(v))) & mask
+                    while table[at] != .max { at = (at + 1) & mask }
+                    table[at] = UInt32(d)
                 }
             }
-            return (wrap(dict), out)
         }
-        switch data.values {
-        case .boolean: return nil
-        case .int32(let v): return make(v, key: { $0 }, wrap: { .int32($0) })
-        case .int64(let v): return make(v, key: { $0 }, wrap: { .int64($0) })
-        case .float(let v): return make(v, key: { $0.bitPattern }, wrap: { .float($0) })
-        case .double(let v): return make(v, key: { $0.bitPattern }, wrap: { .double($0) })
-        case .byteArray(let v): return make(v, key: { $0 }, wrap: { .byteArray($0) })
+        return (dict, out)
+    }
+
+    private static func textHash(_ s: String) -> UInt64 {
+        s.utf8.withContiguousStorageIfAvailable { StableHash.hash(bytes: $0) } ?? StableHash.hash(bytes: s.utf8)
+    }
+
+    private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+            }
         }
+        if case .some(.some(let same)) = fast { return same }
+        return a.utf8.elementsEqual(b.utf8)
     }
 }
 

@@ -33,11 +33,12 @@ public struct BuildReport: Sendable {
 ///
 /// With the registry's label: every example event with time t in the range becomes a
 /// row holding the example event's fields, every served feature as of t, and the label. Pass 1
-/// finds the examples (time, sequence, entity keys). Pass 2 replays the store in arrival order
-/// through a `StateTable`: an example is evaluated once the replay's clock reaches t (before any
-/// event known at or after t is folded, so late events count as the server saw them); its row
-/// waits until the watermark passes t + horizon, then gets its label and is written. Rows come out
-/// in time order; memory holds entity state and about a horizon's worth of rows, not the events.
+/// (`ExampleFinder`) finds the examples (time, sequence, entity keys) and their labels, and leaves
+/// out the immature ones. Pass 2 replays the store in arrival order through a `StateTable`: an
+/// example is evaluated once the replay's clock reaches t (before any event known at or after t is
+/// folded, so late events count as the server saw them); its row is written once the replay has
+/// also met its event. Rows come out in time order; memory holds the examples, the states of keys
+/// still to be read and about a lateness's worth of rows, not the events.
 ///
 /// With a spine: each spine row gets every served feature as of its timestamp, in spine order.
 public final class DatasetBuilder {
@@ -82,15 +83,6 @@ public final class DatasetBuilder {
 
     // MARK: examples from the label definition
 
-    struct Example: Sendable {
-        var time: Micros
-        var sequence: Int64
-        /// Per entity kind, the key's id in the build's key tables, or -1.
-        var keys: [Int32]
-        /// The values of `engine.requestFields` on the example event, for derived features.
-        var request: [FieldValue]
-    }
-
     /// How far behind the clock an admitted event can arrive: the allowed lateness, or more when a
     /// partitioned source (Kafka) let a slow partition's events in later (the store's state says).
     func replayLateness() throws -> Micros {
@@ -105,153 +97,59 @@ public final class DatasetBuilder {
         }
         var report = BuildReport()
         report.features = features
-        // Pass 1: the examples and the final clock, file by file on every core (arrival order
-        // does not matter here: the examples are sorted after).
-        let requestFields = engine.requestFields
-        let examplesRead = engine.fieldsRead.union(labelSpec.example.fieldsRead).union(requestFields)
+        // Pass 1: the examples, their keys and their labels; only mature examples go on.
         let files = try store.files()
         report.files = files
-        struct Found {
-            var events = 0
-            var lastKnown = Micros.min
-            var examples: [(time: Micros, sequence: Int64, keys: [String?], request: [FieldValue])] = []
-        }
-        var found = try Parallel.map(files.count) { i in
-            var found = Found()
-            let scan = try OfflineStoreScanner(files: [files[i]], schema: registry.schema, fields: examplesRead)
-            while let stored = try scan.next() {
-                found.lastKnown = max(found.lastKnown, stored.knownAt)
-                let t = stored.event.time
-                guard labelSpec.example.matches(stored.event) else { continue }
-                if let s = options.start, t < s { continue }
-                if let e = options.end, t >= e { continue }
-                found.examples.append(
-                    (
-                        t, stored.sequence, engine.entities.map { $0.keyMaker.key(stored.event) },
-                        requestFields.map { stored.event.values[$0] }
-                    ))
-            }
-            found.events = scan.eventsRead
-            return found
-        }
-        progress?.update(found.reduce(0) { $0 + $1.events }, detail: "found examples")
-        var keyTables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
-        var examples: [Example] = []
-        examples.reserveCapacity(found.reduce(0) { $0 + $1.examples.count })
-        let lastKnown = found.map(\.lastKnown).max() ?? .min
-        for i in found.indices {
-            for x in found[i].examples {
-                let keys = x.keys.enumerated().map { e, key in
-                    key.map { keyTables[e].id($0, hash: EntityKeyTable.hash($0)).id } ?? -1
-                }
-                examples.append(Example(time: x.time, sequence: x.sequence, keys: keys, request: x.request))
-            }
-            found[i] = Found()  // each file's drafts go as soon as they are in
-        }
-        examples.sort { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
-        report.examples = examples.count
-        let settledFinal = lastKnown == .min ? Micros.min : lastKnown - (try replayLateness())
-        report.settledUntil = lastKnown == .min ? nil : settledFinal
-
-        // Pass 2: replay, evaluate, label, write. The evaluator folds and evaluates one chunk
-        // while this thread reads the next and labels the one before.
         let labels = LabelRule(spec: labelSpec)
+        let lateness = try replayLateness()
+        var found = try ExampleFinder(engine: engine, labels: labels, options: options).find(files: files) {
+            $0 - lateness
+        }
+        progress?.update(found.eventsRead, detail: "found examples")
+        report.examples = found.total
+        report.immature = found.total - found.examples.count
+        report.settledUntil = found.lastKnown == .min ? nil : found.lastKnown - lateness
+        let examples = found.examples
+        let exampleLabels = found.labels
+        let evaluator = ExampleEvaluator(
+            engine: engine, features: features, examples: examples, keys: found.keys, threads: threads)
+        found = ExampleFinder.Found(examples: ExampleSet(kinds: 0, requestFields: 0), labels: [], keys: [])
+
+        // Pass 2: replay and evaluate; each row is written once its values and its event's fields
+        // are in. The replay meets the example events in time order, or by event time only, in
+        // (time, sequence) order, which is the examples' own; as known, in arrival order.
         var replay = Replay(
             scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
-            eventTimeOnly: options.eventTimeOnly,
-            lateness: try replayLateness())
-        let evaluator = ExampleEvaluator(
-            engine: engine, features: features, examples: examples, keys: keyTables, threads: threads)
-        keyTables = []
-        var evaluated: [Int64: [Double]] = [:]
-        struct Row {
-            var time: Micros
-            var sequence: Int64
-            var values: [Double]
-            var context: [FieldValue]
-            var matchKey: String?
-        }
-        // Rows wait in slots; the heap orders small keys, not the rows themselves.
-        var slots: [Row?] = []
-        var freeSlots: [Int] = []
-        var pending = Heap<(time: Micros, sequence: Int64, slot: Int)> {
-            ($0.time, $0.sequence) < ($1.time, $1.sequence)
-        }
-        func park(_ row: Row) {
-            let slot: Int
-            if let free = freeSlots.popLast() {
-                slot = free
-                slots[slot] = row
-            } else {
-                slot = slots.count
-                slots.append(row)
-            }
-            pending.push((row.time, row.sequence, slot))
-        }
-        func unpark() -> Row? {
-            guard let key = pending.pop() else { return nil }
-            defer {
-                slots[key.slot] = nil
-                freeSlots.append(key.slot)
-            }
-            return slots[key.slot]
-        }
-        var recentOutcomes: [String: [Micros]] = [:]
-        let output = RowBuffer(columns: exampleColumns, writer: writer)
-
-        func emit(_ row: Row) throws {
-            let label =
-                row.matchKey.flatMap { recentOutcomes[$0] }.map { labels.label(exampleAt: row.time, outcomes: $0) }
-                ?? false
-            if label { report.positives += 1 }
-            report.rows += 1
-            report.firstExample = min(report.firstExample ?? row.time, row.time)
-            report.lastExample = max(report.lastExample ?? row.time, row.time)
-            try output.append(context: row.context, features: row.values, label: label)
-        }
-        /// Parks a chunk's examples with their values, collects outcomes and writes the rows the
-        /// chunk settles, event by event as a single pass would.
-        func label(_ chunk: ReplayChunk, values: [[Double]]) throws {
-            for (k, v) in zip(chunk.examples, values) { evaluated[examples[k].sequence] = v }
-            for (i, stored) in chunk.events.enumerated() {
-                if let values = evaluated.removeValue(forKey: stored.sequence) {
-                    park(
-                        Row(
-                            time: stored.event.time, sequence: stored.sequence, values: values,
-                            context: stored.event.values, matchKey: labels.matchKey(stored.event)))
-                }
-                if labelSpec.outcome.matches(stored.event), let key = labels.matchKey(stored.event) {
-                    recentOutcomes[key, default: []].append(stored.event.time)
-                }
-                let settled = chunk.settled[i]
-                while let top = pending.peek, top.time + labelSpec.within < settled {
-                    let row = unpark()!
-                    if labels.isMature(row.time, settledUntil: settledFinal) {
-                        try emit(row)
-                    } else {
-                        report.immature += 1
-                    }
-                }
-                if chunk.tidies[i] {
-                    let keep = (pending.peek?.time ?? settled) - 1
-                    recentOutcomes = recentOutcomes.filter { $0.value.contains { $0 > keep } }
-                }
-            }
-        }
-
+            eventTimeOnly: options.eventTimeOnly, lateness: lateness)
+        let metOrder =
+            options.eventTimeOnly
+            ? Array(0..<examples.count)
+            : (0..<examples.count).sorted { examples.sequences[$0] < examples.sequences[$1] }
+        var met = 0
+        var rows = RowAssembler(width: features.count)
+        let output = RowBuffer(columns: exampleColumns, features: features.count, writer: writer)
         try replayInChunks(&replay, examples: examples, evaluator: evaluator, stopWhenEvaluated: false) {
             chunk, values, eventsRead in
-            try label(chunk, values: values)
-            progress?.update(eventsRead, detail: "\(Progress.count(report.rows)) rows")
-        }
-        // The rest: settled rows get their labels; the others are immature and left out.
-        while let row = unpark() {
-            if labels.isMature(row.time, settledUntil: settledFinal) {
-                try emit(row)
-            } else {
-                report.immature += 1
+            rows.addValues(values)
+            for stored in chunk.events
+            where met < metOrder.count && stored.sequence == examples.sequences[metOrder[met]] {
+                rows.setContext(metOrder[met], stored.event.values)
+                met += 1
             }
+            try rows.takeComplete { k, context, values in
+                let label = exampleLabels[k]
+                if label { report.positives += 1 }
+                try output.append(context: context, features: values, label: label)
+            }
+            progress?.update(eventsRead, detail: "\(Progress.count(rows.next)) rows")
         }
+        guard met == metOrder.count && rows.next == examples.count else {
+            throw BuildError(
+                description: "the replay met \(met) of \(examples.count) example events (the store changed?)")
+        }
+        report.rows = examples.count
+        report.firstExample = examples.times.first
+        report.lastExample = examples.times.last
         report.eventsReplayed = replay.eventsRead
         try output.finish()
         return report
@@ -269,15 +167,17 @@ public final class DatasetBuilder {
         let order = spine.times.indices.sorted { (spine.times[$0], $0) < (spine.times[$1], $1) }
         var keyTables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
         let requestFields = engine.requestFields
-        let examples = order.map { row in
-            Example(
+        var examples = ExampleSet(kinds: engine.entities.count, requestFields: requestFields.count)
+        examples.reserveCapacity(order.count)
+        for row in order {
+            examples.append(
                 time: spine.times[row], sequence: Int64(row),
-                keys: engine.entities.indices.map { e in
+                keys: engine.entities.indices.lazy.map { e in
                     // A spine made in code may name fewer entity kinds than the registry has.
                     guard e < spine.keys.count, let key = spine.keys[e][row] else { return -1 }
                     return keyTables[e].id(key, hash: EntityKeyTable.hash(key)).id
                 },
-                request: requestFields.map { spine.field($0, row: row) })
+                request: requestFields.lazy.map { spine.field($0, row: row) })
         }
         let evaluator = ExampleEvaluator(
             engine: engine, features: features, examples: examples, keys: keyTables, threads: threads)
@@ -289,7 +189,9 @@ public final class DatasetBuilder {
             lateness: try replayLateness())
         try replayInChunks(&replay, examples: examples, evaluator: evaluator, stopWhenEvaluated: true) {
             chunk, values, eventsRead in
-            for (k, values) in zip(chunk.examples, values) { results[order[k]] = values }
+            for (j, k) in chunk.examples.enumerated() {
+                results[order[k]] = Array(values[j * features.count..<(j + 1) * features.count])
+            }
             progress?.update(
                 eventsRead,
                 detail: "\(Progress.count(chunk.examples.upperBound)) of \(Progress.count(spine.rows)) rows")
@@ -308,8 +210,8 @@ public final class DatasetBuilder {
     /// With `stopWhenEvaluated` the replay ends once every example is (a spine: later events
     /// cannot change a value).
     private func replayInChunks(
-        _ replay: inout Replay, examples: [Example], evaluator: ExampleEvaluator, stopWhenEvaluated: Bool,
-        consume: (_ chunk: ReplayChunk, _ values: [[Double]], _ eventsRead: Int) throws -> Void
+        _ replay: inout Replay, examples: ExampleSet, evaluator: ExampleEvaluator, stopWhenEvaluated: Bool,
+        consume: (_ chunk: ReplayChunk, _ values: [Double], _ eventsRead: Int) throws -> Void
     ) throws {
         var next = 0
         var ended = false
@@ -321,7 +223,7 @@ public final class DatasetBuilder {
                     ended = true
                     break
                 }
-                while next < examples.count && examples[next].time <= progressValue { next += 1 }
+                while next < examples.count && examples.times[next] <= progressValue { next += 1 }
                 if stopWhenEvaluated && next == examples.count {
                     ended = true
                 } else {
@@ -362,80 +264,6 @@ public final class DatasetBuilder {
 
 public struct BuildError: Error, CustomStringConvertible, Sendable {
     public let description: String
-}
-
-/// Rows of (context, features, label) gathered into columns and handed to the writer in chunks.
-/// Building the columns and encoding them run on a worker thread, beside the replay.
-final class RowBuffer {
-    let columns: [ParquetColumn]
-    let writer: DatasetWriter
-    private let worker = SerialWorker(name: "fsml-dataset-writer")
-    private var context: [[FieldValue]] = []
-    private var values: [[Double]] = []
-    private var labels: [Bool] = []
-
-    init(columns: [ParquetColumn], writer: DatasetWriter) {
-        self.columns = columns
-        self.writer = writer
-    }
-
-    deinit {
-        try? worker.drain()
-        worker.stop()
-    }
-
-    func append(context c: [FieldValue], features f: [Double], label: Bool) throws {
-        context.append(c)
-        values.append(f)
-        labels.append(label)
-        if labels.count >= 16_384 { try flush() }
-    }
-
-    /// Writes what is buffered and waits until the writer has it.
-    func finish() throws {
-        try flush()
-        try worker.drain()
-    }
-
-    private func flush() throws {
-        guard !labels.isEmpty else { return }
-        let (columns, writer, context, values, labels) = (columns, writer, context, values, labels)
-        self.context = []
-        self.values = []
-        self.labels = []
-        try worker.submit {
-            try writer.append(Self.batch(columns: columns, context: context, values: values, labels: labels))
-        }
-    }
-
-    private static func batch(
-        columns: [ParquetColumn], context: [[FieldValue]], values: [[Double]], labels: [Bool]
-    ) -> [ColumnData] {
-        let contextCount = context[0].count
-        var batch: [ColumnData] = []
-        for f in 0..<contextCount {
-            let column = columns[f]
-            let cells = context.map { $0[f] }
-            let nulls = cells.map { if case .missing = $0 { return true } else { return false } }
-            switch column.physical {
-            case .byteArray: batch.append(ColumnData(.byteArray(cells.map { $0.stringValue ?? "" }), nulls: nulls))
-            case .double: batch.append(ColumnData(.double(cells.map { $0.numericValue ?? 0 }), nulls: nulls))
-            case .int64: batch.append(ColumnData(.int64(cells.map { Int64($0.numericValue ?? 0) }), nulls: nulls))
-            case .boolean:
-                batch.append(
-                    ColumnData(
-                        .boolean(cells.map { if case .bool(let b) = $0 { return b } else { return false } }),
-                        nulls: nulls))
-            default: batch.append(ColumnData(.byteArray(cells.map { _ in "" }), nulls: cells.map { _ in true }))
-            }
-        }
-        for k in 0..<(values.first?.count ?? 0) {
-            let column = values.map { $0[k] }
-            batch.append(ColumnData(.double(column.map { $0.isNaN ? 0 : $0 }), nulls: column.map(\.isNaN)))
-        }
-        batch.append(ColumnData(.int32(labels.map { $0 ? 1 : 0 })))
-        return batch
-    }
 }
 
 extension ColumnData {

@@ -33,40 +33,44 @@ struct ReplayChunk {
 }
 
 /// Folds a build's replay into entity state and evaluates its examples, on threads of their own:
-/// the builder's thread meanwhile reads the next chunk and labels the previous one. The entity kinds
+/// the builder's thread meanwhile reads the next chunk and writes the previous one. The entity kinds
 /// are split among shards, one thread each (an entity's state depends only on its own events); a
 /// shard reads the aggregate features of its kinds, and `Pending.wait` joins them and evaluates the
 /// derived features. Chunks are folded in the order they are submitted, so the states and values
-/// are those of a single-threaded replay.
+/// are those of a single-threaded replay. A key's state is dropped once the last example that
+/// reads it is evaluated (it would never be read again), so memory holds the keys still to come.
 final class ExampleEvaluator: @unchecked Sendable {
     private let engine: FeatureEngine
     private let features: [Int]
-    private let examples: [DatasetBuilder.Example]
-    /// Where each request field sits in `Example.request`, by schema index.
-    private let requestPosition: [Int: Int]
+    private let examples: ExampleSet
+    /// By schema index: where the field sits among an example's request fields, or -1.
+    private let requestPosition: [Int]
     private let shards: [Shard]
     private let featureCount: Int
+    /// Per entity kind and key id, the last example that reads the key.
+    private let lastReads: [[Int32]]
 
     private struct Shard {
+        let kinds: [Int]
         /// The aggregate features of these kinds, by feature index.
         let aggregates: [Int]
         let states: StateTable
         let worker: SerialWorker
     }
 
-    /// `keys`: per entity kind, the keys the examples name (`Example.keys` are their ids). The
+    /// `keys`: per entity kind, the keys the examples name (`ExampleSet.keys` are their ids). The
     /// state tables keep these ids, so an example reads its states without hashing a key.
     /// `threads`: how many shards (at most one per entity kind).
-    init(
-        engine: FeatureEngine, features: [Int], examples: [DatasetBuilder.Example], keys: [EntityKeyTable],
-        threads: Int
-    ) {
+    init(engine: FeatureEngine, features: [Int], examples: ExampleSet, keys: [EntityKeyTable], threads: Int) {
         self.engine = engine
         self.features = features
         self.examples = examples
-        requestPosition = Dictionary(uniqueKeysWithValues: engine.requestFields.enumerated().map { ($1, $0) })
         let registry = engine.registry
+        var position = [Int](repeating: -1, count: registry.schema.fields.count)
+        for (i, f) in engine.requestFields.enumerated() { position[f] = i }
+        requestPosition = position
         featureCount = registry.features.count
+        lastReads = examples.lastReads(keyCounts: keys.map(\.keys.count))
         // Kinds by their slot count, largest first, each to the shard with the fewest slots so far.
         var groups = [[Int]](repeating: [], count: max(1, min(threads, engine.entities.count)))
         var load = [Int](repeating: 0, count: groups.count)
@@ -79,6 +83,7 @@ final class ExampleEvaluator: @unchecked Sendable {
         }
         shards = groups.enumerated().map { i, kinds in
             Shard(
+                kinds: kinds,
                 aggregates: registry.features.indices.filter {
                     engine.isAggregate($0) && kinds.contains(registry.features[$0].entity)
                 },
@@ -93,10 +98,10 @@ final class ExampleEvaluator: @unchecked Sendable {
     struct Pending {
         fileprivate let evaluator: ExampleEvaluator
         fileprivate let chunk: ReplayChunk
-        fileprivate let parts: [Promise<[[Double]]>]
+        fileprivate let parts: [Promise<[Double]>]
 
-        /// The values of `chunk.examples`, in order, one per feature of the build.
-        func wait() throws -> [[Double]] {
+        /// The values of `chunk.examples`, in order: `features.count` per example, NaN for missing.
+        func wait() throws -> [Double] {
             try evaluator.join(chunk, try parts.map { try $0.wait() })
         }
     }
@@ -104,22 +109,40 @@ final class ExampleEvaluator: @unchecked Sendable {
     /// Queues a chunk on every shard.
     func submit(_ chunk: ReplayChunk) throws -> Pending {
         let parts = try shards.map { shard in
-            let promise = Promise<[[Double]]>()
+            let promise = Promise<[Double]>()
             try shard.worker.submit { [self] in promise.fulfill(.success(run(chunk, on: shard))) }
             return promise
         }
         return Pending(evaluator: self, chunk: chunk, parts: parts)
     }
 
-    private func run(_ chunk: ReplayChunk, on shard: Shard) -> [[Double]] {
-        var values: [[Double]] = []
-        values.reserveCapacity(chunk.examples.count)
+    /// The shard's aggregates of the chunk's examples, `shard.aggregates.count` per example.
+    private func run(_ chunk: ReplayChunk, on shard: Shard) -> [Double] {
+        var values: [Double] = []
+        values.reserveCapacity(chunk.examples.count * shard.aggregates.count)
+        // Kinds the shard does not fold stay nil, like a missing key.
+        var rowStates = [EntityState?](repeating: nil, count: engine.entities.count)
+        func evaluate(_ k: Int) {
+            for e in shard.kinds {
+                let id = examples.key(k, entity: e)
+                rowStates[e] = id < 0 ? nil : shard.states.state(entity: e, id: id)
+            }
+            for f in shard.aggregates {
+                values.append(
+                    engine.value(feature: f, states: rowStates, fields: { _ in .missing }, asOf: examples.times[k]))
+            }
+            for e in shard.kinds {
+                rowStates[e] = nil
+                let id = examples.key(k, entity: e)
+                if id >= 0 && lastReads[e][Int(id)] == Int32(k) { shard.states.retire(entity: e, id: id) }
+            }
+        }
         var next = chunk.firstExample
         let events = chunk.events
         var i = events.startIndex
         while i < events.endIndex {
             while next < chunk.evaluateUntil[i] {
-                values.append(aggregates(examples[next], shard))
+                evaluate(next)
                 next += 1
             }
             // The events up to the next example to evaluate or the next tidying, folded as a batch.
@@ -130,34 +153,34 @@ final class ExampleEvaluator: @unchecked Sendable {
             i = end
         }
         while next < (chunk.evaluateAfter ?? next) {
-            values.append(aggregates(examples[next], shard))
+            evaluate(next)
             next += 1
         }
         return values
     }
 
-    /// The shard's aggregate features for one example, in `shard.aggregates` order.
-    private func aggregates(_ x: DatasetBuilder.Example, _ shard: Shard) -> [Double] {
-        let rowStates = x.keys.indices.map { e in
-            // Kinds the shard does not fold hold no state, so they read as nil like a missing key.
-            x.keys[e] < 0 ? nil : shard.states.state(entity: e, id: x.keys[e])
-        }
-        return engine.values(features: shard.aggregates, states: rowStates, fields: { _ in .missing }, asOf: x.time)
-    }
-
     /// Every shard's aggregates of a chunk's examples joined, then the build's features of each.
-    private func join(_ chunk: ReplayChunk, _ parts: [[[Double]]]) -> [[Double]] {
+    private func join(_ chunk: ReplayChunk, _ parts: [[Double]]) -> [Double] {
         var all = [Double](repeating: .nan, count: featureCount)
-        return chunk.examples.enumerated().map { k, n in
+        var out: [Double] = []
+        out.reserveCapacity(chunk.examples.count * features.count)
+        for (j, k) in chunk.examples.enumerated() {
             for (shard, part) in zip(shards, parts) {
-                for (j, f) in shard.aggregates.enumerated() { all[f] = part[k][j] }
+                let width = shard.aggregates.count
+                for (a, f) in shard.aggregates.enumerated() { all[f] = part[j * width + a] }
             }
-            let x = examples[n]
-            return features.map { f in
-                engine.value(
-                    feature: f, aggregates: { all[$0] },
-                    fields: { i in requestPosition[i].map { x.request[$0] } ?? .missing }, asOf: x.time)
+            for f in features {
+                if engine.isAggregate(f) {
+                    out.append(all[f])
+                } else {
+                    out.append(
+                        engine.value(
+                            feature: f, aggregates: { all[$0] },
+                            fields: { i in requestPosition[i] < 0 ? .missing : examples.field(k, requestPosition[i]) },
+                            asOf: examples.times[k]))
+                }
             }
         }
+        return out
     }
 }

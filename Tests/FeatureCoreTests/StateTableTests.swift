@@ -127,4 +127,30 @@ import Testing
         #expect(evicted[user].map(\.key) == ["old"])
         #expect(table.state(entity: user, key: "new") != nil)
     }
+
+    /// A retired key of a table with fixed keys reads as missing from then on, its later events
+    /// are not folded (not even into a new state), and eviction leaves it retired; other keys go on.
+    @Test func aRetiredKeyIsNeverFoldedOrReadAgain() throws {
+        let registry = EventFactory.referenceRegistry()
+        let engine = FeatureEngine(registry: registry)
+        let user = try #require(registry.entityIndex("user"))
+        var keys = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
+        let gone = keys[user].id("gone", hash: EntityKeyTable.hash("gone")).id
+        let kept = keys[user].id("kept", hash: EntityKeyTable.hash("kept")).id
+        let table = StateTable(engine: engine, keys: keys)
+        var factory = EventFactory(registry: registry)
+        table.fold([factory.make(EventFactory.at(0), user: "gone"), factory.make(EventFactory.at(0), user: "kept")])
+        #expect(table.state(entity: user, id: gone) != nil)
+        table.retire(entity: user, id: gone)
+        #expect(table.state(entity: user, id: gone) == nil)
+        table.fold([factory.make(EventFactory.at(1), user: "gone"), factory.make(EventFactory.at(1), user: "kept")])
+        table.fold(factory.make(EventFactory.at(2), user: "gone"))
+        #expect(table.state(entity: user, id: gone) == nil)
+        let views = try #require(registry.featureIndex("user_views_5m"))
+        let state = try #require(table.state(entity: user, id: kept))
+        #expect(engine.value(feature: views, state: state, asOf: EventFactory.at(3)) == 2)
+        table.evictExpired(watermark: EventFactory.at(2) + registry.entities[user].ttl + 1)
+        table.fold(factory.make(EventFactory.at(2) + 2 * registry.entities[user].ttl, user: "gone"))
+        #expect(table.state(entity: user, id: gone) == nil)
+    }
 }

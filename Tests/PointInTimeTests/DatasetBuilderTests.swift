@@ -125,6 +125,27 @@ import Testing
         #expect(report.rows + report.immature == views.count)
     }
 
+    /// Labelled builds give the same rows and report whatever the number of fold threads and the
+    /// chunk size: the kinds' states are independent until the join, and a key's state is dropped
+    /// after its last read on whichever thread folds it.
+    @Test(arguments: [false, true])
+    func labelledBuildsAreTheSameOnAnyThreadsAndChunks(eventTimeOnly: Bool) throws {
+        let store = PIT.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: store.root) }
+        try PIT.ingest(try PIT.generated(seed: 53), into: store, fileBytes: 150_000, rowGroupRows: 700)
+        var options = BuildOptions()
+        options.eventTimeOnly = eventTimeOnly
+        let (report, _, serial) = try PIT.build(store, options: options, chunkEvents: 16_384, threads: 1)
+        #expect(report.rows > 10_000 && report.immature > 0)
+        for (chunkEvents, threads) in [(13, 2), (101, 3), (4096, 4)] {
+            let (other, _, data) = try PIT.build(store, options: options, chunkEvents: chunkEvents, threads: threads)
+            #expect(data == serial, "\(threads) threads, chunks of \(chunkEvents)")
+            #expect(
+                (other.rows, other.positives, other.immature, other.examples)
+                    == (report.rows, report.positives, report.immature, report.examples))
+        }
+    }
+
     /// Changing events after an example's time changes none of its features.
     @Test func noLeakageFromTheFuture() throws {
         let events = try PIT.generated(seed: 42, events: 8000)

@@ -59,13 +59,14 @@ enum PIT {
     /// Builds into a temporary Parquet file and reads it back.
     static func build(
         _ store: OfflineStore, options: BuildOptions = BuildOptions(), spine: Spine? = nil,
-        registry: FeatureRegistry = PIT.registry, chunkEvents: Int? = nil
+        registry: FeatureRegistry = PIT.registry, chunkEvents: Int? = nil, threads: Int? = nil
     ) throws -> (BuildReport, [ParquetColumn], [ColumnData]) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-ds-\(UUID().uuidString).parquet")
             .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let builder = DatasetBuilder(registry: registry, store: store, options: options)
         if let chunkEvents { builder.chunkEvents = chunkEvents }
+        if let threads { builder.threads = threads }
         let report: BuildReport
         let columns: [ParquetColumn]
         if let spine {

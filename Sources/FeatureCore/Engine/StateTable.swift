@@ -18,6 +18,8 @@ public final class StateTable {
     private let keepsKeys: Bool
     /// What an id without a state holds: no storage, nothing seen.
     private static let gone = EntityState(lastTime: .min, storage: nil)
+    /// What a retired id holds (`retire`): no storage, and a time no event has.
+    private static let retired = EntityState(lastTime: .max, storage: nil)
 
     private struct Kind {
         var keys = EntityKeyTable()
@@ -51,6 +53,7 @@ public final class StateTable {
                 states.append(engine.emptyState(entity: e))
                 isChanged.append(false)
             } else if states[id].storage == nil {
+                if states[id].lastTime == StateTable.retired.lastTime { return nil }
                 // A new key on a reused id, or a key whose state was evicted: both hold `gone`.
                 states[id] = engine.emptyState(entity: e)
             }
@@ -272,6 +275,15 @@ public final class StateTable {
         }
     }
 
+    /// Drops a key's state for good, in a table with fixed keys: its later events are not folded.
+    /// For a build, once the last row that reads the key is evaluated: its state is never read
+    /// again, so memory holds the states of keys still to be read, not of every key. (The key stays
+    /// in the table, marked: removing it would cost a probe run per key.)
+    public func retire(entity e: Int, id: Int32) {
+        precondition(keepsKeys, "only a table with fixed keys retires keys")
+        kinds[e].states[Int(id)] = Self.retired
+    }
+
     /// Drops states that expired before the watermark. Any later admitted event is at or after the
     /// watermark, so it would find such an entity expired and start it over anyway; dropping it
     /// changes no value and keeps memory bounded by the active entities.
@@ -284,7 +296,7 @@ public final class StateTable {
             let ttl = engine.entities[e].entity.ttl
             for id in kinds[e].states.indices where kinds[e].keys.live[id] {
                 let last = kinds[e].states[id].lastTime
-                guard last != .min && watermark - last > ttl else { continue }
+                guard last != .min && last != Self.retired.lastTime && watermark - last > ttl else { continue }
                 evicted[e].append((Int32(id), kinds[e].keys.keys[id]))
                 if !keepsKeys { kinds[e].keys.remove(id: Int32(id)) }
                 kinds[e].states[id] = Self.gone

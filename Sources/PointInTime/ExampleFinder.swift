@@ -1,0 +1,135 @@
+import FeatureCore
+import FsmlCore
+import OfflineStorage
+
+/// Pass 1 of a labelled build: the examples, their keys' ids and their labels, from the store's
+/// files read in parallel (arrival order does not matter here: examples are sorted after, and a
+/// label depends only on the event times of admitted outcomes).
+struct ExampleFinder {
+    let engine: FeatureEngine
+    let labels: LabelRule
+    let options: BuildOptions
+
+    /// The examples of the build, sorted by (time, sequence), and what else pass 1 learned.
+    struct Found {
+        /// The mature examples: their rows are written.
+        var examples: ExampleSet
+        /// Per mature example, its label.
+        var labels: [Bool]
+        /// Per entity kind, the keys the mature examples name (`ExampleSet.keys` are their ids).
+        var keys: [EntityKeyTable]
+        /// Examples in the build's time range, mature or not.
+        var total = 0
+        var eventsRead = 0
+        /// The latest `knownAt` in the store (`.min` for an empty store).
+        var lastKnown = Micros.min
+    }
+
+    /// One file's examples, with their keys as text, and its outcomes.
+    private struct Draft {
+        var events = 0
+        var lastKnown = Micros.min
+        var times: [Micros] = []
+        var sequences: [Int64] = []
+        /// Per example, per entity kind.
+        var keys: [String?] = []
+        var request: [FieldValue] = []
+        var matchKeys: [String?] = []
+        var outcomes: [(key: String, time: Micros)] = []
+    }
+
+    /// `settledUntil(lastKnown)`: the final watermark, before which labels are settled.
+    func find(files: [OfflineStore.DataFile], settledUntil: (Micros) throws -> Micros) throws -> Found {
+        let spec = labels.spec
+        let requestFields = engine.requestFields
+        let fields = engine.fieldsRead.union(spec.example.fieldsRead).union(spec.outcome.fieldsRead)
+            .union(spec.same).union(requestFields)
+        var drafts = try Parallel.map(files.count) { i in
+            try draft(file: files[i], fields: fields, requestFields: requestFields)
+        }
+        let lastKnown = drafts.map(\.lastKnown).max() ?? .min
+        let settled = lastKnown == .min ? Micros.min : try settledUntil(lastKnown)
+
+        // Sorted by (time, sequence); the immature ones, whose horizon reaches the final
+        // watermark, are the latest: they are counted and dropped.
+        var order: [(time: Micros, sequence: Int64, file: Int32, row: Int32)] = []
+        order.reserveCapacity(drafts.reduce(0) { $0 + $1.times.count })
+        for (d, draft) in drafts.enumerated() {
+            for r in draft.times.indices { order.append((draft.times[r], draft.sequences[r], Int32(d), Int32(r))) }
+        }
+        order.sort { ($0.time, $0.sequence) < ($1.time, $1.sequence) }
+        let total = order.count
+        while let last = order.last, !labels.isMature(last.time, settledUntil: settled) { order.removeLast() }
+
+        let kinds = engine.entities.count
+        // Each kind's keys get their ids on a thread of their own, and the labels' outcomes are
+        // indexed on one more (first: it is the longest): they share nothing.
+        enum Part {
+            case keys(table: EntityKeyTable, ids: [Int32])
+            case outcomes(OutcomeIndex)
+        }
+        var parts: [Part] = Parallel.map(kinds + 1) { i in
+            let e = i - 1
+            guard e >= 0 else {
+                return .outcomes(
+                    OutcomeIndex(
+                        exampleKeys: order.map { drafts[Int($0.file)].matchKeys[Int($0.row)] },
+                        outcomes: drafts.lazy.flatMap(\.outcomes)))
+            }
+            var table = EntityKeyTable()
+            var ids: [Int32] = []
+            ids.reserveCapacity(order.count)
+            for x in order {
+                let key = drafts[Int(x.file)].keys[Int(x.row) * kinds + e]
+                ids.append(key.map { table.id($0, hash: EntityKeyTable.hash($0)).id } ?? -1)
+            }
+            return .keys(table: table, ids: ids)
+        }
+        guard case .outcomes(let outcomes) = parts.removeFirst() else { preconditionFailure() }
+        let keyed = parts.map { part -> (table: EntityKeyTable, ids: [Int32]) in
+            guard case .keys(let table, let ids) = part else { preconditionFailure() }
+            return (table, ids)
+        }
+        parts = []
+        var examples = ExampleSet(kinds: kinds, requestFields: requestFields.count)
+        examples.reserveCapacity(order.count)
+        var exampleLabels: [Bool] = []
+        exampleLabels.reserveCapacity(order.count)
+        let width = requestFields.count
+        for (k, x) in order.enumerated() {
+            let r = Int(x.row)
+            examples.append(
+                time: x.time, sequence: x.sequence, keys: (0..<kinds).lazy.map { keyed[$0].ids[k] },
+                request: drafts[Int(x.file)].request[r * width..<(r + 1) * width])
+            exampleLabels.append(outcomes.any(forExample: k, after: x.time, upTo: x.time + spec.within))
+        }
+        let events = drafts.reduce(0) { $0 + $1.events }
+        drafts = []
+        return Found(
+            examples: examples, labels: exampleLabels, keys: keyed.map(\.table), total: total, eventsRead: events,
+            lastKnown: lastKnown)
+    }
+
+    private func draft(file: OfflineStore.DataFile, fields: Set<Int>, requestFields: [Int]) throws -> Draft {
+        let spec = labels.spec
+        var draft = Draft()
+        let scan = try OfflineStoreScanner(files: [file], schema: engine.registry.schema, fields: fields)
+        while let stored = try scan.next() {
+            draft.lastKnown = max(draft.lastKnown, stored.knownAt)
+            let event = stored.event
+            if spec.outcome.matches(event), let key = labels.matchKey(event) {
+                draft.outcomes.append((key, event.time))
+            }
+            guard spec.example.matches(event) else { continue }
+            if let s = options.start, event.time < s { continue }
+            if let e = options.end, event.time >= e { continue }
+            draft.times.append(event.time)
+            draft.sequences.append(stored.sequence)
+            for plan in engine.entities { draft.keys.append(plan.keyMaker.key(event)) }
+            for f in requestFields { draft.request.append(event.values[f]) }
+            draft.matchKeys.append(labels.matchKey(event))
+        }
+        draft.events = scan.eventsRead
+        return draft
+    }
+}
