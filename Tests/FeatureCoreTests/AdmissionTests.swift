@@ -68,4 +68,46 @@ import Testing
         #expect(decisions.contains(.duplicate))
         #expect(decisions.contains { if case .late = $0 { return true } else { return false } })
     }
+
+    /// Against an oracle that never forgets an id, written from the rule alone: tens of thousands
+    /// of ids (the id table grows and forgets in place many times over), short and long ones, with
+    /// resends and late events, pruned at odd moments; then carried on from a restored state.
+    @Test(arguments: 0..<4)
+    func agreesWithAnOracleThatNeverForgets(seed: Int) {
+        var rng = SeededRandom(seed: UInt64(100 + seed))
+        var admission = Admission(lateness: 10 * m)
+        var clock = Micros.min
+        var seen: [String: Micros] = [:]
+        var ids: [String] = []
+        var t: Micros = 0
+        func oracle(_ id: String, _ time: Micros) -> Admission.Decision {
+            let w = clock == .min ? Micros.min : clock - 10 * m
+            if time < w { return .late(watermark: w) }
+            if let s = seen[id], s >= w { return .duplicate }
+            seen[id] = time
+            clock = max(clock, time)
+            return .admitted(knownAt: clock)
+        }
+        for i in 0..<60_000 {
+            t += Micros(rng.below(300_000))
+            let time = rng.bernoulli(0.1) ? t - Micros(rng.below(Int(15 * m))) : t
+            let id: String
+            if rng.bernoulli(0.05) && !ids.isEmpty {
+                id = ids[ids.count - 1 - rng.below(min(ids.count, 5_000))]
+            } else {
+                id = i % 2 == 0 ? "e\(i)" : "event-\(i)-with-a-longer-id-\(i &* 7919)"
+                ids.append(id)
+            }
+            #expect(admission.admit(id: id, time: time) == oracle(id, time), "arrival \(i)")
+            if rng.below(3_000) == 0 { admission.prune() }
+            if i == 40_000 {
+                let w = admission.watermark
+                let remembered = admission.recent.filter { $0.value >= w }
+                #expect(remembered == seen.filter { $0.value >= w })
+                admission = Admission(
+                    lateness: 10 * m, clock: admission.clock, recent: remembered, maxLag: admission.maxLag)
+            }
+        }
+        #expect(seen.count > 50_000)
+    }
 }

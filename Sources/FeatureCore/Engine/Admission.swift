@@ -26,8 +26,11 @@ public struct Admission: Sendable, Equatable {
 
     public let lateness: Micros
     public private(set) var clock: Micros = .min
-    /// Admitted event ids not yet below the watermark, with their event times.
-    public private(set) var recent: [String: Micros] = [:]
+    /// Admitted event ids, each with its event time at the same index of `times`: an open-addressing
+    /// table that stores a hash tag per id and compares the text only on a tag match, and that
+    /// forgets ids in place. Ids below the watermark may linger until the next `prune`.
+    private var ids = EntityKeyTable()
+    private var times: [Micros] = []
     /// The largest clock − event time of an admitted event (at most `lateness` unless partitioned).
     public private(set) var maxLag: Micros = 0
     /// Per-partition clocks; nil for a single stream.
@@ -48,13 +51,28 @@ public struct Admission: Sendable, Equatable {
         }
         let w = watermark
         if time < w { return .late(watermark: w) }
-        if let seen = recent[id], seen >= w { return .duplicate }
-        recent[id] = time
+        let (at, added) = entry(id, time: time)
+        if !added {
+            if times[at] >= w { return .duplicate }
+            times[at] = time
+        }
         if time > clock { clock = time }
         if clock - time > maxLag { maxLag = clock - time }
         if let partition { partitions!.advance(partition, to: time) }
-        if recent.count >= pruneAt { prune() }
+        if ids.count >= pruneAt { prune() }
         return .admitted(knownAt: clock)
+    }
+
+    /// Where `id` is remembered, added with `time` when it is not.
+    @inline(__always)
+    private mutating func entry(_ id: String, time: Micros) -> (at: Int, added: Bool) {
+        let (slot, added) = ids.id(id, hash: EntityKeyTable.hash(id))
+        let at = Int(slot)
+        if added {
+            // The table hands out the ids of forgotten entries again before new ones.
+            if at == times.count { times.append(time) } else { times[at] = time }
+        }
+        return (at, added)
     }
 
     /// The partitions the source now reads from (after a rebalance): only they hold the watermark back.
@@ -70,8 +88,16 @@ public struct Admission: Sendable, Equatable {
     /// carries a newer time, and such an event is admitted whether or not it was forgotten.
     public mutating func prune() {
         let w = watermark
-        recent = recent.filter { $0.value >= w }
-        pruneAt = max(4096, recent.count * 2)
+        for at in ids.live.indices where ids.live[at] && times[at] < w { ids.remove(id: Int32(at)) }
+        pruneAt = max(4096, ids.count * 2)
+    }
+
+    /// Admitted event ids not yet forgotten, with their event times (some may be below the
+    /// watermark: `prune` forgets those).
+    public var recent: [String: Micros] {
+        var all: [String: Micros] = [:]
+        for at in ids.live.indices where ids.live[at] { all[ids.keys[at]] = times[at] }
+        return all
     }
 
     /// Restores a checkpointed state.
@@ -81,7 +107,7 @@ public struct Admission: Sendable, Equatable {
     ) {
         self.lateness = lateness
         self.clock = clock
-        self.recent = recent
+        for (id, time) in recent { _ = entry(id, time: time) }
         self.maxLag = maxLag
         self.partitions = partitions
         pruneAt = max(4096, recent.count * 2)

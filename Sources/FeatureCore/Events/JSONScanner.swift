@@ -1,4 +1,3 @@
-import Foundation
 import FsmlCore
 
 /// Where a JSON string's content lies in the line: bytes [start, end) before unescaping.
@@ -22,6 +21,8 @@ struct Scanner {
 
     @inline(__always)
     mutating func skipWhitespace() {
+        // Whitespace is all at or below the space; most calls find none.
+        if i < p.count && p[i] > 32 { return }
         while i < p.count {
             let c = p[i]
             guard c == 32 || c == 9 || c == 10 || c == 13 else { return }
@@ -29,17 +30,21 @@ struct Scanner {
         }
     }
 
+    @inline(__always)
     mutating func expect(_ c: UInt8) throws(EventError) {
-        guard i < p.count else {
-            throw EventError("invalid JSON: the line ends where '\(Character(Unicode.Scalar(c)))' was expected")
-        }
-        guard p[i] == c else {
-            throw EventError(
-                "invalid JSON at byte \(i): expected '\(Character(Unicode.Scalar(c)))' but found \(describeHere())")
-        }
+        guard i < p.count && p[i] == c else { throw missing(c) }
         i += 1
     }
 
+    private func missing(_ c: UInt8) -> EventError {
+        guard i < p.count else {
+            return EventError("invalid JSON: the line ends where '\(Character(Unicode.Scalar(c)))' was expected")
+        }
+        return EventError(
+            "invalid JSON at byte \(i): expected '\(Character(Unicode.Scalar(c)))' but found \(describeHere())")
+    }
+
+    @inline(__always)
     mutating func consumeLiteral(_ word: StaticString) -> Bool {
         let n = word.utf8CodeUnitCount
         guard i + n <= p.count else { return false }
@@ -65,13 +70,25 @@ struct Scanner {
     }
 
     /// Scans a string from its opening quote to just past its closing quote, checking escapes and
-    /// control characters but not decoding.
+    /// control characters but not decoding. Whole words of plain bytes are skipped at once; the
+    /// first byte of a word that needs a look, and every byte of the line's last few, are taken one
+    /// at a time.
     @inline(__always)
-    mutating func scanString(field: String) throws(EventError) -> StringToken {
+    mutating func scanString(field: @autoclosure () -> String) throws(EventError) -> StringToken {
         let quoteAt = i
         i += 1
         var token = StringToken(start: i, end: i, escaped: false, nonASCII: false)
-        while i < p.count {
+        let n = p.count
+        while i < n {
+            if i + 8 <= n {
+                let w = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let stops = Scanner.stops(in: w, high: !token.nonASCII)
+                if stops == 0 {
+                    i += 8
+                    continue
+                }
+                i += stops.trailingZeroBitCount >> 3
+            }
             let c = p[i]
             if c == UInt8(ascii: "\"") {
                 token.end = i
@@ -80,27 +97,47 @@ struct Scanner {
             }
             if c == UInt8(ascii: "\\") {
                 token.escaped = true
-                guard i + 1 < p.count else { break }
+                guard i + 1 < n else { break }
                 i += 2
                 continue
             }
-            if c < 32 { throw EventError("\(field): control character in a string at byte \(i)") }
+            if c < 32 { throw EventError("\(field()): control character in a string at byte \(i)") }
             if c >= 128 { token.nonASCII = true }
             i += 1
         }
         throw EventError("invalid JSON: string starting at byte \(quoteAt) never ends")
     }
 
+    /// The bytes of `w` that a string scan must look at: '"', '\\', control characters and, while
+    /// `high`, bytes from 0x80. The lowest flag is always right: the borrows that can set wrong
+    /// flags only run upwards from a byte that is flagged rightly.
+    @inline(__always)
+    static func stops(in w: UInt64, high: Bool) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22)
+        let backslash = w ^ (ones &* 0x5C)
+        let flags = (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) & ~w
+        return (flags | (high ? w : 0)) & highs
+    }
+
     /// The string's bytes: a slice of the line when it has no escapes, else decoded into `scratch`.
     /// Invalid UTF-8 is an error.
+    @inline(__always)
     func bytes(
-        of token: StringToken, field: String, scratch: inout [UInt8]
+        of token: StringToken, field: @autoclosure () -> String, scratch: inout [UInt8]
+    ) throws(EventError) -> UnsafeRawBufferPointer? {
+        let slice = UnsafeRawBufferPointer(rebasing: p[token.start..<token.end])
+        if !token.escaped && !token.nonASCII { return slice }
+        return try decoded(token, field: field(), scratch: &scratch)
+    }
+
+    private func decoded(
+        _ token: StringToken, field: String, scratch: inout [UInt8]
     ) throws(EventError) -> UnsafeRawBufferPointer? {
         if !token.escaped {
             let slice = UnsafeRawBufferPointer(rebasing: p[token.start..<token.end])
-            if token.nonASCII, String(validating: slice, as: UTF8.self) == nil {
-                throw EventError("\(field): invalid UTF-8")
-            }
+            if String(validating: slice, as: UTF8.self) == nil { throw EventError("\(field): invalid UTF-8") }
             return slice
         }
         scratch.removeAll(keepingCapacity: true)
