@@ -39,9 +39,28 @@ struct PredictFields: Equatable, Sendable {
                 continue
             }
             let parts = slots.compactMap { keys[$0] }
-            if parts.count == slots.count { out.append((e, EntityKeyMaker.join(parts))) }
+            if parts.count == slots.count { out.append((e, Self.join(parts))) }
         }
         return out
+    }
+
+    /// `EntityKeyMaker.join`, without its arrays where no part has a byte it escapes (then it joins
+    /// them as they are).
+    static func join(_ parts: [String]) -> String {
+        var bytes = parts.count - 1
+        for p in parts {
+            if p.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "%") }) {
+                return EntityKeyMaker.join(parts)
+            }
+            bytes += p.utf8.count
+        }
+        var key = ""
+        key.reserveCapacity(bytes)
+        for (i, p) in parts.enumerated() {
+            if i > 0 { key += ":" }
+            key += p
+        }
+        return key
     }
 
     /// The row's fields by schema index, as derived features read them: the key values as strings,

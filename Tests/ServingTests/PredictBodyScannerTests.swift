@@ -107,3 +107,11 @@ import Testing
         #expect(f.ids(Self.contract).map { "\($0.0)=\($0.1)" } == ["user_id=u:1", "product_id=p1", "session_id=s%1"])
     }
 }
+
+extension PredictBodyScannerTests {
+    @Test func keysAreJoinedAsTheEngineJoinsThem() {
+        for parts in [["u1"], ["u1", "s1"], ["u:1", "s1"], ["u1", "s%1"], ["", ""], ["a", "b", "c"], ["é", "ü:"]] {
+            #expect(PredictFields.join(parts) == EntityKeyMaker.join(parts), "\(parts)")
+        }
+    }
+}
