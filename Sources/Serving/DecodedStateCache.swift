@@ -8,19 +8,34 @@ import FsmlCore
 /// full, an arbitrary entry of it makes room. Sharded so that event loops rarely wait on one
 /// another; decoded states are only read, from any thread.
 final class DecodedStateCache: @unchecked Sendable {
-    /// Hashed once, in bulk: `[UInt8]`'s own hashing feeds the hasher a byte at a time, and a
-    /// dictionary hashes a key on every lookup and insert, which cost more than the decoding saved.
-    private struct Key: Hashable {
+    /// Hashed once, over its ends: `[UInt8]`'s own hashing feeds the hasher a byte at a time, and
+    /// a dictionary hashes a key on every lookup and insert, which cost more than the decoding
+    /// saved. Hashing all of a state's bytes (kilobytes for a day of tiles) still cost more than
+    /// the rest of the lookup; its length, its first bytes (its latest event time, to the
+    /// microsecond) and its last ones tell states apart nearly as well, and a collision costs only
+    /// a comparison. Equality still compares every byte (at once when both are the same array, as
+    /// reads from memory are).
+    struct Key: Hashable {
         let entity: Int
         let bytes: [UInt8]
         let hash: Int
+
+        static let sampled = 64
 
         init(entity: Int, bytes: [UInt8]) {
             self.entity = entity
             self.bytes = bytes
             var hasher = Hasher()
             hasher.combine(entity)
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+            hasher.combine(bytes.count)
+            bytes.withUnsafeBytes { all in
+                if all.count <= 2 * Self.sampled {
+                    hasher.combine(bytes: all)
+                } else {
+                    hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: all.prefix(Self.sampled)))
+                    hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: all.suffix(Self.sampled)))
+                }
+            }
             hash = hasher.finalize()
         }
 

@@ -11,7 +11,7 @@ public struct FeatureLookup: Sendable {
     /// The model's features, in its column order, as registry feature indexes.
     public let features: [Int]
     public let featureNames: [String]
-    private let decoded = DecodedStateCache()
+    let decoded = DecodedStateCache()
     /// Per entity kind, the names of its key fields.
     private let entityKeyFields: [[String]]
 
@@ -48,19 +48,25 @@ public struct FeatureLookup: Sendable {
         var states: [Int: EntityState] = [:]
         for (e, value) in stored {
             guard let value else { continue }
-            guard value.count >= 8 else {
-                undecodable(e, "a stored value of \(value.count) bytes")
-                continue
-            }
-            do {
-                states[e] = try decoded.state(entity: e, bytes: value) { () throws(StateDecodeError) in
-                    try StateCodec.decode(StoredValue.blob(value)!, engine: engine, entity: e)
-                }
-            } catch {
-                undecodable(e, error.description)
-            }
+            states[e] = state(entity: e, stored: value, undecodable: undecodable)
         }
         return states
+    }
+
+    /// One entity's state from its stored value; nil, and `undecodable` told, when it does not decode.
+    func state(entity e: Int, stored value: [UInt8], undecodable: (Int, String) -> Void) -> EntityState? {
+        guard value.count >= 8 else {
+            undecodable(e, "a stored value of \(value.count) bytes")
+            return nil
+        }
+        do {
+            return try decoded.state(entity: e, bytes: value) { () throws(StateDecodeError) in
+                try StateCodec.decode(StoredValue.blob(value)!, engine: engine, entity: e)
+            }
+        } catch {
+            undecodable(e, error.description)
+            return nil
+        }
     }
 
     /// The vector for stored values as of `asOf`; NaN for missing features, which are named.

@@ -21,6 +21,15 @@ public struct HTTPAnswer: Sendable {
         self.close = close
     }
 
+    /// An answer whose body is bytes already.
+    init(status: Int, bytes: [UInt8], contentType: String = "application/json") {
+        self.status = status
+        body = bytes
+        self.contentType = contentType
+        headers = []
+        close = false
+    }
+
     /// A JSON error body: `{"error": message, "status": status}`.
     public static func error(_ status: Int, _ message: String, close: Bool = false) -> HTTPAnswer {
         HTTPAnswer(status: status, body: RequestError(status, message).json + "\n", close: close)
@@ -59,6 +68,10 @@ public struct HTTPRoutes: Sendable {
     }
 
     private var routes: [Route] = []
+    /// The route each method and parameterless path resolves to, where it is a route without
+    /// parameters: found once, as `respond`'s walk would find it, so that a request to one is not
+    /// split into segments and matched against every pattern.
+    private var exact: [(method: String, path: String, route: Int)] = []
     /// The distinct patterns, in the order added; index `patterns.count` stands for "no route".
     public private(set) var patterns: [String] = []
 
@@ -83,6 +96,28 @@ public struct HTTPRoutes: Sendable {
         let index = patterns.firstIndex(of: pattern) ?? patterns.count
         if index == patterns.count { patterns.append(pattern) }
         routes.append(Route(method: method, pattern: index, segments: Self.split(pattern), handler: handler))
+        exact = Self.exactRoutes(routes, patterns: patterns)
+    }
+
+    private static func exactRoutes(
+        _ routes: [Route], patterns: [String]
+    ) -> [(method: String, path: String, route: Int)] {
+        let methods = Set(routes.map(\.method)).union(["HEAD"]).sorted()
+        var out: [(method: String, path: String, route: Int)] = []
+        for path in patterns where !path.contains(":") {
+            let segments = split(path)[...]
+            for method in methods {
+                // The first route `respond` would answer with, when it takes no parameters.
+                guard
+                    let i = routes.firstIndex(where: {
+                        match($0.segments, segments) != nil
+                            && ($0.method == method || (method == "HEAD" && $0.method == "GET"))
+                    }), match(routes[i].segments, segments)!.isEmpty
+                else { continue }
+                out.append((method, path, i))
+            }
+        }
+        return out
     }
 
     /// A pattern's text, "unknown" for no route (the metrics' `route` label).
@@ -100,6 +135,10 @@ public struct HTTPRoutes: Sendable {
         let q = uri.firstIndex(of: "?")
         let path = uri[..<(q ?? uri.endIndex)]
         let query = q.map { uri[uri.index(after: $0)...] }
+        for e in exact where e.method == method && e.path == path {
+            let request = HTTPRequestInfo(method: method, path: path, query: query, body: body)
+            return run(routes[e.route], request, on: loop, later: later)
+        }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var allowed: [String] = []
         var matched: Int?
@@ -110,20 +149,7 @@ public struct HTTPRoutes: Sendable {
             if route.method == method || (method == "HEAD" && route.method == "GET") {
                 var request = HTTPRequestInfo(method: method, path: path, query: query, body: body)
                 request.parameters = parameters
-                switch route.handler {
-                case .now(let handle):
-                    var answer = handle(request)
-                    if method == "HEAD" { answer.body = [] }
-                    return (route.pattern, answer)
-                case .later(let handle):
-                    let headOnly: Completion = { answer in
-                        var answer = answer
-                        answer.body = []
-                        later(answer)
-                    }
-                    handle(request, loop, method == "HEAD" ? headOnly : later)
-                    return (route.pattern, nil)
-                }
+                return run(route, request, on: loop, later: later)
             }
             allowed.append(route.method)
         }
@@ -131,6 +157,28 @@ public struct HTTPRoutes: Sendable {
         var answer = HTTPAnswer.error(405, "\(patterns[matched]) takes \(allowed.joined(separator: ", "))")
         answer.headers.append(("Allow", allowed.joined(separator: ", ")))
         return (matched, answer)
+    }
+
+    private func run(
+        _ route: Route, _ request: HTTPRequestInfo, on loop: any EventLoop, later: @escaping Completion
+    ) -> (route: Int, answer: HTTPAnswer?) {
+        switch route.handler {
+        case .now(let handle):
+            var answer = handle(request)
+            if request.method == "HEAD" { answer.body = [] }
+            return (route.pattern, answer)
+        case .later(let handle):
+            guard request.method == "HEAD" else {
+                handle(request, loop, later)
+                return (route.pattern, nil)
+            }
+            handle(request, loop) { answer in
+                var answer = answer
+                answer.body = []
+                later(answer)
+            }
+            return (route.pattern, nil)
+        }
     }
 
     private static func match(_ pattern: [Substring], _ path: ArraySlice<Substring>) -> [String: Substring]? {

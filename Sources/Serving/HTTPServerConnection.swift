@@ -40,6 +40,7 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     private var began: UInt64 = 0
     private var responses = 0
     private var date = HTTPDate()
+    private var recentMetrics = RequestMetrics.Recent()
     /// Responses written since the last flush.
     private var unflushed = false
     /// The client finished sending while a handler was answering: finish once it is answered.
@@ -233,7 +234,7 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
         let now = NIODeadline.now()
         metrics.record(
             route: route, status: answer.status,
-            seconds: began == 0 ? nil : Double(now.uptimeNanoseconds &- began) / 1e9)
+            seconds: began == 0 ? nil : Double(now.uptimeNanoseconds &- began) / 1e9, recent: &recentMetrics)
         began = 0
         if keepAlive {
             context.write(wrapOutboundOut(buffer), promise: nil)

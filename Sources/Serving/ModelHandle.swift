@@ -13,6 +13,8 @@ public final class LoadedModel: Sendable {
     public let lookup: FeatureLookup
     /// The key fields requests carry for this model.
     public let contract: ServingContract
+    /// How a /predict body is read and answered for this model.
+    let plan: PredictPlan
     let predictor: FlatPredictor?
 
     init(run: RunRecord, model: AnyModel, lookup: FeatureLookup) {
@@ -22,6 +24,7 @@ public final class LoadedModel: Sendable {
         self.model = model
         self.lookup = lookup
         contract = ServingContract(registry: lookup.registry, features: lookup.features)
+        plan = PredictPlan(contract: contract, lookup: lookup, version: version)
         if case .gbdt(let m) = model { predictor = FlatPredictor(m) } else { predictor = nil }
     }
 

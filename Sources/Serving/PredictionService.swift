@@ -67,9 +67,9 @@ public final class PredictionService: @unchecked Sendable {
     /// A /predict request read and checked, with the entity keys it names.
     struct PredictRequest: StoreRequest {
         let model: LoadedModel
-        let fields: ServeRequests.Fields
+        let fields: PredictFields
         let asOf: Micros
-        let keys: [(entity: Int, key: String)]
+        let keys: [StoreReader.Key]
     }
 
     /// A request ready for its store read, or the answer that refuses it.
@@ -78,22 +78,34 @@ public final class PredictionService: @unchecked Sendable {
         case refused(Answer)
     }
 
+    /// The common body is read straight from its bytes; any other (and every refusal) by the
+    /// general reader, which the scanner leaves it to.
     func prepare(_ body: [UInt8]) -> Prepared<PredictRequest> {
         let model = models.current
-        do {
-            let fields = try ServeRequests.predict(body, contract: model.contract)
-            let keys = model.lookup.keys(fields.keys, entities: model.contract.entities)
-            return .request(PredictRequest(model: model, fields: fields, asOf: now(), keys: keys))
-        } catch {
-            return .refused(Answer(status: error.status, body: error.json))
+        let fields: PredictFields
+        if let scanned = PredictBodyScanner.scan(body, plan: model.plan) {
+            fields = scanned
+        } else {
+            do {
+                fields = PredictFields(
+                    try ServeRequests.predict(body, contract: model.contract), contract: model.contract)
+            } catch {
+                return .refused(Answer(status: error.status, body: error.json))
+            }
         }
+        return .request(
+            PredictRequest(model: model, fields: fields, asOf: now(), keys: fields.entityKeys(model.plan)))
     }
 
     public func predict(_ body: [UInt8]) -> Answer { answered(prepare(body), answer) }
 
-    /// The same without blocking `loop` on the store (Redis); the answer is given to `done` on `loop`.
-    public func predict(_ body: [UInt8], on loop: any EventLoop, done: @escaping @Sendable (Answer) -> Void) {
-        answered(prepare(body), on: loop, done: done) { self.answer($0, $1) }
+    /// The same without blocking `loop` on the store (Redis); the HTTP answer is given to `done` on
+    /// `loop`.
+    public func predict(_ body: [UInt8], on loop: any EventLoop, done: @escaping @Sendable (HTTPAnswer) -> Void) {
+        switch prepare(body) {
+        case .refused(let refusal): done(ServeHTTP.answer(refusal))
+        case .request(let request): reader.read(request.keys, on: loop) { done(self.served(request, $0)) }
+        }
     }
 
     /// A prepared request answered from its store read, which blocks.
@@ -117,38 +129,63 @@ public final class PredictionService: @unchecked Sendable {
 
     /// Scores a request from its stored states.
     func answer(_ request: PredictRequest, _ read: StoreReader.Result) -> Answer {
-        let (model, fields, asOf, keys) = (request.model, request.fields, request.asOf, request.keys)
-        var stored: [Int: [UInt8]?] = [:]
-        for (k, v) in zip(keys, read.values) { stored[k.entity] = v }
+        let served = served(request, read)
+        return Answer(status: served.status, body: String(decoding: served.body.dropLast(), as: UTF8.self))
+    }
+
+    /// Scores a request from its stored states: the answer as served, its JSON written as bytes
+    /// from the model's constant pieces (`PredictPlan`) and ended by a newline.
+    func served(_ request: PredictRequest, _ read: StoreReader.Result) -> HTTPAnswer {
+        let (model, asOf) = (request.model, request.asOf)
+        let (plan, lookup) = (model.plan, model.lookup)
+        var states = [EntityState?](repeating: nil, count: plan.entityCount)
+        var newest: Micros?
         let begin = monotonicNanos()
-        let states = model.lookup.states(stored, undecodable: undecodable)
-        let vector = model.lookup.vector(states: states, fields: model.lookup.fieldValues(fields), asOf: asOf)
-        let score = model.score(vector.values)
+        for (k, v) in zip(request.keys, read.values) {
+            guard let v, let s = lookup.state(entity: k.entity, stored: v, undecodable: undecodable) else { continue }
+            states[k.entity] = s
+            newest = max(newest ?? s.lastTime, s.lastTime)
+        }
+        let values = lookup.row(states: states, fields: request.fields.schemaValues(plan), asOf: asOf)
+        let score = model.score(values)
         metrics.observe(predictSeconds, Double(monotonicNanos() - begin) / 1e9)
         if read.degraded { metrics.add("fsml_serve_degraded_total", help: "Answers scored without the online store.") }
         if let log {
-            let ids = model.contract.keyFields.compactMap { f in fields.keys[f].map { (f, $0) } }
             log.record(
-                time: asOf, version: model.version, ids: ids, features: model.lookup.featureNames,
-                values: vector.values, score: score)
+                time: asOf, version: model.version, ids: request.fields.ids(model.contract),
+                features: lookup.featureNames, values: values, score: score)
         }
-        var json = "{\"score\":\(JSONText.number(score)),\"features_freshness_ms\":"
-        json += vector.newest.map { JSONText.number(Double(asOf - $0) / 1000) } ?? "null"
-        json += ",\"model_version\":\(JSONText.quote(model.version)),\"missing\":["
-        json += vector.missing.map(JSONText.quote).joined(separator: ",") + "],\"missing_entities\":"
-        json += missingEntities(model, states: states, asOf: asOf)
-        if read.degraded { json += ",\"degraded\":true" }
-        return Answer(status: 200, body: json + "}")
-    }
-
-    /// The entities the model reads that contribute nothing: no key given, never seen, or expired.
-    private func missingEntities(_ model: LoadedModel, states: [Int: EntityState], asOf: Micros) -> String {
-        let registry = model.lookup.registry
-        let missing = model.contract.entities.filter { e in
-            guard let s = states[e], !s.isEmpty else { return true }
-            return WindowRule.isExpired(lastEvent: s.lastTime, asOf: asOf, ttl: registry.entities[e].ttl)
+        var json: [UInt8] = []
+        json.reserveCapacity(256)
+        json.append(contentsOf: #"{"score":"#.utf8)
+        json.append(contentsOf: JSONText.number(score).utf8)
+        json.append(contentsOf: #","features_freshness_ms":"#.utf8)
+        json.append(contentsOf: (newest.map { JSONText.number(Double(asOf - $0) / 1000) } ?? "null").utf8)
+        json.append(contentsOf: plan.versionAndMissing)
+        var first = true
+        for (i, v) in values.enumerated() where v.isNaN {
+            if !first { json.append(UInt8(ascii: ",")) }
+            first = false
+            json.append(contentsOf: plan.quotedFeatures[i])
         }
-        return "[" + missing.map { JSONText.quote(registry.entities[$0].name) }.joined(separator: ",") + "]"
+        json.append(contentsOf: #"],"missing_entities":["#.utf8)
+        // The entities the model reads that contribute nothing: no key given, never seen, or expired.
+        let registry = lookup.registry
+        first = true
+        for e in model.contract.entities {
+            if let s = states[e], !s.isEmpty,
+                !WindowRule.isExpired(lastEvent: s.lastTime, asOf: asOf, ttl: registry.entities[e].ttl)
+            {
+                continue
+            }
+            if !first { json.append(UInt8(ascii: ",")) }
+            first = false
+            json.append(contentsOf: plan.quotedEntities[e])
+        }
+        json.append(UInt8(ascii: "]"))
+        if read.degraded { json.append(contentsOf: #","degraded":true"#.utf8) }
+        json.append(contentsOf: "}\n".utf8)
+        return HTTPAnswer(status: 200, bytes: json)
     }
 
     /// The current values of one entity's features and the age of its state.

@@ -14,19 +14,41 @@ final class RequestMetrics: @unchecked Sendable {
         self.metrics = metrics
     }
 
+    /// The series a connection answered last, kept by the connection: the next answer (most often
+    /// of the same route and status) finds them without the shared lock and table.
+    struct Recent {
+        var countKey = -1
+        var count: MetricsRegistry.Handle?
+        var timeKey = -1
+        var time: MetricsRegistry.Handle?
+    }
+
     /// `seconds` is nil for an answer given before a request was read whole (a timeout).
     func record(route: Int, status: Int, seconds: Double?) {
-        let count = handle(route << 10 | min(status, 1022)) { name in
-            metrics.counter(
-                "fsml_serve_requests_total", help: "Requests by route and status.",
-                labels: [("route", name), ("status", String(status))])
+        var recent = Recent()
+        record(route: route, status: status, seconds: seconds, recent: &recent)
+    }
+
+    func record(route: Int, status: Int, seconds: Double?, recent: inout Recent) {
+        let countKey = route << 10 | min(status, 1022)
+        if recent.countKey != countKey {
+            recent.count = handle(countKey) { name in
+                metrics.counter(
+                    "fsml_serve_requests_total", help: "Requests by route and status.",
+                    labels: [("route", name), ("status", String(status))])
+            }
+            recent.countKey = countKey
         }
-        metrics.add(count)
-        guard let seconds else { return }
-        let time = handle(route << 10 | 1023) { name in
-            metrics.histogram("fsml_serve_request_seconds", help: Self.secondsHelp, labels: [("route", name)])
+        guard let seconds else { return metrics.add(recent.count!) }
+        let timeKey = route << 10 | 1023
+        if recent.timeKey != timeKey {
+            recent.time = handle(timeKey) { name in
+                metrics.histogram("fsml_serve_request_seconds", help: Self.secondsHelp, labels: [("route", name)])
+            }
+            recent.timeKey = timeKey
         }
-        metrics.observe(time, seconds)
+        metrics.add(recent.count!)
+        metrics.observe(recent.time!, seconds)
     }
 
     private static let secondsHelp = "Time from the request's arrival to its response, in the server."

@@ -24,7 +24,7 @@ public enum ServeHTTP {
         // /predict and /rank wait on the store without blocking their event loop.
         routes.add(
             "POST", "/predict",
-            later: { request, loop, done in service.predict(request.body, on: loop) { done(answer($0)) } })
+            later: { request, loop, done in service.predict(request.body, on: loop, done: done) })
         routes.add(
             "POST", "/rank", later: { request, loop, done in service.rank(request.body, on: loop) { done(answer($0)) } }
         )

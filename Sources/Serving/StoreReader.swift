@@ -139,6 +139,7 @@ public final class StoreReader: @unchecked Sendable {
     }
 
     public func read(_ keys: [(entity: Int, key: String)]) -> Result {
+        if cache == nil && stores[0].readsConcurrently { return readShared(keys) }
         let plan = plan(keys)
         if let early = withoutStore(plan) { return early }
         // A store that reads concurrently (memory) is shared; a connection serves one request.
@@ -155,6 +156,25 @@ public final class StoreReader: @unchecked Sendable {
             return stored(try stores[connection].read(wanted), plan, keys, since: begin)
         } catch {
             return failed(error, plan)
+        }
+    }
+
+    /// `read` from a store every request shares (memory) with no cache in front: what `plan` and
+    /// `stored` would do, without the arrays they make to merge cached values.
+    private func readShared(_ keys: [Key]) -> Result {
+        guard !keys.isEmpty else { return Result(values: [], degraded: false, cacheHits: 0) }
+        let none = { Plan(values: [[UInt8]?](repeating: nil, count: keys.count), wanted: [], hits: 0, now: 0) }
+        guard breaker.allowsRequests else {
+            metrics.add("fsml_serve_store_skipped_total", help: Self.skippedHelp)
+            return Result(values: none().values, degraded: true, cacheHits: 0)
+        }
+        let begin = monotonicNanos()
+        do {
+            let values = try stores[0].read(keys)
+            metrics.observe(lookupSeconds, Double(monotonicNanos() - begin) / 1e9)
+            return Result(values: values, degraded: false, cacheHits: 0)
+        } catch {
+            return failed(error, none())
         }
     }
 

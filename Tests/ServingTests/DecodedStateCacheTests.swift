@@ -36,6 +36,26 @@ import Testing
         #expect(decodes == 3)
     }
 
+    /// Only a state's ends are hashed: bytes that differ in the middle alone are other bytes all
+    /// the same, decoded anew, and a copy of equal bytes (a read from Redis) is a hit.
+    @Test func bytesThatDifferOnlyInTheMiddleAreNotTakenForEachOther() {
+        let engine = FeatureEngine(registry: EventFactory.referenceRegistry())
+        let (one, _) = Self.state(engine, minute: 3)
+        let cache = DecodedStateCache()
+        var decodes = 0
+        let a = [UInt8](repeating: 1, count: 4 * DecodedStateCache.Key.sampled)
+        var b = a
+        b[a.count / 2] = 2
+        for bytes in [a, b, Array(a[...]), b] {
+            _ = cache.state(entity: 0, bytes: bytes) { () -> EntityState in
+                decodes += 1
+                return one
+            }
+        }
+        #expect(decodes == 2)
+        #expect(DecodedStateCache.Key(entity: 0, bytes: a) != DecodedStateCache.Key(entity: 0, bytes: b))
+    }
+
     @Test func memoryStaysWithinItsBound() throws {
         let engine = FeatureEngine(registry: EventFactory.referenceRegistry())
         let (one, bytes) = Self.state(engine, minute: 3)

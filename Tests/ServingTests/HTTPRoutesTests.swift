@@ -37,6 +37,33 @@ import Testing
         #expect(Self.routes.name(of: posted.route) == "/predict" && Self.text(posted.answer) == "{}")
     }
 
+    /// A parameterless path goes, without the walk, where the walk would send it: to an earlier
+    /// pattern with parameters that matches it too, and HEAD to GET.
+    @Test func exactPathsGoWhereTheWalkWouldSendThem() {
+        var r = HTTPRoutes()
+        r.add("GET", "/:name") { HTTPAnswer(status: 200, body: "name=\($0.parameters["name"] ?? "")") }
+        r.add("GET", "/healthz") { _ in HTTPAnswer(status: 200, body: "healthz") }
+        r.add("POST", "/healthz") { _ in HTTPAnswer(status: 201, body: "posted") }
+        r.add("GET", "/a/b") { _ in HTTPAnswer(status: 200, body: "ab") }
+        func answer(_ method: String, _ uri: String) -> String {
+            let a = r.respond(method: method, uri: uri, body: [], on: Self.loop) { _ in }.answer!
+            return "\(a.status) \(Self.text(a))"
+        }
+        #expect(answer("GET", "/healthz") == "200 name=healthz")
+        #expect(answer("POST", "/healthz?x") == "201 posted")
+        #expect(answer("HEAD", "/healthz") == "200 ")
+        #expect(answer("GET", "/a/b") == "200 ab")
+        #expect(answer("PUT", "/a/b").hasPrefix("405 "))
+    }
+
+    @Test func aLengthIsWrittenAsItsDigits() {
+        for n in [0, 7, 10, 99, 100, 65_536, 1 << 40, Int.max] {
+            var buffer = ByteBuffer()
+            HTTPResponseWriter.writeDecimal(n, into: &buffer)
+            #expect(buffer.readString(length: buffer.readableBytes) == String(n))
+        }
+    }
+
     @Test func aKnownPathWithTheWrongMethodIsA405NamingTheAllowedOne() {
         let (route, answer) = Self.respond("GET", "/predict")
         #expect(answer.status == 405)
