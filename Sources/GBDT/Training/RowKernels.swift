@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The histogram loops over row-major codes and a leaf's scattered rows.
 ///
 /// Loading a row's codes and pair where they lie would stall on each cache miss, since the adds of
@@ -19,19 +21,34 @@ enum RowKernels {
         var pairOffset: Int
     }
 
+    /// Rows ahead of the copy whose lines the gather asks for (16 and 32 measured alike, 8 slower).
+    static let prefetchDistance = 16
+
     /// Copies the codes and pairs of rows indices[0..<count] to rowCopies (`words` words a row)
     /// and pairCopies, in a loop of few instructions (codes go 32 bytes at a time), so that the
     /// processor's window holds many rows at once and their cache misses overlap.
+    ///
+    /// The lines of the row `prefetchDistance` ahead are prefetched: the window alone holds some
+    /// twenty rows, and their loads wait in it; prefetches leave it at once, so more lines are on
+    /// their way (a quarter less time measured). Rows up to indices[available - 1] may be
+    /// prefetched, past this call's own.
     @inline(__always)
     static func gather(
-        _ rows: Rows, indices: UnsafePointer<Int32>, count: Int, rowCopies: UnsafeMutablePointer<UInt64>,
-        pairCopies: UnsafeMutablePointer<SIMD2<Double>>
+        _ rows: Rows, indices: UnsafePointer<Int32>, count: Int, available: Int,
+        rowCopies: UnsafeMutablePointer<UInt64>, pairCopies: UnsafeMutablePointer<SIMD2<Double>>
     ) {
         let source = UnsafeRawPointer(rows.codes)
         let target = UnsafeMutableRawPointer(rowCopies)
         let (stride, bytes, pairOffset) = (rows.stride, rows.words &* 8, rows.pairOffset)
         let wide = bytes & ~31
+        let ahead = min(count, max(0, available - prefetchDistance))
         for j in 0..<count {
+            if j < ahead {
+                // A row's first and last bytes: its one or two lines.
+                let next = source + Int(indices[j &+ prefetchDistance]) &* stride
+                fsml_prefetch(next)
+                fsml_prefetch(next + (stride &- 1))
+            }
             let from = source + Int(indices[j]) &* stride
             let to = target + j &* bytes
             var k = 0
@@ -107,7 +124,9 @@ enum RowKernels {
                 var start = 0
                 while start < count {
                     let m = min(block, count - start)
-                    gather(rows, indices: indices + start, count: m, rowCopies: rowCopies, pairCopies: pairCopies)
+                    gather(
+                        rows, indices: indices + start, count: m, available: count - start, rowCopies: rowCopies,
+                        pairCopies: pairCopies)
                     addCopies(
                         rowCopies: rowCopies, words: rows.words, count: m, pairCopies: pairCopies,
                         positions: positions, offsets: offsets, features: features, out: out)
