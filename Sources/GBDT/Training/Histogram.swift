@@ -141,14 +141,10 @@ final class HistogramBuilder {
                 let block = Self.sharedBlock
                 let blocks = (count + block - 1) / block
                 let words = rows.words
-                // Member t's share of block b: rows lo..<hi of it.
-                func share(_ b: Int, member t: Int) -> (start: Int, lo: Int, hi: Int) {
+                func gather(_ b: Int, member t: Int) {
                     let start = b * block
                     let m = min(block, count - start)
-                    return (start, t * m / members, (t + 1) * m / members)
-                }
-                func gather(_ b: Int, member t: Int) {
-                    let (start, lo, hi) = share(b, member: t)
+                    let (lo, hi) = (t * m / members, (t + 1) * m / members)
                     let buffer = b & 1
                     RowKernels.gather(
                         rows, indices: indices + start + lo, count: hi - lo, available: count - (start + lo),
@@ -156,8 +152,7 @@ final class HistogramBuilder {
                         pairCopies: copies.pairs + buffer * block + lo)
                 }
                 // Block b is added while block b + 1 is gathered: one fork and join per block, in
-                // parts that any member may take. The adds prefetch the share of block b + 2 that
-                // the same part gathers next (usually on the same thread).
+                // parts that any member may take.
                 team.forEach(members) { t in gather(0, member: t) }
                 for b in 0..<blocks {
                     team.forEach(members) { t in
@@ -166,17 +161,10 @@ final class HistogramBuilder {
                         let lo = min(t * groups / parts * 4, features.count)
                         let hi = min((t + 1) * groups / parts * 4, features.count)
                         let buffer = b & 1
-                        var upcoming = RowKernels.Upcoming.none
-                        if b + 2 < blocks {
-                            let next = share(b + 2, member: t)
-                            upcoming = RowKernels.Upcoming(
-                                rows: rows, indices: indices + next.start + next.lo, count: next.hi - next.lo)
-                        }
                         RowKernels.addCopies(
                             rowCopies: copies.rows + buffer * block * words, words: words,
                             count: min(block, count - b * block), pairCopies: copies.pairs + buffer * block,
-                            positions: positions + lo, offsets: offsets + lo, features: hi - lo, out: out,
-                            upcoming: upcoming)
+                            positions: positions + lo, offsets: offsets + lo, features: hi - lo, out: out)
                     }
                 }
             }
