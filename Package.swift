@@ -48,7 +48,8 @@ let package = Package(
             name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]),
 
-        // The one loop that needs what Swift cannot say: prefetching in histogram building.
+        // The one thing Swift cannot say: prefetching, in the histogram builder's gather.
+        .target(name: "CPrefetch"),
         // Utilities with no domain knowledge: hashing, gzip, time text, JSON text, parallel loops.
         .target(name: "FsmlCore", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         // The pure core: definitions, event parsing, admission, the window rule, aggregators, the
@@ -78,7 +79,7 @@ let package = Package(
             dependencies: ["FeatureCore", "FsmlCore", "OnlineStorage", "OfflineStorage", "CRdKafka", "CZlib"],
             swiftSettings: swiftSettings),
         .target(
-            name: "GBDT", dependencies: ["FsmlCore", "CCBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
+            name: "GBDT", dependencies: ["FsmlCore", "CPrefetch", "CCBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
         .target(name: "Tracking", dependencies: ["FsmlCore", "GBDT"], swiftSettings: swiftSettings),
         .target(
             name: "Serving",

@@ -41,6 +41,16 @@ import Testing
         #expect(result.trainPredictions == before)
     }
 
+    /// The scores kept from training add each leaf's value over runs of its rows, on several
+    /// threads; with leaves of more rows than a run they still equal the predictor's, bit for bit.
+    @Test func trainingScoresOfLargeLeavesEqualThePredictors() throws {
+        let data = Fixture.synthetic(rows: 90_000, features: 3, seed: 8)
+        let result = try Booster.train(
+            data, params: Fixture.params(["num_iterations=3", "num_leaves=3", "num_threads=2"]))
+        #expect(result.model.trees[0].leafCount.max()! > 32_768)
+        #expect(result.trainPredictions == FlatPredictor(result.model).predict(data.features))
+    }
+
     @Test func missingValuesAreRoutedAsLearned() throws {
         // Feature 0 missing means label 1 almost always; present values carry little signal.
         var rng = SeededRandom(seed: 9)

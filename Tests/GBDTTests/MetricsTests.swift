@@ -39,5 +39,8 @@ import Testing
         #expect(both.auc == auc || (both.auc.isNaN && auc.isNaN))
         let ap = Metrics.averagePrecision(scores, labels)
         #expect(abs(both.ap - ap) < 1e-12 || (both.ap.isNaN && ap.isNaN))
+        // Sorting positives and negatives on two threads changes nothing.
+        let shared = Metrics.rankingMetrics(scores, labels, team: WorkerTeam(size: 2))
+        #expect(shared.auc.bitPattern == both.auc.bitPattern && shared.ap.bitPattern == both.ap.bitPattern)
     }
 }

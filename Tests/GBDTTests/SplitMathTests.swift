@@ -1,3 +1,4 @@
+import FsmlCore
 import Testing
 
 @testable import GBDT
@@ -34,5 +35,26 @@ import Testing
         #expect(tree.splitGain[0] == 16)
         #expect(result.model.initScore == 3)
         #expect(FlatPredictor(result.model).predict(data.features) == [1, 1, 5, 5])
+    }
+
+    /// The count constraint as two comparisons against rounding each estimate and counting: at
+    /// halves, next to them, at the largest value below ½, and at seeded values of every magnitude.
+    @Test func countLimitsAllowWhatRoundingTheCountsAllows() {
+        var estimates: [Double] = [0, 0.5, 0.49999999999999994, 1.5, 2.5]
+        for k in 0..<300 {
+            let half = Double(k) + 0.5
+            estimates += [half, half.nextUp, half.nextDown, Double(k), Double(k).nextUp, Double(k).nextDown]
+        }
+        var rng = SeededRandom(seed: 5)
+        for _ in 0..<20_000 { estimates.append(rng.uniform() * Double(1 << rng.below(12))) }
+        for count in [0, 1, 2, 7, 40, 41, 299, 2048] {
+            for m in [0, 1, 2, 3, 20, 150] {
+                let limits = CountLimits(count: count, minDataInLeaf: m)
+                for x in estimates where x >= 0 {
+                    let left = Int(x.rounded())
+                    #expect(limits.allow(x) == (left >= m && count - left >= m), "count \(count) min \(m) x \(x)")
+                }
+            }
+        }
     }
 }

@@ -45,7 +45,7 @@ import Testing
         "FsmlCore": ["CZlib"],
         "FeatureCore": ["FsmlCore"],
         "Parquet": ["FsmlCore"],
-        "GBDT": ["FsmlCore", "CCBLAS", "CLAPACKE"],
+        "GBDT": ["FsmlCore", "CPrefetch", "CCBLAS", "CLAPACKE"],
         "Tracking": ["FsmlCore", "GBDT"],
         "EventGenerator": ["FsmlCore"],
     ]

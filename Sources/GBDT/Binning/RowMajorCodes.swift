@@ -44,12 +44,17 @@ final class RowMajorCodes: @unchecked Sendable {
     /// Stores every row's pair (`pairs[i]` for row i) next to its codes.
     func storePairs(_ pairs: UnsafePointer<SIMD2<Float>>, team: WorkerTeam) {
         let block = 65_536
-        let (n, stride, target) = (rows, stride, UnsafeMutableRawPointer(pointer) + pairOffset)
-        team.forEach((n + block - 1) / block) { b in
-            for i in b * block..<min((b + 1) * block, n) {
-                target.storeBytes(of: pairs[i], toByteOffset: i &* stride, as: SIMD2<Float>.self)
-            }
+        team.forEach((rows + block - 1) / block) { b in
+            storePairs(pairs, rows: b * block..<min((b + 1) * block, rows))
         }
+    }
+
+    /// Stores the pairs of `rows` next to their codes (the trainer does so block by block, while
+    /// it writes the pairs, so that they are read back from cache).
+    @inline(__always)
+    func storePairs(_ pairs: UnsafePointer<SIMD2<Float>>, rows: Range<Int>) {
+        let (stride, target) = (stride, UnsafeMutableRawPointer(pointer) + pairOffset)
+        for i in rows { target.storeBytes(of: pairs[i], toByteOffset: i &* stride, as: SIMD2<Float>.self) }
     }
 
     deinit { LargeBuffer.deallocate(UnsafeMutableRawPointer(pointer), bytes: rows * stride) }

@@ -1,4 +1,5 @@
 import Foundation
+import FsmlCore
 
 /// Evaluation metrics. For all of them smaller is better except AUC, PR-AUC and accuracy.
 public enum MetricKind: String, Sendable, Equatable, CaseIterable {
@@ -32,10 +33,16 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
 }
 
 public enum Metrics {
-    /// Several metrics at once: AUC and PR-AUC share one sort.
-    public static func evaluate(_ metrics: [MetricKind], predictions: [Double], labels: [Float]) -> [MetricValue] {
+    /// Several metrics at once: AUC and PR-AUC share one sort. With a team of two or more, the
+    /// sorts of positives and of negatives go on two threads (the booster measures every iteration,
+    /// between parallel steps).
+    public static func evaluate(
+        _ metrics: [MetricKind], predictions: [Double], labels: [Float], team: WorkerTeam? = nil
+    ) -> [MetricValue] {
         var ranking: (auc: Double, ap: Double)?
-        if metrics.contains(.auc) || metrics.contains(.prAUC) { ranking = rankingMetrics(predictions, labels) }
+        if metrics.contains(.auc) || metrics.contains(.prAUC) {
+            ranking = rankingMetrics(predictions, labels, team: team)
+        }
         return metrics.map { m in
             switch m {
             case .auc: return MetricValue(metric: m, value: ranking!.auc)
@@ -51,14 +58,24 @@ public enum Metrics {
     /// library's fast path, several times quicker than sorting (score, label) pairs through a
     /// closure: the booster measures these every iteration), then walked together, tied scores
     /// taken as one group.
-    public static func rankingMetrics(_ scores: [Double], _ labels: [Float]) -> (auc: Double, ap: Double) {
+    public static func rankingMetrics(
+        _ scores: [Double], _ labels: [Float], team: WorkerTeam? = nil
+    ) -> (auc: Double, ap: Double) {
         var positive: [Double] = []
         var negative: [Double] = []
         for i in scores.indices {
             if labels[i] > 0.5 { positive.append(scores[i]) } else { negative.append(scores[i]) }
         }
-        positive.sort()
-        negative.sort()
+        if let team, team.size > 1 {
+            positive.withUnsafeMutableBufferPointer { p in
+                negative.withUnsafeMutableBufferPointer { n in
+                    team.forEach(2) { k in if k == 0 { p.sort() } else { n.sort() } }
+                }
+            }
+        } else {
+            positive.sort()
+            negative.sort()
+        }
         let (positives, negatives) = (Double(positive.count), Double(negative.count))
         guard positives > 0 else { return (.nan, .nan) }
         // AUC: ascending, average ranks over ties. The rank sums are multiples of ½ far below 2⁵³,

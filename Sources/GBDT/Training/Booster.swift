@@ -68,8 +68,6 @@ public enum Booster {
         let initScore = objective.initialScore(labels: train.labels)
         var scores = [Double](repeating: initScore, count: n)
         var validScores = [Double](repeating: initScore, count: valid?.rows ?? 0)
-        var gradients = [Float](repeating: 0, count: n)
-        var hessians = [Float](repeating: 0, count: n)
         let learner = TreeLearner(data: binned, params: params)
         let metrics = params.effectiveMetrics
         let sample = metricSample(rows: n, seed: params.seed)
@@ -81,8 +79,6 @@ public enum Booster {
         let allFeatures = Array(0..<binned.columns)
 
         for iteration in 0..<params.numIterations {
-            computeGradients(
-                objective, scores: scores, labels: train.labels, g: &gradients, h: &hessians, team: learner.team)
             if params.baggingFraction < 1 && params.baggingFreq > 0 && iteration % params.baggingFreq == 0 {
                 bag = sampleBag(rows: n, fraction: params.baggingFraction, seed: params.seed, iteration: iteration)
             }
@@ -90,11 +86,13 @@ public enum Booster {
                 params.featureFraction < 1
                 ? sampleFeatures(allFeatures, fraction: params.featureFraction, seed: params.seed, iteration: iteration)
                 : allFeatures
-            let tree = gradients.withUnsafeBufferPointer { g in
-                hessians.withUnsafeBufferPointer { h in
-                    learner.grow(
-                        gradients: g.baseAddress!, hessians: h.baseAddress!, bag: bag, features: features,
-                        shrinkage: params.learningRate)
+            let tree = scores.withUnsafeBufferPointer { s in
+                train.labels.withUnsafeBufferPointer { y in
+                    let (s, y) = (s.baseAddress!, y.baseAddress!)
+                    return learner.grow(
+                        gradients: { rows, g, h in
+                            objective.gradients(scores: s, labels: y, gradients: g, hessians: h, rows: rows)
+                        }, bag: bag, features: features, shrinkage: params.learningRate)
                 }
             }
             if tree.internalNodes == 0 && iteration > 0 { break }
@@ -114,11 +112,12 @@ public enum Booster {
             let trainPredictions = sample.map { objective.transform(scores[$0]) }
             var record = IterationRecord(
                 iteration: iteration + 1,
-                train: Metrics.evaluate(metrics, predictions: trainPredictions, labels: sampleLabels),
+                train: Metrics.evaluate(
+                    metrics, predictions: trainPredictions, labels: sampleLabels, team: learner.team),
                 valid: [])
             if let valid {
                 let p = validScores.map(objective.transform)
-                record.valid = Metrics.evaluate(metrics, predictions: p, labels: valid.labels)
+                record.valid = Metrics.evaluate(metrics, predictions: p, labels: valid.labels, team: learner.team)
                 let watched = record.valid[0]
                 if let b = best {
                     let better = watched.metric.higherIsBetter ? watched.value > b.value : watched.value < b.value
@@ -152,28 +151,6 @@ public enum Booster {
             model: model, trainPredictions: trainPredictions, validPredictions: validPredictions, history: history,
             bestIteration: bestIteration, binningSeconds: binningSeconds,
             trainingSeconds: Double(monotonicNanos() - trainStart) / 1e9)
-    }
-
-    static func computeGradients(
-        _ objective: ObjectiveKind, scores: [Double], labels: [Float], g: inout [Float], h: inout [Float],
-        team: WorkerTeam
-    ) {
-        let n = scores.count
-        let block = 65_536
-        scores.withUnsafeBufferPointer { s in
-            labels.withUnsafeBufferPointer { y in
-                g.withUnsafeMutableBufferPointer { gp in
-                    h.withUnsafeMutableBufferPointer { hp in
-                        let (s, y, g, h) = (s.baseAddress!, y.baseAddress!, gp.baseAddress!, hp.baseAddress!)
-                        team.forEach((n + block - 1) / block) { b in
-                            objective.gradients(
-                                scores: s, labels: y, gradients: g, hessians: h,
-                                rows: b * block..<min((b + 1) * block, n))
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /// Adds a tree's outputs to scores by walking it on bin codes (rows outside the bag, and

@@ -66,8 +66,8 @@ final class DataPartition {
                 let goesLeft = b == 0 ? missingLeft : (b <= thresholdBin ? 1 : 0)
                 left[li] = row
                 right[ri] = row
-                li += Int(goesLeft)
-                ri += 1 - Int(goesLeft)
+                li &+= Int(goesLeft)
+                ri &+= 1 &- Int(goesLeft)
             }
             lefts[k] = li - lo
         }

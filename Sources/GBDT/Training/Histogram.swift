@@ -147,7 +147,7 @@ final class HistogramBuilder {
                     let (lo, hi) = (t * m / members, (t + 1) * m / members)
                     let buffer = b & 1
                     RowKernels.gather(
-                        rows, indices: indices + start + lo, count: hi - lo,
+                        rows, indices: indices + start + lo, count: hi - lo, available: count - (start + lo),
                         rowCopies: copies.rows + (buffer * block + lo) * words,
                         pairCopies: copies.pairs + buffer * block + lo)
                 }

@@ -89,6 +89,7 @@ public enum SplitFinder {
         let missingH = hist[0].y
         let hasMissing = missingH > 0
         let countPerHessian = Double(count) / totalH
+        let counts = CountLimits(count: count, minDataInLeaf: c.minDataInLeaf)
         let parentGain = math.leafGain(totalG, totalH)
         var leftG = 0.0
         var leftH = 0.0
@@ -99,11 +100,12 @@ public enum SplitFinder {
             let rg = totalG - lg
             let rh = totalH - lh
             if lh < c.minSumHessianInLeaf || rh < c.minSumHessianInLeaf { return }
-            let lc = Int((lh * countPerHessian).rounded())
-            let rc = count - lc
-            if lc < c.minDataInLeaf || rc < c.minDataInLeaf { return }
+            let estimate = lh * countPerHessian
+            if !counts.allow(estimate) { return }
             let gain = math.leafGain(lg, lh) + math.leafGain(rg, rh) - parentGain
             if gain > best.gain {
+                let lc = Int(estimate.rounded())
+                let rc = count - lc
                 best = SplitCandidate(
                     feature: feature, thresholdBin: b, defaultLeft: hasMissing ? missingLeft : lh >= rh, gain: gain,
                     leftG: lg, leftH: lh, leftCount: lc, rightG: rg, rightH: rh, rightCount: rc)
@@ -118,4 +120,24 @@ public enum SplitFinder {
         if best.gain <= c.minGainToSplit { return .none }
         return best
     }
+}
+
+/// The minimum-data constraint on a split's estimated left count x (hessian times count per unit of
+/// hessian): both Int(x.rounded()) and count minus it at least `minDataInLeaf`. Said as two
+/// comparisons of x itself, since rounding calls into the C library on the baseline x86-64 target
+/// (it has no rounding instruction) and the split finder tests every candidate. For x ≥ 0,
+/// rounding halves away from zero is rounding them up, so round(x) ≥ k exactly when x ≥ k − ½,
+/// and k − ½ is exact for any count below 2⁵².
+struct CountLimits {
+    let lowest: Double
+    let highest: Double
+
+    init(count: Int, minDataInLeaf m: Int) {
+        // round(x) ≥ m, and round(x) ≤ count − m, that is not round(x) ≥ count − m + 1.
+        lowest = Double(m) - 0.5
+        highest = Double(count - m) + 0.5
+    }
+
+    @inline(__always)
+    func allow(_ x: Double) -> Bool { x >= lowest && x < highest }
 }

@@ -58,15 +58,16 @@ final class TreeLearner {
         var parent: (node: Int, left: Bool)
     }
 
+    /// Writes the gradients and hessians of rows `rows` at g[i] and h[i] for i in rows; called on
+    /// several threads at once, for disjoint ranges.
+    typealias Gradients = (_ rows: Range<Int>, _ g: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>) ->
+        Void
+
     /// Grows a tree on the rows of `bag` (all rows when nil). Leaf values include `shrinkage`.
-    func grow(
-        gradients: UnsafePointer<Float>, hessians: UnsafePointer<Float>, bag: [Int32]?, features: [Int],
-        shrinkage: Double
-    ) -> Tree {
+    func grow(gradients: Gradients, bag: [Int32]?, features: [Int], shrinkage: Double) -> Tree {
         partition.reset(rows: bag, allRows: data.rows, maxLeaves: params.numLeaves)
         let n = partition.count[0]
-        let (g, h) = fillPairs(gradients: gradients, hessians: hessians, bag: bag)
-        builder.rowMajor.storePairs(pairs, team: team)
+        let (g, h) = fillPairs(gradients: gradients, bag: bag)
         builder.build(
             indices: bag == nil ? nil : UnsafePointer(partition.indices), count: n, pairs: pairs, features: features,
             out: histograms[0])
@@ -144,25 +145,39 @@ final class TreeLearner {
         return tree
     }
 
-    /// Fills `pairs` from the objective's arrays and returns the gradient and hessian sums over the
-    /// tree's rows. The sums go block by block (fixed blocks, then in block order), so they are the
-    /// same for any number of threads.
-    private func fillPairs(
-        gradients: UnsafePointer<Float>, hessians: UnsafePointer<Float>, bag: [Int32]?
-    ) -> (Double, Double) {
+    /// Fills `pairs`, and their copies beside the row-major codes, with the objective's gradients
+    /// and returns the gradient and hessian sums over the tree's rows. The objective writes a few
+    /// thousand rows at a time into scratch that stays in cache, and the pairs are made from
+    /// there: gradients and hessians never take a trip through memory of their own. The sums go
+    /// block by block (fixed blocks, then in block order), so they are the same for any number of
+    /// threads.
+    private func fillPairs(gradients: Gradients, bag: [Int32]?) -> (Double, Double) {
         let block = 65_536
+        let piece = 4096
         let rows = data.rows
         let blocks = (rows + block - 1) / block
         let sums = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: blocks)
         defer { sums.deallocate() }
-        let pairs = pairs
+        let (pairs, rowMajor) = (pairs, builder.rowMajor)
         team.forEach(blocks) { b in
             var sum = SIMD2<Double>.zero
-            for i in b * block..<min((b + 1) * block, rows) {
-                let p = SIMD2(gradients[i], hessians[i])
-                pairs[i] = p
-                sum += SIMD2<Double>(p)
+            let range = b * block..<min((b + 1) * block, rows)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * piece) { scratch in
+                let (g, h) = (scratch.baseAddress!, scratch.baseAddress! + piece)
+                var lo = range.lowerBound
+                while lo < range.upperBound {
+                    let hi = min(lo + piece, range.upperBound)
+                    // Shifted so that row i lands at scratch index i − lo.
+                    gradients(lo..<hi, g - lo, h - lo)
+                    for i in lo..<hi {
+                        let p = SIMD2(g[i - lo], h[i - lo])
+                        pairs[i] = p
+                        sum += SIMD2<Double>(p)
+                    }
+                    lo = hi
+                }
             }
+            rowMajor.storePairs(pairs, rows: range)
             sums[b] = sum
         }
         var total = SIMD2<Double>.zero
@@ -177,12 +192,23 @@ final class TreeLearner {
     /// Adds the last grown tree's leaf values to the scores of the rows it was grown on, from the
     /// partition, without walking the tree.
     func addLeafValues(of tree: Tree, to scores: UnsafeMutablePointer<Double>) {
-        // Leaves own disjoint rows, so they can be added in parallel.
-        let (begin, count, indices) = (partition.begin, partition.count, partition.indices)
-        team.forEach(tree.leaves) { l in
-            let value = tree.leafValue[l]
-            let start = indices + begin[l]
-            for j in 0..<count[l] { scores[Int(start[j])] += value }
+        // Leaves own disjoint rows, so they can be added in parallel: in runs of at most `run`
+        // rows, since one leaf may hold a third of the rows and would keep one thread busy alone.
+        let run = 32_768
+        var runs: [(start: Int, count: Int, leaf: Int)] = []
+        for l in 0..<tree.leaves {
+            var start = partition.begin[l]
+            let end = start + partition.count[l]
+            while start < end {
+                runs.append((start, min(run, end - start), l))
+                start += run
+            }
+        }
+        let indices = partition.indices
+        team.forEach(runs.count) { k in
+            let (start, count, leaf) = runs[k]
+            let value = tree.leafValue[leaf]
+            for j in start..<start + count { scores[Int(indices[j])] += value }
         }
     }
 
