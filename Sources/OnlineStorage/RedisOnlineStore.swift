@@ -47,9 +47,7 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
 
     public var description: String { "redis://\(connection.address)" }
 
-    public func redisKey(_ entity: Int, _ key: String) -> [UInt8] {
-        Array("\(project):\(entities[entity].name):\(key)".utf8)
-    }
+    public func redisKey(_ entity: Int, _ key: String) -> [UInt8] { prefixes[entity] + key.utf8 }
 
     /// Per entity kind, what its keys start with (`redisKey` with the entity key left off), for a
     /// client that writes keys straight into its command buffer.

@@ -117,17 +117,20 @@ struct ExampleFinder {
         while let stored = try scan.next() {
             draft.lastKnown = max(draft.lastKnown, stored.knownAt)
             let event = stored.event
-            if spec.outcome.matches(event), let key = labels.matchKey(event) {
-                draft.outcomes.append((key, event.time))
-            }
-            guard spec.example.matches(event) else { continue }
+            let isOutcome = spec.outcome.matches(event)
+            let isExample = spec.example.matches(event)
+            guard isOutcome || isExample else { continue }
+            // Built once for an event that is both an outcome and an example.
+            let matchKey = labels.matchKey(event)
+            if isOutcome, let key = matchKey { draft.outcomes.append((key, event.time)) }
+            guard isExample else { continue }
             if let s = options.start, event.time < s { continue }
             if let e = options.end, event.time >= e { continue }
             draft.times.append(event.time)
             draft.sequences.append(stored.sequence)
             for plan in engine.entities { draft.keys.append(plan.keyMaker.key(event)) }
             for f in requestFields { draft.request.append(event.values[f]) }
-            draft.matchKeys.append(labels.matchKey(event))
+            draft.matchKeys.append(matchKey)
         }
         draft.events = scan.eventsRead
         return draft

@@ -79,6 +79,27 @@ return 0
 """
 
 
+def pipeline(url):
+    """A Redis client and a pipeline without MULTI, opened inside a Spark task."""
+    import redis
+    r = redis.Redis.from_url(url)
+    return r, r.pipeline(transaction=False)
+
+
+def sent_every(pipe, n, every=2000):
+    """Sends the pipeline's queued commands every `every` of them, so that a partition's
+    pipeline stays bounded."""
+    if n % every == 0:
+        pipe.execute()
+
+
+def per_partition(write_partition):
+    """The foreachBatch function that runs `write_partition` on each partition of a batch."""
+    def write(df, batch_id):
+        df.foreachPartition(write_partition)
+    return write
+
+
 def tile_writer(url, hop, counter):
     """foreachBatch for a tile query: each partition writes its updated tiles to Redis with
     pipelined SET ... PX (the tile's fields in TILE_FIELDS order, comma-separated), then the latest
@@ -86,9 +107,7 @@ def tile_writer(url, hop, counter):
     names = TILE_FIELDS[hop]
 
     def write_partition(rows):
-        import redis
-        r = redis.Redis.from_url(url)
-        pipe = r.pipeline(transaction=False)
+        r, pipe = pipeline(url)
         lives = {}
         n = 0
         for row in rows:
@@ -103,42 +122,33 @@ def tile_writer(url, hop, counter):
                 if row["last_view"] is not None:
                     life[1] = max(life[1], row["last_view"])
             n += 1
-            if n % 2000 == 0:
-                pipe.execute()
+            sent_every(pipe, n)
         pipe.execute()
         if lives:
             sha = r.script_load(LIFE_LUA)
             for i, ((entity, rk), (last, view)) in enumerate(lives.items(), 1):
                 pipe.evalsha(sha, 1, rk, last, view if view >= 0 else "", TTL_S[entity] * 1000)
-                if i % 2000 == 0:
-                    pipe.execute()
+                sent_every(pipe, i)
             pipe.execute()
         counter.add(n)
 
-    def write(df, batch_id):
-        df.foreachPartition(write_partition)
-    return write
+    return per_partition(write_partition)
 
 
 def session_writer(url, counter):
     def write_partition(rows):
-        import redis
-        r = redis.Redis.from_url(url)
-        pipe = r.pipeline(transaction=False)
+        _, pipe = pipeline(url)
         n = 0
         for row in rows:
             rk = f"spark:session:{row['user_id']}|{row['session_id']}"
             pipe.hset(rk, mapping={"first": row["first"], "last": row["last"], "products": row["products"]})
             pipe.pexpire(rk, TTL_S["session"] * 1000)
             n += 1
-            if n % 2000 == 0:
-                pipe.execute()
+            sent_every(pipe, n)
         pipe.execute()
         counter.add(n)
 
-    def write(df, batch_id):
-        df.foreachPartition(write_partition)
-    return write
+    return per_partition(write_partition)
 
 
 def build_queries(spark, input_dir, max_files):
