@@ -4,7 +4,12 @@ import Testing
 @testable import GBDT
 
 /// Histograms from the builder against sums written out row by row, over every row (the
-/// column-major path) and over scattered rows (the row-major path, one thread or shared).
+/// column-major path) and over scattered rows (the row-major path: one thread, shared by features,
+/// or cut into chunks of rows).
+///
+/// Gradients and hessians are multiples of 1/1024 of a few bits, whose sums in Double are exact
+/// in any order, so the builder must equal the oracle exactly however it orders its additions;
+/// with arbitrary pairs it must equal itself across thread counts.
 @Suite struct HistogramTests {
     /// The histogram of each feature, summed over `rows` in the order given.
     static func oracle(
@@ -19,51 +24,95 @@ import Testing
         return result
     }
 
-    @Test(arguments: 0..<6)
+    /// The data of one case: small (seeds 0–2), a leaf shared by threads over several shared
+    /// blocks (3–5), a leaf cut into two chunks (6) and into four (7).
+    struct Case {
+        let data: BinnedData
+        let layout: HistogramLayout
+        let leaf: [Int32]
+        let features: [Int]
+
+        init(seed: Int, rng: inout SeededRandom) {
+            let large = seed >= 3
+            let rows =
+                switch seed {
+                case 6: 3 * HistogramBuilder.chunkRows
+                case 7: 5 * HistogramBuilder.chunkRows
+                case 3...5: 2 * HistogramBuilder.sharedBlock + rng.below(20_000)
+                default: 500 + rng.below(3000)
+                }
+            let columns = seed >= 6 ? 5 + rng.below(3) : large ? 12 + rng.below(4) : 1 + rng.below(13)
+            var values: [Float] = []
+            for _ in 0..<rows * columns { values.append(rng.bernoulli(0.1) ? .nan : Float(rng.below(300))) }
+            let matrix = DenseMatrix(rows: rows, columns: columns, values: values)
+            let mappers = (0..<columns).map { f in
+                BinMapper(sample: (0..<rows).map { values[$0 * columns + f] }, maxBin: 255)
+            }
+            data = BinnedData(matrix, mappers: mappers, threads: 1)
+            layout = HistogramLayout(mappers: mappers)
+            let kept = seed >= 6 ? 0.95 : 0.6
+            leaf = (0..<rows).filter { _ in rng.bernoulli(kept) }.map { Int32($0) }
+            features = (0..<columns).filter { _ in large || rng.bernoulli(0.8) }
+        }
+    }
+
+    /// Builds the histograms of every row and of `c.leaf` with `threads` threads.
+    static func build(
+        _ c: Case, pairs: [SIMD2<Float>], threads: Int
+    ) -> (all: [Int: [SIMD2<Double>]], leaf: [Int: [SIMD2<Double>]]) {
+        let builder = HistogramBuilder(
+            layout: c.layout, columns: UnsafePointer(c.data.storage.pointer), rows: c.data.rows,
+            rowMajor: RowMajorCodes(c.data, threads: threads), team: WorkerTeam(size: threads))
+        let out = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: max(c.layout.total, 1))
+        defer { out.deallocate() }
+        func histograms() -> [Int: [SIMD2<Double>]] {
+            var result: [Int: [SIMD2<Double>]] = [:]
+            for f in c.features {
+                result[f] = Array(UnsafeBufferPointer(start: out + c.layout.offsets[f], count: c.layout.bins[f]))
+            }
+            return result
+        }
+        return pairs.withUnsafeBufferPointer { pairs in
+            builder.rowMajor.storePairs(pairs.baseAddress!, team: builder.team)
+            builder.build(indices: nil, count: c.data.rows, pairs: pairs.baseAddress!, features: c.features, out: out)
+            let all = histograms()
+            c.leaf.withUnsafeBufferPointer { leaf in
+                builder.build(
+                    indices: leaf.baseAddress!, count: leaf.count, pairs: pairs.baseAddress!, features: c.features,
+                    out: out)
+            }
+            return (all, histograms())
+        }
+    }
+
+    @Test(arguments: 0..<8)
     func theBuilderSumsEveryBinAsTheOracleDoes(seed: Int) {
         var rng = SeededRandom(seed: UInt64(seed))
-        // At the larger seeds, enough rows and features that a leaf is shared by threads and spans
-        // several shared blocks.
-        let large = seed >= 3
-        let rows = large ? 2 * HistogramBuilder.sharedBlock + rng.below(20_000) : 500 + rng.below(3000)
-        let columns = large ? 12 + rng.below(4) : 1 + rng.below(13)
-        var values: [Float] = []
-        for _ in 0..<rows * columns { values.append(rng.bernoulli(0.1) ? .nan : Float(rng.below(300))) }
-        let matrix = DenseMatrix(rows: rows, columns: columns, values: values)
-        let mappers = (0..<columns).map { f in
-            BinMapper(sample: (0..<rows).map { values[$0 * columns + f] }, maxBin: 255)
+        let c = Case(seed: seed, rng: &rng)
+        if seed == 6 { #expect(HistogramBuilder.rowChunks(c.leaf.count) == 2) }
+        if seed == 7 { #expect(HistogramBuilder.rowChunks(c.leaf.count) == 4) }
+        let rows = c.data.rows
+        let exact = (0..<rows).map { _ in
+            SIMD2<Float>(Float(rng.below(2001) - 1000) / 1024, Float(1 + rng.below(1023)) / 1024)
         }
-        let data = BinnedData(matrix, mappers: mappers, threads: 1)
-        let pairs = (0..<rows).map { _ in SIMD2<Float>(Float(rng.normal()), Float(rng.uniform())) }
-        let layout = HistogramLayout(mappers: mappers)
-        let leaf = (0..<rows).filter { _ in rng.bernoulli(0.6) }.map { Int32($0) }
-        let features = (0..<columns).filter { _ in large || rng.bernoulli(0.8) }
+        let all = Self.oracle(c.data, rows: Array(0..<rows), pairs: exact, features: c.features, layout: c.layout)
+        let some = Self.oracle(
+            c.data, rows: c.leaf.map { Int($0) }, pairs: exact, features: c.features, layout: c.layout)
         for threads in [1, 3] {
-            let builder = HistogramBuilder(
-                layout: layout, columns: UnsafePointer(data.storage.pointer), rows: rows,
-                rowMajor: RowMajorCodes(data, threads: threads), team: WorkerTeam(size: threads))
-            let out = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: max(layout.total, 1))
-            defer { out.deallocate() }
-            pairs.withUnsafeBufferPointer { pairs in
-                builder.rowMajor.storePairs(pairs.baseAddress!, team: builder.team)
-                let all = Self.oracle(
-                    data, rows: Array(0..<rows), pairs: Array(pairs), features: features, layout: layout)
-                builder.build(indices: nil, count: rows, pairs: pairs.baseAddress!, features: features, out: out)
-                for f in features {
-                    #expect(Array(UnsafeBufferPointer(start: out + layout.offsets[f], count: layout.bins[f])) == all[f])
-                }
-                let some = Self.oracle(
-                    data, rows: leaf.map { Int($0) }, pairs: Array(pairs), features: features, layout: layout)
-                leaf.withUnsafeBufferPointer { leaf in
-                    builder.build(
-                        indices: leaf.baseAddress!, count: leaf.count, pairs: pairs.baseAddress!, features: features,
-                        out: out)
-                }
-                for f in features {
-                    #expect(
-                        Array(UnsafeBufferPointer(start: out + layout.offsets[f], count: layout.bins[f])) == some[f])
-                }
-            }
+            let built = Self.build(c, pairs: exact, threads: threads)
+            #expect(built.all == all)
+            #expect(built.leaf == some)
         }
+    }
+
+    @Test(arguments: [3, 6, 7])
+    func histogramsAreTheSameBitForBitAtAnyNumberOfThreads(seed: Int) {
+        var rng = SeededRandom(seed: UInt64(seed))
+        let c = Case(seed: seed, rng: &rng)
+        let pairs = (0..<c.data.rows).map { _ in SIMD2<Float>(Float(rng.normal()), Float(rng.uniform())) }
+        let one = Self.build(c, pairs: pairs, threads: 1)
+        let three = Self.build(c, pairs: pairs, threads: 3)
+        #expect(one.all == three.all)
+        #expect(one.leaf == three.leaf)
     }
 }

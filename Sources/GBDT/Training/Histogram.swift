@@ -38,6 +38,7 @@ final class HistogramBuilder {
     let rowMajor: RowMajorCodes
     let team: WorkerTeam
     private var sharedStorage: (rows: UnsafeMutablePointer<UInt64>, pairs: UnsafeMutablePointer<SIMD2<Double>>)?
+    private var chunkStorage: UnsafeMutablePointer<SIMD2<Double>>?
 
     init(layout: HistogramLayout, columns: UnsafePointer<UInt8>, rows: Int, rowMajor: RowMajorCodes, team: WorkerTeam) {
         self.layout = layout
@@ -52,6 +53,7 @@ final class HistogramBuilder {
             rows.deallocate()
             pairs.deallocate()
         }
+        chunkStorage?.deallocate()
     }
 
     /// Fills `out` with the histograms of the given features over rows indices[0..<count], or over
@@ -127,6 +129,13 @@ final class HistogramBuilder {
         positions.withUnsafeBufferPointer { positions in
             offsets.withUnsafeBufferPointer { offsets in
                 let (positions, offsets) = (positions.baseAddress!, offsets.baseAddress!)
+                let chunks = Self.rowChunks(count)
+                if chunks > 1 {
+                    addInChunks(
+                        rows, indices: indices, count: count, chunks: chunks, features: features,
+                        positions: positions, offsets: offsets, out: out, threads: threads)
+                    return
+                }
                 if threads <= 1 {
                     RowKernels.add(
                         rows, indices: indices, count: count, positions: positions, offsets: offsets,
@@ -169,6 +178,60 @@ final class HistogramBuilder {
                 }
             }
         }
+    }
+
+    /// Rows of a chunk: a leaf of at least twice as many rows is cut into 2 or 4 chunks of
+    /// consecutive rows, each added into a histogram of its own, and the chunks' histograms are
+    /// then summed in chunk order. The cut depends on the row count alone, so sums are the same
+    /// for any number of threads. Each member adds whole rows as one thread would, with no shared
+    /// copies and one fork per chunk, where sharing a leaf by features forks once per block; the
+    /// price, zeroing and summing the extra histograms, is small beside the rows of such a leaf.
+    static let chunkRows = 32_768
+
+    static func rowChunks(_ count: Int) -> Int {
+        count < 2 * chunkRows ? 1 : count < 4 * chunkRows ? 2 : 4
+    }
+
+    private func addInChunks(
+        _ rows: RowKernels.Rows, indices: UnsafePointer<Int32>, count: Int, chunks: Int, features: [Int],
+        positions: UnsafePointer<Int32>, offsets: UnsafePointer<Int32>, out: UnsafeMutablePointer<SIMD2<Double>>,
+        threads: Int
+    ) {
+        let extra = chunkHistograms
+        let (layout, total) = (layout, layout.total)
+        let body = { (c: Int) in
+            let target = c == 0 ? out : extra + (c - 1) * total
+            if c > 0 {
+                for f in features { (target + layout.offsets[f]).update(repeating: .zero, count: layout.bins[f]) }
+            }
+            let (lo, hi) = (c * count / chunks, (c + 1) * count / chunks)
+            RowKernels.add(
+                rows, indices: indices + lo, count: hi - lo, positions: positions, offsets: offsets,
+                features: features.count, out: target)
+        }
+        let sum = { (k: Int) in
+            let (o, bins) = (layout.offsets[features[k]], layout.bins[features[k]])
+            for c in 1..<chunks {
+                let part = extra + (c - 1) * total + o
+                for b in 0..<bins { out[o + b] += part[b] }
+            }
+        }
+        if threads > 1 {
+            team.forEach(chunks, body)
+            team.forEach(features.count, sum)
+        } else {
+            for c in 0..<chunks { body(c) }
+            for k in features.indices { sum(k) }
+        }
+    }
+
+    /// Histograms for the chunks after the first (the first adds into the leaf's own), made on
+    /// first use.
+    private var chunkHistograms: UnsafeMutablePointer<SIMD2<Double>> {
+        if let histograms = chunkStorage { return histograms }
+        let histograms = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: 3 * max(layout.total, 1))
+        chunkStorage = histograms
+        return histograms
     }
 
     /// Copy buffers for two `sharedBlock`s of rows, made on first use.
