@@ -20,19 +20,28 @@ public enum SVGChart {
     ]
 
     /// A line chart. `diagonal` draws y = x (the chance line of a ROC curve, perfect calibration).
+    /// Without a range, an axis spans its data widened to round ticks, and a y axis of values that
+    /// are all at least zero starts at zero at the lowest. The legend sits below the plot, where
+    /// it hides no curve.
     public static func lines(
         title: String, x xLabel: String, y yLabel: String, series: [ChartSeries], xRange: ClosedRange<Double>? = nil,
         yRange: ClosedRange<Double>? = nil, diagonal: Bool = false, width: Double = 520, height: Double = 340
     ) -> String {
         let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
-        let xr = xRange ?? padded((all.map(\.x).min() ?? 0)...(all.map(\.x).max() ?? 1), pad: false)
-        let yr = yRange ?? padded((all.map(\.y).min() ?? 0)...(all.map(\.y).max() ?? 1), pad: true)
+        func span(_ values: [Double]) -> ClosedRange<Double> { (values.min() ?? 0)...(values.max() ?? 1) }
+        let xTicks = xRange.map { AxisTicks(fixed: $0) } ?? AxisTicks(data: span(all.map(\.x)))
+        let yTicks =
+            yRange.map { AxisTicks(fixed: $0) }
+            ?? AxisTicks(data: span(all.map(\.y)), floorAtZero: all.allSatisfy { $0.y >= 0 })
+        let (xr, yr) = (xTicks.range, yTicks.range)
+        let legend = Legend(names: series.map(\.name), width: width - 24)
         let left = 62.0
         let right = 16.0
         let top = 30.0
         let bottom = 44.0
+        let plotHeight = height - legend.height
         let w = width - left - right
-        let h = height - top - bottom
+        let h = plotHeight - top - bottom
         func px(_ x: Double) -> Double {
             left + (xr.upperBound > xr.lowerBound ? (x - xr.lowerBound) / (xr.upperBound - xr.lowerBound) : 0.5) * w
         }
@@ -40,9 +49,18 @@ public enum SVGChart {
             top + h - (yr.upperBound > yr.lowerBound ? (y - yr.lowerBound) / (yr.upperBound - yr.lowerBound) : 0.5) * h
         }
         var s = header(width: width, height: height, title: title)
-        s += axes(left: left, top: top, w: w, h: h, xr: xr, yr: yr, px: px, py: py)
+        s += frame(left: left, top: top, w: w, h: h)
+        for v in yTicks.values {
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(py(v)))\" x2=\"\(f(left + w))\" y2=\"\(f(py(v)))\" stroke=\"#eee\"/>"
+            s +=
+                "<text class=\"tick-y\" x=\"\(f(left - 4))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(yTicks.label(v))</text>"
+        }
+        for v in xTicks.values {
+            s +=
+                "<text class=\"tick-x\" x=\"\(f(px(v)))\" y=\"\(f(top + h + 14))\" text-anchor=\"middle\">\(xTicks.label(v))</text>"
+        }
         s +=
-            "<text x=\"\(f(left + w / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
+            "<text x=\"\(f(left + w / 2))\" y=\"\(f(plotHeight - 8))\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
         s +=
             "<text transform=\"translate(14 \(f(top + h / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"
         if diagonal {
@@ -56,20 +74,48 @@ public enum SVGChart {
             guard !pts.isEmpty else { continue }
             let color = palette[i % palette.count]
             s +=
-                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(series.dashed ? " stroke-dasharray=\"5 3\"" : "") points=\"\(pts.joined(separator: " "))\"/>"
+                "<polyline class=\"series\" data-name=\"\(HTML.escape(series.name))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(series.dashed ? " stroke-dasharray=\"5 3\"" : "") points=\"\(pts.joined(separator: " "))\"/>"
             if pts.count <= 12 {
                 for p in pts {
                     let xy = p.split(separator: ",")
                     s += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"2.5\" fill=\"\(color)\"/>"
                 }
             }
-            let ly = top + 6 + Double(i) * 15
-            s +=
-                "<line x1=\"\(f(left + w - 150))\" y1=\"\(f(ly))\" x2=\"\(f(left + w - 132))\" y2=\"\(f(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(series.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
-            s +=
-                "<text x=\"\(f(left + w - 128))\" y=\"\(f(ly + 4))\">\(HTML.escape(String(series.name.prefix(24))))</text>"
         }
+        s += legend.svg(left: 12, top: plotHeight, dashed: series.map(\.dashed))
         return s + "</svg>"
+    }
+
+    /// The names of a chart's series in rows below it, each after a short line in its colour.
+    struct Legend {
+        /// (row, x offset) of each name.
+        var places: [(row: Int, x: Double)] = []
+        var names: [String]
+        var height: Double { places.isEmpty ? 0 : Double((places.map(\.row).max() ?? 0) + 1) * 16 + 4 }
+
+        init(names: [String], width: Double) {
+            self.names = names.map { String($0.prefix(40)) }
+            var (row, x) = (0, 0.0)
+            for name in self.names {
+                // About 6.2 px a character at 11 px sans-serif, and the 18 px line before it.
+                let itemWidth = 24 + 6.2 * Double(name.count) + 14
+                if x > 0 && x + itemWidth > width { (row, x) = (row + 1, 0) }
+                places.append((row, x))
+                x += itemWidth
+            }
+        }
+
+        func svg(left: Double, top: Double, dashed: [Bool]) -> String {
+            var s = ""
+            for (i, place) in places.enumerated() {
+                let (x, y) = (left + place.x, top + 10 + Double(place.row) * 16)
+                let color = palette[i % palette.count]
+                s +=
+                    "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 18))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed[i] ? " stroke-dasharray=\"5 3\"" : "")/>"
+                s += "<text class=\"legend\" x=\"\(f(x + 24))\" y=\"\(f(y + 4))\">\(HTML.escape(names[i]))</text>"
+            }
+            return s
+        }
     }
 
     /// Horizontal bars, largest first as given.
@@ -86,7 +132,7 @@ public enum SVGChart {
             s +=
                 "<text x=\"\(f(left - 6))\" y=\"\(f(y + 12))\" text-anchor=\"end\">\(HTML.escape(String(label.prefix(28))))</text>"
             s +=
-                "<rect x=\"\(f(left))\" y=\"\(f(y + 2))\" width=\"\(f(barWidth))\" height=\"\(f(rowHeight - 5))\" fill=\"\(palette[0])\"/>"
+                "<rect class=\"bar\" data-label=\"\(HTML.escape(label))\" x=\"\(f(left))\" y=\"\(f(y + 2))\" width=\"\(f(barWidth))\" height=\"\(f(rowHeight - 5))\" fill=\"\(palette[0])\"/>"
             s += "<text x=\"\(f(left + barWidth + 4))\" y=\"\(f(y + 12))\">\(HTML.escape(number(value)))</text>"
         }
         return s + "</svg>"
@@ -97,27 +143,8 @@ public enum SVGChart {
             + "<text x=\"\(f(width / 2))\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(HTML.escape(title))</text>"
     }
 
-    static func axes(
-        left: Double, top: Double, w: Double, h: Double, xr: ClosedRange<Double>, yr: ClosedRange<Double>,
-        px: (Double) -> Double, py: (Double) -> Double
-    ) -> String {
-        var s =
-            "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"none\" stroke=\"#888\"/>"
-        for i in 0...4 {
-            let xv = xr.lowerBound + (xr.upperBound - xr.lowerBound) * Double(i) / 4
-            let yv = yr.lowerBound + (yr.upperBound - yr.lowerBound) * Double(i) / 4
-            s +=
-                "<line x1=\"\(f(left))\" y1=\"\(f(py(yv)))\" x2=\"\(f(left + w))\" y2=\"\(f(py(yv)))\" stroke=\"#eee\"/>"
-            s += "<text x=\"\(f(px(xv)))\" y=\"\(f(top + h + 14))\" text-anchor=\"middle\">\(number(xv))</text>"
-            s += "<text x=\"\(f(left - 4))\" y=\"\(f(py(yv) + 4))\" text-anchor=\"end\">\(number(yv))</text>"
-        }
-        return s
-    }
-
-    static func padded(_ r: ClosedRange<Double>, pad: Bool) -> ClosedRange<Double> {
-        guard r.upperBound > r.lowerBound else { return (r.lowerBound - 1)...(r.upperBound + 1) }
-        let p = pad ? (r.upperBound - r.lowerBound) * 0.05 : 0
-        return (r.lowerBound - p)...(r.upperBound + p)
+    static func frame(left: Double, top: Double, w: Double, h: Double) -> String {
+        "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"none\" stroke=\"#888\"/>"
     }
 
     static func f(_ x: Double) -> String { String(format: "%.1f", x) }
@@ -157,6 +184,8 @@ public enum HTML {
         h1{font-size:20px}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd}
         table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
         th{background:#f4f4f4}td.l,th.l{text-align:left}.best{font-weight:bold;background:#e8f5e9}
+        .passed{color:#1b5e20;background:#e8f5e9}.failed{font-weight:bold;color:#b71c1c;background:#ffebee}
+        .summary{font-size:15px;padding:8px 12px;background:#f7f9fc;border-left:4px solid #1f77b4}
         .charts{display:flex;flex-wrap:wrap;gap:12px}.muted{color:#777;font-size:12px}
         pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto;max-height:400px}
         </style></head><body>

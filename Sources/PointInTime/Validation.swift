@@ -132,8 +132,9 @@ public struct ColumnProfiler {
 }
 
 /// Train/serve skew of one feature: the population stability index over the training set's
-/// deciles and the two-sample Kolmogorov–Smirnov statistic. Missing values are left out of both
-/// and their rates reported.
+/// deciles plus a bin of missing values, and the two-sample Kolmogorov–Smirnov statistic over the
+/// present values. A feature that is missing far more often when served than in training (a
+/// broken join, a store that lost a view) is the loudest skew there is, and is flagged as such.
 public struct SkewResult: Sendable {
     public var feature: String
     public var trainRows: Int
@@ -141,7 +142,37 @@ public struct SkewResult: Sendable {
     public var trainMissingRate: Double
     public var servedMissingRate: Double
     public var psi: Double
+    /// NaN when one side has no present value.
     public var ks: Double
+
+    /// Why the feature is flagged under `limits`; empty when it is not.
+    public func reasons(_ limits: SkewLimits) -> [String] {
+        var out: [String] = []
+        if !psi.isFinite || psi > limits.psi { out.append("PSI \(Self.fixed(psi, 3)) > \(limits.psi)") }
+        if ks > limits.ks { out.append("KS \(Self.fixed(ks, 3)) > \(limits.ks)") }
+        if abs(servedMissingRate - trainMissingRate) > limits.missingRateChange {
+            out.append(
+                "missing \(Self.fixed(trainMissingRate * 100, 1)) % in training, \(Self.fixed(servedMissingRate * 100, 1)) % served"
+            )
+        }
+        return out
+    }
+
+    static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+}
+
+/// The thresholds over which a feature's skew is flagged.
+public struct SkewLimits: Sendable {
+    public var psi: Double
+    public var ks: Double
+    /// The largest change of the missing rate, as a fraction (0.1: ten points).
+    public var missingRateChange: Double
+
+    public init(psi: Double = 0.2, ks: Double = 0.1, missingRateChange: Double = 0.1) {
+        self.psi = psi
+        self.ks = ks
+        self.missingRateChange = missingRateChange
+    }
 }
 
 public enum Skew {
@@ -151,20 +182,24 @@ public enum Skew {
         func missing(_ all: [Double], _ present: [Double]) -> Double {
             all.isEmpty ? 0 : Double(all.count - present.count) / Double(all.count)
         }
+        let (trainMissing, servedMissing) = (missing(train, a), missing(served, b))
         return SkewResult(
-            feature: feature, trainRows: train.count, servedRows: served.count,
-            trainMissingRate: missing(train, a), servedMissingRate: missing(served, b), psi: psi(a, b), ks: ks(a, b))
+            feature: feature, trainRows: train.count, servedRows: served.count, trainMissingRate: trainMissing,
+            servedMissingRate: servedMissing, psi: psi(a, b, missing: (trainMissing, servedMissing)), ks: ks(a, b))
     }
 
-    /// PSI over bins cut at the training deciles (ties merged); ε keeps empty bins finite.
-    public static func psi(_ a: [Double], _ b: [Double]) -> Double {
-        guard !a.isEmpty, !b.isEmpty else { return .nan }
+    /// PSI over bins cut at the training deciles of the present values (ties merged) and, when
+    /// `missing` gives the two sides' missing rates, one more bin for missing values; ε keeps
+    /// empty bins finite. Inputs sorted, present values only.
+    public static func psi(_ a: [Double], _ b: [Double], missing: (train: Double, served: Double) = (0, 0)) -> Double {
+        let withMissing = missing.train > 0 || missing.served > 0
+        guard (!a.isEmpty && !b.isEmpty) || withMissing else { return .nan }
         var cuts: [Double] = []
-        for q in 1..<10 {
+        for q in 1..<10 where !a.isEmpty {
             let c = a[min(a.count - 1, q * a.count / 10)]
             if cuts.last != c { cuts.append(c) }
         }
-        func shares(_ x: [Double]) -> [Double] {
+        func shares(_ x: [Double], missingRate: Double) -> [Double] {
             var counts = [Double](repeating: 0, count: cuts.count + 1)
             for v in x {
                 var lo = 0
@@ -175,10 +210,11 @@ public enum Skew {
                 }
                 counts[lo] += 1
             }
-            return counts.map { max($0 / Double(x.count), 1e-4) }
+            let present = counts.map { x.isEmpty ? 0 : $0 / Double(x.count) * (1 - missingRate) }
+            return (withMissing ? present + [missingRate] : present).map { max($0, 1e-4) }
         }
-        let p = shares(a)
-        let q = shares(b)
+        let p = shares(a, missingRate: missing.train)
+        let q = shares(b, missingRate: missing.served)
         return zip(p, q).reduce(0) { $0 + ($1.1 - $1.0) * log($1.1 / $1.0) }
     }
 

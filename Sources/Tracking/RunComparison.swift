@@ -43,7 +43,7 @@ public struct RunComparison: Sendable {
             wanted
             ?? Set(runs.flatMap(\.metrics.keys)).filter { !$0.hasPrefix("iter_") }.sorted()
         var best: [String: Set<Int>] = [:]
-        for m in metrics {
+        for m in metrics where Self.marksBest(m) {
             let direction = MetricDirection(metric: m)
             guard direction != .neutral, runs.count > 1 else { continue }
             let values = runs.enumerated().compactMap { i, r in r.metrics[m].flatMap { $0.isFinite ? (i, $0) : nil } }
@@ -51,9 +51,17 @@ public struct RunComparison: Sendable {
                 let top = values.map(\.1).reduce(
                     nil, { (acc: Double?, v) in acc.map { direction.better(v, than: $0) ? v : $0 } ?? v })
             else { continue }
-            best[m] = Set(values.filter { $0.1 == top }.map(\.0))
+            let holders = Set(values.filter { $0.1 == top }.map(\.0))
+            // A mark on every run tells nothing.
+            if holders.count < runs.count { best[m] = holders }
         }
         self.best = best
+    }
+
+    /// Whether the best value of metric `m` is marked: results on held-out data, not the fit on
+    /// the training rows (a model that overfits wins those) nor timings (a cost, not a result).
+    static func marksBest(_ m: String) -> Bool {
+        !m.hasPrefix("train_") && !m.hasSuffix("_seconds")
     }
 
     /// The `n` best runs by `metric` (runs without it last), for `compare runs --top`.

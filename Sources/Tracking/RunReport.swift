@@ -30,7 +30,9 @@ public struct RunReport {
         let e = evaluation.evaluation
         var b = "<h1>\(HTML.escape(title))</h1>"
         b += "<p class=\"muted\">run \(run.id) · experiment \(HTML.escape(run.experimentName)) · "
-        b += "\(Timestamp.format(run.meta.startTime * 1000)) · status \(run.meta.status.name)</p>"
+        b += "\(Timestamp.format(run.meta.startTime * 1000)) · status \(run.meta.status.name)"
+        if let end = run.meta.endTime { b += " after \(Progress.fixed(Double(end - run.meta.startTime) / 1000, 1)) s" }
+        b += "</p>"
         b += "<h2>Evaluation on \(Progress.count(e.rows)) rows (base rate \(Progress.fixed(e.baseRate, 4)))</h2>"
         b += HTML.table(["metric", "value"], e.metrics.map { [$0.0, Self.format($0.1)] })
         b += "<div class=\"charts\">"

@@ -1,5 +1,6 @@
 import FeatureConfig
 import FeatureCore
+import Foundation
 import FsmlCore
 import OfflineStorage
 import Testing
@@ -51,6 +52,30 @@ import Testing
         #expect(Skew.psi(a, shifted) > 1)
         let r = Skew.compare(feature: "f", train: [1, .nan, 2, 3], served: [.nan, .nan, 2, 3])
         #expect(r.trainMissingRate == 0.25 && r.servedMissingRate == 0.5)
+    }
+
+    /// A feature present in training and never served (a lost view) is flagged, with a finite PSI
+    /// that counts the missing values: never "ok" with PSI nan.
+    @Test func aFeatureMissingWhenServedIsFlagged() {
+        let train = (0..<1000).map { $0 % 6 == 0 ? Double.nan : Double($0) }
+        let r = Skew.compare(feature: "sess_duration_s", train: train, served: Array(repeating: .nan, count: 300))
+        #expect(r.servedMissingRate == 1 && abs(r.trainMissingRate - 167.0 / 1000) < 1e-12)
+        #expect(r.ks.isNaN)
+        // By hand: the missing bin, 0.167 → 1, adds (1 − 0.167) ln(1 / 0.167); each of the ten
+        // decile bins, 0.0833 → ε, adds (ε − 0.0833) ln(ε / 0.0833).
+        let decile = (1 - 0.167) / 10
+        let expected = (1 - 0.167) * log(1 / 0.167) + 10 * (1e-4 - decile) * log(1e-4 / decile)
+        #expect(abs(r.psi - expected) < 0.01 * expected)
+        let reasons = r.reasons(SkewLimits())
+        #expect(reasons.count == 2)
+        #expect(reasons.contains("missing 16.7 % in training, 100.0 % served"))
+        // The same rates on both sides and the same values: nothing to flag.
+        let same = Skew.compare(feature: "f", train: train, served: train)
+        #expect(same.psi < 1e-12 && same.reasons(SkewLimits()).isEmpty)
+        // A missing rate that moves by more than the limit is flagged even when the values agree.
+        let moreMissing = Skew.compare(
+            feature: "f", train: train, served: (0..<1000).map { $0 % 3 == 0 ? Double.nan : Double($0) })
+        #expect(moreMissing.reasons(SkewLimits(psi: 10)).count == 1)
     }
 
     @Test func aBadExpectationNamesFileLineAndKey() {

@@ -34,6 +34,19 @@ import Testing
         #expect(c.best["trees"] == nil)  // neither direction is better
     }
 
+    @Test func onlyHeldOutResultsThatSetRunsApartAreMarked() {
+        let runs = [
+            Self.run(
+                "a", params: [:], metrics: ["train_auc": 0.9, "valid_ece": 0.01, "training_seconds": 3], start: 1),
+            Self.run(
+                "b", params: [:], metrics: ["train_auc": 0.8, "valid_ece": 0.01, "training_seconds": 4], start: 2),
+        ]
+        let c = RunComparison(runs: runs)
+        #expect(c.best["train_auc"] == nil)  // the fit on training rows is no result
+        #expect(c.best["training_seconds"] == nil)  // a cost
+        #expect(c.best["valid_ece"] == nil)  // a tie between every run
+    }
+
     @Test func topRanksByTheMetricsDirectionAndPutsRunsWithoutItLast() {
         #expect(RunComparison.top(Self.runs, metric: "valid_auc", n: 2).map(\.id) == ["c", "b"])
         #expect(RunComparison.top(Self.runs, metric: "valid_logloss", n: 3).map(\.id) == ["a", "b", "c"])

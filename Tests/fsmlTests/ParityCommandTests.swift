@@ -93,7 +93,9 @@ import Testing
         #expect(parity.status == 0, "\(parity.stderr)")
         let clean = try Self.json(parity.stdout)
         #expect(clean["mismatches"] as? Int == 0 && (clean["compared"] as! Int) > 1000)
-        #expect(FileManager.default.fileExists(atPath: "\(dir)/reports/parity.html"))
+        // No chart of zero bars: the report says every value is equal.
+        let cleanReport = try FileSystem.readText("\(dir)/reports/parity.html")
+        #expect(cleanReport.contains("is equal, in all") && !cleanReport.contains("<svg"))
 
         // Expectations: the raw events repeat ids (replayed duplicates), the admitted ones do not.
         let rawCheck = try BinaryRunner.run(["validate", "--events", "events.jsonl.gz", "--format", "json"], in: dir)
@@ -155,5 +157,9 @@ import Testing
         #expect((found["mismatches"] as! Int) > 0)
         let examples = (found["features"] as! [[String: Any]]).flatMap { $0["examples"] as! [[String: Any]] }
         #expect(!examples.isEmpty && examples.allSatisfy { $0["key"] as? String == users[1] })
+        // The report charts only the features that differ.
+        let faultyReport = try FileSystem.readText("\(dir)/reports-faulty/parity.html")
+        let differing = (found["features"] as! [[String: Any]]).filter { ($0["mismatches"] as! Int) > 0 }
+        #expect(faultyReport.components(separatedBy: "class=\"bar\"").count - 1 == differing.count)
     }
 }

@@ -59,6 +59,8 @@ import Tracking
         let report = try FileSystem.readText(run.artifactsDirectory + "/report.html")
         #expect(report.components(separatedBy: "<svg").count - 1 >= 5)  // curves, ROC, PR, calibration, importance
         #expect(!report.contains("<script") && !report.contains("https://"))
+        // Written as the run ends, the report says how it ended.
+        #expect(report.contains("status FINISHED after") && !report.contains("RUNNING"))
         #expect(try store.metricHistory(run, key: "iter_valid_auc").count == 15)
 
         let promote = try BinaryRunner.run(["runs", "promote", "baseline", "--tracking-dir", tracking], in: dir)

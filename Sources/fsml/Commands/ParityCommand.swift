@@ -108,9 +108,19 @@ struct ParityCommand: ParsableCommand {
         b += HTML.table(
             ["entity", "sampled", "of keys"],
             r.sampled.map { [$0.entity, Progress.count($0.keys), Progress.count($0.ofKeys)] })
-        b += SVGChart.bars(
-            title: "Mismatch rate per feature (%)", labels: r.features.map(\.name),
-            values: r.features.map { $0.mismatchRate * 100 })
+        // With no mismatch, a chart of rates would be bars of zero: the sentence says it all.
+        if r.mismatches == 0 {
+            b += "<p class=\"summary\">Every one of the \(Progress.count(r.compared)) values compared is equal, "
+            b += "in all \(r.features.count) features.</p>"
+        } else {
+            let worst = r.features.filter { $0.mismatches > 0 }.sorted { $0.mismatchRate > $1.mismatchRate }
+            b += "<p class=\"summary\">\(worst.count) of \(r.features.count) features differ; the worst, "
+            b +=
+                "\(HTML.escape(worst[0].name)), in \(Progress.fixed(worst[0].mismatchRate * 100, 3)) % of its values.</p>"
+            b += SVGChart.bars(
+                title: "Mismatch rate per feature (%), features that differ", labels: worst.map(\.name),
+                values: worst.map { $0.mismatchRate * 100 })
+        }
         b += HTML.table(
             ["feature", "entity", "compared", "mismatches", "rate %", "max |diff|"],
             r.features.map {

@@ -118,8 +118,13 @@ struct TrackedTraining {
         try run.logMetrics(final, step: 0)
         var reportPath: String?
         if let evaluation {
+            // The report is the run's last artifact, written once training has succeeded: it states
+            // how the run ends, not the RUNNING it still is while the file is written.
+            var ended = run.snapshot
+            ended.meta.status = .finished
+            ended.meta.endTime = Int64(wallClockMicros() / 1000)
             let report = RunReport(
-                run: run.snapshot, learningCurves: Self.curves(fitted.history), evaluation: evaluation,
+                run: ended, learningCurves: Self.curves(fitted.history), evaluation: evaluation,
                 importance: importance, manifest: try inputs.manifestPath.map { try FileSystem.readText($0) })
             reportPath = try run.writeArtifact(report.html(), as: "report.html")
         }

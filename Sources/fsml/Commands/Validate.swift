@@ -153,13 +153,18 @@ struct ValidateData: ParsableCommand {
 struct ValidateSkew: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skew",
-        abstract: "The served-feature log against a run's training set: PSI and KS per feature.",
-        discussion: "Flags a feature whose PSI or KS statistic is over its threshold; exits 1 when one is flagged.")
+        abstract: "The served-feature log against a run's training set: PSI, KS and missing rates per feature.",
+        discussion: """
+            PSI counts missing values as a bin of their own. Flags a feature whose PSI or KS statistic is over \
+            its threshold, or whose missing rate changed by more than --missing-change; exits 1 when one is flagged.
+            """)
 
     @Option(name: .customLong("run"), help: "The run whose training set is the reference.") var runReference: String
     @Option(help: "The served-feature log folder (default: data/served beside fsml.yaml).") var served: String?
     @Option(help: "PSI over this is flagged.") var psi = 0.2
     @Option(help: "KS over this is flagged.") var ks = 0.1
+    @Option(help: "A change of the missing rate over this (a fraction: 0.1 is ten points) is flagged.")
+    var missingChange = 0.1
     @Option(help: "Where the reports go.") var out = "artifacts/reports"
     @OptionGroup var tracking: TrackingOptions
     @OptionGroup var output: FormatOption
@@ -197,10 +202,13 @@ struct ValidateSkew: ParsableCommand {
             }
             results.append(Skew.compare(feature: name, train: train, served: servedValues[name]!))
         }
-        let flagged = results.filter { $0.psi > psi || $0.ks > ks }
+        let limits = SkewLimits(psi: psi, ks: ks, missingRateChange: missingChange)
+        let flagged = results.filter { !$0.reasons(limits).isEmpty }
         let json = JSONValue.object([
             ("run_id", .string(r.id)), ("dataset", .string(datasetPath)), ("served_rows", .int(servedRows)),
             ("psi_threshold", .number(psi)), ("ks_threshold", .number(ks)),
+            ("missing_change_threshold", .number(missingChange)), ("passed", .bool(flagged.isEmpty)),
+            ("flagged", .array(flagged.map { .string($0.feature) })),
             (
                 "features",
                 .array(
@@ -209,7 +217,8 @@ struct ValidateSkew: ParsableCommand {
                             ("feature", .string(s.feature)), ("psi", .number(s.psi)), ("ks", .number(s.ks)),
                             ("train_missing_rate", .number(s.trainMissingRate)),
                             ("served_missing_rate", .number(s.servedMissingRate)),
-                            ("flagged", .bool(s.psi > psi || s.ks > ks)),
+                            ("flagged", .bool(!s.reasons(limits).isEmpty)),
+                            ("reasons", .array(s.reasons(limits).map { .string($0) })),
                         ])
                     })
             ),
@@ -219,7 +228,8 @@ struct ValidateSkew: ParsableCommand {
         let rows = results.map {
             [
                 $0.feature, Progress.fixed($0.psi, 4), Progress.fixed($0.ks, 4), Progress.fixed($0.trainMissingRate, 3),
-                Progress.fixed($0.servedMissingRate, 3), ($0.psi > psi || $0.ks > ks) ? "FLAGGED" : "ok",
+                Progress.fixed($0.servedMissingRate, 3),
+                $0.reasons(limits).isEmpty ? "ok" : "FLAGGED: " + $0.reasons(limits).joined(separator: "; "),
             ]
         }
         let header = ["feature", "PSI", "KS", "missing (train)", "missing (served)", "result"]
@@ -228,6 +238,12 @@ struct ValidateSkew: ParsableCommand {
                 title: "fsml skew",
                 body:
                     "<h1>Train/serve skew: run \(HTML.escape(r.name))</h1><p>\(servedRows) served vectors against \(HTML.escape(datasetPath))</p>"
+                    + "<p class=\"summary\">"
+                    + (flagged.isEmpty
+                        ? "No feature over the thresholds."
+                        : "<b>\(flagged.count) of \(results.count) features flagged</b>: "
+                            + HTML.escape(flagged.map(\.feature).joined(separator: ", ")) + ".")
+                    + " Thresholds: PSI \(psi), KS \(ks), missing rate change \(missingChange).</p>"
                     + SVGChart.bars(
                         title: "PSI per feature", labels: results.map(\.feature), values: results.map(\.psi))
                     + HTML.table(header, rows)), to: "\(out)/skew.html")
@@ -240,7 +256,8 @@ struct ValidateSkew: ParsableCommand {
         }
         if !flagged.isEmpty {
             throw CLIError(
-                "skew: \(flagged.map(\.feature).joined(separator: ", ")) over the thresholds (PSI \(psi), KS \(ks))")
+                "skew: \(flagged.map(\.feature).joined(separator: ", ")) over the thresholds (PSI \(psi), KS \(ks), missing rate change \(missingChange))"
+            )
         }
     }
 }
