@@ -13,7 +13,7 @@ import Testing
         ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
         ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["validate"],
         ["validate", "data"],
-        ["validate", "skew"], ["reports"], ["predict"],
+        ["validate", "skew"], ["validate", "drift"], ["reports"], ["predict"],
         ["model"], ["model", "info"],
         ["model", "export-xgboost"],
         ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"], ["bench", "serve"],

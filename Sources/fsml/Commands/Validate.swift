@@ -9,8 +9,8 @@ import Tracking
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check data-quality expectations, or train/serve skew.",
-        subcommands: [ValidateData.self, ValidateSkew.self], defaultSubcommand: ValidateData.self)
+        abstract: "Check data-quality expectations, train/serve skew, or drift between datasets.",
+        subcommands: [ValidateData.self, ValidateSkew.self, ValidateDrift.self], defaultSubcommand: ValidateData.self)
 }
 
 struct ValidateData: ParsableCommand {
