@@ -12,6 +12,10 @@ public struct EvaluationFile: Sendable {
         self.segments = segments
     }
 
+    static func interval(_ key: String, _ i: Interval?) -> [(String, JSONValue)] {
+        i.map { [(key, .array([.number($0.lower), .number($0.upper)]))] } ?? []
+    }
+
     public func json() -> JSONValue {
         let e = evaluation
         func curve(_ c: [CurvePoint]) -> JSONValue { .array(c.map { .array([.number($0.x), .number($0.y)]) }) }
@@ -48,11 +52,13 @@ public struct EvaluationFile: Sendable {
                             column,
                             .array(
                                 results.map {
-                                    .object([
-                                        ("value", .string($0.value)), ("rows", .int($0.rows)),
-                                        ("positives", .int($0.positives)), ("auc", .number($0.auc)),
-                                        ("logloss", .number($0.logloss)),
-                                    ])
+                                    .object(
+                                        [
+                                            ("value", .string($0.value)), ("rows", .int($0.rows)),
+                                            ("positives", .int($0.positives)), ("auc", .number($0.auc)),
+                                            ("logloss", .number($0.logloss)),
+                                        ] + Self.interval("auc_ci95", $0.aucInterval)
+                                            + Self.interval("logloss_ci95", $0.loglossInterval))
                                 })
                         )
                     })

@@ -75,17 +75,7 @@ public struct RunReport {
                     Progress.fixed($0.meanPredicted, 4), Progress.fixed($0.observedRate, 4),
                 ]
             })
-        for (column, results) in evaluation.segments where !results.isEmpty {
-            b += "<h2>By \(HTML.escape(column))</h2>"
-            b += HTML.table(
-                [column, "rows", "positives", "AUC", "logloss"],
-                results.map {
-                    [
-                        $0.value, Progress.count($0.rows), Progress.count($0.positives), Self.format($0.auc),
-                        Self.format($0.logloss),
-                    ]
-                })
-        }
+        b += errorAnalysis(overallAUC: e.auc)
         b += "<h2>Parameters</h2>"
         b += HTML.table(["param", "value"], run.params.keys.sorted().map { [$0, run.params[$0]!] }, left: [0, 1])
         b += "<h2>Tags</h2>"
@@ -96,6 +86,39 @@ public struct RunReport {
             b += "<h2>Dataset manifest</h2><pre>\(HTML.escape(manifest))</pre>"
         }
         return HTML.page(title: title, body: b)
+    }
+
+    /// Every segment of every segment column, worst AUC first, with 95 % bootstrap intervals;
+    /// a segment whose whole interval lies below the model's AUC is marked: weak, not just small.
+    func errorAnalysis(overallAUC: Double) -> String {
+        let all = evaluation.segments.flatMap { column, results in results.map { (column, $0) } }
+        guard !all.isEmpty else { return "" }
+        let sorted = all.sorted { ($0.1.auc.isNaN ? 2 : $0.1.auc) < ($1.1.auc.isNaN ? 2 : $1.1.auc) }
+        func interval(_ i: Interval?) -> String {
+            i.map { "\(Progress.fixed($0.lower, 4))–\(Progress.fixed($0.upper, 4))" } ?? "-"
+        }
+        var classes: [[Int]: String] = [:]
+        let rows = sorted.enumerated().map { k, entry -> [String] in
+            let (column, r) = entry
+            let weak = (r.aucInterval?.upper ?? .infinity) < overallAUC
+            if weak { classes[[k, 7]] = "failed" }
+            return [
+                column, r.value, Progress.count(r.rows), Progress.count(r.positives), Self.format(r.auc),
+                interval(r.aucInterval), Self.format(r.logloss), weak ? "below the model's AUC" : "",
+            ]
+        }
+        let weak = rows.filter { !$0[7].isEmpty }
+        var b = "<h2>Error analysis: segments, worst AUC first</h2><p class=\"summary\">"
+        b +=
+            weak.isEmpty
+            ? "No segment is reliably worse than the model as a whole (AUC \(Self.format(overallAUC)))."
+            : "\(weak.count) segments are reliably worse than the model as a whole (AUC \(Self.format(overallAUC))): "
+                + HTML.escape(weak.prefix(5).map { "\($0[0]) = \($0[1])" }.joined(separator: ", ")) + "."
+        b += " Intervals: 95 % bootstrap over each segment's rows.</p>"
+        b += HTML.table(
+            ["column", "value", "rows", "positives", "AUC", "AUC 95 % CI", "logloss", ""], rows, left: [0, 1, 7],
+            classes: classes)
+        return b
     }
 
     static func format(_ x: Double) -> String {

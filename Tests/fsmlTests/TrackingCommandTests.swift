@@ -61,6 +61,10 @@ import Tracking
         #expect(!report.contains("<script") && !report.contains("https://"))
         // Written as the run ends, the report says how it ended.
         #expect(report.contains("status FINISHED after") && !report.contains("RUNNING"))
+        // Segments worst first, with bootstrap intervals, here and in evaluation.json.
+        #expect(report.contains("Error analysis: segments, worst AUC first") && report.contains("AUC 95 % CI"))
+        let evaluation = try FileSystem.readText(run.artifactsDirectory + "/evaluation.json")
+        #expect(evaluation.contains("\"auc_ci95\""))
         #expect(try store.metricHistory(run, key: "iter_valid_auc").count == 15)
 
         let promote = try BinaryRunner.run(["runs", "promote", "baseline", "--tracking-dir", tracking], in: dir)

@@ -1,4 +1,5 @@
 import Foundation
+import FsmlCore
 
 /// A point on a curve (ROC: false/true positive rate; PR: recall/precision).
 public struct CurvePoint: Sendable, Equatable {
@@ -133,19 +134,26 @@ public struct BinaryEvaluation: Sendable {
     }
 }
 
-/// Metrics within each value of a segment column (device, country): where a model is weak.
+/// Metrics within each value of a segment column (device, country): where a model is weak, with
+/// bootstrap intervals that tell a weak segment from a small one.
 public struct SegmentResult: Sendable, Equatable {
     public var value: String
     public var rows: Int
     public var positives: Int
     public var auc: Double
     public var logloss: Double
+    /// 95 % percentile bootstrap intervals.
+    public var aucInterval: Interval?
+    public var loglossInterval: Interval?
 }
 
 public enum SegmentEvaluation {
     /// The `top` most frequent values with at least `minRows` rows; a null value is "(missing)".
+    /// With `resamples` > 0, each segment's metrics get bootstrap intervals, seeded by the
+    /// segment's value so that reruns agree.
     public static func evaluate(
-        predictions: [Double], labels: [Float], segments: [String?], top: Int = 10, minRows: Int = 50
+        predictions: [Double], labels: [Float], segments: [String?], top: Int = 10, minRows: Int = 50,
+        resamples: Int = 200
     ) -> [SegmentResult] {
         var rowsOf: [String: [Int]] = [:]
         for (i, s) in segments.enumerated() { rowsOf[s ?? "(missing)", default: []].append(i) }
@@ -155,9 +163,14 @@ public enum SegmentEvaluation {
         return chosen.map { value, rows in
             let p = rows.map { predictions[$0] }
             let l = rows.map { labels[$0] }
+            let intervals =
+                resamples > 0
+                ? Bootstrap.intervals(predictions: p, labels: l, resamples: resamples, seed: StableHash.hash(value))
+                : nil
             return SegmentResult(
                 value: value, rows: rows.count, positives: l.lazy.filter { $0 > 0.5 }.count,
-                auc: Metrics.auc(p, l), logloss: Metrics.logloss(p, l))
+                auc: Metrics.auc(p, l), logloss: Metrics.logloss(p, l), aucInterval: intervals?.auc,
+                loglossInterval: intervals?.logloss)
         }
     }
 }
