@@ -6,6 +6,8 @@ import GBDT
 public struct EvaluationFile: Sendable {
     public var evaluation: BinaryEvaluation
     public var segments: [(column: String, results: [SegmentResult])]
+    /// The same rows scored before calibration, when the model was calibrated.
+    public var uncalibrated: BinaryEvaluation?
 
     public init(evaluation: BinaryEvaluation, segments: [(column: String, results: [SegmentResult])]) {
         self.evaluation = evaluation
@@ -23,6 +25,10 @@ public struct EvaluationFile: Sendable {
             ("format", .string("fsml-evaluation")), ("version", .int(1)),
             ("rows", .int(e.rows)), ("positives", .int(e.positives)),
             ("metrics", .object(e.metrics.map { ($0.0, .number($0.1)) })),
+            (
+                "uncalibrated_metrics",
+                uncalibrated.map { u in .object(u.metrics.map { ($0.0, .number($0.1)) }) } ?? .null
+            ),
             ("roc", curve(e.roc)), ("pr", curve(e.pr)),
             (
                 "reliability",

@@ -54,12 +54,24 @@ public struct RunReport {
                 ChartSeries(name: "model", points: e.pr.map { ($0.x, $0.y) }),
                 ChartSeries(name: "base rate", points: [(0, e.baseRate), (1, e.baseRate)], dashed: true),
             ], xRange: 0...1, yRange: 0...1)
-        let top = max(e.reliability.map(\.meanPredicted).max() ?? 1, e.reliability.map(\.observedRate).max() ?? 1)
+        // Before and after, when the model was calibrated on a held-out slice.
+        let curves = [
+            (evaluation.uncalibrated, "uncalibrated"), (e, evaluation.uncalibrated == nil ? "model" : "calibrated"),
+        ]
+        .compactMap { entry in entry.0.map { ($0, entry.1) } }
+        let top = curves.flatMap { c in c.0.reliability.flatMap { [$0.meanPredicted, $0.observedRate] } }.max() ?? 1
         let upper = min(1, max(0.05, top * 1.1))
+        let title =
+            evaluation.uncalibrated.map {
+                "Calibration (ECE \(Progress.fixed($0.ece, 4)) → \(Progress.fixed(e.ece, 4)))"
+            } ?? "Calibration (ECE \(Progress.fixed(e.ece, 4)))"
         b += SVGChart.lines(
-            title: "Calibration (ECE \(Progress.fixed(e.ece, 4)))", x: "mean prediction", y: "observed rate",
-            series: [ChartSeries(name: "model", points: e.reliability.map { ($0.meanPredicted, $0.observedRate) })],
-            xRange: 0...upper, yRange: 0...upper, diagonal: true)
+            title: title, x: "mean prediction", y: "observed rate",
+            series: curves.map { c in
+                ChartSeries(
+                    name: c.1, points: c.0.reliability.map { ($0.meanPredicted, $0.observedRate) },
+                    dashed: c.1 == "uncalibrated")
+            }, xRange: 0...upper, yRange: 0...upper, diagonal: true)
         let shown = importance.sorted { $0.gain > $1.gain }.prefix(25)
         if !shown.isEmpty {
             b += SVGChart.bars(

@@ -67,6 +67,30 @@ import Tracking
         #expect(evaluation.contains("\"auc_ci95\""))
         #expect(try store.metricHistory(run, key: "iter_valid_auc").count == 15)
 
+        // Calibrated on the day before validation, held out of training; stored with the model.
+        let calibrated = try BinaryRunner.run(
+            [
+                "train", "--experiment", "ctr-e2e", "--run-name", "calibrated", "--param", "num_iterations=15",
+                "--calibrate", "isotonic", "--tracking-dir", tracking, "--format", "json",
+            ], in: dir)
+        #expect(calibrated.status == 0, "\(calibrated.stderr)")
+        #expect(
+            calibrated.stderr.contains("calibration slice from") && calibrated.stderr.contains("isotonic fitted on"))
+        let calibratedMetrics = try Self.json(calibrated.stdout)["metrics"] as! [String: Double]
+        #expect(calibratedMetrics["valid_ece_uncalibrated"] != nil && calibratedMetrics["valid_ece"] != nil)
+        let calibratedRun = try store.findRun(try Self.json(calibrated.stdout)["run_id"] as! String)
+        #expect(calibratedRun.params["calibration"] == "isotonic")
+        #expect(Int(calibratedRun.params["train_rows"]!)! < Int(run.params["train_rows"]!)!)
+        let info = try BinaryRunner.run(["model", "info", calibratedRun.artifactsDirectory + "/model.json"], in: dir)
+        #expect(info.stdout.contains("isotonic calibration"), "\(info.stdout)")
+        let calibratedReport = try FileSystem.readText(calibratedRun.artifactsDirectory + "/report.html")
+        #expect(
+            calibratedReport.contains("data-name=\"uncalibrated\"")
+                && calibratedReport.contains("data-name=\"calibrated\""))
+        let refusedCalibration = try BinaryRunner.run(
+            ["train", "--data", "\(Self.fixtures)/binary.train", "--out", "m.json", "--calibrate", "platt"], in: dir)
+        #expect(refusedCalibration.status != 0 && refusedCalibration.stderr.contains("--calibrate needs"))
+
         let promote = try BinaryRunner.run(["runs", "promote", "baseline", "--tracking-dir", tracking], in: dir)
         #expect(promote.status == 0 && promote.stdout.hasPrefix("production → run \(runID)"))
         let list = try BinaryRunner.run(["runs", "list", "--tracking-dir", tracking, "--format", "json"], in: dir)

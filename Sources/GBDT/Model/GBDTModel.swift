@@ -13,10 +13,13 @@ public struct GBDTModel: Sendable, Equatable {
     public var bestIteration: Int
     /// "fsml", or the tool that trained an imported model.
     public var trainedBy: String
+    /// Applied to the objective's probability by every scorer (binary models only).
+    public var calibration: Calibration?
 
     public init(
         objective: ObjectiveKind, initScore: Double, trees: [Tree], featureNames: [String],
-        parameters: [String: String] = [:], bestIteration: Int? = nil, trainedBy: String = "fsml"
+        parameters: [String: String] = [:], bestIteration: Int? = nil, trainedBy: String = "fsml",
+        calibration: Calibration? = nil
     ) {
         self.objective = objective
         self.initScore = initScore
@@ -25,6 +28,7 @@ public struct GBDTModel: Sendable, Equatable {
         self.parameters = parameters
         self.bestIteration = bestIteration ?? trees.count
         self.trainedBy = trainedBy
+        self.calibration = calibration
     }
 
     public var featureCount: Int { featureNames.count }
@@ -37,7 +41,14 @@ public struct GBDTModel: Sendable, Equatable {
     }
 
     public func predict(_ row: [Float]) -> Double {
-        row.withUnsafeBufferPointer { objective.transform(margin($0.baseAddress!)) }
+        row.withUnsafeBufferPointer { probability(margin: margin($0.baseAddress!)) }
+    }
+
+    /// The objective's link, then the calibration if there is one.
+    @inline(__always)
+    public func probability(margin: Double) -> Double {
+        let p = objective.transform(margin)
+        return calibration?.apply(p) ?? p
     }
 
     /// Split count or total split gain per feature.

@@ -63,7 +63,10 @@ struct JSONReader {
 /// so saving and loading gives bit-identical predictions.
 extension GBDTModel {
     public static let formatName = "fsml-gbdt"
-    public static let formatVersion = 1
+    /// Version 2 is version 1 with a calibration: a reader of version 1 alone refuses it rather
+    /// than serving uncalibrated probabilities. Models without one are still written as version 1.
+    public static let formatVersion = 2
+    var writtenVersion: Int { calibration == nil ? 1 : 2 }
 
     public func jsonValue() -> JSONValue {
         func numbers(_ xs: [Double]) -> JSONValue { .array(xs.map { .number($0) }) }
@@ -84,19 +87,20 @@ extension GBDTModel {
                 ("leaf_count", .array(t.leafCount.map { .int($0) })),
             ])
         }
-        return .object([
-            ("format", .string(Self.formatName)),
-            ("format_version", .int(Self.formatVersion)),
-            ("fsml_version", .string(FsmlVersion.current)),
-            ("trained_by", .string(trainedBy)),
-            ("objective", .string(objective.rawValue)),
-            ("init_score", .number(initScore)),
-            ("best_iteration", .int(bestIteration)),
-            ("num_trees", .int(trees.count)),
-            ("feature_names", .array(featureNames.map { .string($0) })),
-            ("parameters", .object(parameters.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-            ("trees", .array(treeValues)),
-        ])
+        return .object(
+            [
+                ("format", .string(Self.formatName)),
+                ("format_version", .int(writtenVersion)),
+                ("fsml_version", .string(FsmlVersion.current)),
+                ("trained_by", .string(trainedBy)),
+                ("objective", .string(objective.rawValue)),
+                ("init_score", .number(initScore)),
+                ("best_iteration", .int(bestIteration)),
+                ("num_trees", .int(trees.count)),
+                ("feature_names", .array(featureNames.map { .string($0) })),
+                ("parameters", .object(parameters.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                ("trees", .array(treeValues)),
+            ] + (calibration.map { [("calibration", $0.jsonValue())] } ?? []))
     }
 
     public func save(to path: String) throws {
@@ -117,7 +121,7 @@ extension GBDTModel {
             throw ModelFileError("\(file): not an fsml GBDT model (format is not \(formatName))")
         }
         let version = try r.int(root["format_version"], "format_version")
-        guard version == formatVersion else {
+        guard (1...formatVersion).contains(version) else {
             throw ModelFileError(
                 "\(file): model format version \(version) is not supported (this fsml reads \(formatVersion))")
         }
@@ -167,6 +171,7 @@ extension GBDTModel {
             objective: objective, initScore: try r.double(root["init_score"], "init_score"), trees: trees,
             featureNames: names, parameters: parameters,
             bestIteration: try r.int(root["best_iteration"], "best_iteration"),
-            trainedBy: root["trained_by"]?.string ?? "fsml")
+            trainedBy: root["trained_by"]?.string ?? "fsml",
+            calibration: try root["calibration"].map { try Calibration.load($0, r) })
     }
 }

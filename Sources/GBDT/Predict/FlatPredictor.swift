@@ -29,6 +29,7 @@ public struct FlatPredictor: Sendable {
     private let groupSteps: [Int]
     public let initScore: Double
     public let objective: ObjectiveKind
+    public let calibration: Calibration?
     public let featureCount: Int
 
     public init(_ model: GBDTModel) {
@@ -87,6 +88,7 @@ public struct FlatPredictor: Sendable {
         groupSteps = steps
         initScore = model.initScore
         objective = model.objective
+        calibration = model.calibration
         featureCount = model.featureCount
     }
 
@@ -169,7 +171,14 @@ public struct FlatPredictor: Sendable {
 
     /// The prediction (probability or value) of one row.
     @inline(__always)
-    public func predict(_ row: UnsafePointer<Float>) -> Double { objective.transform(margin(row)) }
+    public func predict(_ row: UnsafePointer<Float>) -> Double { probability(margin(row)) }
+
+    @inline(__always)
+    func probability(_ margin: Double) -> Double {
+        let p = objective.transform(margin)
+        guard let calibration else { return p }
+        return calibration.apply(p)
+    }
 
     public func predict(_ row: [Float]) -> Double { row.withUnsafeBufferPointer { predict($0.baseAddress!) } }
 
@@ -190,7 +199,7 @@ public struct FlatPredictor: Sendable {
                 Parallel.forEach(blocks, threads: threads) { b in
                     for r in b * block..<min((b + 1) * block, matrix.rows) {
                         let m = margin(v.value.baseAddress! + r * matrix.columns)
-                        res.value[r] = margins ? m : objective.transform(m)
+                        res.value[r] = margins ? m : probability(m)
                     }
                 }
             }

@@ -35,11 +35,13 @@ struct ModelInfo: ParsableCommand {
                     .object([
                         ("objective", .string(m.objective.rawValue)), ("trees", .int(m.trees.count)),
                         ("leaves", .int(m.trees.reduce(0) { $0 + $1.leaves })), ("init_score", .number(m.initScore)),
-                        ("trained_by", .string(m.trainedBy)), ("importance", .array(items)),
+                        ("trained_by", .string(m.trainedBy)),
+                        ("calibration", m.calibration.map { .string($0.method.rawValue) } ?? .null),
+                        ("importance", .array(items)),
                     ])) + "\n")
         case .table:
             StandardOutput.write(
-                "\(model): \(m.objective.rawValue), \(m.trees.count) trees, \(m.trees.reduce(0) { $0 + $1.leaves }) leaves, \(m.featureNames.count) features, trained by \(m.trainedBy)\n\n"
+                "\(model): \(m.objective.rawValue), \(m.trees.count) trees, \(m.trees.reduce(0) { $0 + $1.leaves }) leaves, \(m.featureNames.count) features, trained by \(m.trainedBy)\(m.calibration.map { ", \($0.method.rawValue) calibration" } ?? "")\n\n"
             )
             var table = TextTable(["FEATURE", "SPLITS", "GAIN"], rightAligned: [1, 2])
             for i in order { table.add([m.featureNames[i], "\(Int(split[i]))", Progress.fixed(gain[i], 2)]) }
@@ -62,6 +64,11 @@ struct ModelExportXGBoost: ParsableCommand {
         }
         try m.saveXGBoost(to: out)
         StandardError.line("wrote \(out) (\(m.trees.count) trees)")
+        if let c = m.calibration {
+            StandardError.line(
+                "note: XGBoost has no place for the model's \(c.method.rawValue) calibration; the export predicts uncalibrated probabilities"
+            )
+        }
     }
 }
 

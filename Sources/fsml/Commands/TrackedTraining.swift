@@ -21,6 +21,8 @@ struct TrackedTraining {
         var datasetPath: String
         var manifestPath: String?
         var extraParams: [(String, String)] = []
+        /// The held-out slice a calibration is fitted on (`--calibrate`), between training and validation.
+        var calibration: LabeledData?
         var featureHashes: [String: String] = [:]
     }
 
@@ -62,10 +64,14 @@ struct TrackedTraining {
         for (f, h) in inputs.featureHashes { tags["fsml.feature_hash.\(f)"] = h }
         try run.setTags(tags)
 
-        let fitted = try Fitting.fit(
+        var fitted = try Fitting.fit(
             model: command.model, train: inputs.train, valid: inputs.valid, parameters: parameters,
             explicit: command.params)
         StandardError.line(fitted.summary)
+        let uncalibrated = fitted.validPredictions
+        if let method = command.calibrate, let slice = inputs.calibration {
+            fitted = Fitting.calibrate(fitted, method: method, on: slice, valid: inputs.valid)
+        }
         // Curves: one metric file per series, for learning curves in the report and in MLflow.
         for m in fitted.history.first?.train.map(\.metric) ?? [] {
             try run.logMetricHistory(
@@ -107,6 +113,11 @@ struct TrackedTraining {
             }
             evaluation = EvaluationFile(evaluation: e, segments: segments)
             final += e.metrics.map { ("valid_\($0.0)", $0.1) }
+            if command.calibrate != nil, let before = uncalibrated {
+                let raw = BinaryEvaluation.evaluate(predictions: before, labels: valid.labels)
+                evaluation?.uncalibrated = raw
+                final += [("valid_ece_uncalibrated", raw.ece), ("valid_logloss_uncalibrated", raw.logloss)]
+            }
             for (column, results) in segments {
                 for r in results {
                     let key = "segment.\(TrackingNames.keySafe(column)).\(TrackingNames.keySafe(r.value))"
@@ -227,18 +238,37 @@ struct TrackedTraining {
         StandardError.line(
             "split by time at \(Timestamp.format(split.start)): \(Progress.count(split.train.count)) training rows before, \(Progress.count(split.valid.count)) validation rows from then on"
         )
-        let train = table.subset(split.train)
+        var trainRows = split.train
+        var calibrationRows: [Int] = []
+        if command.calibrate != nil {
+            let cut = TimeSplit.lastDays(trainRows.map { table.times[$0] }, validDays: command.calibrationDays)
+            calibrationRows = cut.valid.map { trainRows[$0] }
+            trainRows = cut.train.map { trainRows[$0] }
+            guard !trainRows.isEmpty, !calibrationRows.isEmpty else {
+                throw CLIError(
+                    "the calibration slice at \(Timestamp.format(cut.start)) leaves \(trainRows.count) training and \(calibrationRows.count) calibration rows; give --calibration-days"
+                )
+            }
+            StandardError.line(
+                "calibration slice from \(Timestamp.format(cut.start)): \(Progress.count(calibrationRows.count)) rows held out of training"
+            )
+        }
+        let train = table.subset(trainRows)
         let valid = table.subset(split.valid)
         if command.segments.isEmpty { segmentColumns = DatasetSegments.reported(segmentColumns, in: valid) }
         var inputs = Inputs(
             train: Self.labeled(train), valid: Self.labeled(valid),
             validSegments: segmentColumns.compactMap { c in valid.segments[c].map { (c, $0) } },
             datasetPath: datasetPath, manifestPath: manifestPath)
+        if !calibrationRows.isEmpty { inputs.calibration = Self.labeled(table.subset(calibrationRows)) }
         inputs.extraParams =
             [
-                ("valid_start", Timestamp.format(split.start)), ("train_rows", String(split.train.count)),
+                ("valid_start", Timestamp.format(split.start)), ("train_rows", String(trainRows.count)),
                 ("valid_rows", String(split.valid.count)), ("features", String(features.count)),
             ] + (command.views.map { [("views", $0)] } ?? [])
+            + (command.calibrate.map {
+                [("calibration", $0.rawValue), ("calibration_rows", String(calibrationRows.count))]
+            } ?? [])
         for f in features { inputs.featureHashes[registry.features[f].name] = registry.definitionHash(of: f) }
         return inputs
     }

@@ -45,6 +45,14 @@ struct Train: ParsableCommand {
             other than keys and ids that have 2 to 20 values in the validation rows).
             """)
     var segments: [String] = []
+    @Option(
+        help: """
+            Calibrate the model's probabilities (platt or isotonic) on a held-out slice: the last \
+            --calibration-days before the validation rows, left out of training. Stored with the model and applied \
+            wherever it scores (predict, the server). Binary gbdt models trained on the feature store's data.
+            """) var calibrate: Calibration.Method?
+    @Option(help: "Days before the validation rows that form the calibration slice, with --calibrate.")
+    var calibrationDays: Double = 1
     @Option(help: "The offline store directory (default: stores.offline in fsml.yaml).") var offline: String?
     @OptionGroup var tracking: TrackingOptions
     @OptionGroup var output: FormatOption
@@ -63,6 +71,12 @@ struct Train: ParsableCommand {
             throw ValidationError("--data cannot be combined with --dataset, --start or --end")
         }
         if validDays <= 0 { throw ValidationError("--valid-days must be positive") }
+        if calibrate != nil && (experiment == nil || data.data != nil || model != .gbdt) {
+            throw ValidationError(
+                "--calibrate needs a gbdt model trained on the feature store's data (--experiment, no --data): its slice is cut by time"
+            )
+        }
+        if calibrationDays <= 0 { throw ValidationError("--calibration-days must be positive") }
     }
 
     func run() throws {
@@ -96,6 +110,24 @@ struct Fitted {
 }
 
 enum Fitting {
+    /// Fits a calibration of `fitted`'s probabilities on `slice` and stores it in the model; the
+    /// validation predictions become the calibrated ones.
+    static func calibrate(
+        _ fitted: Fitted, method: Calibration.Method, on slice: LabeledData, valid: LabeledData?
+    )
+        -> Fitted
+    {
+        guard case .gbdt(var m) = fitted.model else { return fitted }
+        let calibration = Calibration.fit(
+            method, predictions: FlatPredictor(m).predict(slice.features), labels: slice.labels)
+        m.calibration = calibration
+        var out = fitted
+        out.model = .gbdt(m)
+        out.validPredictions = valid.map { FlatPredictor(m).predict($0.features) }
+        StandardError.line("calibration: \(method.rawValue) fitted on \(Progress.count(slice.rows)) held-out rows")
+        return out
+    }
+
     static func fit(
         model kind: Train.ModelKind, train: LabeledData, valid: LabeledData?, parameters: TrainingParams,
         explicit: [String]
@@ -187,3 +219,4 @@ struct DataFileOptions: ParsableArguments {
 
 extension DataFormat: ExpressibleByArgument {}
 extension DelimitedOptions.Header: ExpressibleByArgument {}
+extension Calibration.Method: ExpressibleByArgument {}
