@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   libhiredis-dev libsqlite3-dev zlib1g-dev libopenblas-dev liblapacke-dev librdkafka-dev
   redis-server pkg-config
+  # Renders the HTML reports in the tests (headless), as a reader's browser would.
+  chromium
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(openjdk-17-jre-headless wrk)

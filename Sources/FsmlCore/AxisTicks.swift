@@ -13,7 +13,8 @@ public struct AxisTicks: Sendable, Equatable {
     /// Ticks for data spanning `data`: about `target` steps, the range widened to whole steps.
     /// A range of one value is widened around it; `floorAtZero` keeps a range of values that
     /// are all at least zero from reaching below zero (latencies, rates, counts).
-    public init(data: ClosedRange<Double>, target: Int = 5, floorAtZero: Bool = false) {
+    /// `integers` keeps the step at 1 or more (iterations, counts).
+    public init(data: ClosedRange<Double>, target: Int = 5, floorAtZero: Bool = false, integers: Bool = false) {
         var lo = data.lowerBound
         var hi = data.upperBound
         if !(lo.isFinite && hi.isFinite) { (lo, hi) = (0, 1) }
@@ -22,7 +23,8 @@ public struct AxisTicks: Sendable, Equatable {
             (lo, hi) = (lo - pad, hi + pad)
             if floorAtZero && data.lowerBound >= 0 { lo = max(lo, 0) }
         }
-        let step = Self.niceStep((hi - lo) / Double(max(target, 1)))
+        let raw = Self.niceStep((hi - lo) / Double(max(target, 1)))
+        let step = integers ? max(1, raw) : raw
         let low = (lo / step).rounded(.down) * step
         let high = (hi / step).rounded(.up) * step
         self.init(fixed: low...high, step: step)

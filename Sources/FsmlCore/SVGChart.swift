@@ -25,11 +25,15 @@ public enum SVGChart {
     /// it hides no curve.
     public static func lines(
         title: String, x xLabel: String, y yLabel: String, series: [ChartSeries], xRange: ClosedRange<Double>? = nil,
-        yRange: ClosedRange<Double>? = nil, diagonal: Bool = false, width: Double = 520, height: Double = 340
+        yRange: ClosedRange<Double>? = nil, diagonal: Bool = false, width: Double = 520, height: Double = 340,
+        xTickLabel: ((Double) -> String)? = nil
     ) -> String {
         let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         func span(_ values: [Double]) -> ClosedRange<Double> { (values.min() ?? 0)...(values.max() ?? 1) }
-        let xTicks = xRange.map { AxisTicks(fixed: $0) } ?? AxisTicks(data: span(all.map(\.x)))
+        // Whole-number x values (iterations, steps) tick on whole numbers.
+        let xTicks =
+            xRange.map { AxisTicks(fixed: $0) }
+            ?? AxisTicks(data: span(all.map(\.x)), integers: !all.isEmpty && all.allSatisfy { $0.x == $0.x.rounded() })
         let yTicks =
             yRange.map { AxisTicks(fixed: $0) }
             ?? AxisTicks(data: span(all.map(\.y)), floorAtZero: all.allSatisfy { $0.y >= 0 })
@@ -57,7 +61,7 @@ public enum SVGChart {
         }
         for v in xTicks.values {
             s +=
-                "<text class=\"tick-x\" x=\"\(f(px(v)))\" y=\"\(f(top + h + 14))\" text-anchor=\"middle\">\(xTicks.label(v))</text>"
+                "<text class=\"tick-x\" x=\"\(f(px(v)))\" y=\"\(f(top + h + 14))\" text-anchor=\"middle\">\(HTML.escape(xTickLabel?(v) ?? xTicks.label(v)))</text>"
         }
         s +=
             "<text x=\"\(f(left + w / 2))\" y=\"\(f(plotHeight - 8))\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"

@@ -33,6 +33,7 @@ public struct RunReport {
         b += "\(Timestamp.format(run.meta.startTime * 1000)) · status \(run.meta.status.name)"
         if let end = run.meta.endTime { b += " after \(Progress.fixed(Double(end - run.meta.startTime) / 1000, 1)) s" }
         b += "</p>"
+        b += "<p class=\"summary\">\(HTML.escape(summary))</p>"
         b += "<h2>Evaluation on \(Progress.count(e.rows)) rows (base rate \(Progress.fixed(e.baseRate, 4)))</h2>"
         b += HTML.table(["metric", "value"], e.metrics.map { [$0.0, Self.format($0.1)] })
         b += "<div class=\"charts\">"
@@ -98,6 +99,32 @@ public struct RunReport {
             b += "<h2>Dataset manifest</h2><pre>\(HTML.escape(manifest))</pre>"
         }
         return HTML.page(title: title, body: b)
+    }
+
+    /// The headline and what to look at: the held-out AUC, calibration, the weakest segment, the
+    /// feature the model leans on most.
+    public var summary: String {
+        let e = evaluation.evaluation
+        var parts = [
+            "AUC \(Progress.fixed(e.auc, 4)), PR-AUC \(Progress.fixed(e.prAUC, 4)) and logloss \(Progress.fixed(e.logloss, 4)) on \(Progress.count(e.rows)) held-out rows (base rate \(Progress.fixed(e.baseRate * 100, 1)) %)."
+        ]
+        if let before = evaluation.uncalibrated {
+            parts.append("Calibration took ECE from \(Progress.fixed(before.ece, 4)) to \(Progress.fixed(e.ece, 4)).")
+        } else {
+            parts.append("ECE \(Progress.fixed(e.ece, 4)).")
+        }
+        let segments = evaluation.segments.flatMap { column, results in results.map { (column, $0) } }
+        if let weakest = segments.filter({ $0.1.auc.isFinite }).min(by: { $0.1.auc < $1.1.auc }) {
+            parts.append(
+                "Weakest segment: \(weakest.0) = \(weakest.1.value) (AUC \(Progress.fixed(weakest.1.auc, 4)), \(Progress.count(weakest.1.rows)) rows)."
+            )
+        }
+        if let top = importance.max(by: { $0.gain < $1.gain }), top.gain > 0 {
+            let total = importance.reduce(0) { $0 + $1.gain }
+            parts.append(
+                "\(top.feature) carries \(Progress.fixed(100 * top.gain / max(total, 1e-300), 0)) % of the split gain.")
+        }
+        return parts.joined(separator: " ")
     }
 
     /// Every segment of every segment column, worst AUC first, with 95 % bootstrap intervals;

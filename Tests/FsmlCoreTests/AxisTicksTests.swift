@@ -20,6 +20,11 @@ import Testing
         #expect(t.values.map(t.label) == ["0", "20", "40", "60", "80", "100"])
     }
 
+    @Test func wholeNumbersTickOnWholeNumbers() {
+        let t = AxisTicks(data: 1...2, integers: true)
+        #expect(t.values.map(t.label) == ["1", "2"])
+    }
+
     @Test func aFixedUnitRangeKeepsItsBounds() {
         let t = AxisTicks(fixed: 0...1)
         #expect(t.range == 0...1)

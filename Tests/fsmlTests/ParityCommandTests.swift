@@ -161,5 +161,8 @@ import Testing
         let faultyReport = try FileSystem.readText("\(dir)/reports-faulty/parity.html")
         let differing = (found["features"] as! [[String: Any]]).filter { ($0["mismatches"] as! Int) > 0 }
         #expect(faultyReport.components(separatedBy: "class=\"bar\"").count - 1 == differing.count)
+        let page = try Browser.render("\(dir)/reports-faulty/parity.html")
+        #expect(page.consoleMessages.isEmpty, "\(page.consoleMessages)")
+        #expect(Set(page.barLabels) == Set(differing.map { $0["name"] as! String }))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import FsmlCore
+import FsmlTestSupport
 import Testing
 
 /// `fsml reports`: the index shows every check's verdict, read from the JSON reports beside it.
@@ -26,5 +27,8 @@ import Testing
         let index = try FileSystem.readText("\(reports)/index.html")
         #expect(index.contains("1 of 3 checks failed</b>: skew."))
         #expect(index.contains("<a href=\"skew.html\">skew</a>"))
+        let page = try Browser.render("\(reports)/index.html")
+        #expect(page.consoleMessages.isEmpty, "\(page.consoleMessages)")
+        #expect(page.screenshotBytes > 5000 && page.dom.contains("1 of 3 checks failed"))
     }
 }

@@ -212,6 +212,26 @@ struct ServeDidNotStart: Error { let log: String }
         for r in requests { spine += "\(r.user),\(r.product),\(r.session),\(clock)\n" }
         try Self.expectOfflineScores(spine, equal: scores, model: model, dir: dir)
 
+        // Reports a browser renders cleanly: a short open-loop load, and the served vectors logged
+        // so far against the run's training set.
+        let shortLoad = try BinaryRunner.run(
+            [
+                "bench", "serve", "--url", "http://127.0.0.1:\(server.port)", "--rps", "40", "--duration", "1",
+                "--connections", "2", "--ids-from", "events.jsonl.gz", "--out", "reports", "--name", "test",
+            ], in: dir)
+        #expect(shortLoad.status == 0, "\(shortLoad.stderr)")
+        let loadPage = try Browser.render("\(dir)/reports/serve-load-test.html")
+        #expect(loadPage.consoleMessages.isEmpty, "\(loadPage.consoleMessages)")
+        #expect(loadPage.seriesNames == ["predict"] && loadPage.texts(class: "tick-x").contains("p99"))
+        #expect(!loadPage.texts(class: "tick-y").contains { $0.hasPrefix("-") })
+        let skew = try BinaryRunner.run(
+            ["validate", "skew", "--run", "first", "--tracking-dir", tracking, "--out", "reports", "--format", "json"],
+            in: dir)
+        #expect(skew.status == 0 || skew.status == 1, "\(skew.stderr)")
+        let skewPage = try Browser.render("\(dir)/reports/skew.html")
+        #expect(skewPage.consoleMessages.isEmpty && skewPage.dom.contains("class=\"summary\""))
+        #expect(Set(skewPage.barLabels) == Set(model.featureNames))
+
         // Unknown ids: their features are missing and named.
         let unknown = try server.json("/predict", "{\"user_id\":\"nobody\",\"product_id\":\"nothing\"}")
         let missing = unknown["missing"] as! [String]

@@ -87,6 +87,15 @@ import Tracking
         #expect(
             calibratedReport.contains("data-name=\"uncalibrated\"")
                 && calibratedReport.contains("data-name=\"calibrated\""))
+        // As a browser renders it: no console message, the charts' series and labels.
+        let page = try Browser.render(calibratedRun.artifactsDirectory + "/report.html")
+        #expect(page.consoleMessages.isEmpty, "\(page.consoleMessages)")
+        #expect(page.screenshotBytes > 10_000)
+        #expect(page.seriesNames.contains("uncalibrated") && page.seriesNames.contains("calibrated"))
+        #expect(page.seriesNames.filter { $0 == "validation" }.count >= 3)  // one per learning curve
+        #expect(!page.texts(class: "tick-y").isEmpty && page.texts(class: "legend").contains("train"))
+        #expect(page.barLabels.count >= 3)  // feature importance
+        #expect(page.dom.contains("held-out rows (base rate") && page.dom.contains("Calibration took ECE from"))
         let refusedCalibration = try BinaryRunner.run(
             ["train", "--data", "\(Self.fixtures)/binary.train", "--out", "m.json", "--calibrate", "platt"], in: dir)
         #expect(refusedCalibration.status != 0 && refusedCalibration.stderr.contains("--calibrate needs"))
@@ -211,6 +220,15 @@ import Tracking
         #expect((c["best"] as! [String: [String]])["valid_logloss"] == [ids[0]])
         let html = try FileSystem.readText(dir + "/compare.html")
         #expect(html.contains("Learning curve: valid_auc") && html.contains("class=\"best\""))
+        #expect(
+            html.contains(
+                "The runs differ in learning_rate (0.1, 0.05). On valid_auc, mid leads with 0.7300; slow 0.7100 (−0.0200)."
+            ))
+        let page = try Browser.render(dir + "/compare.html")
+        #expect(page.consoleMessages.isEmpty, "\(page.consoleMessages)")
+        #expect(page.seriesNames == ["mid", "slow"])  // the learning curve (no ROC without evaluations)
+        #expect(page.texts(class: "legend") == ["mid", "slow"])
+        #expect(page.texts(class: "tick-x") == ["1", "2"])  // iterations tick on whole numbers
 
         let markdown = try BinaryRunner.run(
             ["compare", "runs", "slow", "fast", "--format", "markdown", "--tracking-dir", store.root])

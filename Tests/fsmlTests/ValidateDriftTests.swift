@@ -1,5 +1,6 @@
 import Foundation
 import FsmlCore
+import FsmlTestSupport
 import Parquet
 import Testing
 
@@ -64,5 +65,10 @@ import Testing
         #expect(report["flagged"] as? [String] == ["price", "sess_duration_s"])
         let html = try FileSystem.readText("\(dir)/reports/drift.html")
         #expect(html.contains("2 of 3 columns drifted") && html.contains("data-label=\"sess_duration_s\""))
+        let page = try Browser.render("\(dir)/reports/drift.html")
+        #expect(page.consoleMessages.isEmpty, "\(page.consoleMessages)")
+        #expect(page.screenshotBytes > 10_000)
+        #expect(
+            page.barLabels.first == "sess_duration_s" && Set(page.barLabels) == ["sess_duration_s", "price", "device"])
     }
 }

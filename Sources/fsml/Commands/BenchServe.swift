@@ -108,6 +108,16 @@ struct BenchServe: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: FormatOption
 
+    /// The percentile at x = log10(1 / (1 − p)): 0 → p0, 1 → p90, 2 → p99, 3 → p99.9.
+    static func percentileLabel(_ x: Double) -> String {
+        let p = 100 * (1 - pow(10, -x))
+        guard x >= 0 else { return "" }
+        var text = String(format: "%.4f", p)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return "p" + text
+    }
+
     func run() throws {
         guard let parsed = URL(string: url), let host = parsed.host, let port = parsed.port else {
             throw ValidationError("--url must look like http://127.0.0.1:8080")
@@ -217,13 +227,16 @@ struct BenchServe: ParsableCommand {
         }
         let chart = SVGChart.lines(
             title: "Latency by percentile (\(Progress.count(Int(r.achievedRate))) req/s)",
-            x: "log10(1 / (1 - percentile))",
-            y: "ms", series: [ChartSeries(name: endpoint, points: curve)], width: 720, height: 380)
+            x: "percentile", y: "ms", series: [ChartSeries(name: endpoint, points: curve)], width: 720, height: 380,
+            xTickLabel: Self.percentileLabel)
         let rows =
             percentiles.map { [$0.0, Progress.fixed(r.percentile($0.1), 3)] } + [
                 ["max", Progress.fixed(r.maxMillis, 3)]
             ]
         var body = "<h1>fsml bench serve: \(HTML.escape(url))/\(endpoint)</h1>"
+        let errorCount = r.errors.values.reduce(0, +)
+        body +=
+            "<p class=\"summary\">p50 \(Progress.fixed(r.percentile(50), 2)) ms, p99 \(Progress.fixed(r.percentile(99), 2)) ms, max \(Progress.fixed(r.maxMillis, 2)) ms at \(Progress.fixed(r.achievedRate, 0)) req/s of the \(Progress.count(Int(rps))) asked for; \(errorCount == 0 ? "no errors" : "\(errorCount) errors").</p>"
         body +=
             "<p>target \(Progress.count(Int(rps))) req/s, achieved \(Progress.fixed(r.achievedRate, 1)) req/s over \(Progress.fixed(r.seconds, 1)) s, \(connections) connections, open loop</p>"
         body += HTML.table(["percentile", "latency ms"], rows) + chart

@@ -115,16 +115,22 @@ struct CompareRuns: ParsableCommand {
 /// The HTML comparison: the table, overlaid ROC curves and validation learning curves.
 enum CompareReport {
     static func html(_ c: RunComparison, store: TrackingStore) throws -> String {
-        var rows: [[String]] = []
-        var classes: [[Int]: String] = [:]
-        for k in c.differingParams { rows.append(["param " + k] + c.runs.map { $0.params[k] ?? "-" }) }
-        for m in c.metrics {
-            for i in c.best[m] ?? [] { classes[[rows.count, i + 1]] = "best" }
-            rows.append([m] + c.runs.map { RunsOutput.number($0.metrics[m]) })
+        // Per-segment metrics are many and secondary: they fold away below the others.
+        func table(_ metrics: [String], params: Bool) -> String {
+            var rows: [[String]] = []
+            var classes: [[Int]: String] = [:]
+            if params {
+                for k in c.differingParams { rows.append(["param " + k] + c.runs.map { $0.params[k] ?? "-" }) }
+            }
+            for m in metrics {
+                for i in c.best[m] ?? [] { classes[[rows.count, i + 1]] = "best" }
+                rows.append([m] + c.runs.map { RunsOutput.number($0.metrics[m]) })
+            }
+            return HTML.table([""] + c.runs.map { "\($0.name) (\($0.id.prefix(8)))" }, rows, classes: classes)
         }
+        let segmentMetrics = c.metrics.filter { $0.hasPrefix("segment.") }
         var b = "<h1>Comparison of \(c.runs.count) runs</h1>"
-        b += HTML.table([""] + c.runs.map { "\($0.name) (\($0.id.prefix(8)))" }, rows, classes: classes)
-        b += "<p class=\"muted\">best value per metric highlighted</p><div class=\"charts\">"
+        b += "<p class=\"summary\">\(HTML.escape(summary(c)))</p><div class=\"charts\">"
         let rocs = c.runs.map { r in
             ChartSeries(
                 name: r.name,
@@ -132,9 +138,11 @@ enum CompareReport {
                     EvaluationFile.rocCurve($0)
                 } ?? []).map { ($0.x, $0.y) })
         }
-        b += SVGChart.lines(
-            title: "ROC", x: "false positive rate", y: "true positive rate", series: rocs, xRange: 0...1, yRange: 0...1,
-            diagonal: true)
+        if rocs.contains(where: { !$0.points.isEmpty }) {
+            b += SVGChart.lines(
+                title: "ROC", x: "false positive rate", y: "true positive rate", series: rocs, xRange: 0...1,
+                yRange: 0...1, diagonal: true)
+        }
         let curveKeys = Set(c.runs.flatMap { store.metricKeys($0) }).filter { $0.hasPrefix("iter_valid_") }.sorted()
         for key in curveKeys {
             let series = try c.runs.map { r in
@@ -145,6 +153,49 @@ enum CompareReport {
                 title: "Learning curve: \(key.dropFirst("iter_".count))", x: "iteration", y: String(key.dropFirst(5)),
                 series: series)
         }
-        return HTML.page(title: "fsml compare runs", body: b + "</div>")
+        b += "</div><h2>Metrics</h2>" + table(c.metrics.filter { !$0.hasPrefix("segment.") }, params: true)
+        b += "<p class=\"muted\">best value per metric highlighted (results on held-out data that set runs apart)</p>"
+        if !segmentMetrics.isEmpty {
+            b += "<details><summary>Metrics per segment (\(segmentMetrics.count))</summary>"
+            b += table(segmentMetrics, params: false) + "</details>"
+        }
+        return HTML.page(title: "fsml compare runs", body: b)
     }
+
+    /// What differs between the runs and how they rank on the headline metric.
+    static func summary(_ c: RunComparison) -> String {
+        var parts: [String] = []
+        if c.differingParams.isEmpty {
+            parts.append("The runs share every parameter.")
+        } else {
+            let shown = c.differingParams.prefix(4).map { k in
+                "\(k) (\(c.runs.map { $0.params[k] ?? "-" }.joined(separator: ", ")))"
+            }
+            parts.append(
+                "The runs differ in \(shown.joined(separator: "; "))\(c.differingParams.count > 4 ? " and \(c.differingParams.count - 4) more" : "")."
+            )
+        }
+        let headline = ["valid_auc", "valid_logloss", "valid_rmse"].first { m in
+            c.runs.contains { $0.metrics[m] != nil }
+        }
+        if let m = headline {
+            let direction = MetricDirection(metric: m)
+            let ranked = c.runs.filter { $0.metrics[m]?.isFinite == true }.sorted {
+                direction == .lower ? $0.metrics[m]! < $1.metrics[m]! : $0.metrics[m]! > $1.metrics[m]!
+            }
+            if let best = ranked.first, ranked.count > 1 {
+                let others = ranked.dropFirst().map {
+                    "\($0.name) \(RunsOutput.number($0.metrics[m])) (\(Self.signed($0.metrics[m]! - best.metrics[m]!)))"
+                }
+                parts.append(
+                    best.metrics[m] == ranked[1].metrics[m]
+                        ? "On \(m) the best runs tie at \(RunsOutput.number(best.metrics[m]))."
+                        : "On \(m), \(best.name) leads with \(RunsOutput.number(best.metrics[m])); \(others.joined(separator: ", "))."
+                )
+            }
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func signed(_ x: Double) -> String { (x >= 0 ? "+" : "−") + Progress.fixed(abs(x), 4) }
 }
