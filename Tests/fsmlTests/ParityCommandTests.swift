@@ -104,6 +104,10 @@ import Testing
             $0["passed"] as? Bool == false
         }
         #expect(failedChecks.map { "\($0["column"]!) \($0["check"]!)" } == ["event_id unique"])
+        let validatePage = try Browser.render("\(dir)/artifacts/reports/validate.html")
+        #expect(
+            validatePage.consoleMessages.isEmpty
+                && validatePage.dom.contains("expectations failed</b>: event_id unique"))
         let storeCheck = try BinaryRunner.run(["validate", "--offline-store"], in: dir)
         #expect(storeCheck.status == 0, "\(storeCheck.stdout)")
 

@@ -132,9 +132,15 @@ struct ValidateData: ParsableCommand {
         try FileSystem.createDirectory(out)
         try FileSystem.writeAtomically(JSONText.render(json) + "\n", to: "\(out)/validate.json")
         var classes: [[Int]: String] = [:]
-        for (i, r) in results.enumerated() where r.passed { classes[[i, 4]] = "best" }
+        for (i, r) in results.enumerated() { classes[[i, 4]] = r.passed ? "passed" : "failed" }
+        let failing = results.filter { !$0.passed }
+        let summary =
+            failing.isEmpty
+            ? "All \(results.count) expectations met."
+            : "<b>\(failing.count) of \(results.count) expectations failed</b>: "
+                + HTML.escape(failing.map { "\($0.column) \($0.check) (\($0.observed))" }.joined(separator: "; ")) + "."
         let body =
-            "<h1>Data quality: \(HTML.escape(what))</h1><p>\(results.filter(\.passed).count) of \(results.count) expectations met</p>"
+            "<h1>Data quality: \(HTML.escape(what))</h1><p class=\"summary\">\(summary)</p>"
             + HTML.table(
                 ["column", "check", "expected", "observed", "result"],
                 results.map { [$0.column, $0.check, $0.expected, $0.observed, $0.passed ? "passed" : "FAILED"] },
