@@ -48,8 +48,10 @@ step "parity: online against point-in-time offline"
 kill $server && wait $server 2>/dev/null || true
 trap - EXIT
 # Data quality and skew are reported; a failed expectation is shown, not fatal to the main job.
-step "validate: expectations on the offline store; skew of served features against the training set"
+step "validate: expectations on the offline store; skew of served features against the training set; drift of the last day"
 "$FSML" validate --offline-store --out "$REPORTS" || echo "validate: expectations failed, see $REPORTS/validate.html" >&2
 "$FSML" validate skew --run "$run_id" --out "$REPORTS" || echo "validate skew: features flagged, see $REPORTS/skew.html" >&2
+"$FSML" validate drift --dataset "data/datasets/$baseline_id.parquet" --out "$REPORTS" >/dev/null \
+  || echo "validate drift: the last day drifted from the days before, see $REPORTS/drift.html" >&2
 "$FSML" reports --dir "$REPORTS" --run "$baseline_id" --run "$run_id"
 step "done: open $REPORTS/index.html"

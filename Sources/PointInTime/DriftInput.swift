@@ -18,6 +18,33 @@ public enum DriftInput {
         return shared
     }
 
+    /// The event-time column of an fsml dataset, from its manifest.
+    public static func timeColumn(dataset: String) -> String? {
+        guard let bytes = try? FileSystem.readBytes(DatasetManifest.path(forDataset: dataset)),
+            let node = try? JSONParser.parse(bytes)
+        else { return nil }
+        return node["columns"]?["time"]?.string
+    }
+
+    /// Splits one dataset's columns by time: the rows of the last `days` (up to the latest time)
+    /// are the current data, the earlier rows the reference. `times` in microseconds.
+    public static func splitByTime(
+        _ columns: [String: DriftValues], times: [Double], days: Double
+    ) -> (
+        reference: [String: DriftValues], current: [String: DriftValues], start: Double
+    ) {
+        let latest = times.filter(\.isFinite).max() ?? 0
+        let start = latest - days * 86_400_000_000
+        let recent = times.map { $0 >= start }
+        func pick(_ v: DriftValues, _ keep: Bool) -> DriftValues {
+            switch v {
+            case .numbers(let n): .numbers(n.indices.filter { recent[$0] == keep }.map { n[$0] })
+            case .categories(let c): .categories(c.indices.filter { recent[$0] == keep }.map { c[$0] })
+            }
+        }
+        return (columns.mapValues { pick($0, false) }, columns.mapValues { pick($0, true) }, start)
+    }
+
     /// Reads `columns` of the Parquet file at `path`, every row group.
     public static func read(_ reader: ParquetReader, columns: [String]) throws -> [String: DriftValues] {
         var indices: [Int] = []

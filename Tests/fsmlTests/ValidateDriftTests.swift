@@ -29,6 +29,34 @@ import Testing
         _ = try writer.close()
     }
 
+    /// One dataset, its last day against the days before: prices rise on the last day only.
+    @Test func theLastDayOfOneDatasetAgainstTheDaysBefore() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SeededRandom(seed: 4)
+        let rows = 4000
+        let day: Int64 = 86_400_000_000
+        let start: Int64 = 1_767_225_600_000_000  // 2026-01-01
+        let times = (0..<rows).map { start + Int64($0) * 4 * day / Int64(rows) }
+        let writer = try ParquetWriter(
+            path: "\(dir)/set.parquet",
+            columns: [ParquetColumn(name: "price", physical: .double), .timestamp("event_ts")])
+        try writer.write(rowGroup: [
+            ColumnData(.double(times.map { 10 + 90 * rng.uniform() + ($0 >= start + 3 * day ? 30 : 0) })),
+            ColumnData(.int64(times)),
+        ])
+        _ = try writer.close()
+        let result = try BinaryRunner.run(
+            ["validate", "drift", "--dataset", "set.parquet", "--time-column", "event_ts", "--format", "json"], in: dir)
+        #expect(result.status == 1)
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let price = (report["features"] as! [[String: Any]])[0]
+        // The last 24 hours up to the latest time, as the validation split of `fsml train` takes them.
+        #expect(price["reference_rows"] as? Int == 2999 && price["current_rows"] as? Int == 1001)
+        #expect(price["flagged"] as? Bool == true)
+        #expect((report["current"] as! String).hasSuffix("from 2026-01-03T23:58:33.600Z"))
+    }
+
     @Test func aShiftedPriceAndAVanishedFeatureFailTheCheck() throws {
         let dir = try BinaryRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
