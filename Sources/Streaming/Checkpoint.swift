@@ -26,11 +26,24 @@ public struct Checkpoint {
 
     public static func fileName(_ name: String) -> String { "\(name).checkpoint" }
 
-    public func encode() -> [UInt8] { encode(states: StateList(states: states)) }
+    public func encode() -> [UInt8] {
+        var out: [UInt8] = []
+        // Appending to an array cannot fail.
+        try! encode(states: StateList(states: states)) { out.append(contentsOf: $0) }
+        return out
+    }
 
-    /// Encodes the header with `states` in place of `self.states`: the stream job writes its
-    /// states from where it keeps them, each copied once.
-    func encode(states: some CheckpointStates) -> [UInt8] {
+    /// Writes the checkpoint with `states` in place of `self.states` to `path`, atomically: the
+    /// stream job's states go from where it keeps them to the file a megabyte at a time, never
+    /// through one buffer of them all (which cost a fresh gigabyte of pages per checkpoint).
+    func write(states: some CheckpointStates, to path: String) throws {
+        let file = try FileWriter(path: path, atomic: true)
+        try encode(states: states) { try file.write($0) }
+        try file.close()
+    }
+
+    /// The checkpoint's bytes in order, given to `sink` in pieces of about a megabyte.
+    func encode(states: some CheckpointStates, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let header: JSONValue = .object([
             ("format_version", .int(1)), ("written_at", .string(Timestamp.format(wallClockMicros()))),
             ("run_id", .string(runID)), ("source", .string(source)), ("position", position), ("intake", intake.json()),
@@ -38,24 +51,37 @@ public struct Checkpoint {
             ("fingerprints", .array(fingerprints.map { .int(Int($0)) })),
             ("entity_kinds", .array(entityKinds.map { .int($0) })),
         ])
+        let piece = 1 << 20
         var out = Self.magic
+        out.reserveCapacity(piece + (1 << 16))
+        var crc: UInt32 = 0
+        var failure: Error?
+        func emit() throws {
+            try out.withUnsafeBytes { bytes in
+                crc = CRC32.update(crc, bytes)
+                try sink(bytes)
+            }
+            out.removeAll(keepingCapacity: true)
+        }
         let text = Array(JSONText.render(header, indent: nil).utf8)
-        // Sized once: a checkpoint holds every state, and growing the buffer would copy it again
-        // and again.
-        out.reserveCapacity(out.count + 8 + text.count + 4 + 9 * states.count + states.byteCount)
         Self.put32(UInt32(text.count), &out)
         out += text
         Self.put32(UInt32(states.count), &out)
         states.forEach { entity, key, blob in
+            guard failure == nil else { return }
             out.append(UInt8(entity))
             Self.put32(UInt32(key.utf8.count), &out)
             out += key.utf8
             Self.put32(UInt32(blob.count), &out)
             out += blob
+            if out.count >= piece {
+                do { try emit() } catch { failure = error }
+            }
         }
-        let crc = CRC32.of(out)
+        if let failure { throw failure }
+        try emit()
         Self.put32(crc, &out)
-        return out
+        try out.withUnsafeBytes { try sink($0) }
     }
 
     public static func decode(_ bytes: [UInt8], file: String) throws -> Checkpoint {

@@ -382,7 +382,7 @@ public final class StreamJob {
             deadLetterBytes: deadLetters.bytes, lateBytes: late.bytes, fingerprints: engine.entities.map(\.fingerprint),
             entityKinds: states.entityKinds, states: [])
         try FileSystem.createDirectory(options.checkpointDirectory)
-        try FileSystem.writeAtomically(checkpoint.encode(states: encoded), to: checkpointPath)
+        try checkpoint.write(states: encoded, to: checkpointPath)
         if let offlineStore { try intakeState.save(to: offlineStore.statePath) }
         try source.commit()
         report.checkpoints += 1

@@ -1,4 +1,5 @@
 import FeatureCore
+import Foundation
 import FsmlCore
 import OfflineStorage
 import PointInTime
@@ -39,6 +40,29 @@ import Testing
         #expect(back.states.map(\.blob) == c.states.map(\.blob))
     }
 
+    /// Written to a file a megabyte at a time, states of several megabytes read back whole, and
+    /// the CRC taken piece by piece equals the one over all the bytes.
+    @Test func aLargeCheckpointIsWrittenInPieces() throws {
+        var c = Self.sample()
+        var rng = SeededRandom(seed: 2)
+        c.states = (0..<3000).map { i in
+            (i % 3, "key-\(i)", (0..<(rng.below(3000))).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-ckp-\(UUID()).checkpoint").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try c.write(states: EncodedList(states: c.states), to: path)
+        let bytes = try FileSystem.readBytes(path)
+        #expect(bytes.count > 3 << 20)
+        let back = try Checkpoint.decode(bytes, file: path)
+        #expect(back.states.map(\.key) == c.states.map(\.key) && back.states.map(\.blob) == c.states.map(\.blob))
+        let body = Array(bytes.dropLast(4))
+        let pieces = body.withUnsafeBytes { b in
+            CRC32.update(
+                CRC32.of(UnsafeRawBufferPointer(rebasing: b[..<12345])), UnsafeRawBufferPointer(rebasing: b[12345...]))
+        }
+        #expect(pieces == CRC32.of(body))
+    }
+
     @Test func everyDamagedByteIsCaught() throws {
         let bytes = Self.sample().encode()
         // Flipping any one byte fails the magic or the CRC.
@@ -53,6 +77,16 @@ import Testing
         #expect { try Checkpoint.decode(Array("not a checkpoint at all".utf8), file: "cp") } throws: {
             "\($0)" == "cp: not an fsml checkpoint"
         }
+    }
+}
+
+/// States as a stream job hands them to a checkpoint.
+struct EncodedList: CheckpointStates {
+    let states: [(entity: Int, key: String, blob: [UInt8])]
+    var count: Int { states.count }
+    var byteCount: Int { states.reduce(0) { $0 + $1.key.utf8.count + $1.blob.count } }
+    func forEach(_ body: (Int, String, [UInt8]) -> Void) {
+        for s in states { body(s.entity, s.key, s.blob) }
     }
 }
 
