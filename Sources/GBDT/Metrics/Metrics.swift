@@ -6,6 +6,7 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
     case auc, logloss, rmse
     case prAUC = "pr_auc"
     case accuracy
+    case mae, huber, quantile, poisson
 
     public init?(name: String) {
         switch name.lowercased() {
@@ -14,20 +15,42 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
         case "rmse", "l2_root", "root_mean_squared_error": self = .rmse
         case "pr_auc", "average_precision", "aucpr", "map": self = .prAUC
         case "accuracy", "acc": self = .accuracy
+        case "mae", "l1", "mean_absolute_error", "regression_l1": self = .mae
+        case "huber": self = .huber
+        case "quantile": self = .quantile
+        case "poisson", "poisson-nloglik": self = .poisson
         default: return nil
         }
     }
 
     public var higherIsBetter: Bool { self == .auc || self == .prAUC || self == .accuracy }
 
-    /// The metric of predictions (probabilities for binary metrics) against labels.
-    public func evaluate(predictions: [Double], labels: [Float]) -> Double {
+    /// The metric of predictions (probabilities for binary metrics, expected counts for Poisson)
+    /// against labels. `alpha` is the Huber threshold or the quantile.
+    public func evaluate(predictions: [Double], labels: [Float], alpha: Double = 0.9) -> Double {
         switch self {
         case .auc: return Metrics.auc(predictions, labels)
         case .logloss: return Metrics.logloss(predictions, labels)
         case .rmse: return Metrics.rmse(predictions, labels)
         case .prAUC: return Metrics.averagePrecision(predictions, labels)
         case .accuracy: return Metrics.accuracy(predictions, labels)
+        case .mae: return Metrics.meanLoss(predictions, labels) { abs($0) }
+        case .huber:
+            // LightGBM's huber metric: ½r² within alpha, alpha(|r| − ½alpha) beyond.
+            return Metrics.meanLoss(predictions, labels) { r in
+                abs(r) <= alpha ? 0.5 * r * r : alpha * (abs(r) - 0.5 * alpha)
+            }
+        case .quantile:
+            // The pinball loss: alpha under the label, 1 − alpha over it (r is prediction − label).
+            return Metrics.meanLoss(predictions, labels) { r in r < 0 ? alpha * -r : (1 - alpha) * r }
+        case .poisson:
+            // LightGBM's poisson metric: the negative log-likelihood up to a constant, p − y log p.
+            var total = 0.0
+            for i in predictions.indices {
+                let p = max(predictions[i], 1e-10)
+                total += p - Double(labels[i]) * log(p)
+            }
+            return total / Double(max(predictions.count, 1))
         }
     }
 }
@@ -37,7 +60,7 @@ public enum Metrics {
     /// sorts of positives and of negatives go on two threads (the booster measures every iteration,
     /// between parallel steps).
     public static func evaluate(
-        _ metrics: [MetricKind], predictions: [Double], labels: [Float], team: WorkerTeam? = nil
+        _ metrics: [MetricKind], predictions: [Double], labels: [Float], team: WorkerTeam? = nil, alpha: Double = 0.9
     ) -> [MetricValue] {
         var ranking: (auc: Double, ap: Double)?
         if metrics.contains(.auc) || metrics.contains(.prAUC) {
@@ -47,7 +70,8 @@ public enum Metrics {
             switch m {
             case .auc: return MetricValue(metric: m, value: ranking!.auc)
             case .prAUC: return MetricValue(metric: m, value: ranking!.ap)
-            default: return MetricValue(metric: m, value: m.evaluate(predictions: predictions, labels: labels))
+            default:
+                return MetricValue(metric: m, value: m.evaluate(predictions: predictions, labels: labels, alpha: alpha))
             }
         }
     }
@@ -173,6 +197,13 @@ public enum Metrics {
             let q = min(max(p[i], 1e-15), 1 - 1e-15)
             total -= y[i] > 0.5 ? log(q) : log(1 - q)
         }
+        return total / Double(max(p.count, 1))
+    }
+
+    /// The mean of `loss(prediction − label)` over the rows.
+    static func meanLoss(_ p: [Double], _ y: [Float], _ loss: (Double) -> Double) -> Double {
+        var total = 0.0
+        for i in p.indices { total += loss(p[i] - Double(y[i])) }
         return total / Double(max(p.count, 1))
     }
 

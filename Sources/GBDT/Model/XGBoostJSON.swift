@@ -127,7 +127,14 @@ extension GBDTModel {
                             ("name", .string(objective.rawValue)),
                             objective == .binary
                                 ? ("reg_loss_param", .object([("scale_pos_weight", .string("1"))]))
-                                : ("reg_loss_param", .object([])),
+                                : objective == .poisson
+                                    ? (
+                                        "poisson_regression_param",
+                                        .object([
+                                            ("max_delta_step", .string(parameters["poisson_max_delta_step"] ?? "0.7"))
+                                        ])
+                                    )
+                                    : ("reg_loss_param", .object([])),
                         ])
                     ),
                 ])
@@ -136,6 +143,13 @@ extension GBDTModel {
     }
 
     public func saveXGBoost(to path: String) throws {
+        // XGBoost has no Huber loss (only pseudo-Huber), and its quantile models carry their
+        // quantiles in a layout of their own.
+        if objective == .huber || objective == .quantile {
+            throw ModelFileError(
+                "\(objective.rawValue) models do not export to XGBoost (binary:logistic, reg:squarederror, reg:absoluteerror and count:poisson do)"
+            )
+        }
         try FileSystem.writeAtomically(JSONText.render(xgboostJSON(), indent: nil) + "\n", to: path)
     }
 
@@ -156,7 +170,8 @@ extension GBDTModel {
             try r.object(learner["objective"], "learner.objective")["name"], "learner.objective.name")
         guard let objective = ObjectiveKind(name: objectiveName) else {
             throw ModelFileError(
-                "\(file): objective '\(objectiveName)' is not supported (binary:logistic, reg:squarederror)")
+                "\(file): objective '\(objectiveName)' is not supported (binary:logistic, reg:squarederror, reg:absoluteerror, reg:quantileerror, count:poisson)"
+            )
         }
         let numClass = Int(params["num_class"]?.string ?? "0") ?? 0
         guard numClass <= 1 else { throw ModelFileError("\(file): multiclass models are not supported") }
@@ -170,14 +185,14 @@ extension GBDTModel {
         let numFeature = Int(params["num_feature"]?.string ?? "") ?? 0
         var names = learner["feature_names"]?.array?.compactMap(\.string) ?? []
         if names.isEmpty { names = (0..<numFeature).map { "f\($0)" } }
-        let initScore: Double
-        switch objective {
-        case .binary:
-            guard base > 0 && base < 1 else { throw ModelFileError("\(file): base_score \(base) is not a probability") }
-            initScore = log(Double(Float(base)) / (1 - Double(Float(base))))
-        case .regression:
-            initScore = Double(Float(base))
+        // base_score is an output (a probability, a value, an expected count): the margin is its inverse.
+        if objective == .binary && !(base > 0 && base < 1) {
+            throw ModelFileError("\(file): base_score \(base) is not a probability")
         }
+        if objective == .poisson && !(base > 0) {
+            throw ModelFileError("\(file): base_score \(base) is not a positive count")
+        }
+        let initScore = objective.margin(ofOutput: Double(Float(base)))
         var trees: [Tree] = []
         for (i, value) in try r.array(model["trees"], "trees").enumerated() {
             trees.append(

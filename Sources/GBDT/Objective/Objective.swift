@@ -1,36 +1,70 @@
 import Foundation
 
 /// The loss a model is trained for. Names follow XGBoost's vocabulary in model files
-/// (`binary:logistic`, `reg:squarederror`) and accept LightGBM's on the command line.
+/// (`binary:logistic`, `reg:squarederror`, `reg:absoluteerror`, `reg:quantileerror`,
+/// `count:poisson`; `reg:huber` is fsml's, XGBoost having only the pseudo-Huber loss) and accept
+/// LightGBM's on the command line.
 public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
     case binary = "binary:logistic"
     case regression = "reg:squarederror"
+    case regressionL1 = "reg:absoluteerror"
+    case huber = "reg:huber"
+    case quantile = "reg:quantileerror"
+    case poisson = "count:poisson"
 
     public init?(name: String) {
         switch name.lowercased() {
         case "binary", "binary:logistic", "logistic", "cross_entropy", "xentropy": self = .binary
         case "regression", "reg:squarederror", "l2", "mse", "regression_l2", "mean_squared_error", "rmse":
             self = .regression
+        case "regression_l1", "l1", "mae", "mean_absolute_error", "reg:absoluteerror": self = .regressionL1
+        case "huber", "reg:huber": self = .huber
+        case "quantile", "reg:quantileerror": self = .quantile
+        case "poisson", "count:poisson": self = .poisson
         default: return nil
         }
     }
 
-    /// The constant margin boosting starts from: the log-odds of the mean label, or the mean.
-    public func initialScore(labels: [Float]) -> Double {
+    /// Names a user may give, for error messages.
+    public static let described =
+        "binary (binary:logistic), regression (reg:squarederror, l2), regression_l1 (l1, mae, reg:absoluteerror), huber, quantile (reg:quantileerror), poisson (count:poisson)"
+
+    /// Whether `alpha` is this objective's own parameter (the Huber threshold, the quantile), as
+    /// LightGBM reads it, rather than XGBoost's L1 regularisation.
+    public var takesAlpha: Bool { self == .huber || self == .quantile }
+
+    /// The quantile of the residuals each leaf's output is set to after the tree is grown
+    /// (LightGBM's leaf renewal), for losses whose Newton step says little: the median for L1.
+    public func renewalQuantile(alpha: Double) -> Double? {
+        switch self {
+        case .regressionL1: 0.5
+        case .quantile: alpha
+        default: nil
+        }
+    }
+
+    /// The constant margin boosting starts from, as LightGBM's boost_from_average does: the
+    /// log-odds of the mean label, the mean, the median or the alpha-quantile, the log of the mean.
+    public func initialScore(labels: [Float], alpha: Double = 0.9) -> Double {
         let mean = labels.reduce(0.0) { $0 + Double($1) } / Double(max(labels.count, 1))
         switch self {
         case .binary:
             let p = min(max(mean, 1e-15), 1 - 1e-15)
             return log(p / (1 - p))
-        case .regression:
+        case .regression, .huber:
             return mean
+        case .regressionL1, .quantile:
+            return Quantiles.of(labels.map(Double.init), renewalQuantile(alpha: alpha)!)
+        case .poisson:
+            return log(max(mean, 1e-15))
         }
     }
 
-    /// Gradient and hessian of the loss at each margin of `rows`.
+    /// Gradient and hessian of the loss at each margin of `rows`. `alpha` is the Huber threshold
+    /// or the quantile; `maxDeltaStep` steadies Poisson's hessian (LightGBM's poisson_max_delta_step).
     public func gradients(
         scores: UnsafePointer<Double>, labels: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>,
-        hessians h: UnsafeMutablePointer<Float>, rows: Range<Int>
+        hessians h: UnsafeMutablePointer<Float>, rows: Range<Int>, alpha: Double = 0.9, maxDeltaStep: Double = 0.7
     ) {
         switch self {
         case .binary:
@@ -44,24 +78,92 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
                 g[i] = Float(scores[i] - Double(labels[i]))
                 h[i] = 1
             }
+        case .regressionL1:
+            for i in rows {
+                let r = scores[i] - Double(labels[i])
+                g[i] = r > 0 ? 1 : r < 0 ? -1 : 0
+                h[i] = 1
+            }
+        case .huber:
+            for i in rows {
+                let r = scores[i] - Double(labels[i])
+                g[i] = Float(abs(r) <= alpha ? r : (r > 0 ? alpha : -alpha))
+                h[i] = 1
+            }
+        case .quantile:
+            for i in rows {
+                g[i] = Float(scores[i] > Double(labels[i]) ? 1 - alpha : -alpha)
+                h[i] = 1
+            }
+        case .poisson:
+            for i in rows {
+                g[i] = Float(exp(scores[i]) - Double(labels[i]))
+                h[i] = Float(exp(scores[i] + maxDeltaStep))
+            }
         }
     }
 
-    /// Margin to output: probability or value.
+    /// The metrics reported when none are asked for, the first deciding early stopping: the
+    /// objective's own loss first.
+    public var defaultMetrics: [MetricKind] {
+        switch self {
+        case .binary: [.logloss, .auc, .prAUC, .accuracy]
+        case .regression: [.rmse, .mae]
+        case .regressionL1: [.mae, .rmse]
+        case .huber: [.huber, .rmse, .mae]
+        case .quantile: [.quantile, .mae]
+        case .poisson: [.poisson, .rmse]
+        }
+    }
+
+    /// Margin to output: probability, value or expected count.
     @inline(__always)
     public func transform(_ margin: Double) -> Double {
         switch self {
         case .binary: return 1 / (1 + exp(-margin))
-        case .regression: return margin
+        case .regression, .regressionL1, .huber, .quantile: return margin
+        case .poisson: return exp(margin)
         }
     }
 
-    /// Labels must be 0/1 for binary objectives.
-    public func validate(labels: [Float]) -> String? {
-        if self == .binary, let bad = labels.first(where: { $0 != 0 && $0 != 1 }) {
-            return "binary labels must be 0 or 1 (found \(bad))"
+    /// Output to margin: the inverse of `transform` (XGBoost stores base_score as an output).
+    public func margin(ofOutput y: Double) -> Double {
+        switch self {
+        case .binary: return log(y / (1 - y))
+        case .regression, .regressionL1, .huber, .quantile: return y
+        case .poisson: return log(y)
         }
+    }
+
+    /// Labels must be 0/1 for binary objectives and counts (non-negative, not all zero) for Poisson.
+    public func validate(labels: [Float]) -> String? {
         if labels.contains(where: { !$0.isFinite }) { return "labels must be finite numbers" }
+        switch self {
+        case .binary:
+            if let bad = labels.first(where: { $0 != 0 && $0 != 1 }) {
+                return "binary labels must be 0 or 1 (found \(bad))"
+            }
+        case .poisson:
+            if let bad = labels.first(where: { $0 < 0 }) { return "poisson labels must be 0 or more (found \(bad))" }
+            if !labels.contains(where: { $0 > 0 }) { return "poisson labels must not all be 0" }
+        default: break
+        }
         return nil
+    }
+}
+
+/// Quantiles of samples, as LightGBM's leaf renewal takes them.
+public enum Quantiles {
+    /// The `q`-quantile of `values` by linear interpolation between order statistics at position
+    /// q · (n − 1) (numpy's default); 0 for no values.
+    public static func of(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        var v = values
+        let position = q * Double(v.count - 1)
+        let lo = Int(position.rounded(.down))
+        let hi = min(lo + 1, v.count - 1)
+        // Only the two order statistics are needed: partial selection would do; sorting is simple.
+        v.sort()
+        return v[lo] + (v[hi] - v[lo]) * (position - Double(lo))
     }
 }

@@ -49,6 +49,13 @@ public enum Booster {
         if let valid, let problem = params.objective.validate(labels: valid.labels) {
             throw TrainingError(description: "validation data: \(problem)")
         }
+        if params.objective == .quantile && !(params.objectiveAlpha > 0 && params.objectiveAlpha < 1) {
+            throw TrainingError(
+                description: "quantile: alpha=\(params.objectiveAlpha) must lie strictly between 0 and 1")
+        }
+        if params.objective == .huber && !(params.objectiveAlpha > 0) {
+            throw TrainingError(description: "huber: alpha=\(params.objectiveAlpha) must be positive")
+        }
         if let valid, valid.features.columns != train.features.columns {
             throw TrainingError(
                 description:
@@ -65,7 +72,9 @@ public enum Booster {
         let trainStart = monotonicNanos()
         let n = train.rows
         let objective = params.objective
-        let initScore = objective.initialScore(labels: train.labels)
+        let alpha = params.objectiveAlpha
+        let initScore = objective.initialScore(labels: train.labels, alpha: alpha)
+        let renewal = objective.renewalQuantile(alpha: alpha)
         var scores = [Double](repeating: initScore, count: n)
         var validScores = [Double](repeating: initScore, count: valid?.rows ?? 0)
         let learner = TreeLearner(data: binned, params: params)
@@ -86,13 +95,20 @@ public enum Booster {
                 params.featureFraction < 1
                 ? sampleFeatures(allFeatures, fraction: params.featureFraction, seed: params.seed, iteration: iteration)
                 : allFeatures
-            let tree = scores.withUnsafeBufferPointer { s in
+            var tree = scores.withUnsafeBufferPointer { s in
                 train.labels.withUnsafeBufferPointer { y in
                     let (s, y) = (s.baseAddress!, y.baseAddress!)
                     return learner.grow(
                         gradients: { rows, g, h in
-                            objective.gradients(scores: s, labels: y, gradients: g, hessians: h, rows: rows)
+                            objective.gradients(
+                                scores: s, labels: y, gradients: g, hessians: h, rows: rows, alpha: alpha,
+                                maxDeltaStep: params.poissonMaxDeltaStep)
                         }, bag: bag, features: features, shrinkage: params.learningRate)
+                }
+            }
+            if let q = renewal {
+                learner.renewLeaves(of: &tree, quantile: q, shrinkage: params.learningRate) { i in
+                    Double(train.labels[i]) - scores[i]
                 }
             }
             if tree.internalNodes == 0 && iteration > 0 { break }
@@ -113,11 +129,12 @@ public enum Booster {
             var record = IterationRecord(
                 iteration: iteration + 1,
                 train: Metrics.evaluate(
-                    metrics, predictions: trainPredictions, labels: sampleLabels, team: learner.team),
+                    metrics, predictions: trainPredictions, labels: sampleLabels, team: learner.team, alpha: alpha),
                 valid: [])
             if let valid {
                 let p = validScores.map(objective.transform)
-                record.valid = Metrics.evaluate(metrics, predictions: p, labels: valid.labels, team: learner.team)
+                record.valid = Metrics.evaluate(
+                    metrics, predictions: p, labels: valid.labels, team: learner.team, alpha: alpha)
                 let watched = record.valid[0]
                 if let b = best {
                     let better = watched.metric.higherIsBetter ? watched.value > b.value : watched.value < b.value

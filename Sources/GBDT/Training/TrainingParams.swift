@@ -12,7 +12,22 @@ public struct TrainingParams: Sendable, Equatable {
     public var maxDepth = -1
     public var minDataInLeaf = 20
     public var minSumHessianInLeaf = 1e-3
-    public var lambdaL1 = 0.0
+    public var lambdaL1: Double {
+        get { explicitL1 ?? (objective.takesAlpha ? nil : alphaSetting) ?? 0 }
+        set { explicitL1 = newValue }
+    }
+    /// The Huber threshold or the quantile (LightGBM's `alpha`, 0.9 unless set).
+    public var objectiveAlpha: Double {
+        get { explicitObjectiveAlpha ?? (objective.takesAlpha ? alphaSetting : nil) ?? 0.9 }
+        set { explicitObjectiveAlpha = newValue }
+    }
+    /// Poisson's hessian is exp(score + this): larger steadies the first steps.
+    public var poissonMaxDeltaStep = 0.7
+    /// `alpha` means LightGBM's objective parameter for the Huber and quantile losses and
+    /// XGBoost's L1 regularisation otherwise; it is read by the objective in force at the end.
+    private var alphaSetting: Double?
+    private var explicitL1: Double?
+    private var explicitObjectiveAlpha: Double?
     public var lambdaL2 = 0.0
     public var minGainToSplit = 0.0
     public var featureFraction = 1.0
@@ -51,7 +66,9 @@ public struct TrainingParams: Sendable, Equatable {
         "min_sum_hessian_in_leaf": "min_sum_hessian_in_leaf", "min_sum_hessian_per_leaf": "min_sum_hessian_in_leaf",
         "min_sum_hessian": "min_sum_hessian_in_leaf", "min_hessian": "min_sum_hessian_in_leaf",
         "min_child_weight": "min_sum_hessian_in_leaf",
-        "lambda_l1": "lambda_l1", "reg_alpha": "lambda_l1", "l1_regularization": "lambda_l1", "alpha": "lambda_l1",
+        "lambda_l1": "lambda_l1", "reg_alpha": "lambda_l1", "l1_regularization": "lambda_l1", "alpha": "alpha",
+        "quantile_alpha": "objective_alpha", "huber_delta": "objective_alpha",
+        "poisson_max_delta_step": "poisson_max_delta_step", "max_delta_step": "poisson_max_delta_step",
         "lambda_l2": "lambda_l2", "reg_lambda": "lambda_l2", "lambda": "lambda_l2", "l2_regularization": "lambda_l2",
         "min_gain_to_split": "min_gain_to_split", "min_split_gain": "min_gain_to_split", "gamma": "min_gain_to_split",
         "feature_fraction": "feature_fraction", "sub_feature": "feature_fraction",
@@ -106,7 +123,7 @@ public struct TrainingParams: Sendable, Equatable {
             guard let o = ObjectiveKind(name: value) else {
                 throw ParseError(
                     description:
-                        "\(key)=\(value): objectives are binary (binary:logistic) and regression (reg:squarederror, l2)"
+                        "\(key)=\(value): objectives are \(ObjectiveKind.described)"
                 )
             }
             objective = o
@@ -119,6 +136,9 @@ public struct TrainingParams: Sendable, Equatable {
         case "min_data_in_leaf": minDataInLeaf = try int(1...Int.max)
         case "min_sum_hessian_in_leaf": minSumHessianInLeaf = try double(0, .greatestFiniteMagnitude)
         case "lambda_l1": lambdaL1 = try double(0, .greatestFiniteMagnitude)
+        case "alpha": alphaSetting = try double(0, .greatestFiniteMagnitude)
+        case "objective_alpha": objectiveAlpha = try double(0, .greatestFiniteMagnitude)
+        case "poisson_max_delta_step": poissonMaxDeltaStep = try double(0, 100)
         case "lambda_l2": lambdaL2 = try double(0, .greatestFiniteMagnitude)
         case "min_gain_to_split": minGainToSplit = try double(0, .greatestFiniteMagnitude)
         case "feature_fraction": featureFraction = try double(1e-9, 1)
@@ -155,11 +175,7 @@ public struct TrainingParams: Sendable, Equatable {
 
     /// The metrics reported, the first deciding early stopping.
     public var effectiveMetrics: [MetricKind] {
-        if !metrics.isEmpty { return metrics }
-        switch objective {
-        case .binary: return [.logloss, .auc, .prAUC, .accuracy]
-        case .regression: return [.rmse]
-        }
+        metrics.isEmpty ? objective.defaultMetrics : metrics
     }
 
     /// The parameters as LightGBM spells them, for logs, model files and run records.
@@ -173,6 +189,7 @@ public struct TrainingParams: Sendable, Equatable {
             ("bagging_freq", "\(baggingFreq)"), ("seed", "\(seed)"),
             ("early_stopping_rounds", "\(earlyStoppingRounds)"),
             ("max_bin", "\(maxBin)"), ("bin_construct_sample_cnt", "\(binConstructSampleCount)"),
-        ]
+        ] + (objective.takesAlpha ? [("alpha", "\(objectiveAlpha)")] : [])
+            + (objective == .poisson ? [("poisson_max_delta_step", "\(poissonMaxDeltaStep)")] : [])
     }
 }

@@ -189,6 +189,18 @@ final class TreeLearner {
         return (total.x, total.y)
     }
 
+    /// Sets each leaf of the last grown tree to the `quantile` of its rows' residuals (label −
+    /// score) times `shrinkage`: LightGBM's leaf renewal for the L1 and quantile losses, whose
+    /// gradients are signs and whose Newton step says little about how far to move.
+    func renewLeaves(of tree: inout Tree, quantile: Double, shrinkage: Double, residual: (Int) -> Double) {
+        let indices = partition.indices
+        for l in 0..<tree.leaves {
+            let start = partition.begin[l]
+            let rows = (start..<start + partition.count[l]).map { residual(Int(indices[$0])) }
+            if !rows.isEmpty { tree.leafValue[l] = Quantiles.of(rows, quantile) * shrinkage }
+        }
+    }
+
     /// Adds the last grown tree's leaf values to the scores of the rows it was grown on, from the
     /// partition, without walking the tree.
     func addLeafValues(of tree: Tree, to scores: UnsafeMutablePointer<Double>) {

@@ -33,8 +33,13 @@ struct Predict: ParsableCommand {
             StandardOutput.write(text)
         }
         guard !input.labels.contains(where: { $0.isNaN }) else { return }
-        let metrics: [MetricKind] = loaded.objective == .binary ? [.logloss, .auc, .prAUC, .accuracy] : [.rmse]
-        let rows = metrics.map { ($0.rawValue, $0.evaluate(predictions: predictions, labels: input.labels)) }
+        let metrics = loaded.objective.defaultMetrics
+        // The Huber threshold or quantile the model was trained with.
+        var alpha = 0.9
+        if case .gbdt(let m) = loaded, let a = m.parameters["alpha"].flatMap(Double.init) { alpha = a }
+        let rows = metrics.map {
+            ($0.rawValue, $0.evaluate(predictions: predictions, labels: input.labels, alpha: alpha))
+        }
         if out != nil {
             if output.format == .json {
                 StandardOutput.write(JSONText.render(.object(rows.map { ($0.0, .number($0.1)) })) + "\n")
