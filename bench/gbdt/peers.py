@@ -3,6 +3,7 @@
 TOOL is lightgbm or xgboost. Loads the files with pandas, trains with the benchmark's parameters,
 predicts the test set, times single-row prediction, and prints one JSON object."""
 import json
+import os
 import sys
 import time
 
@@ -14,6 +15,11 @@ def load(path, fmt):
     frame = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", header=None, na_values=[""], keep_default_na=True)
     values = frame.to_numpy(dtype=np.float32)
     return values[:, 1:], values[:, 0]
+
+
+def weights(path):
+    """LightGBM's convention, which fsml follows: PATH.weight beside the data, one weight a line."""
+    return np.loadtxt(path + ".weight", dtype=np.float32) if os.path.exists(path + ".weight") else None
 
 
 def main():
@@ -29,7 +35,7 @@ def main():
                   "learning_rate": 0.1, "max_bin": 255, "lambda_l2": 1.0, "num_threads": threads, "verbose": -1,
                   "seed": 0, "deterministic": True}
         t0 = time.perf_counter()
-        dataset = lgb.Dataset(x, label=y, params={"max_bin": 255, "verbose": -1})
+        dataset = lgb.Dataset(x, label=y, weight=weights(train_path), params={"max_bin": 255, "verbose": -1})
         dataset.construct()
         t1 = time.perf_counter()
         booster = lgb.train(params, dataset, num_boost_round=rounds)
@@ -45,7 +51,8 @@ def main():
         # QuantileDMatrix bins once, here, as its experts use it with hist: binning is timed apart
         # from training, as it is for fsml and LightGBM.
         t0 = time.perf_counter()
-        dtrain = xgb.QuantileDMatrix(x, label=y, missing=np.nan, nthread=threads, max_bin=255)
+        dtrain = xgb.QuantileDMatrix(
+            x, label=y, weight=weights(train_path), missing=np.nan, nthread=threads, max_bin=255)
         t1 = time.perf_counter()
         booster = xgb.train(params, dtrain, num_boost_round=rounds)
         t2 = time.perf_counter()

@@ -28,24 +28,56 @@ public struct DelimitedOptions: Sendable {
     /// The label column: its index (0-based) or, with a header, its name; `none` for unlabelled
     /// data (labels are then NaN).
     public var labelColumn: String = "0"
+    /// A column of sample weights (index or header name), left out of the features.
+    public var weightColumn: String?
     public init() {}
 }
 
 public enum DataLoader {
     /// Loads a labelled file in any of the formats; gzip by extension or magic bytes.
+    /// As LightGBM does, weights come from `PATH.weight` (one a line) when that file exists, or
+    /// from the `weightColumn` of a delimited file.
     public static func load(
-        path: String, format: DataFormat, labelColumn: String = "0", header: DelimitedOptions.Header = .auto
+        path: String, format: DataFormat, labelColumn: String = "0", header: DelimitedOptions.Header = .auto,
+        weightColumn: String? = nil
     ) throws -> LabeledData {
+        var data: LabeledData
         switch format {
         case .libsvm:
-            return try LibSVMLoader.load(path: path)
+            if weightColumn != nil {
+                throw DataLoadError("\(path): a LibSVM file has no weight column; use \(path).weight")
+            }
+            data = try LibSVMLoader.load(path: path)
         case .csv, .tsv:
             var options = DelimitedOptions()
             options.delimiter = format == .tsv ? 9 : UInt8(ascii: ",")
             options.labelColumn = labelColumn
             options.header = header
-            return try DelimitedLoader.load(path: path, options: options)
+            options.weightColumn = weightColumn
+            data = try DelimitedLoader.load(path: path, options: options)
         }
+        if data.weights == nil, FileSystem.exists(path + ".weight") {
+            data.weights = try weights(path + ".weight", rows: data.rows)
+        }
+        return data
+    }
+
+    /// A LightGBM weight file: one non-negative number a line, a line per row.
+    public static func weights(_ path: String, rows: Int) throws -> [Float] {
+        let reader = try LineReader(path: path)
+        var out: [Float] = []
+        out.reserveCapacity(rows)
+        while let line = try reader.next() {
+            let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            guard let w = Float(text), w.isFinite, w >= 0 else {
+                throw DataLoadError(
+                    "\(path):\(out.count + 1): '\(text.prefix(30))' is not a weight (a number 0 or more)")
+            }
+            out.append(w)
+        }
+        guard out.count == rows else { throw DataLoadError("\(path): \(out.count) weights for \(rows) rows") }
+        return out
     }
 }
 
@@ -56,8 +88,10 @@ public enum DelimitedLoader {
         let reader = try LineReader(path: path)
         var names: [String]?
         var labelIndex: Int?
+        var weightIndex: Int?
         var matrix: DenseMatrix?
         var labels: [Float] = []
+        var weights: [Float] = []
         var row: [Float] = []
         var fields: [(Int, Int)] = []
         var lineNumber = 0
@@ -81,6 +115,12 @@ public enum DelimitedLoader {
                     }
                     labelIndex = n
                 }
+                if let column = options.weightColumn, let n = Int(column) {
+                    guard n >= 0 && n < columnCount && n != labelIndex else {
+                        throw DataLoadError("\(path): weight column \(n) is not a column other than the label's")
+                    }
+                    weightIndex = n
+                }
                 if isHeader {
                     let header = fields.map {
                         unquote(String(decoding: UnsafeRawBufferPointer(rebasing: line[$0.0..<$0.1]), as: UTF8.self))
@@ -91,15 +131,25 @@ public enum DelimitedLoader {
                         }
                         labelIndex = i
                     }
-                    names = header.enumerated().filter { $0.offset != labelIndex }.map(\.element)
+                    if let column = options.weightColumn, weightIndex == nil {
+                        guard let i = header.firstIndex(of: column), i != labelIndex else {
+                            throw DataLoadError("\(path): no weight column named '\(column)' in the header")
+                        }
+                        weightIndex = i
+                    }
+                    names = header.enumerated().filter { $0.offset != labelIndex && $0.offset != weightIndex }.map(
+                        \.element)
                 } else if labelIndex == nil && !unlabelled {
                     throw DataLoadError("\(path): label column '\(options.labelColumn)' needs a header line")
+                } else if let column = options.weightColumn, weightIndex == nil {
+                    throw DataLoadError("\(path): weight column '\(column)' needs a header line")
                 }
-                matrix = DenseMatrix(columns: labelIndex == nil ? columnCount : columnCount - 1, featureNames: names)
+                let kept = columnCount - (labelIndex == nil ? 0 : 1) - (weightIndex == nil ? 0 : 1)
+                matrix = DenseMatrix(columns: kept, featureNames: names)
                 if let size = FileSystem.fileSize(path) { matrix!.reserve(rows: size / max(1, line.count + 1) + 16) }
                 if isHeader { continue }
             }
-            let expected = matrix!.columns + (labelIndex == nil ? 0 : 1)
+            let expected = matrix!.columns + (labelIndex == nil ? 0 : 1) + (weightIndex == nil ? 0 : 1)
             guard fields.count == expected else {
                 throw DataLoadError("\(path):\(lineNumber): \(fields.count) fields, expected \(expected)")
             }
@@ -113,6 +163,11 @@ public enum DelimitedLoader {
                 if i == labelIndex {
                     guard !x.isNaN else { throw DataLoadError("\(path):\(lineNumber): the label is missing") }
                     labels.append(x)
+                } else if i == weightIndex {
+                    guard x.isFinite && x >= 0 else {
+                        throw DataLoadError("\(path):\(lineNumber): the weight must be a number 0 or more")
+                    }
+                    weights.append(x)
                 } else {
                     row.append(x)
                 }
@@ -121,7 +176,7 @@ public enum DelimitedLoader {
             matrix!.append(row: row)
         }
         guard let matrix, matrix.rows > 0 else { throw DataLoadError("\(path): no rows") }
-        return LabeledData(features: matrix, labels: labels)
+        return LabeledData(features: matrix, labels: labels, weights: weightIndex == nil ? nil : weights)
     }
 
     @inline(__always)

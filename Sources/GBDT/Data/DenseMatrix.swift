@@ -44,16 +44,23 @@ public struct DenseMatrix: Sendable, Equatable {
 public struct LabeledData: Sendable, Equatable {
     public var features: DenseMatrix
     public var labels: [Float]
+    /// How much each row counts in the loss and the metrics (LightGBM's sample weights); nil:
+    /// every row once.
+    public var weights: [Float]?
 
-    public init(features: DenseMatrix, labels: [Float]) {
+    public init(features: DenseMatrix, labels: [Float], weights: [Float]? = nil) {
         precondition(features.rows == labels.count, "\(features.rows) rows but \(labels.count) labels")
+        precondition(weights == nil || weights!.count == labels.count, "\(labels.count) labels but other weights")
         self.features = features
         self.labels = labels
+        self.weights = weights
     }
 
     public var rows: Int { labels.count }
 
     public func selecting(rows indexes: [Int]) -> LabeledData {
-        LabeledData(features: features.selecting(rows: indexes), labels: indexes.map { labels[$0] })
+        LabeledData(
+            features: features.selecting(rows: indexes), labels: indexes.map { labels[$0] },
+            weights: weights.map { w in indexes.map { w[$0] } })
     }
 }

@@ -51,28 +51,7 @@ public enum Bootstrap {
     /// The AUC of rows counted `weights[i]` times each (ties count half), over `order`, the rows
     /// by increasing prediction. NaN when a class has no weight.
     public static func weightedAUC(order: [Int], predictions: [Double], labels: [Float], weights: [Int32]) -> Double {
-        var negativesBelow = 0.0
-        var pairs = 0.0
-        var (positives, negatives) = (0.0, 0.0)
-        var i = 0
-        while i < order.count {
-            var (groupPositives, groupNegatives) = (0.0, 0.0)
-            let score = predictions[order[i]]
-            while i < order.count && predictions[order[i]] == score {
-                let r = order[i]
-                if labels[r] > 0.5 {
-                    groupPositives += Double(weights[r])
-                } else {
-                    groupNegatives += Double(weights[r])
-                }
-                i += 1
-            }
-            pairs += groupPositives * (negativesBelow + 0.5 * groupNegatives)
-            negativesBelow += groupNegatives
-            positives += groupPositives
-            negatives += groupNegatives
-        }
-        return positives > 0 && negatives > 0 ? pairs / (positives * negatives) : .nan
+        Metrics.weightedAUC(order: order, scores: predictions, labels: labels) { Double(weights[$0]) }
     }
 
     /// The (1 − level) / 2 and (1 + level) / 2 quantiles, by linear interpolation between order

@@ -26,31 +26,42 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
     public var higherIsBetter: Bool { self == .auc || self == .prAUC || self == .accuracy }
 
     /// The metric of predictions (probabilities for binary metrics, expected counts for Poisson)
-    /// against labels. `alpha` is the Huber threshold or the quantile.
-    public func evaluate(predictions: [Double], labels: [Float], alpha: Double = 0.9) -> Double {
+    /// against labels, each row counted by its weight when there are weights. `alpha` is the
+    /// Huber threshold or the quantile.
+    public func evaluate(
+        predictions: [Double], labels: [Float], weights: [Float]? = nil, alpha: Double = 0.9
+    ) -> Double {
         switch self {
-        case .auc: return Metrics.auc(predictions, labels)
-        case .logloss: return Metrics.logloss(predictions, labels)
-        case .rmse: return Metrics.rmse(predictions, labels)
-        case .prAUC: return Metrics.averagePrecision(predictions, labels)
-        case .accuracy: return Metrics.accuracy(predictions, labels)
-        case .mae: return Metrics.meanLoss(predictions, labels) { abs($0) }
-        case .huber:
-            // LightGBM's huber metric: ½r² within alpha, alpha(|r| − ½alpha) beyond.
-            return Metrics.meanLoss(predictions, labels) { r in
-                abs(r) <= alpha ? 0.5 * r * r : alpha * (abs(r) - 0.5 * alpha)
-            }
-        case .quantile:
-            // The pinball loss: alpha under the label, 1 − alpha over it (r is prediction − label).
-            return Metrics.meanLoss(predictions, labels) { r in r < 0 ? alpha * -r : (1 - alpha) * r }
+        case .auc, .prAUC:
+            let r = Metrics.ranking(predictions, labels, weights: weights)
+            return self == .auc ? r.auc : r.ap
+        case .rmse:
+            return Metrics.mean(predictions, labels, weights) { p, y in (p - y) * (p - y) }.squareRoot()
+        default:
+            return Metrics.mean(predictions, labels, weights) { p, y in rowLoss(p, y, alpha: alpha) }
+        }
+    }
+
+    /// The term a row adds to a metric that is a mean over rows.
+    @inline(__always)
+    func rowLoss(_ p: Double, _ y: Double, alpha: Double) -> Double {
+        let r = p - y
+        switch self {
+        case .logloss:
+            let q = min(max(p, 1e-15), 1 - 1e-15)
+            return y > 0.5 ? -log(q) : -log(1 - q)
+        case .accuracy: return (p >= 0.5) == (y > 0.5) ? 1 : 0
+        case .mae: return abs(r)
+        // LightGBM's huber metric: ½r² within alpha, alpha(|r| − ½alpha) beyond.
+        case .huber: return abs(r) <= alpha ? 0.5 * r * r : alpha * (abs(r) - 0.5 * alpha)
+        // The pinball loss: alpha under the label, 1 − alpha over it.
+        case .quantile: return r < 0 ? alpha * -r : (1 - alpha) * r
+        // LightGBM's poisson metric: the negative log-likelihood up to a constant, p − y log p.
         case .poisson:
-            // LightGBM's poisson metric: the negative log-likelihood up to a constant, p − y log p.
-            var total = 0.0
-            for i in predictions.indices {
-                let p = max(predictions[i], 1e-10)
-                total += p - Double(labels[i]) * log(p)
-            }
-            return total / Double(max(predictions.count, 1))
+            let q = max(p, 1e-10)
+            return q - y * log(q)
+        case .rmse: return r * r
+        case .auc, .prAUC: return .nan
         }
     }
 }
@@ -60,18 +71,23 @@ public enum Metrics {
     /// sorts of positives and of negatives go on two threads (the booster measures every iteration,
     /// between parallel steps).
     public static func evaluate(
-        _ metrics: [MetricKind], predictions: [Double], labels: [Float], team: WorkerTeam? = nil, alpha: Double = 0.9
+        _ metrics: [MetricKind], predictions: [Double], labels: [Float], weights: [Float]? = nil,
+        team: WorkerTeam? = nil, alpha: Double = 0.9
     ) -> [MetricValue] {
         var ranking: (auc: Double, ap: Double)?
         if metrics.contains(.auc) || metrics.contains(.prAUC) {
-            ranking = rankingMetrics(predictions, labels, team: team)
+            ranking =
+                weights == nil
+                ? rankingMetrics(predictions, labels, team: team) : self.ranking(predictions, labels, weights: weights)
         }
         return metrics.map { m in
             switch m {
             case .auc: return MetricValue(metric: m, value: ranking!.auc)
             case .prAUC: return MetricValue(metric: m, value: ranking!.ap)
             default:
-                return MetricValue(metric: m, value: m.evaluate(predictions: predictions, labels: labels, alpha: alpha))
+                return MetricValue(
+                    metric: m,
+                    value: m.evaluate(predictions: predictions, labels: labels, weights: weights, alpha: alpha))
             }
         }
     }
@@ -192,33 +208,79 @@ public enum Metrics {
     }
 
     public static func logloss(_ p: [Double], _ y: [Float]) -> Double {
-        var total = 0.0
-        for i in p.indices {
-            let q = min(max(p[i], 1e-15), 1 - 1e-15)
-            total -= y[i] > 0.5 ? log(q) : log(1 - q)
-        }
-        return total / Double(max(p.count, 1))
-    }
-
-    /// The mean of `loss(prediction − label)` over the rows.
-    static func meanLoss(_ p: [Double], _ y: [Float], _ loss: (Double) -> Double) -> Double {
-        var total = 0.0
-        for i in p.indices { total += loss(p[i] - Double(y[i])) }
-        return total / Double(max(p.count, 1))
+        MetricKind.logloss.evaluate(predictions: p, labels: y)
     }
 
     public static func rmse(_ p: [Double], _ y: [Float]) -> Double {
-        var total = 0.0
-        for i in p.indices {
-            let d = p[i] - Double(y[i])
-            total += d * d
-        }
-        return (total / Double(max(p.count, 1))).squareRoot()
+        MetricKind.rmse.evaluate(predictions: p, labels: y)
     }
 
     public static func accuracy(_ p: [Double], _ y: [Float]) -> Double {
-        var right = 0
-        for i in p.indices where (p[i] >= 0.5) == (y[i] > 0.5) { right += 1 }
-        return Double(right) / Double(max(p.count, 1))
+        MetricKind.accuracy.evaluate(predictions: p, labels: y)
+    }
+
+    /// The mean of `term(prediction, label)` over the rows, weighted by `weights` when given.
+    @inline(__always)
+    static func mean(_ p: [Double], _ y: [Float], _ weights: [Float]?, _ term: (Double, Double) -> Double) -> Double {
+        var total = 0.0
+        if let weights {
+            var weight = 0.0
+            for i in p.indices where weights[i] > 0 {
+                total += Double(weights[i]) * term(p[i], Double(y[i]))
+                weight += Double(weights[i])
+            }
+            return weight > 0 ? total / weight : .nan
+        }
+        for i in p.indices { total += term(p[i], Double(y[i])) }
+        return total / Double(max(p.count, 1))
+    }
+
+    /// AUC (ties count half) and average precision; with weights, each row counts by its weight.
+    public static func ranking(_ scores: [Double], _ labels: [Float], weights: [Float]?) -> (auc: Double, ap: Double) {
+        guard let weights else { return (auc(scores, labels), averagePrecision(scores, labels)) }
+        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        let auc = weightedAUC(order: order, scores: scores, labels: labels) { Double(weights[$0]) }
+        // Average precision from the highest score down, a group of tied scores at a time.
+        var (truePositives, seen, ap, previousRecall) = (0.0, 0.0, 0.0, 0.0)
+        let totalPositive = order.reduce(0.0) { $0 + (labels[$1] > 0.5 ? Double(weights[$1]) : 0) }
+        var i = order.count - 1
+        while i >= 0 {
+            let score = scores[order[i]]
+            while i >= 0 && scores[order[i]] == score {
+                let w = Double(weights[order[i]])
+                seen += w
+                if labels[order[i]] > 0.5 { truePositives += w }
+                i -= 1
+            }
+            guard totalPositive > 0, seen > 0 else { continue }
+            let recall = truePositives / totalPositive
+            ap += (recall - previousRecall) * (truePositives / seen)
+            previousRecall = recall
+        }
+        return (auc, totalPositive > 0 ? ap : .nan)
+    }
+
+    /// The AUC of rows counted `weight(i)` times each (ties count half), over `order`, the rows
+    /// by increasing score. NaN when a class has no weight.
+    @inline(__always)
+    static func weightedAUC(order: [Int], scores: [Double], labels: [Float], weight: (Int) -> Double) -> Double {
+        var negativesBelow = 0.0
+        var pairs = 0.0
+        var (positives, negatives) = (0.0, 0.0)
+        var i = 0
+        while i < order.count {
+            var (groupPositives, groupNegatives) = (0.0, 0.0)
+            let score = scores[order[i]]
+            while i < order.count && scores[order[i]] == score {
+                let r = order[i]
+                if labels[r] > 0.5 { groupPositives += weight(r) } else { groupNegatives += weight(r) }
+                i += 1
+            }
+            pairs += groupPositives * (negativesBelow + 0.5 * groupNegatives)
+            negativesBelow += groupNegatives
+            positives += groupPositives
+            negatives += groupNegatives
+        }
+        return positives > 0 && negatives > 0 ? pairs / (positives * negatives) : .nan
     }
 }

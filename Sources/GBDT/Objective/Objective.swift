@@ -45,8 +45,12 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
 
     /// The constant margin boosting starts from, as LightGBM's boost_from_average does: the
     /// log-odds of the mean label, the mean, the median or the alpha-quantile, the log of the mean.
-    public func initialScore(labels: [Float], alpha: Double = 0.9) -> Double {
-        let mean = labels.reduce(0.0) { $0 + Double($1) } / Double(max(labels.count, 1))
+    public func initialScore(labels: [Float], weights: [Float]? = nil, alpha: Double = 0.9) -> Double {
+        var mean = labels.reduce(0.0) { $0 + Double($1) } / Double(max(labels.count, 1))
+        if let weights {
+            let total = weights.reduce(0.0) { $0 + Double($1) }
+            mean = zip(labels, weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / max(total, 1e-300)
+        }
         switch self {
         case .binary:
             let p = min(max(mean, 1e-15), 1 - 1e-15)
@@ -54,7 +58,8 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
         case .regression, .huber:
             return mean
         case .regressionL1, .quantile:
-            return Quantiles.of(labels.map(Double.init), renewalQuantile(alpha: alpha)!)
+            return Quantiles.of(
+                labels.map(Double.init), renewalQuantile(alpha: alpha)!, weights: weights?.map(Double.init))
         case .poisson:
             return log(max(mean, 1e-15))
         }
@@ -156,7 +161,11 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
 public enum Quantiles {
     /// The `q`-quantile of `values` by linear interpolation between order statistics at position
     /// q · (n − 1) (numpy's default); 0 for no values.
-    public static func of(_ values: [Double], _ q: Double) -> Double {
+    ///
+    /// With weights, each value stands at the middle of its share of the total weight, and the
+    /// quantile is interpolated between those points (values of zero weight are left out).
+    public static func of(_ values: [Double], _ q: Double, weights: [Double]? = nil) -> Double {
+        if let weights { return weighted(values, q, weights) }
         guard !values.isEmpty else { return 0 }
         var v = values
         let position = q * Double(v.count - 1)
@@ -165,5 +174,23 @@ public enum Quantiles {
         // Only the two order statistics are needed: partial selection would do; sorting is simple.
         v.sort()
         return v[lo] + (v[hi] - v[lo]) * (position - Double(lo))
+    }
+
+    static func weighted(_ values: [Double], _ q: Double, _ weights: [Double]) -> Double {
+        let order = values.indices.filter { weights[$0] > 0 }.sorted { values[$0] < values[$1] }
+        guard let first = order.first else { return 0 }
+        let total = order.reduce(0.0) { $0 + weights[$1] }
+        var before = 0.0
+        var previous: (position: Double, value: Double)?
+        for i in order {
+            let position = (before + weights[i] / 2) / total
+            before += weights[i]
+            if position >= q {
+                guard let p = previous else { return values[first] }
+                return p.value + (values[i] - p.value) * (q - p.position) / (position - p.position)
+            }
+            previous = (position, values[i])
+        }
+        return values[order.last!]
     }
 }

@@ -56,6 +56,12 @@ public enum Booster {
         if params.objective == .huber && !(params.objectiveAlpha > 0) {
             throw TrainingError(description: "huber: alpha=\(params.objectiveAlpha) must be positive")
         }
+        for (name, data) in [("training", train), ("validation", valid)] {
+            guard let w = data?.weights else { continue }
+            if w.contains(where: { !($0 >= 0 && $0.isFinite) }) || !w.contains(where: { $0 > 0 }) {
+                throw TrainingError(description: "\(name) weights must be 0 or more, and not all 0")
+            }
+        }
         if let valid, valid.features.columns != train.features.columns {
             throw TrainingError(
                 description:
@@ -73,7 +79,8 @@ public enum Booster {
         let n = train.rows
         let objective = params.objective
         let alpha = params.objectiveAlpha
-        let initScore = objective.initialScore(labels: train.labels, alpha: alpha)
+        let weights = train.weights
+        let initScore = objective.initialScore(labels: train.labels, weights: weights, alpha: alpha)
         let renewal = objective.renewalQuantile(alpha: alpha)
         var scores = [Double](repeating: initScore, count: n)
         var validScores = [Double](repeating: initScore, count: valid?.rows ?? 0)
@@ -81,6 +88,7 @@ public enum Booster {
         let metrics = params.effectiveMetrics
         let sample = metricSample(rows: n, seed: params.seed)
         let sampleLabels = sample.map { train.labels[$0] }
+        let sampleWeights = weights.map { w in sample.map { w[$0] } }
         var trees: [Tree] = []
         var history: [IterationRecord] = []
         var bag: [Int32]?
@@ -103,13 +111,20 @@ public enum Booster {
                             objective.gradients(
                                 scores: s, labels: y, gradients: g, hessians: h, rows: rows, alpha: alpha,
                                 maxDeltaStep: params.poissonMaxDeltaStep)
+                            if let weights {
+                                for i in rows {
+                                    g[i] *= weights[i]
+                                    h[i] *= weights[i]
+                                }
+                            }
                         }, bag: bag, features: features, shrinkage: params.learningRate)
                 }
             }
             if let q = renewal {
-                learner.renewLeaves(of: &tree, quantile: q, shrinkage: params.learningRate) { i in
-                    Double(train.labels[i]) - scores[i]
-                }
+                learner.renewLeaves(
+                    of: &tree, quantile: q, shrinkage: params.learningRate,
+                    weight: weights.map { w in { Double(w[$0]) } }
+                ) { i in Double(train.labels[i]) - scores[i] }
             }
             if tree.internalNodes == 0 && iteration > 0 { break }
             trees.append(tree)
@@ -129,12 +144,14 @@ public enum Booster {
             var record = IterationRecord(
                 iteration: iteration + 1,
                 train: Metrics.evaluate(
-                    metrics, predictions: trainPredictions, labels: sampleLabels, team: learner.team, alpha: alpha),
+                    metrics, predictions: trainPredictions, labels: sampleLabels, weights: sampleWeights,
+                    team: learner.team, alpha: alpha),
                 valid: [])
             if let valid {
                 let p = validScores.map(objective.transform)
                 record.valid = Metrics.evaluate(
-                    metrics, predictions: p, labels: valid.labels, team: learner.team, alpha: alpha)
+                    metrics, predictions: p, labels: valid.labels, weights: valid.weights, team: learner.team,
+                    alpha: alpha)
                 let watched = record.valid[0]
                 if let b = best {
                     let better = watched.metric.higherIsBetter ? watched.value > b.value : watched.value < b.value

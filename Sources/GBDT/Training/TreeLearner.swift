@@ -192,12 +192,16 @@ final class TreeLearner {
     /// Sets each leaf of the last grown tree to the `quantile` of its rows' residuals (label −
     /// score) times `shrinkage`: LightGBM's leaf renewal for the L1 and quantile losses, whose
     /// gradients are signs and whose Newton step says little about how far to move.
-    func renewLeaves(of tree: inout Tree, quantile: Double, shrinkage: Double, residual: (Int) -> Double) {
+    func renewLeaves(
+        of tree: inout Tree, quantile: Double, shrinkage: Double, weight: ((Int) -> Double)?,
+        residual: (Int) -> Double
+    ) {
         let indices = partition.indices
         for l in 0..<tree.leaves {
-            let start = partition.begin[l]
-            let rows = (start..<start + partition.count[l]).map { residual(Int(indices[$0])) }
-            if !rows.isEmpty { tree.leafValue[l] = Quantiles.of(rows, quantile) * shrinkage }
+            let rows = (partition.begin[l]..<partition.begin[l] + partition.count[l]).map { Int(indices[$0]) }
+            guard !rows.isEmpty else { continue }
+            tree.leafValue[l] =
+                Quantiles.of(rows.map(residual), quantile, weights: weight.map { w in rows.map(w) }) * shrinkage
         }
     }
 

@@ -143,7 +143,7 @@ enum Fitting {
             let predictor = FlatPredictor(result.model)
             let table = metricsTable(
                 parameters.effectiveMetrics, train: train, valid: valid, trainPredictions: result.trainPredictions,
-                validPredictions: result.validPredictions
+                validPredictions: result.validPredictions, alpha: parameters.objectiveAlpha
             ) { predictor.predict($0) }
             return Fitted(
                 model: .gbdt(result.model), history: result.history,
@@ -180,12 +180,15 @@ enum Fitting {
 
     static func metricsTable(
         _ metrics: [MetricKind], train: LabeledData, valid: LabeledData?, trainPredictions: [Double]? = nil,
-        validPredictions: [Double]? = nil, predict: (DenseMatrix) -> [Double]
+        validPredictions: [Double]? = nil, alpha: Double = 0.9, predict: (DenseMatrix) -> [Double]
     ) -> [(String, Double, Double?)] {
         let p = trainPredictions ?? predict(train.features)
         let q = validPredictions ?? valid.map { predict($0.features) }
-        let onTrain = Metrics.evaluate(metrics, predictions: p, labels: train.labels)
-        let onValid = q.map { Metrics.evaluate(metrics, predictions: $0, labels: valid!.labels) }
+        let onTrain = Metrics.evaluate(
+            metrics, predictions: p, labels: train.labels, weights: train.weights, alpha: alpha)
+        let onValid = q.map {
+            Metrics.evaluate(metrics, predictions: $0, labels: valid!.labels, weights: valid!.weights, alpha: alpha)
+        }
         return metrics.indices.map { (metrics[$0].rawValue, onTrain[$0].value, onValid?[$0].value) }
     }
 
@@ -209,11 +212,15 @@ struct DataFileOptions: ParsableArguments {
     @Option(help: "The data file (CSV, TSV or LibSVM; .gz is read too).") var data: String?
     @Option(help: "csv, tsv or libsvm (default: from the file name).") var dataFormat: DataFormat?
     @Option(help: "The label column: an index from 0, a header name, or none.") var labelColumn: String = "0"
+    @Option(
+        help: "A column of sample weights (index or header name); without it, FILE.weight is read when it exists.")
+    var weightColumn: String?
     @Option(help: "Whether the first line is a header: auto, yes or no.") var header: DelimitedOptions.Header = .auto
 
     func load(_ path: String) throws -> LabeledData {
         try DataLoader.load(
-            path: path, format: dataFormat ?? DataFormat.guess(path: path), labelColumn: labelColumn, header: header)
+            path: path, format: dataFormat ?? DataFormat.guess(path: path), labelColumn: labelColumn, header: header,
+            weightColumn: weightColumn)
     }
 }
 
