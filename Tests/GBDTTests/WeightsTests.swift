@@ -37,7 +37,7 @@ import Testing
         #expect(indexed.weights == [2, 0.5])
         try FileSystem.writeAtomically("1\n", to: "\(dir)/a.csv.weight")
         #expect { try DataLoader.load(path: "\(dir)/a.csv", format: .csv) } throws: {
-            "\($0)".contains("1 weights for 2 rows")
+            "\($0)".contains("1 values for 2 rows")
         }
         try FileSystem.writeAtomically("y,w,x\n1,-2,0.5\n", to: "\(dir)/b.csv")
         #expect {
@@ -99,6 +99,30 @@ import Testing
         let w = data.weights!.map(Double.init)
         let mean = zip(data.labels, w).reduce(0.0) { $0 + Double($1.0) * $1.1 } / w.reduce(0, +)
         #expect(abs(weighted.initScore - log(mean / (1 - mean))) < 1e-12)
+    }
+
+    /// Rows that start from margins of their own (FILE.init): the model learns what to add, so
+    /// starting from a first model's margins, a second model's margins add up to the first's
+    /// continued training.
+    @Test func initScoresStartBoostingWhereAnotherModelLeftOff() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var data = try DataLoader.load(path: Fixture.path("binary.train"), format: .tsv)
+        data.weights = nil
+        let params = Fixture.params(["num_iterations=5", "num_threads=1"])
+        let first = try Booster.train(data, params: params).model
+        let margins = FlatPredictor(first).predict(data.features, margins: true)
+        try FileSystem.writeAtomically(try FileSystem.readBytes(Fixture.path("binary.train")), to: "\(dir)/d.train")
+        try FileSystem.writeAtomically(
+            margins.map { "\($0)" }.joined(separator: "\n") + "\n", to: "\(dir)/d.train.init")
+        let continued = try DataLoader.load(path: "\(dir)/d.train", format: .tsv)
+        #expect(continued.initScores == margins)
+        let second = try Booster.train(continued, params: params).model
+        #expect(second.initScore == 0)
+        let ten = try Booster.train(data, params: Fixture.params(["num_iterations=10", "num_threads=1"])).model
+        let sum = zip(margins, FlatPredictor(second).predict(data.features, margins: true)).map { $0 + $1 }
+        let direct = FlatPredictor(ten).predict(data.features, margins: true)
+        #expect(zip(sum, direct).allSatisfy { abs($0 - $1) < 1e-9 })
     }
 
     @Test func weightedQuantilesByHand() {

@@ -57,26 +57,31 @@ public enum DataLoader {
             data = try DelimitedLoader.load(path: path, options: options)
         }
         if data.weights == nil, FileSystem.exists(path + ".weight") {
-            data.weights = try weights(path + ".weight", rows: data.rows)
+            data.weights = try numbers(path + ".weight", rows: data.rows, what: "a weight (a number 0 or more)") {
+                $0 >= 0
+            }.map { Float($0) }
+        }
+        if FileSystem.exists(path + ".init") {
+            data.initScores = try numbers(path + ".init", rows: data.rows, what: "an initial score") { _ in true }
         }
         return data
     }
 
-    /// A LightGBM weight file: one non-negative number a line, a line per row.
-    public static func weights(_ path: String, rows: Int) throws -> [Float] {
+    /// A LightGBM side file (.weight, .init): one finite number a line that `valid` accepts, a line
+    /// per row.
+    static func numbers(_ path: String, rows: Int, what: String, valid: (Double) -> Bool) throws -> [Double] {
         let reader = try LineReader(path: path)
-        var out: [Float] = []
+        var out: [Double] = []
         out.reserveCapacity(rows)
         while let line = try reader.next() {
             let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
-            guard let w = Float(text), w.isFinite, w >= 0 else {
-                throw DataLoadError(
-                    "\(path):\(out.count + 1): '\(text.prefix(30))' is not a weight (a number 0 or more)")
+            guard let x = Double(text), x.isFinite, valid(x) else {
+                throw DataLoadError("\(path):\(out.count + 1): '\(text.prefix(30))' is not \(what)")
             }
-            out.append(w)
+            out.append(x)
         }
-        guard out.count == rows else { throw DataLoadError("\(path): \(out.count) weights for \(rows) rows") }
+        guard out.count == rows else { throw DataLoadError("\(path): \(out.count) values for \(rows) rows") }
         return out
     }
 }

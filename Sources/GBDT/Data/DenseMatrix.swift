@@ -47,13 +47,17 @@ public struct LabeledData: Sendable, Equatable {
     /// How much each row counts in the loss and the metrics (LightGBM's sample weights); nil:
     /// every row once.
     public var weights: [Float]?
+    /// A margin per row that boosting starts from instead of the average (LightGBM's init
+    /// scores, e.g. another model's output); the trained model then predicts what is added to it.
+    public var initScores: [Double]?
 
-    public init(features: DenseMatrix, labels: [Float], weights: [Float]? = nil) {
+    public init(features: DenseMatrix, labels: [Float], weights: [Float]? = nil, initScores: [Double]? = nil) {
         precondition(features.rows == labels.count, "\(features.rows) rows but \(labels.count) labels")
         precondition(weights == nil || weights!.count == labels.count, "\(labels.count) labels but other weights")
         self.features = features
         self.labels = labels
         self.weights = weights
+        self.initScores = initScores
     }
 
     public var rows: Int { labels.count }
@@ -61,6 +65,7 @@ public struct LabeledData: Sendable, Equatable {
     public func selecting(rows indexes: [Int]) -> LabeledData {
         LabeledData(
             features: features.selecting(rows: indexes), labels: indexes.map { labels[$0] },
-            weights: weights.map { w in indexes.map { w[$0] } })
+            weights: weights.map { w in indexes.map { w[$0] } },
+            initScores: initScores.map { s in indexes.map { s[$0] } })
     }
 }

@@ -80,10 +80,13 @@ public enum Booster {
         let objective = params.objective
         let alpha = params.objectiveAlpha
         let weights = train.weights
-        let initScore = objective.initialScore(labels: train.labels, weights: weights, alpha: alpha)
+        // Rows with starting margins of their own start there, and the model adds to them
+        // (LightGBM turns boost_from_average off then).
+        let initScore =
+            train.initScores == nil ? objective.initialScore(labels: train.labels, weights: weights, alpha: alpha) : 0
         let renewal = objective.renewalQuantile(alpha: alpha)
-        var scores = [Double](repeating: initScore, count: n)
-        var validScores = [Double](repeating: initScore, count: valid?.rows ?? 0)
+        var scores = train.initScores ?? [Double](repeating: initScore, count: n)
+        var validScores = valid?.initScores ?? [Double](repeating: initScore, count: valid?.rows ?? 0)
         let learner = TreeLearner(data: binned, params: params)
         let metrics = params.effectiveMetrics
         let sample = metricSample(rows: n, seed: params.seed)
