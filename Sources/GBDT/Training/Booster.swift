@@ -62,6 +62,18 @@ public enum Booster {
                 throw TrainingError(description: "\(name) weights must be 0 or more, and not all 0")
             }
         }
+        if !params.monotoneConstraints.isEmpty && params.monotoneConstraints.count != train.features.columns {
+            throw TrainingError(
+                description:
+                    "monotone_constraints gives \(params.monotoneConstraints.count) directions for \(train.features.columns) features"
+            )
+        }
+        if !params.monotoneConstraints.isEmpty && params.objective.renewalQuantile(alpha: 0.5) != nil {
+            // Their leaves are set to residual quantiles after the tree is grown, past the bounds.
+            throw TrainingError(
+                description:
+                    "monotone_constraints do not combine with \(params.objective.rawValue) (its leaves are renewed)")
+        }
         if let valid, valid.features.columns != train.features.columns {
             throw TrainingError(
                 description:

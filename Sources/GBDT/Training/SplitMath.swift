@@ -31,6 +31,13 @@ public struct SplitMath: Sendable, Equatable {
         -thresholdL1(g) / (h + lambdaL2)
     }
 
+    /// How much a leaf lowers the loss when its output is `w` rather than its optimum:
+    /// −(2 T(G) w + (H + λ₂) w²), which is `leafGain` at the optimum.
+    @inline(__always)
+    public func leafGain(_ g: Double, _ h: Double, output w: Double) -> Double {
+        -(2 * thresholdL1(g) * w + (h + lambdaL2) * w * w)
+    }
+
     /// Gain of splitting a parent into left and right: the children's gains minus the parent's.
     @inline(__always)
     public func splitGain(leftG: Double, leftH: Double, rightG: Double, rightH: Double) -> Double {
@@ -72,6 +79,43 @@ public struct SplitConstraints: Sendable {
     }
 }
 
+/// Monotone constraints on a leaf: the direction the split's feature must keep (1 rising, −1
+/// falling, 0 free) and the range the leaf's output must stay in (LightGBM's "basic" method: a
+/// split on a constrained feature caps the outputs of everything below it at the mid-point of its
+/// two children, so the whole tree keeps the direction).
+public struct OutputBounds: Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+
+    public static let free = OutputBounds(lower: -.infinity, upper: .infinity)
+
+    public init(lower: Double, upper: Double) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    public var isFree: Bool { lower == -.infinity && upper == .infinity }
+
+    @inline(__always)
+    public func clamp(_ w: Double) -> Double { min(max(w, lower), upper) }
+
+    /// The bounds of the two children of a split whose feature has `direction`, with outputs
+    /// `left` and `right` (already within these bounds).
+    public func children(direction: Int8, left: Double, right: Double) -> (OutputBounds, OutputBounds) {
+        guard direction != 0 else { return (self, self) }
+        let mid = (left + right) / 2
+        var (l, r) = (self, self)
+        if direction > 0 {
+            l.upper = min(l.upper, mid)
+            r.lower = max(r.lower, mid)
+        } else {
+            l.lower = max(l.lower, mid)
+            r.upper = min(r.upper, mid)
+        }
+        return (l, r)
+    }
+}
+
 public enum SplitFinder {
     /// The best split of one feature from its histogram: `hist[b]` holds the gradient and hessian
     /// sums of bin b (b = 0 is the missing bin). Counts are estimated from hessians
@@ -82,7 +126,32 @@ public enum SplitFinder {
     /// order threshold ascending, missing right before missing left.
     public static func best(
         feature: Int, hist: UnsafePointer<SIMD2<Double>>, bins: Int, totalG: Double, totalH: Double, count: Int,
-        math: SplitMath, constraints c: SplitConstraints
+        math: SplitMath, constraints c: SplitConstraints, direction: Int8 = 0, bounds: OutputBounds = .free
+    ) -> SplitCandidate {
+        if direction == 0 && bounds.isFree {
+            let parentGain = math.leafGain(totalG, totalH)
+            return scan(feature: feature, hist: hist, bins: bins, totalG: totalG, totalH: totalH, count: count, c) {
+                lg, lh, rg, rh in math.leafGain(lg, lh) + math.leafGain(rg, rh) - parentGain
+            }
+        }
+        // Under monotone constraints: children's outputs clamped to the leaf's bounds, gains taken
+        // at those outputs, and a split whose outputs go against `direction` refused.
+        let parentGain = math.leafGain(totalG, totalH, output: bounds.clamp(math.leafWeight(totalG, totalH)))
+        return scan(feature: feature, hist: hist, bins: bins, totalG: totalG, totalH: totalH, count: count, c) {
+            lg, lh, rg, rh in
+            let lw = bounds.clamp(math.leafWeight(lg, lh))
+            let rw = bounds.clamp(math.leafWeight(rg, rh))
+            if (direction > 0 && lw > rw) || (direction < 0 && lw < rw) { return -.infinity }
+            return math.leafGain(lg, lh, output: lw) + math.leafGain(rg, rh, output: rw) - parentGain
+        }
+    }
+
+    /// Every threshold of a feature's histogram, with missing values on either side, scored by
+    /// `gain(leftG, leftH, rightG, rightH)`.
+    @inline(__always)
+    static func scan(
+        feature: Int, hist: UnsafePointer<SIMD2<Double>>, bins: Int, totalG: Double, totalH: Double, count: Int,
+        _ c: SplitConstraints, gain: (Double, Double, Double, Double) -> Double
     ) -> SplitCandidate {
         var best = SplitCandidate.none
         let missingG = hist[0].x
@@ -90,7 +159,6 @@ public enum SplitFinder {
         let hasMissing = missingH > 0
         let countPerHessian = Double(count) / totalH
         let counts = CountLimits(count: count, minDataInLeaf: c.minDataInLeaf)
-        let parentGain = math.leafGain(totalG, totalH)
         var leftG = 0.0
         var leftH = 0.0
         // With missing values the last threshold (all values left) splits missing from the rest.
@@ -102,12 +170,12 @@ public enum SplitFinder {
             if lh < c.minSumHessianInLeaf || rh < c.minSumHessianInLeaf { return }
             let estimate = lh * countPerHessian
             if !counts.allow(estimate) { return }
-            let gain = math.leafGain(lg, lh) + math.leafGain(rg, rh) - parentGain
-            if gain > best.gain {
+            let g = gain(lg, lh, rg, rh)
+            if g > best.gain {
                 let lc = Int(estimate.rounded())
                 let rc = count - lc
                 best = SplitCandidate(
-                    feature: feature, thresholdBin: b, defaultLeft: hasMissing ? missingLeft : lh >= rh, gain: gain,
+                    feature: feature, thresholdBin: b, defaultLeft: hasMissing ? missingLeft : lh >= rh, gain: g,
                     leftG: lg, leftH: lh, leftCount: lc, rightG: rg, rightH: rh, rightCount: rc)
             }
         }

@@ -21,6 +21,9 @@ public struct TrainingParams: Sendable, Equatable {
         get { explicitObjectiveAlpha ?? (objective.takesAlpha ? alphaSetting : nil) ?? 0.9 }
         set { explicitObjectiveAlpha = newValue }
     }
+    /// Per feature: 1 for a prediction that may only rise with it, −1 only fall, 0 free (LightGBM's
+    /// monotone_constraints); empty: none.
+    public var monotoneConstraints: [Int8] = []
     /// Poisson's hessian is exp(score + this): larger steadies the first steps.
     public var poissonMaxDeltaStep = 0.7
     /// `alpha` means LightGBM's objective parameter for the Huber and quantile losses and
@@ -69,6 +72,8 @@ public struct TrainingParams: Sendable, Equatable {
         "lambda_l1": "lambda_l1", "reg_alpha": "lambda_l1", "l1_regularization": "lambda_l1", "alpha": "alpha",
         "quantile_alpha": "objective_alpha", "huber_delta": "objective_alpha",
         "poisson_max_delta_step": "poisson_max_delta_step", "max_delta_step": "poisson_max_delta_step",
+        "monotone_constraints": "monotone_constraints", "mc": "monotone_constraints",
+        "monotone_constraint": "monotone_constraints", "monotonic_cst": "monotone_constraints",
         "lambda_l2": "lambda_l2", "reg_lambda": "lambda_l2", "lambda": "lambda_l2", "l2_regularization": "lambda_l2",
         "min_gain_to_split": "min_gain_to_split", "min_split_gain": "min_gain_to_split", "gamma": "min_gain_to_split",
         "feature_fraction": "feature_fraction", "sub_feature": "feature_fraction",
@@ -139,6 +144,17 @@ public struct TrainingParams: Sendable, Equatable {
         case "alpha": alphaSetting = try double(0, .greatestFiniteMagnitude)
         case "objective_alpha": objectiveAlpha = try double(0, .greatestFiniteMagnitude)
         case "poisson_max_delta_step": poissonMaxDeltaStep = try double(0, 100)
+        case "monotone_constraints":
+            // "1,-1,0", or XGBoost's "(1,-1,0)".
+            let parts = value.trimmingCharacters(in: CharacterSet(charactersIn: "()[] ")).split(separator: ",")
+            var list: [Int8] = []
+            for part in parts {
+                guard let d = Int8(part.trimmingCharacters(in: .whitespaces)), (-1...1).contains(d) else {
+                    throw ParseError(description: "\(key)=\(value): expected -1, 0 or 1 per feature, comma-separated")
+                }
+                list.append(d)
+            }
+            monotoneConstraints = list
         case "lambda_l2": lambdaL2 = try double(0, .greatestFiniteMagnitude)
         case "min_gain_to_split": minGainToSplit = try double(0, .greatestFiniteMagnitude)
         case "feature_fraction": featureFraction = try double(1e-9, 1)
@@ -191,5 +207,7 @@ public struct TrainingParams: Sendable, Equatable {
             ("max_bin", "\(maxBin)"), ("bin_construct_sample_cnt", "\(binConstructSampleCount)"),
         ] + (objective.takesAlpha ? [("alpha", "\(objectiveAlpha)")] : [])
             + (objective == .poisson ? [("poisson_max_delta_step", "\(poissonMaxDeltaStep)")] : [])
+            + (monotoneConstraints.isEmpty
+                ? [] : [("monotone_constraints", monotoneConstraints.map { "\($0)" }.joined(separator: ","))])
     }
 }

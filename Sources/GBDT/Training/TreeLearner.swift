@@ -56,6 +56,8 @@ final class TreeLearner {
         var best: SplitCandidate
         /// Where this leaf hangs: (internal node, is left child), or (-1, _) for the root.
         var parent: (node: Int, left: Bool)
+        /// The range monotone constraints leave its output (before shrinkage).
+        var bounds: OutputBounds = .free
     }
 
     /// Writes the gradients and hessians of rows `rows` at g[i] and h[i] for i in rows; called on
@@ -101,7 +103,7 @@ final class TreeLearner {
             tree.leftChild.append(~Int32(chosen))
             tree.rightChild.append(~Int32(right))
             tree.splitGain.append(split.gain)
-            tree.internalValue.append(math.leafWeight(leaves[chosen].g, leaves[chosen].h) * shrinkage)
+            tree.internalValue.append(output(leaves[chosen]) * shrinkage)
             tree.internalHessian.append(leaves[chosen].h)
             tree.internalCount.append(leaves[chosen].count)
 
@@ -111,12 +113,17 @@ final class TreeLearner {
                 defaultLeft: split.defaultLeft)
             let rightRows = partition.count[right]
             let depth = leaves[chosen].depth + 1
+            let bounds = leaves[chosen].bounds
+            let (leftBounds, rightBounds) = bounds.children(
+                direction: direction(split.feature), left: bounds.clamp(math.leafWeight(split.leftG, split.leftH)),
+                right: bounds.clamp(math.leafWeight(split.rightG, split.rightH)))
             leaves[chosen] = Leaf(
-                g: split.leftG, h: split.leftH, count: leftRows, depth: depth, best: .none, parent: (node, true))
+                g: split.leftG, h: split.leftH, count: leftRows, depth: depth, best: .none, parent: (node, true),
+                bounds: leftBounds)
             leaves.append(
                 Leaf(
-                    g: split.rightG, h: split.rightH, count: rightRows, depth: depth, best: .none, parent: (node, false)
-                ))
+                    g: split.rightG, h: split.rightH, count: rightRows, depth: depth, best: .none,
+                    parent: (node, false), bounds: rightBounds))
 
             // Children that will never be split (the tree is full, or they are too deep or too
             // small) need no histograms.
@@ -139,7 +146,7 @@ final class TreeLearner {
                 built, from: parentHistogram, features: features, leaves: splittable.map { ($0, leaves[$0]) })
             for (k, leaf) in splittable.enumerated() { leaves[leaf].best = best[k] }
         }
-        tree.leafValue = leaves.map { math.leafWeight($0.g, $0.h) * shrinkage }
+        tree.leafValue = leaves.map { output($0) * shrinkage }
         tree.leafHessian = leaves.map(\.h)
         tree.leafCount = leaves.map(\.count)
         return tree
@@ -254,11 +261,20 @@ final class TreeLearner {
         }
     }
 
+    /// A leaf's output before shrinkage: its optimum, within its bounds.
+    private func output(_ leaf: Leaf) -> Double { leaf.bounds.clamp(math.leafWeight(leaf.g, leaf.h)) }
+
+    @inline(__always)
+    private func direction(_ feature: Int) -> Int8 {
+        feature < params.monotoneConstraints.count ? params.monotoneConstraints[feature] : 0
+    }
+
     private func bestSplit(feature f: Int, leaf: Int, _ state: Leaf) -> SplitCandidate {
         if data.mappers[f].isTrivial { return .none }
         return SplitFinder.best(
             feature: f, hist: histograms[leaf] + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
-            totalH: state.h, count: state.count, math: math, constraints: constraints)
+            totalH: state.h, count: state.count, math: math, constraints: constraints, direction: direction(f),
+            bounds: state.bounds)
     }
 
     private func bestSplit(leaf: Int, _ state: Leaf, features: [Int]) -> SplitCandidate {
