@@ -122,6 +122,7 @@ bench/gbdt/.venv/.ready: bench/gbdt/requirements.txt
 SHARED_GBDT ?= ../shared/data/gbdt
 bench-gbdt: build bench/gbdt/.venv/.ready
 	bench/gbdt/.venv/bin/python bench/gbdt/run.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
+	bench/gbdt/.venv/bin/python bench/gbdt/rank.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
 
 bench/pit/.venv/.ready: bench/pit/requirements.txt
 	python3 -m venv bench/pit/.venv

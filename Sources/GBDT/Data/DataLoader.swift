@@ -61,14 +61,24 @@ public enum DataLoader {
                 $0 >= 0
             }.map { Float($0) }
         }
+        if FileSystem.exists(path + ".query") {
+            let sizes = try numbers(path + ".query", rows: -1, what: "a query size (a whole number)") {
+                $0 >= 1 && $0 == $0.rounded()
+            }.map { Int($0) }
+            guard sizes.reduce(0, +) == data.rows else {
+                throw DataLoadError(
+                    "\(path).query: the query sizes add up to \(sizes.reduce(0, +)), not \(data.rows) rows")
+            }
+            data.groups = sizes
+        }
         if FileSystem.exists(path + ".init") {
             data.initScores = try numbers(path + ".init", rows: data.rows, what: "an initial score") { _ in true }
         }
         return data
     }
 
-    /// A LightGBM side file (.weight, .init): one finite number a line that `valid` accepts, a line
-    /// per row.
+    /// A LightGBM side file (.weight, .init, .query): one finite number a line that `valid`
+    /// accepts, a line per row (`rows` < 0: any number of lines).
     static func numbers(_ path: String, rows: Int, what: String, valid: (Double) -> Bool) throws -> [Double] {
         let reader = try LineReader(path: path)
         var out: [Double] = []
@@ -81,7 +91,9 @@ public enum DataLoader {
             }
             out.append(x)
         }
-        guard out.count == rows else { throw DataLoadError("\(path): \(out.count) values for \(rows) rows") }
+        guard rows < 0 || out.count == rows else {
+            throw DataLoadError("\(path): \(out.count) values for \(rows) rows")
+        }
         return out
     }
 }

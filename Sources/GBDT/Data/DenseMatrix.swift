@@ -50,6 +50,8 @@ public struct LabeledData: Sendable, Equatable {
     /// A margin per row that boosting starts from instead of the average (LightGBM's init
     /// scores, e.g. another model's output); the trained model then predicts what is added to it.
     public var initScores: [Double]?
+    /// Query groups for ranking: the sizes of consecutive runs of rows (LightGBM's .query file).
+    public var groups: [Int]?
 
     public init(features: DenseMatrix, labels: [Float], weights: [Float]? = nil, initScores: [Double]? = nil) {
         precondition(features.rows == labels.count, "\(features.rows) rows but \(labels.count) labels")
@@ -61,6 +63,24 @@ public struct LabeledData: Sendable, Equatable {
     }
 
     public var rows: Int { labels.count }
+
+    /// Where each group starts, and the end: groups[g] is rows offsets[g]..<offsets[g + 1].
+    public var groupOffsets: [Int]? {
+        groups.map { sizes in sizes.reduce(into: [0]) { $0.append($0.last! + $1) } }
+    }
+
+    /// The same rows with `columns` columns, the missing ones 0 (a LibSVM file whose highest index
+    /// is lower than the training file's).
+    public func widened(toColumns columns: Int) -> LabeledData {
+        guard columns > features.columns else { return self }
+        var values = [Float](repeating: 0, count: rows * columns)
+        for r in 0..<rows {
+            for c in 0..<features.columns { values[r * columns + c] = features.values[r * features.columns + c] }
+        }
+        var out = self
+        out.features = DenseMatrix(rows: rows, columns: columns, values: values)
+        return out
+    }
 
     public func selecting(rows indexes: [Int]) -> LabeledData {
         LabeledData(

@@ -7,6 +7,10 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
     case prAUC = "pr_auc"
     case accuracy
     case mae, huber, quantile, poisson
+    case ndcg1 = "ndcg@1"
+    case ndcg3 = "ndcg@3"
+    case ndcg5 = "ndcg@5"
+    case ndcg10 = "ndcg@10"
 
     public init?(name: String) {
         switch name.lowercased() {
@@ -19,18 +23,38 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
         case "huber": self = .huber
         case "quantile": self = .quantile
         case "poisson", "poisson-nloglik": self = .poisson
+        case "ndcg@1": self = .ndcg1
+        case "ndcg@3": self = .ndcg3
+        case "ndcg@5", "ndcg": self = .ndcg5
+        case "ndcg@10": self = .ndcg10
         default: return nil
         }
     }
 
-    public var higherIsBetter: Bool { self == .auc || self == .prAUC || self == .accuracy }
+    public var higherIsBetter: Bool { self == .auc || self == .prAUC || self == .accuracy || ndcgDepth != nil }
+
+    /// k of NDCG@k.
+    public var ndcgDepth: Int? {
+        switch self {
+        case .ndcg1: 1
+        case .ndcg3: 3
+        case .ndcg5: 5
+        case .ndcg10: 10
+        default: nil
+        }
+    }
 
     /// The metric of predictions (probabilities for binary metrics, expected counts for Poisson)
     /// against labels, each row counted by its weight when there are weights. `alpha` is the
     /// Huber threshold or the quantile.
+    /// `groups` are query offsets (LabeledData.groupOffsets), which NDCG needs.
     public func evaluate(
-        predictions: [Double], labels: [Float], weights: [Float]? = nil, alpha: Double = 0.9
+        predictions: [Double], labels: [Float], weights: [Float]? = nil, alpha: Double = 0.9, groups: [Int]? = nil
     ) -> Double {
+        if let k = ndcgDepth {
+            guard let groups else { return .nan }
+            return NDCG.mean(predictions, labels, offsets: groups, k: k, weights: weights)
+        }
         switch self {
         case .auc, .prAUC:
             let r = Metrics.ranking(predictions, labels, weights: weights)
@@ -61,7 +85,7 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
             let q = max(p, 1e-10)
             return q - y * log(q)
         case .rmse: return r * r
-        case .auc, .prAUC: return .nan
+        case .auc, .prAUC, .ndcg1, .ndcg3, .ndcg5, .ndcg10: return .nan
         }
     }
 }
@@ -72,7 +96,7 @@ public enum Metrics {
     /// between parallel steps).
     public static func evaluate(
         _ metrics: [MetricKind], predictions: [Double], labels: [Float], weights: [Float]? = nil,
-        team: WorkerTeam? = nil, alpha: Double = 0.9
+        team: WorkerTeam? = nil, alpha: Double = 0.9, groups: [Int]? = nil
     ) -> [MetricValue] {
         var ranking: (auc: Double, ap: Double)?
         if metrics.contains(.auc) || metrics.contains(.prAUC) {
@@ -87,7 +111,8 @@ public enum Metrics {
             default:
                 return MetricValue(
                     metric: m,
-                    value: m.evaluate(predictions: predictions, labels: labels, weights: weights, alpha: alpha))
+                    value: m.evaluate(
+                        predictions: predictions, labels: labels, weights: weights, alpha: alpha, groups: groups))
             }
         }
     }

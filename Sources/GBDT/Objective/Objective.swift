@@ -11,6 +11,10 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
     case huber = "reg:huber"
     case quantile = "reg:quantileerror"
     case poisson = "count:poisson"
+    /// LambdaMART for NDCG over query groups (XGBoost's name).
+    case lambdarank = "rank:ndcg"
+    /// XE-NDCG over query groups (LightGBM's rank_xendcg).
+    case rankXENDCG = "rank:xendcg"
 
     public init?(name: String) {
         switch name.lowercased() {
@@ -21,17 +25,22 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
         case "huber", "reg:huber": self = .huber
         case "quantile", "reg:quantileerror": self = .quantile
         case "poisson", "count:poisson": self = .poisson
+        case "lambdarank", "rank:ndcg": self = .lambdarank
+        case "rank_xendcg", "xendcg", "xe_ndcg", "xe_ndcg_mart", "xendcg_mart", "rank:xendcg": self = .rankXENDCG
         default: return nil
         }
     }
 
     /// Names a user may give, for error messages.
     public static let described =
-        "binary (binary:logistic), regression (reg:squarederror, l2), regression_l1 (l1, mae, reg:absoluteerror), huber, quantile (reg:quantileerror), poisson (count:poisson)"
+        "binary (binary:logistic), regression (reg:squarederror, l2), regression_l1 (l1, mae, reg:absoluteerror), huber, quantile (reg:quantileerror), poisson (count:poisson), lambdarank (rank:ndcg), rank_xendcg"
 
     /// Whether `alpha` is this objective's own parameter (the Huber threshold, the quantile), as
     /// LightGBM reads it, rather than XGBoost's L1 regularisation.
     public var takesAlpha: Bool { self == .huber || self == .quantile }
+
+    /// Whether the loss is over query groups, whose documents are scored together.
+    public var isRanking: Bool { self == .lambdarank || self == .rankXENDCG }
 
     /// The quantile of the residuals each leaf's output is set to after the tree is grown
     /// (LightGBM's leaf renewal), for losses whose Newton step says little: the median for L1.
@@ -62,6 +71,9 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
                 labels.map(Double.init), renewalQuantile(alpha: alpha)!, weights: weights?.map(Double.init))
         case .poisson:
             return log(max(mean, 1e-15))
+        case .lambdarank, .rankXENDCG:
+            // Only the order within a query counts: no average to start from.
+            return 0
         }
     }
 
@@ -105,6 +117,8 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
                 g[i] = Float(exp(scores[i]) - Double(labels[i]))
                 h[i] = Float(exp(scores[i] + maxDeltaStep))
             }
+        case .lambdarank, .rankXENDCG:
+            preconditionFailure("ranking gradients are computed a query at a time (RankingObjective)")
         }
     }
 
@@ -118,6 +132,7 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
         case .huber: [.huber, .rmse, .mae]
         case .quantile: [.quantile, .mae]
         case .poisson: [.poisson, .rmse]
+        case .lambdarank, .rankXENDCG: [.ndcg1, .ndcg3, .ndcg5, .ndcg10]
         }
     }
 
@@ -126,7 +141,7 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
     public func transform(_ margin: Double) -> Double {
         switch self {
         case .binary: return 1 / (1 + exp(-margin))
-        case .regression, .regressionL1, .huber, .quantile: return margin
+        case .regression, .regressionL1, .huber, .quantile, .lambdarank, .rankXENDCG: return margin
         case .poisson: return exp(margin)
         }
     }
@@ -135,7 +150,7 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
     public func margin(ofOutput y: Double) -> Double {
         switch self {
         case .binary: return log(y / (1 - y))
-        case .regression, .regressionL1, .huber, .quantile: return y
+        case .regression, .regressionL1, .huber, .quantile, .lambdarank, .rankXENDCG: return y
         case .poisson: return log(y)
         }
     }
@@ -151,6 +166,10 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
         case .poisson:
             if let bad = labels.first(where: { $0 < 0 }) { return "poisson labels must be 0 or more (found \(bad))" }
             if !labels.contains(where: { $0 > 0 }) { return "poisson labels must not all be 0" }
+        case .lambdarank, .rankXENDCG:
+            if let bad = labels.first(where: { $0 < 0 || $0 > 30 || $0 != $0.rounded() }) {
+                return "relevance labels must be whole numbers from 0 to 30 (found \(bad))"
+            }
         default: break
         }
         return nil

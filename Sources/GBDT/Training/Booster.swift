@@ -74,6 +74,14 @@ public enum Booster {
                 description:
                     "monotone_constraints do not combine with \(params.objective.rawValue) (its leaves are renewed)")
         }
+        if params.objective.isRanking {
+            for (name, data) in [("training", train), ("validation", valid)] where data != nil && data!.groups == nil {
+                throw TrainingError(
+                    description:
+                        "\(params.objective.rawValue) ranks documents within queries: the \(name) data needs its groups (FILE.query, one query size a line)"
+                )
+            }
+        }
         if let valid, valid.features.columns != train.features.columns {
             throw TrainingError(
                 description:
@@ -101,8 +109,14 @@ public enum Booster {
         var validScores = valid?.initScores ?? [Double](repeating: initScore, count: valid?.rows ?? 0)
         let learner = TreeLearner(data: binned, params: params)
         let metrics = params.effectiveMetrics
-        let sample = metricSample(rows: n, seed: params.seed)
+        // Ranking metrics need whole queries: every row.
+        let sample = objective.isRanking ? Array(0..<n) : metricSample(rows: n, seed: params.seed)
         let sampleLabels = sample.map { train.labels[$0] }
+        let queries = train.groupOffsets
+        let validQueries = valid?.groupOffsets
+        // Ranking losses are computed a query at a time, before the tree asks for rows.
+        var rankGradients = [Float](repeating: 0, count: objective.isRanking ? n : 0)
+        var rankHessians = rankGradients
         let sampleWeights = weights.map { w in sample.map { w[$0] } }
         var trees: [Tree] = []
         var history: [IterationRecord] = []
@@ -118,14 +132,26 @@ public enum Booster {
                 params.featureFraction < 1
                 ? sampleFeatures(allFeatures, fraction: params.featureFraction, seed: params.seed, iteration: iteration)
                 : allFeatures
+            if let queries {
+                rankingGradients(
+                    params, scores: scores, labels: train.labels, queries: queries, iteration: iteration,
+                    team: learner.team, g: &rankGradients, h: &rankHessians)
+            }
             var tree = scores.withUnsafeBufferPointer { s in
                 train.labels.withUnsafeBufferPointer { y in
                     let (s, y) = (s.baseAddress!, y.baseAddress!)
                     return learner.grow(
                         gradients: { rows, g, h in
-                            objective.gradients(
-                                scores: s, labels: y, gradients: g, hessians: h, rows: rows, alpha: alpha,
-                                maxDeltaStep: params.poissonMaxDeltaStep)
+                            if objective.isRanking {
+                                for i in rows {
+                                    g[i] = rankGradients[i]
+                                    h[i] = rankHessians[i]
+                                }
+                            } else {
+                                objective.gradients(
+                                    scores: s, labels: y, gradients: g, hessians: h, rows: rows, alpha: alpha,
+                                    maxDeltaStep: params.poissonMaxDeltaStep)
+                            }
                             if let weights {
                                 for i in rows {
                                     g[i] *= weights[i]
@@ -160,13 +186,13 @@ public enum Booster {
                 iteration: iteration + 1,
                 train: Metrics.evaluate(
                     metrics, predictions: trainPredictions, labels: sampleLabels, weights: sampleWeights,
-                    team: learner.team, alpha: alpha),
+                    team: learner.team, alpha: alpha, groups: queries),
                 valid: [])
             if let valid {
                 let p = validScores.map(objective.transform)
                 record.valid = Metrics.evaluate(
                     metrics, predictions: p, labels: valid.labels, weights: valid.weights, team: learner.team,
-                    alpha: alpha)
+                    alpha: alpha, groups: validQueries)
                 let watched = record.valid[0]
                 if let b = best {
                     let better = watched.metric.higherIsBetter ? watched.value > b.value : watched.value < b.value
@@ -200,6 +226,43 @@ public enum Booster {
             model: model, trainPredictions: trainPredictions, validPredictions: validPredictions, history: history,
             bestIteration: bestIteration, binningSeconds: binningSeconds,
             trainingSeconds: Double(monotonicNanos() - trainStart) / 1e9)
+    }
+
+    /// The ranking objective's gradients and hessians of every row, query by query on the team.
+    /// XE-NDCG's noise is drawn per query and iteration from the seed, so that results do not
+    /// depend on the threads.
+    static func rankingGradients(
+        _ params: TrainingParams, scores: [Double], labels: [Float], queries: [Int], iteration: Int,
+        team: WorkerTeam, g: inout [Float], h: inout [Float]
+    ) {
+        var objective = RankingObjective()
+        objective.truncationLevel = params.lambdarankTruncationLevel
+        objective.normalize = params.lambdarankNorm
+        objective.sigmoid = params.sigmoid
+        let xendcg = params.objective == .rankXENDCG
+        scores.withUnsafeBufferPointer { s in
+            labels.withUnsafeBufferPointer { y in
+                g.withUnsafeMutableBufferPointer { gb in
+                    h.withUnsafeMutableBufferPointer { hb in
+                        let (s, y, gp, hp) = (
+                            s.baseAddress!, y.baseAddress!, UncheckedBox(gb.baseAddress!), UncheckedBox(hb.baseAddress!)
+                        )
+                        team.forEach(queries.count - 1) { q in
+                            let range = queries[q]..<queries[q + 1]
+                            if xendcg {
+                                var rng = SeededRandom(seed: params.seed &+ UInt64(iteration), stream: UInt64(q))
+                                let noise = range.map { _ in rng.uniform() }
+                                objective.xendcg(
+                                    scores: s, labels: y, g: gp.value, h: hp.value, range: range
+                                ) { noise[$0 - range.lowerBound] }
+                            } else {
+                                objective.lambdarank(scores: s, labels: y, g: gp.value, h: hp.value, range: range)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Adds a tree's outputs to scores by walking it on bin codes (rows outside the bag, and

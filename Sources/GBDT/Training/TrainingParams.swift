@@ -24,6 +24,10 @@ public struct TrainingParams: Sendable, Equatable {
     /// Per feature: 1 for a prediction that may only rise with it, −1 only fall, 0 free (LightGBM's
     /// monotone_constraints); empty: none.
     public var monotoneConstraints: [Int8] = []
+    /// LambdaMART: pairs only with a document above this rank; normalised lambdas; the sigmoid's slope.
+    public var lambdarankTruncationLevel = 30
+    public var lambdarankNorm = true
+    public var sigmoid = 1.0
     /// Poisson's hessian is exp(score + this): larger steadies the first steps.
     public var poissonMaxDeltaStep = 0.7
     /// `alpha` means LightGBM's objective parameter for the Huber and quantile losses and
@@ -72,6 +76,8 @@ public struct TrainingParams: Sendable, Equatable {
         "lambda_l1": "lambda_l1", "reg_alpha": "lambda_l1", "l1_regularization": "lambda_l1", "alpha": "alpha",
         "quantile_alpha": "objective_alpha", "huber_delta": "objective_alpha",
         "poisson_max_delta_step": "poisson_max_delta_step", "max_delta_step": "poisson_max_delta_step",
+        "lambdarank_truncation_level": "lambdarank_truncation_level", "lambdarank_norm": "lambdarank_norm",
+        "sigmoid": "sigmoid", "ndcg_eval_at": "ndcg_eval_at", "ndcg_at": "ndcg_eval_at", "eval_at": "ndcg_eval_at",
         "monotone_constraints": "monotone_constraints", "mc": "monotone_constraints",
         "monotone_constraint": "monotone_constraints", "monotonic_cst": "monotone_constraints",
         "lambda_l2": "lambda_l2", "reg_lambda": "lambda_l2", "lambda": "lambda_l2", "l2_regularization": "lambda_l2",
@@ -144,6 +150,22 @@ public struct TrainingParams: Sendable, Equatable {
         case "alpha": alphaSetting = try double(0, .greatestFiniteMagnitude)
         case "objective_alpha": objectiveAlpha = try double(0, .greatestFiniteMagnitude)
         case "poisson_max_delta_step": poissonMaxDeltaStep = try double(0, 100)
+        case "lambdarank_truncation_level": lambdarankTruncationLevel = try int(1...1_000_000)
+        case "lambdarank_norm":
+            guard let b = ["true": true, "false": false, "1": true, "0": false][value.lowercased()] else {
+                throw ParseError(description: "\(key)=\(value): expected true or false")
+            }
+            lambdarankNorm = b
+        case "sigmoid": sigmoid = try double(1e-9, 1000)
+        case "ndcg_eval_at":
+            var list: [MetricKind] = []
+            for part in value.split(separator: ",") {
+                guard let m = MetricKind(name: "ndcg@" + part.trimmingCharacters(in: .whitespaces)) else {
+                    throw ParseError(description: "\(key)=\(value): NDCG is reported at 1, 3, 5 and 10")
+                }
+                list.append(m)
+            }
+            metrics = list
         case "monotone_constraints":
             // "1,-1,0", or XGBoost's "(1,-1,0)".
             let parts = value.trimmingCharacters(in: CharacterSet(charactersIn: "()[] ")).split(separator: ",")
@@ -173,7 +195,13 @@ public struct TrainingParams: Sendable, Equatable {
         case "metric":
             var list: [MetricKind] = []
             for part in value.split(separator: ",") {
-                guard let m = MetricKind(name: String(part).trimmingCharacters(in: .whitespaces)) else {
+                let name = String(part).trimmingCharacters(in: .whitespaces)
+                // LightGBM's "ndcg" is NDCG at each of ndcg_eval_at.
+                if name.lowercased() == "ndcg" {
+                    list += metrics.filter { $0.ndcgDepth != nil }.isEmpty ? [.ndcg1, .ndcg3, .ndcg5] : metrics
+                    continue
+                }
+                guard let m = MetricKind(name: name) else {
                     throw ParseError(
                         description:
                             "\(key)=\(value): metrics are \(MetricKind.allCases.map(\.rawValue).joined(separator: ", "))"

@@ -17,7 +17,9 @@ struct Predict: ParsableCommand {
     func run() throws {
         let loaded = try AnyModel.load(path: model)
         guard let path = data.data else { throw ValidationError("--data is required") }
-        let input = try data.load(path)
+        var input = try data.load(path)
+        // A LibSVM file's columns end at its highest index, which may be below the model's.
+        if data.format(of: path) == .libsvm { input = input.widened(toColumns: loaded.featureNames.count) }
         guard input.features.columns >= loaded.featureNames.count else {
             throw CLIError(
                 "\(path) has \(input.features.columns) feature columns; the model needs \(loaded.featureNames.count)"
@@ -38,7 +40,12 @@ struct Predict: ParsableCommand {
         var alpha = 0.9
         if case .gbdt(let m) = loaded, let a = m.parameters["alpha"].flatMap(Double.init) { alpha = a }
         let rows = metrics.map {
-            ($0.rawValue, $0.evaluate(predictions: predictions, labels: input.labels, alpha: alpha))
+            (
+                $0.rawValue,
+                $0.evaluate(
+                    predictions: predictions, labels: input.labels, weights: input.weights, alpha: alpha,
+                    groups: input.groupOffsets)
+            )
         }
         if out != nil {
             if output.format == .json {

@@ -182,7 +182,7 @@ struct TrackedTraining {
     /// `--data FILE [--valid FILE]`: a plain data file, no time split.
     private func fileInputs(_ path: String) throws -> Inputs {
         let train = try command.data.load(path)
-        let valid = try command.valid.map { try command.data.load($0) }
+        let valid = try command.valid.map { try command.data.loadValidation($0, like: train) }
         return Inputs(train: train, valid: valid, datasetPath: path)
     }
 

@@ -87,7 +87,7 @@ struct Train: ParsableCommand {
             return
         }
         let train = try data.load(data.data!)
-        let validation = try valid.map { try data.load($0) }
+        let validation = try valid.map { try data.loadValidation($0, like: train) }
         let fitted = try Fitting.fit(
             model: model, train: train, valid: validation, parameters: parameters, explicit: params)
         try fitted.model.save(to: out!)
@@ -185,9 +185,12 @@ enum Fitting {
         let p = trainPredictions ?? predict(train.features)
         let q = validPredictions ?? valid.map { predict($0.features) }
         let onTrain = Metrics.evaluate(
-            metrics, predictions: p, labels: train.labels, weights: train.weights, alpha: alpha)
+            metrics, predictions: p, labels: train.labels, weights: train.weights, alpha: alpha,
+            groups: train.groupOffsets)
         let onValid = q.map {
-            Metrics.evaluate(metrics, predictions: $0, labels: valid!.labels, weights: valid!.weights, alpha: alpha)
+            Metrics.evaluate(
+                metrics, predictions: $0, labels: valid!.labels, weights: valid!.weights, alpha: alpha,
+                groups: valid!.groupOffsets)
         }
         return metrics.indices.map { (metrics[$0].rawValue, onTrain[$0].value, onValid?[$0].value) }
     }
@@ -216,6 +219,15 @@ struct DataFileOptions: ParsableArguments {
         help: "A column of sample weights (index or header name); without it, FILE.weight is read when it exists.")
     var weightColumn: String?
     @Option(help: "Whether the first line is a header: auto, yes or no.") var header: DelimitedOptions.Header = .auto
+
+    func format(of path: String) -> DataFormat { dataFormat ?? DataFormat.guess(path: path) }
+
+    /// Validation data for `train`: a LibSVM file's columns end at its own highest index, so it is
+    /// widened to the training data's (other formats must match as they are).
+    func loadValidation(_ path: String, like train: LabeledData) throws -> LabeledData {
+        let data = try load(path)
+        return format(of: path) == .libsvm ? data.widened(toColumns: train.features.columns) : data
+    }
 
     func load(_ path: String) throws -> LabeledData {
         try DataLoader.load(

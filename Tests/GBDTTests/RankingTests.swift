@@ -1,0 +1,128 @@
+import Foundation
+import FsmlCore
+import Testing
+
+@testable import GBDT
+
+/// Learning to rank: LambdaMART and XE-NDCG gradients and NDCG by hand, query files, and a model
+/// that learns to order synthetic queries.
+@Suite struct RankingTests {
+    static func gradients(
+        _ f: (UnsafePointer<Double>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) ->
+            Void, count: Int, scores: [Double], labels: [Float]
+    ) -> ([Float], [Float]) {
+        var g = [Float](repeating: 9, count: count)
+        var h = [Float](repeating: 9, count: count)
+        scores.withUnsafeBufferPointer { s in
+            labels.withUnsafeBufferPointer { y in f(s.baseAddress!, y.baseAddress!, &g, &h) }
+        }
+        return (g, h)
+    }
+
+    /// Two documents at the same score, relevance 1 and 0: the pair's NDCG change is
+    /// 1 − 1 / log2(3); the lambda −½ change, normalised by log2(1 + change) / change.
+    @Test func lambdarankByHand() {
+        let objective = RankingObjective()
+        let (g, h) = Self.gradients(
+            { s, y, g, h in
+                objective.lambdarank(scores: s, labels: y, g: g, h: h, range: 0..<2)
+            }, count: 2, scores: [0, 0], labels: [1, 0])
+        let change = 1 - 1 / log2(3.0)
+        #expect(abs(Double(g[0]) - -0.5 * log2(1 + change)) < 1e-6 && abs(Double(g[1]) - 0.5 * log2(1 + change)) < 1e-6)
+        #expect(abs(Double(h[0]) - 0.25 * log2(1 + change)) < 1e-6 && h[0] == h[1])
+        // A query of equal labels, or one document, has nothing to order.
+        let (flat, _) = Self.gradients(
+            { s, y, g, h in
+                objective.lambdarank(scores: s, labels: y, g: g, h: h, range: 0..<3)
+            }, count: 3, scores: [1, 2, 3], labels: [2, 2, 2])
+        #expect(flat == [0, 0, 0])
+    }
+
+    /// Softmax (½, ½), targets from gains 2 and 1 with no noise: first-order terms ∓1/6, and the
+    /// second and third orders cancel to leave ∓1/6; hessians ρ(1 − ρ) = ¼.
+    @Test func xendcgByHand() {
+        let (g, h) = Self.gradients(
+            { s, y, g, h in
+                RankingObjective().xendcg(scores: s, labels: y, g: g, h: h, range: 0..<2) { _ in 0 }
+            }, count: 2, scores: [0, 0], labels: [1, 0])
+        #expect(abs(Double(g[0]) + 1.0 / 6) < 1e-7 && abs(Double(g[1]) - 1.0 / 6) < 1e-7)
+        #expect(h == [0.25, 0.25])
+    }
+
+    @Test func ndcgByHand() {
+        let labels: [Float] = [3, 2, 0, 1]
+        // Scored in reverse relevance order for the first three, the fourth last.
+        let scores = [0.1, 0.2, 0.9, 0.0]
+        let dcg = 0 + 3 / log2(3.0) + 7 / log2(4.0) + 1 / log2(5.0)
+        let ideal = 7 + 3 / log2(3.0) + 1 / log2(4.0) + 0
+        #expect(abs(NDCG.of(scores, labels, 0..<4, k: 4) - dcg / ideal) < 1e-12)
+        #expect(NDCG.of(scores, labels, 0..<4, k: 1) == 0)
+        #expect(NDCG.of([1, 2], [0, 0], 0..<2, k: 5) == 1)  // nothing relevant: 1, as LightGBM counts it
+        #expect(
+            abs(NDCG.mean(scores + [1, 2], labels + [0, 0], offsets: [0, 4, 6], k: 4) - (dcg / ideal + 1) / 2) < 1e-12)
+    }
+
+    /// Queries of 12 documents whose relevance rises with feature 0 (with noise); feature 1 is noise.
+    static func queries(_ count: Int, seed: UInt64) -> LabeledData {
+        var rng = SeededRandom(seed: seed)
+        var values: [Float] = []
+        var labels: [Float] = []
+        for _ in 0..<count {
+            for _ in 0..<12 {
+                let (a, b) = (rng.uniform(), rng.uniform())
+                values += [Float(a), Float(b)]
+                labels.append(Float(min(4, max(0, Int((a + 0.15 * rng.normal()) * 5)))))
+            }
+        }
+        var data = LabeledData(features: DenseMatrix(rows: labels.count, columns: 2, values: values), labels: labels)
+        data.groups = Array(repeating: 12, count: count)
+        return data
+    }
+
+    @Test(arguments: ["lambdarank", "rank_xendcg"])
+    func aRankerLearnsTheOrder(objective: String) throws {
+        let train = Self.queries(150, seed: 1)
+        let test = Self.queries(60, seed: 2)
+        let result = try Booster.train(
+            train, valid: test,
+            params: Fixture.params([
+                "objective=\(objective)", "num_iterations=30", "num_leaves=8", "min_data_in_leaf=10",
+                "num_threads=2",
+            ]))
+        let scores = FlatPredictor(result.model).predict(test.features)
+        let learned = NDCG.mean(scores, test.labels, offsets: test.groupOffsets!, k: 5)
+        let byNoise = NDCG.mean(
+            (0..<test.rows).map { Double(test.features.values[$0 * 2 + 1]) }, test.labels,
+            offsets: test.groupOffsets!, k: 5)
+        #expect(learned > 0.9 && learned > byNoise + 0.2, "NDCG@5 \(learned) against \(byNoise)")
+        #expect(abs(result.history.last!.valid.first { $0.metric == .ndcg5 }!.value - learned) < 1e-12)
+        // The same at one thread: queries are independent, the model does not depend on threads.
+        let one = try Booster.train(
+            train,
+            params: Fixture.params([
+                "objective=\(objective)", "num_iterations=30", "num_leaves=8", "min_data_in_leaf=10",
+                "num_threads=1",
+            ])
+        ).model
+        #expect(one.trees.map(\.leafValue) == result.model.trees.map(\.leafValue))
+    }
+
+    @Test func queryFilesAreReadAndChecked() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-rank-\(UUID())").path
+        try FileSystem.createDirectory(dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileSystem.writeAtomically("2 1:0.5\n0 1:0.1\n1 2:3\n", to: "\(dir)/r.svm")
+        try FileSystem.writeAtomically("2\n1\n", to: "\(dir)/r.svm.query")
+        let data = try DataLoader.load(path: "\(dir)/r.svm", format: .libsvm)
+        #expect(data.groups == [2, 1] && data.groupOffsets == [0, 2, 3])
+        try FileSystem.writeAtomically("2\n2\n", to: "\(dir)/r.svm.query")
+        #expect { try DataLoader.load(path: "\(dir)/r.svm", format: .libsvm) } throws: {
+            "\($0)".contains("add up to 4, not 3 rows")
+        }
+        var plain = data
+        plain.groups = nil
+        #expect { try Booster.train(plain, params: Fixture.params(["objective=lambdarank"])) } throws: {
+            "\($0)".contains("needs its groups")
+        }
+    }
+}
