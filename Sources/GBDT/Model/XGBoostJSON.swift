@@ -143,11 +143,11 @@ extension GBDTModel {
     }
 
     public func saveXGBoost(to path: String) throws {
-        // XGBoost has no Huber loss (only pseudo-Huber), and its quantile models carry their
-        // quantiles in a layout of their own.
-        if objective == .huber || objective == .quantile {
+        // XGBoost has no Huber loss (only pseudo-Huber) and no XE-NDCG, and its quantile models
+        // carry their quantiles in a layout of their own.
+        if objective == .huber || objective == .quantile || objective == .rankXENDCG {
             throw ModelFileError(
-                "\(objective.rawValue) models do not export to XGBoost (binary:logistic, reg:squarederror, reg:absoluteerror and count:poisson do)"
+                "\(objective.rawValue) models do not export to XGBoost (binary:logistic, reg:squarederror, reg:absoluteerror, count:poisson and rank:ndcg do)"
             )
         }
         try FileSystem.writeAtomically(JSONText.render(xgboostJSON(), indent: nil) + "\n", to: path)
