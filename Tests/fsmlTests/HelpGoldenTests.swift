@@ -16,7 +16,8 @@ import Testing
         ["validate", "skew"], ["validate", "drift"], ["reports"], ["predict"],
         ["model"], ["model", "info"],
         ["model", "export-xgboost"],
-        ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"], ["bench", "serve"],
+        ["model", "import-xgboost"], ["model", "export-lightgbm"], ["model", "import-lightgbm"], ["bench"],
+        ["bench", "engine"], ["bench", "predict"], ["bench", "serve"],
         ["bench", "online"],
     ]
 

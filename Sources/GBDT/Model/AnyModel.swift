@@ -1,19 +1,24 @@
 import FsmlCore
 
-/// Any model fsml can score with: its own trees, its logistic baseline, or an XGBoost JSON model
-/// (imported on load).
+/// Any model fsml can score with: its own trees, its logistic baseline, or an XGBoost JSON or
+/// LightGBM text model (imported on load).
 public enum AnyModel: Sendable {
     case gbdt(GBDTModel)
     case logistic(LogisticModel)
 
     public static func load(path: String) throws -> AnyModel {
         let bytes = try FileSystem.readBytes(path)
+        if bytes.starts(with: Array("tree\n".utf8)) || bytes.starts(with: Array("tree\r\n".utf8)) {
+            return .gbdt(try GBDTModel.loadLightGBM(path: path))
+        }
         let root = try JSONReader.parse(bytes, file: path)
         if root["learner"] != nil { return .gbdt(try GBDTModel.loadXGBoost(path: path)) }
         switch root["format"]?.string {
         case GBDTModel.formatName?: return .gbdt(try GBDTModel.load(bytes: bytes, file: path))
         case LogisticModel.formatName?: return .logistic(try LogisticModel.load(bytes: bytes, file: path))
-        default: throw ModelFileError("\(path): not a model fsml knows (fsml-gbdt, fsml-logistic or XGBoost JSON)")
+        default:
+            throw ModelFileError(
+                "\(path): not a model fsml knows (fsml-gbdt, fsml-logistic, XGBoost JSON or LightGBM text)")
         }
     }
 

@@ -5,7 +5,10 @@ import GBDT
 struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect, export and import models.",
-        subcommands: [ModelInfo.self, ModelExportXGBoost.self, ModelImportXGBoost.self]
+        subcommands: [
+            ModelInfo.self, ModelExportXGBoost.self, ModelImportXGBoost.self, ModelExportLightGBM.self,
+            ModelImportLightGBM.self,
+        ]
     )
 }
 
@@ -84,5 +87,43 @@ struct ModelImportXGBoost: ParsableCommand {
         let m = try GBDTModel.loadXGBoost(path: model)
         try m.save(to: out)
         StandardError.line("wrote \(out) (\(m.trees.count) trees, \(m.featureNames.count) features)")
+    }
+}
+
+struct ModelExportLightGBM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-lightgbm",
+        abstract: "Write a model in LightGBM's text format (lightgbm.Booster(model_file=...) loads it).")
+
+    @Argument(help: "The fsml model file.") var model: String
+    @Argument(help: "The LightGBM model file to write.") var out: String
+
+    func run() throws {
+        guard case .gbdt(let m) = try AnyModel.load(path: model) else {
+            throw CLIError("only tree models export to LightGBM")
+        }
+        try m.saveLightGBM(to: out)
+        StandardError.line("wrote \(out) (\(m.trees.count) trees)")
+        if let c = m.calibration {
+            StandardError.line(
+                "note: LightGBM has no place for the model's \(c.method.rawValue) calibration; the export predicts uncalibrated probabilities"
+            )
+        }
+    }
+}
+
+struct ModelImportLightGBM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-lightgbm",
+        abstract: "Convert a LightGBM text model (one output per row, numerical splits) to fsml's format.")
+
+    @Argument(help: "The LightGBM model file.") var model: String
+    @Argument(help: "The fsml model file to write.") var out: String
+
+    func run() throws {
+        let m = try GBDTModel.loadLightGBM(path: model)
+        try m.save(to: out)
+        StandardError.line(
+            "wrote \(out) (\(m.trees.count) trees, \(m.featureNames.count) features, \(m.objective.rawValue))")
     }
 }

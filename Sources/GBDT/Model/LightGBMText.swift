@@ -1,0 +1,178 @@
+import Foundation
+import FsmlCore
+
+/// LightGBM's text model format, both ways: `lightgbm.Booster(model_file=...)` loads what
+/// `lightgbmText()` writes and predicts what fsml predicts (for Float32 inputs, which both compare
+/// against the same Float32 thresholds), and `loadLightGBM` reads LightGBM's models of the
+/// objectives fsml has.
+///
+/// Splits are written with LightGBM's NaN missing type (missing values take the default
+/// direction, as in fsml). LightGBM has no separate starting score: it is folded into the first
+/// tree's outputs, and unfolded on import as zero.
+extension GBDTModel {
+    /// LightGBM's name of each objective, and the extra text of its objective line.
+    static let lightGBMObjectives: [(ObjectiveKind, String)] = [
+        (.binary, "binary sigmoid:1"), (.regression, "regression"), (.regressionL1, "regression_l1"),
+        (.huber, "huber"), (.quantile, "quantile"), (.poisson, "poisson"), (.lambdarank, "lambdarank"),
+        (.rankXENDCG, "rank_xendcg"),
+    ]
+
+    public func lightgbmText() -> String {
+        func numbers(_ xs: [Double]) -> String { xs.map { "\($0)" }.joined(separator: " ") }
+        func ints<T: BinaryInteger>(_ xs: [T]) -> String { xs.map { "\($0)" }.joined(separator: " ") }
+        var blocks: [String] = []
+        for (k, t) in trees.enumerated() {
+            // The starting score rides in the first tree, as LightGBM's boost_from_average puts it.
+            let shift = k == 0 ? initScore : 0
+            var b = "Tree=\(k)\n"
+            b += "num_leaves=\(t.leaves)\nnum_cat=0\n"
+            if t.internalNodes > 0 {
+                b += "split_feature=\(ints(t.splitFeature))\n"
+                b += "split_gain=\(numbers(t.splitGain))\n"
+                b += "threshold=\(numbers(t.threshold.map { Double(Tree.storableThreshold($0)) }))\n"
+                // Bit 1: missing values go left; bits 2–3 = 2: NaN is the missing value.
+                b += "decision_type=\(ints(t.defaultLeft.map { 8 + ($0 ? 2 : 0) }))\n"
+                b += "left_child=\(ints(t.leftChild))\nright_child=\(ints(t.rightChild))\n"
+            }
+            b += "leaf_value=\(numbers(t.leafValue.map { $0 + shift }))\n"
+            b += "leaf_weight=\(numbers(t.leafHessian))\nleaf_count=\(ints(t.leafCount))\n"
+            if t.internalNodes > 0 {
+                b += "internal_value=\(numbers(t.internalValue.map { $0 + shift }))\n"
+                b += "internal_weight=\(numbers(t.internalHessian))\ninternal_count=\(ints(t.internalCount))\n"
+            }
+            b += "is_linear=0\nshrinkage=1\n\n\n"
+            blocks.append(b)
+        }
+        let objectiveLine = Self.lightGBMObjectives.first { $0.0 == objective }!.1
+        var s = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n"
+        s += "max_feature_idx=\(featureNames.count - 1)\nobjective=\(objectiveLine)\n"
+        // LightGBM's names are single tokens.
+        s += "feature_names=\(featureNames.map { Self.lightGBMName($0) }.joined(separator: " "))\n"
+        s += "feature_infos=\(featureNames.map { _ in "none" }.joined(separator: " "))\n"
+        s += "tree_sizes=\(blocks.map { "\($0.utf8.count)" }.joined(separator: " "))\n\n"
+        s += blocks.joined() + "end of trees\n\nfeature_importances:\n\nparameters:\n"
+        // Under LightGBM's own names; the objective is on its line above.
+        for (k, v) in parameters.sorted(by: { $0.key < $1.key }) where k != "objective" {
+            s += "[\(k == "early_stopping_rounds" ? "early_stopping_round" : k): \(v)]\n"
+        }
+        return s + "end of parameters\n\npandas_categorical:null\n"
+    }
+
+    static func lightGBMName(_ name: String) -> String {
+        String(name.map { $0.isWhitespace || $0 == ":" || $0 == "=" ? "_" : $0 })
+    }
+
+    public func saveLightGBM(to path: String) throws {
+        try FileSystem.writeAtomically(lightgbmText(), to: path)
+    }
+
+    /// Reads a LightGBM text model (one output per row: no multiclass, no categorical splits, no
+    /// linear trees, as fsml's trees have none of those).
+    public static func loadLightGBM(path: String) throws -> GBDTModel {
+        let text = try FileSystem.readText(path)
+        func fail(_ why: String) -> ModelFileError { ModelFileError("\(path): \(why)") }
+        var header: [String: String] = [:]
+        var treeFields: [[String: String]] = []
+        var parameters: [String: String] = [:]
+        var section = "header"
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = String(rawLine)
+            if line.hasPrefix("Tree=") {
+                section = "tree"
+                treeFields.append([:])
+                continue
+            }
+            if line == "end of trees" { section = "after" }
+            if line == "parameters:" { section = "parameters" }
+            if line == "end of parameters" { section = "end" }
+            if section == "parameters", line.hasPrefix("["), line.hasSuffix("]"), let colon = line.firstIndex(of: ":") {
+                parameters[String(line[line.index(after: line.startIndex)..<colon])] = String(
+                    line[line.index(after: colon)..<line.index(before: line.endIndex)]
+                ).trimmingCharacters(in: .whitespaces)
+                continue
+            }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let (key, value) = (String(line[..<eq]), String(line[line.index(after: eq)...]))
+            if section == "header" {
+                header[key] = value
+            } else if section == "tree" {
+                treeFields[treeFields.count - 1][key] = value
+            }
+        }
+        guard text.hasPrefix("tree\n") || text.hasPrefix("tree\r\n"), let objectiveLine = header["objective"] else {
+            throw fail("not a LightGBM text model (no 'tree' header or objective)")
+        }
+        let objectiveName = String(objectiveLine.split(separator: " ").first ?? "")
+        guard let objective = lightGBMObjectives.first(where: { $0.1.hasPrefix(objectiveName) })?.0 else {
+            throw fail(
+                "objective '\(objectiveName)' is not supported (\(lightGBMObjectives.map { String($0.1.split(separator: " ")[0]) }.joined(separator: ", ")))"
+            )
+        }
+        if let classes = header["num_class"], classes != "1" {
+            throw fail("multiclass models (num_class=\(classes)) are not supported yet")
+        }
+        if objectiveLine.contains("sigmoid:"), let slope = objectiveLine.split(separator: ":").last, Double(slope) != 1
+        {
+            throw fail("a sigmoid of slope \(slope) is not supported (1 is)")
+        }
+        let names = (header["feature_names"] ?? "").split(separator: " ").map(String.init)
+        var trees: [Tree] = []
+        for (k, f) in treeFields.enumerated() {
+            func list(_ key: String) throws -> [Double] {
+                guard let v = f[key] else { return [] }
+                return try v.split(separator: " ").map {
+                    guard let x = Double($0) else { throw fail("Tree=\(k): \(key) has '\($0)'") }
+                    return x
+                }
+            }
+            if let cats = f["num_cat"], cats != "0" {
+                throw fail("Tree=\(k): categorical splits are not supported yet")
+            }
+            if f["is_linear"] == "1" { throw fail("Tree=\(k): linear trees are not supported") }
+            var t = Tree()
+            t.leafValue = try list("leaf_value")
+            t.leafHessian = try list("leaf_weight")
+            t.leafCount = try list("leaf_count").map { Int($0) }
+            t.splitFeature = try list("split_feature").map { Int32($0) }
+            t.splitGain = try list("split_gain")
+            // LightGBM compares a Float32 input, widened, with a Double threshold: the same as
+            // comparing the input with the largest Float32 at or below the threshold.
+            t.threshold = try list("threshold").map { d in
+                let f = Float(d)
+                return Double(f) > d ? f.nextDown : f
+            }
+            t.leftChild = try list("left_child").map { Int32($0) }
+            t.rightChild = try list("right_child").map { Int32($0) }
+            t.internalValue = try list("internal_value")
+            t.internalHessian = try list("internal_weight")
+            t.internalCount = try list("internal_count").map { Int($0) }
+            let decisions = try list("decision_type").map { Int($0) }
+            t.defaultLeft = try decisions.enumerated().map { n, d in
+                let defaultLeft = d & 2 != 0
+                switch (d >> 2) & 3 {
+                case 2: return defaultLeft  // NaN missing: as fsml
+                // No missing type: LightGBM reads NaN as 0, which goes where 0 goes.
+                case 0: return 0 <= t.threshold[n]
+                default:
+                    // Zero as missing: 0 goes the default way, which fsml matches only when 0 would go there anyway.
+                    guard defaultLeft == (0 <= t.threshold[n]) else {
+                        throw fail("Tree=\(k): a split that sends 0 as missing against its threshold is not supported")
+                    }
+                    return defaultLeft
+                }
+            }
+            if t.leafHessian.isEmpty { t.leafHessian = t.leafValue.map { _ in 0 } }
+            if t.leafCount.isEmpty { t.leafCount = t.leafValue.map { _ in 0 } }
+            if t.internalValue.count != t.splitFeature.count { t.internalValue = t.splitFeature.map { _ in 0 } }
+            if t.internalHessian.count != t.splitFeature.count { t.internalHessian = t.splitFeature.map { _ in 0 } }
+            if t.internalCount.count != t.splitFeature.count { t.internalCount = t.splitFeature.map { _ in 0 } }
+            if let problem = t.validate() { throw fail("Tree=\(k): \(problem)") }
+            trees.append(t)
+        }
+        guard !trees.isEmpty else { throw fail("no trees") }
+        return GBDTModel(
+            objective: objective, initScore: 0, trees: trees,
+            featureNames: names.isEmpty ? (0...(Int(header["max_feature_idx"] ?? "0") ?? 0)).map { "f\($0)" } : names,
+            parameters: parameters.merging(["imported_from": "lightgbm"]) { $1 }, trainedBy: "lightgbm")
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import FsmlCore
+import Testing
+
+@testable import GBDT
+
+/// Models of each objective fsml and LightGBM share, exported to LightGBM's text format, with the
+/// rows they were scored on and fsml's predictions. `make test` sets FSML_INTEROP_DIR and then
+/// loads each export in LightGBM itself (tests/interop/check_models.py), which must predict the
+/// same; that script also trains LightGBM models and has fsml import them.
+@Suite struct ModelInteropFixtureTests {
+    static func data(_ name: String) throws -> LabeledData {
+        let data = try DataLoader.load(path: Fixture.path(name), format: .tsv)
+        // Missing values in one column, to cross the default directions.
+        var values = data.features.values
+        for r in stride(from: 0, to: data.rows, by: 7) { values[r * data.features.columns + 3] = .nan }
+        return LabeledData(
+            features: DenseMatrix(rows: data.rows, columns: data.features.columns, values: values), labels: data.labels)
+    }
+
+    @Test func writeModelsForTheInteropCheck() throws {
+        let dir =
+            ProcessInfo.processInfo.environment["FSML_INTEROP_DIR"]
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("fsml-interop-\(UUID().uuidString)").path
+        try FileSystem.createDirectory("\(dir)/models")
+        let train = try Self.data("binary.train")
+        let test = try Self.data("binary.test")
+        var rows = ""
+        for r in 0..<test.rows {
+            let row = (0..<test.features.columns).map { c -> String in
+                let x = test.features.values[r * test.features.columns + c]
+                return x.isNaN ? "" : "\(x)"
+            }
+            rows += row.joined(separator: ",") + "\n"
+        }
+        try FileSystem.writeAtomically(rows, to: "\(dir)/models/rows.csv")
+        for objective in ["binary", "regression", "regression_l1", "huber", "poisson"] {
+            let model = try Booster.train(
+                train, params: Fixture.params(["objective=\(objective)", "num_iterations=20", "num_threads=1"])
+            ).model
+            try model.saveLightGBM(to: "\(dir)/models/\(objective).lightgbm.txt")
+            let predictions = FlatPredictor(model).predict(test.features)
+            try FileSystem.writeAtomically(
+                predictions.map { "\($0)" }.joined(separator: "\n") + "\n", to: "\(dir)/models/\(objective).fsml.pred")
+            // And back: the export read by fsml predicts what the model does.
+            let back = try GBDTModel.loadLightGBM(path: "\(dir)/models/\(objective).lightgbm.txt")
+            #expect(FlatPredictor(back).predict(test.features) == predictions, "\(objective)")
+        }
+    }
+
+    /// A LightGBM threshold is a Double compared with a widened Float32 input: fsml keeps the
+    /// largest Float32 at or below it.
+    @Test func importedThresholdsRoundDown() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-lgb-\(UUID())").path
+        try FileSystem.createDirectory(dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let t = 0.1  // Float(0.1) is above 0.1: an input of Float(0.1) goes right in LightGBM.
+        let text = """
+            tree
+            version=v4
+            num_class=1
+            num_tree_per_iteration=1
+            label_index=0
+            max_feature_idx=0
+            objective=regression
+            feature_names=x
+
+            Tree=0
+            num_leaves=2
+            num_cat=0
+            split_feature=0
+            split_gain=1
+            threshold=\(t)
+            decision_type=2
+            left_child=-1
+            right_child=-2
+            leaf_value=-1 1
+            leaf_weight=1 1
+            leaf_count=1 1
+            internal_value=0
+            internal_weight=2
+            internal_count=2
+            is_linear=0
+            shrinkage=1
+
+
+            end of trees
+
+            """
+        try FileSystem.writeAtomically(text, to: "\(dir)/m.txt")
+        let model = try GBDTModel.loadLightGBM(path: "\(dir)/m.txt")
+        #expect(model.predict([Float(0.1)]) == 1 && model.predict([Float(0.1).nextDown]) == -1)
+        // No missing type: LightGBM reads NaN as 0, which goes left of 0.1.
+        #expect(model.predict([.nan]) == -1)
+        #expect(try AnyModel.load(path: "\(dir)/m.txt").objective == .regression)
+        try FileSystem.writeAtomically(
+            text.replacingOccurrences(of: "num_class=1", with: "num_class=3"), to: "\(dir)/m.txt")
+        #expect { try GBDTModel.loadLightGBM(path: "\(dir)/m.txt") } throws: { "\($0)".contains("multiclass") }
+    }
+}
