@@ -4,10 +4,11 @@ import Testing
 
 @testable import GBDT
 
-/// Models of each objective fsml and LightGBM share, exported to LightGBM's text format, with the
-/// rows they were scored on and fsml's predictions. `make test` sets FSML_INTEROP_DIR and then
-/// loads each export in LightGBM itself (tests/interop/check_models.py), which must predict the
-/// same; that script also trains LightGBM models and has fsml import them.
+/// Models of each objective fsml and LightGBM share, exported to LightGBM's text format and to
+/// ONNX, with the rows they were scored on and fsml's predictions. `make test` sets
+/// FSML_INTEROP_DIR and then loads each export in LightGBM and onnxruntime
+/// (tests/interop/check_models.py), which must predict the same; that script also trains LightGBM
+/// models and has fsml import them.
 @Suite struct ModelInteropFixtureTests {
     static func data(_ name: String) throws -> LabeledData {
         let data = try DataLoader.load(path: Fixture.path(name), format: .tsv)
@@ -39,6 +40,7 @@ import Testing
                 train, params: Fixture.params(["objective=\(objective)", "num_iterations=20", "num_threads=1"])
             ).model
             try model.saveLightGBM(to: "\(dir)/models/\(objective).lightgbm.txt")
+            try model.saveONNX(to: "\(dir)/models/\(objective).onnx")
             let predictions = FlatPredictor(model).predict(test.features)
             try FileSystem.writeAtomically(
                 predictions.map { "\($0)" }.joined(separator: "\n") + "\n", to: "\(dir)/models/\(objective).fsml.pred")

@@ -16,7 +16,8 @@ import Testing
         ["validate", "skew"], ["validate", "drift"], ["reports"], ["predict"],
         ["model"], ["model", "info"],
         ["model", "export-xgboost"],
-        ["model", "import-xgboost"], ["model", "export-lightgbm"], ["model", "import-lightgbm"], ["bench"],
+        ["model", "import-xgboost"], ["model", "export-lightgbm"], ["model", "import-lightgbm"],
+        ["model", "export-onnx"], ["bench"],
         ["bench", "engine"], ["bench", "predict"], ["bench", "serve"],
         ["bench", "online"],
     ]

@@ -1,6 +1,8 @@
-"""Checks fsml's models against LightGBM itself. Usage: check_models.py DIR FSML
+"""Checks fsml's models against LightGBM and onnxruntime. Usage: check_models.py DIR FSML
 - DIR/models/OBJECTIVE.lightgbm.txt (written by ModelInteropFixtureTests) loaded by
   lightgbm.Booster predicts DIR/models/rows.csv as fsml did (OBJECTIVE.fsml.pred), within 1e-9;
+- DIR/models/OBJECTIVE.onnx run by onnxruntime predicts the same within 1e-6 (ONNX keeps leaf
+  values in float32);
 - LightGBM models trained here on the same rows, imported with `fsml model import-lightgbm`, are
   scored by `fsml predict` as LightGBM scores them, within 1e-9."""
 import os
@@ -10,6 +12,7 @@ import tempfile
 
 import lightgbm as lgb
 import numpy as np
+import onnxruntime
 
 
 def main():
@@ -28,6 +31,11 @@ def main():
         print(f"fsml {objective} model in LightGBM: max |difference| {worst:.3g}")
         if worst > 1e-9:
             failures.append(f"export {objective}")
+        session = onnxruntime.InferenceSession(os.path.join(models, objective + ".onnx"))
+        worst = float(np.max(np.abs(session.run(["prediction"], {"input": rows})[0][:, 0] - want)))
+        print(f"fsml {objective} model in onnxruntime: max |difference| {worst:.3g}")
+        if worst > 1e-6:
+            failures.append(f"onnx {objective}")
     rng = np.random.default_rng(3)
     labels = (rows[:, 0] + rng.normal(size=len(rows)) > 1).astype(np.float32)
     with tempfile.TemporaryDirectory() as tmp:
