@@ -100,3 +100,33 @@ import Testing
         #expect { try GBDTModel.loadLightGBM(path: "\(dir)/m.txt") } throws: { "\($0)".contains("multiclass") }
     }
 }
+
+/// XGBoost's default binary format, a model XGBoost 3.2 saved (Fixtures/xgboost/binary10.ubj, 10
+/// trees with missing values in a column) with XGBoost's own predictions of 50 rows.
+@Suite struct UBJSONModelTests {
+    @Test func anXGBoostUBJSONModelPredictsAsXGBoostDoes() throws {
+        let dir = Fixture.path("xgboost")
+        let model = try AnyModel.load(path: "\(dir)/binary10.ubj")
+        guard case .gbdt(let m) = model else {
+            Issue.record("not a tree model")
+            return
+        }
+        #expect(m.trainedBy == "xgboost" && m.trees.count == 10)
+        let rows = try DataLoader.load(path: "\(dir)/rows50.csv", format: .csv, labelColumn: "none", header: .no)
+        let expected = try FileSystem.readText("\(dir)/binary10.pred").split(separator: "\n").map { Double($0)! }
+        let got = FlatPredictor(m).predict(rows.features)
+        // XGBoost sums in Float32.
+        #expect(zip(got, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func ubjsonByHand() throws {
+        // {"a": [1, 7], "b": "x", "c": true}, "a" a typed, counted array of int8.
+        let bytes: [UInt8] =
+            [0x7B, 0x69, 1] + Array("a".utf8) + [0x5B, 0x24, 0x69, 0x23, 0x69, 2, 1, 7] + [0x69, 1] + Array("b".utf8)
+            + [0x53, 0x69, 1] + Array("x".utf8) + [0x69, 1] + Array("c".utf8) + [0x54, 0x7D]
+        let node = try UBJSONReader.parse(bytes)
+        #expect(node["a"]?.array?.compactMap(\.int) == [1, 7] && node["b"]?.string == "x" && node["c"] == .bool(true))
+        #expect(UBJSONReader.looksLikeObject(bytes) && !UBJSONReader.looksLikeObject(Array("{\"a\":1}".utf8)))
+        #expect(throws: UBJSONReader.Failure.self) { try UBJSONReader.parse(Array(bytes.dropLast(3))) }
+    }
+}

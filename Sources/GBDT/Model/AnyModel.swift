@@ -1,7 +1,7 @@
 import FsmlCore
 
 /// Any model fsml can score with: its own trees, its logistic baseline, or an XGBoost JSON or
-/// LightGBM text model (imported on load).
+/// UBJSON or LightGBM text model (imported on load).
 public enum AnyModel: Sendable {
     case gbdt(GBDTModel)
     case logistic(LogisticModel)
@@ -11,6 +11,7 @@ public enum AnyModel: Sendable {
         if bytes.starts(with: Array("tree\n".utf8)) || bytes.starts(with: Array("tree\r\n".utf8)) {
             return .gbdt(try GBDTModel.loadLightGBM(path: path))
         }
+        if UBJSONReader.looksLikeObject(bytes) { return .gbdt(try GBDTModel.loadXGBoost(path: path)) }
         let root = try JSONReader.parse(bytes, file: path)
         if root["learner"] != nil { return .gbdt(try GBDTModel.loadXGBoost(path: path)) }
         switch root["format"]?.string {

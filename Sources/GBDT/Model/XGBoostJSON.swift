@@ -157,7 +157,17 @@ extension GBDTModel {
     public static func loadXGBoost(path: String) throws -> GBDTModel {
         let file = path
         let r = JSONReader(file: file)
-        let root = try r.object(JSONReader.parse(try FileSystem.readBytes(path), file: file), "the model")
+        let bytes = try FileSystem.readBytes(path)
+        // XGBoost's default binary form (.ubj), or its JSON.
+        let parsed: JSONNode
+        if UBJSONReader.looksLikeObject(bytes) {
+            do { parsed = try UBJSONReader.parse(bytes) } catch {
+                throw ModelFileError("\(file): not readable as XGBoost's UBJSON (\(error))")
+            }
+        } else {
+            parsed = try JSONReader.parse(bytes, file: file)
+        }
+        let root = try r.object(parsed, "the model")
         let learner = try r.object(root["learner"], "learner")
         let booster = try r.object(learner["gradient_booster"], "learner.gradient_booster")
         let boosterName = booster["name"]?.string ?? "gbtree"

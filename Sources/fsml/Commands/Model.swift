@@ -78,7 +78,7 @@ struct ModelExportXGBoost: ParsableCommand {
 struct ModelImportXGBoost: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-xgboost",
-        abstract: "Convert an XGBoost JSON model (gbtree, binary:logistic or reg:squarederror) to fsml's format.")
+        abstract: "Convert an XGBoost model (JSON or UBJSON; gbtree, one output) to fsml's format.")
 
     @Argument(help: "The XGBoost JSON model.") var model: String
     @Argument(help: "The fsml model file to write.") var out: String
