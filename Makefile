@@ -43,7 +43,7 @@ test: setup lint build-debug tests/interop/.venv/.ready
 	rm -rf .build/interop/experiments
 	FSML_INTEROP_DIR=$(CURDIR)/.build/interop $(SWIFT) test --skip-build
 	tests/interop/.venv/bin/python tests/interop/check_parquet.py .build/interop
-	tests/interop/.venv/bin/python tests/interop/check_mlflow.py .build/interop/experiments
+	tests/interop/.venv/bin/python tests/interop/check_mlflow.py .build/interop/experiments $(DEBUG)
 	tests/interop/.venv/bin/python tests/interop/check_models.py .build/interop $(DEBUG)
 
 # Readers of fsml's files that fsml does not control (pyarrow, DuckDB), for the interop checks.

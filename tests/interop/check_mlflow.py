@@ -86,14 +86,53 @@ def main():
                 client.get_metric_history(s["run_id"], "iter_valid_auc")
             ):
                 fail(f"run {s['run_id']}: iter_valid_auc history differs after migrate-filestore")
+    registered = check_models(root, summaries, fsml=sys.argv[2] if len(sys.argv) > 2 else None)
     aliases = 0
     for e in experiments.values():
         aliases += sum(1 for k in e.tags if k.startswith("fsml.alias."))
     print(
         f"MLflow {mlflow.__version__} read {len(summaries)} fsml runs in {len(experiments)} experiments: "
         f"status, params, {checked_metrics} metrics, tags, histories and artifacts identical; {aliases} aliases; "
-        "the same after mlflow migrate-filestore to SQLite"
+        f"the same after mlflow migrate-filestore to SQLite; {registered} fsml models registered and loaded by pyfunc"
     )
+
+
+def check_models(root, summaries, fsml):
+    """Every run with a model/ artifact is registered from runs:/RUN/model into a model registry,
+    loaded back with mlflow.pyfunc (MLflow's LightGBM flavor) and scores random rows as fsml scores
+    them from the run's model.json."""
+    import numpy as np
+    import pandas as pd
+    count = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        mlflow.set_tracking_uri(root.as_uri())
+        mlflow.set_registry_uri(f"sqlite:///{tmp}/registry.db")
+        for s in summaries:
+            client = MlflowClient()
+            names = {a.path for a in client.list_artifacts(s["run_id"], "model")}
+            if "model/MLmodel" not in names:
+                continue
+            version = mlflow.register_model(f"runs:/{s['run_id']}/model", "fsml-interop")
+            model = mlflow.pyfunc.load_model(f"models:/fsml-interop/{version.version}")
+            columns = [c["name"] for c in json.loads(
+                (root / s["experiment_id"] / s["run_id"] / "artifacts" / "model" / "MLmodel").read_text()
+                .split("inputs: '")[1].split("'\n")[0])]
+            rng = np.random.default_rng(7)
+            frame = pd.DataFrame(rng.normal(size=(200, len(columns))).astype(np.float32), columns=columns)
+            frame.iloc[::5, 0] = np.nan
+            got = np.asarray(model.predict(frame), dtype=float).reshape(-1)
+            if fsml:
+                data = Path(tmp) / "rows.csv"
+                np.savetxt(data, np.c_[np.zeros(len(frame)), frame.to_numpy()], delimiter=",", fmt="%.9g")
+                out = Path(tmp) / "fsml.pred"
+                model_json = root / s["experiment_id"] / s["run_id"] / "artifacts" / "model.json"
+                subprocess.run([fsml, "predict", "--model", str(model_json), "--data", str(data), "--data-format",
+                                "csv", "--header", "no", "--out", str(out)], check=True, capture_output=True)
+                want = np.loadtxt(out)
+                if "calibration" not in s["params"] and np.max(np.abs(got - want)) > 1e-9:
+                    fail(f"run {s['run_id']}: MLflow's pyfunc predicts {got[:3]}, fsml {want[:3]}")
+            count += 1
+    return count
 
 
 if __name__ == "__main__":

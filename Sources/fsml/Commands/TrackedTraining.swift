@@ -97,6 +97,8 @@ struct TrackedTraining {
         ])
         var importance: [(feature: String, split: Double, gain: Double)] = []
         if case .gbdt(let m) = fitted.model {
+            // MLflow's own layout of the model, so that its registry, pyfunc and `models serve` take the run.
+            try MLflowModelFlavor.write(m, runID: run.id, artifacts: run.artifactsDirectory)
             importance = Fitting.importance(m)
             _ = try run.writeArtifact(Fitting.importanceCSV(m), as: "feature_importance.csv")
         }
