@@ -13,7 +13,7 @@ import Testing
         ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
         ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["validate"],
         ["validate", "data"],
-        ["validate", "skew"], ["reports"], ["predict"],
+        ["validate", "skew"], ["reports"], ["predict"], ["explain"],
         ["model"], ["model", "info"],
         ["model", "export-xgboost"],
         ["model", "import-xgboost"], ["bench"], ["bench", "engine"], ["bench", "predict"], ["bench", "serve"],
@@ -48,7 +48,7 @@ import Testing
         #expect(
             listed == [
                 "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "evaluate", "runs",
-                "compare", "serve", "parity", "validate", "reports", "predict", "model", "kafka", "bench",
+                "compare", "serve", "parity", "validate", "reports", "predict", "explain", "model", "kafka", "bench",
                 "See",
             ])
         for command in listed.dropLast() {
