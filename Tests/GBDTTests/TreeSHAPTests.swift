@@ -174,6 +174,28 @@ import Testing
         }
     }
 
+    /// Against XGBoost itself: a model XGBoost trained (with missing values) and its `pred_contribs`
+    /// for 60 rows, written by Fixtures/make_xgboost_shap.py. XGBoost computes in Float32.
+    @Test func equalsXGBoostsPredContribsOnAModelXGBoostTrained() throws {
+        let model = try GBDTModel.loadXGBoost(path: Fixture.path("xgboost-shap-model.json"))
+        func numbers(_ name: String) throws -> [[Double]] {
+            try String(contentsOfFile: Fixture.path(name), encoding: .utf8).split(separator: "\n").map {
+                $0.split(separator: ",").map { Double($0)! }
+            }
+        }
+        let rows = try numbers("xgboost-shap-rows.csv")
+        let expected = try numbers("xgboost-shap-contribs.csv")
+        #expect(rows.count == 60 && expected.count == 60 && rows.contains { $0.contains { $0.isNaN } })
+        let explainer = TreeExplainer(model)
+        var worst = 0.0
+        for (row, want) in zip(rows, expected) {
+            let phi = explainer.contributions(row.map { Float($0) })
+            #expect(phi.count == want.count)
+            for (a, b) in zip(phi, want) { worst = max(worst, abs(a - b)) }
+        }
+        #expect(worst <= 1e-5, "largest difference from XGBoost's pred_contribs \(worst)")
+    }
+
     @Test func topAndMeanAbsolute() {
         let v = SHAPValues(rows: 2, featureNames: ["a", "b", "c"], values: [1, -3, 0, 9, -1, 1, 2, 9])
         #expect(v.meanAbsolute() == [1, 2, 1])
