@@ -7,6 +7,7 @@ import FsmlCore
 public struct TreeExplainer: Sendable {
     let trees: [SHAPTree]
     let pathCapacity: Int
+    let reciprocals: [Double]
     public let featureCount: Int
     public let featureNames: [String]
     /// The bias term: the initial score plus every tree's cover-weighted mean output.
@@ -14,7 +15,9 @@ public struct TreeExplainer: Sendable {
 
     public init(_ model: GBDTModel) {
         trees = model.trees.map(SHAPTree.init)
-        pathCapacity = TreeSHAP.pathCapacity(depth: trees.map(\.depth).max() ?? 0)
+        let depth = trees.map(\.depth).max() ?? 0
+        pathCapacity = TreeSHAP.pathCapacity(depth: depth)
+        reciprocals = TreeSHAP.reciprocals(depth: depth)
         featureCount = model.featureCount
         featureNames = model.featureNames
         var expected = model.initScore
@@ -35,7 +38,9 @@ public struct TreeExplainer: Sendable {
         path: UnsafeMutablePointer<TreeSHAP.PathElement>
     ) {
         phi.update(repeating: 0, count: featureCount)
-        for t in trees { TreeSHAP.add(t, row: row, phi: phi, path: path) }
+        reciprocals.withUnsafeBufferPointer { r in
+            for t in trees { TreeSHAP.add(t, row: row, phi: phi, path: path, reciprocals: r.baseAddress!) }
+        }
         phi[featureCount] = expectedValue
     }
 

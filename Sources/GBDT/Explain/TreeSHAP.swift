@@ -25,18 +25,21 @@ enum TreeSHAP {
     /// elements per level, each level in its own slice.
     static func pathCapacity(depth: Int) -> Int { (depth + 2) * (depth + 3) / 2 }
 
+    /// `r[k] = 1 / k` for the k a walk of a tree of `depth` splits needs (r[0] unused).
+    static func reciprocals(depth: Int) -> [Double] { (0...depth + 2).map { $0 == 0 ? 0 : 1 / Double($0) } }
+
     /// Adds the contributions of `tree` for `row` to `phi` (one per feature). `path` holds
     /// `pathCapacity(depth: tree.depth)` elements of scratch.
     static func add(
         _ tree: SHAPTree, row: UnsafePointer<Float>, phi: UnsafeMutablePointer<Double>,
-        path: UnsafeMutablePointer<PathElement>
+        path: UnsafeMutablePointer<PathElement>, reciprocals r: UnsafePointer<Double>
     ) {
         guard !tree.nodes.isEmpty else { return }  // a single leaf: all of it is the expected value
         tree.nodes.withUnsafeBufferPointer { nodes in
             tree.leafValues.withUnsafeBufferPointer { leaves in
                 recurse(
-                    nodes.baseAddress!, leaves.baseAddress!, row, phi, node: 0, path: path, depth: 0, zero: 1, one: 1,
-                    feature: -1)
+                    nodes.baseAddress!, leaves.baseAddress!, row, phi, r, node: 0, path: path, depth: 0, zero: 1,
+                    one: 1, feature: -1)
             }
         }
     }
@@ -45,15 +48,16 @@ enum TreeSHAP {
     /// the parent on `feature`) is extended onto it.
     private static func recurse(
         _ nodes: UnsafePointer<SHAPTree.Node>, _ leaves: UnsafePointer<Double>, _ row: UnsafePointer<Float>,
-        _ phi: UnsafeMutablePointer<Double>, node: Int32, path: UnsafeMutablePointer<PathElement>, depth: Int,
+        _ phi: UnsafeMutablePointer<Double>, _ r: UnsafePointer<Double>, node: Int32,
+        path: UnsafeMutablePointer<PathElement>, depth: Int,
         zero: Double, one: Double, feature: Int32
     ) {
-        extend(path, depth, zero: zero, one: one, feature: feature)
+        extend(path, depth, zero: zero, one: one, feature: feature, r)
         if node < 0 {
             let value = leaves[Int(~node)]
             for i in stride(from: 1, through: depth, by: 1) {
                 let e = path[i]
-                phi[Int(e.feature)] += unwoundSum(path, depth, i) * (e.one - e.zero) * value
+                phi[Int(e.feature)] += unwoundSum(path, depth, i, r) * (e.one - e.zero) * value
             }
             return
         }
@@ -71,54 +75,76 @@ enum TreeSHAP {
         if k <= depth {
             incomingZero = path[k].zero
             incomingOne = path[k].one
-            unwind(path, depth, k)
+            unwind(path, depth, k, r)
             depth -= 1
         }
         child.update(from: path, count: depth + 1)
         recurse(
-            nodes, leaves, row, phi, node: hot, path: child, depth: depth + 1, zero: hotShare * incomingZero,
+            nodes, leaves, row, phi, r, node: hot, path: child, depth: depth + 1, zero: hotShare * incomingZero,
             one: incomingOne, feature: split.feature)
         // The cold branch with no cover contributes nothing to any subset's value.
         let coldZero = coldShare * incomingZero
         guard coldZero > 0 else { return }
         child.update(from: path, count: depth + 1)
         recurse(
-            nodes, leaves, row, phi, node: cold, path: child, depth: depth + 1, zero: coldZero, one: 0,
+            nodes, leaves, row, phi, r, node: cold, path: child, depth: depth + 1, zero: coldZero, one: 0,
             feature: split.feature)
     }
 
-    /// EXTEND: appends an element at `depth` and updates the subset-size weights.
+    /// EXTEND: appends an element at `depth` and updates the subset-size weights. `r[k]` is 1 / k.
+    ///
+    /// A one fraction is always 1 or 0 (a product of "the row goes this way" indicators), so it
+    /// multiplies and divides as a branch; and the divisions by small integers are products with
+    /// their reciprocals (a walk is bound by these chains of arithmetic).
     @inline(__always)
     static func extend(
-        _ path: UnsafeMutablePointer<PathElement>, _ depth: Int, zero: Double, one: Double, feature: Int32
+        _ path: UnsafeMutablePointer<PathElement>, _ depth: Int, zero: Double, one: Double, feature: Int32,
+        _ r: UnsafePointer<Double>
     ) {
+        assert(one == 0 || one == 1)
         path[depth] = PathElement(feature: feature, zero: zero, one: one, weight: depth == 0 ? 1 : 0)
-        let size = Double(depth + 1)
+        let inverseSize = r[depth + 1]
         var i = depth - 1
-        while i >= 0 {
-            path[i + 1].weight += one * path[i].weight * Double(i + 1) / size
-            path[i].weight = zero * path[i].weight * Double(depth - i) / size
-            i -= 1
+        if one != 0 {
+            while i >= 0 {
+                let w = path[i].weight * inverseSize
+                path[i + 1].weight += w * Double(i + 1)
+                path[i].weight = zero * w * Double(depth - i)
+                i -= 1
+            }
+        } else {
+            while i >= 0 {
+                path[i].weight = zero * path[i].weight * Double(depth - i) * inverseSize
+                i -= 1
+            }
         }
     }
 
     /// UNWIND: removes element `index` from a path of `depth + 1` elements, undoing its EXTEND.
     @inline(__always)
-    static func unwind(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) {
+    static func unwind(
+        _ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int, _ r: UnsafePointer<Double>
+    ) {
         let one = path[index].one
         let zero = path[index].zero
         let size = Double(depth + 1)
+        let inverseSize = r[depth + 1]
         var next = path[depth].weight
         var i = depth - 1
-        while i >= 0 {
-            if one != 0 {
+        if one != 0 {
+            while i >= 0 {
                 let t = path[i].weight
-                path[i].weight = next * size / (Double(i + 1) * one)
-                next = t - path[i].weight * zero * Double(depth - i) / size
-            } else {
-                path[i].weight = path[i].weight * size / (zero * Double(depth - i))
+                let w = next * size * r[i + 1]
+                path[i].weight = w
+                next = t - w * zero * Double(depth - i) * inverseSize
+                i -= 1
             }
-            i -= 1
+        } else {
+            let scale = size / zero
+            while i >= 0 {
+                path[i].weight = path[i].weight * scale * r[depth - i]
+                i -= 1
+            }
         }
         for j in index..<depth {
             path[j].feature = path[j + 1].feature
@@ -129,22 +155,29 @@ enum TreeSHAP {
 
     /// The total weight of the path with element `index` unwound, without changing the path.
     @inline(__always)
-    static func unwoundSum(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) -> Double {
+    static func unwoundSum(
+        _ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int, _ r: UnsafePointer<Double>
+    ) -> Double {
         let one = path[index].one
         let zero = path[index].zero
         let size = Double(depth + 1)
-        var next = path[depth].weight
         var total = 0.0
         var i = depth - 1
-        while i >= 0 {
-            if one != 0 {
-                let t = next * size / (Double(i + 1) * one)
+        if one != 0 {
+            let zeroOverSize = zero * r[depth + 1]
+            var next = path[depth].weight
+            while i >= 0 {
+                let t = next * size * r[i + 1]
                 total += t
-                next = path[i].weight - t * zero * Double(depth - i) / size
-            } else if zero != 0 {
-                total += path[i].weight * size / (zero * Double(depth - i))
+                next = path[i].weight - t * zeroOverSize * Double(depth - i)
+                i -= 1
             }
-            i -= 1
+        } else if zero != 0 {
+            while i >= 0 {
+                total += path[i].weight * r[depth - i]
+                i -= 1
+            }
+            total *= size / zero
         }
         return total
     }
