@@ -55,4 +55,34 @@ enum ShapleyOracle {
         phi[m] = values[0]
         return phi
     }
+
+    /// Shapley interaction values by their definition: for i ≠ j, Σ over S ⊆ F∖{i, j} of
+    /// |S|! (M − |S| − 2)! / (2 (M − 1)!) · (v(S ∪ {i, j}) − v(S ∪ {i}) − v(S ∪ {j}) + v(S)); the
+    /// diagonal holds φ_i less the row's interactions; the bias v(∅) last. Row-major, (M + 1)².
+    static func interactions(_ model: GBDTModel, _ row: [Float]) -> [Double] {
+        let m = model.featureCount
+        let width = m + 1
+        let values = (0..<(1 << m)).map { value(model, row, known: $0) }
+        let phi = shapley(model, row)
+        var factorial = [1.0]
+        for k in 1...max(m, 1) { factorial.append(factorial[k - 1] * Double(k)) }
+        var out = [Double](repeating: 0, count: width * width)
+        for i in 0..<m {
+            var diagonal = phi[i]
+            for j in 0..<m where j != i {
+                var sum = 0.0
+                let both = (1 << i) | (1 << j)
+                for s in 0..<(1 << m) where s & both == 0 {
+                    let size = s.nonzeroBitCount
+                    let weight = factorial[size] * factorial[m - size - 2] / (2 * factorial[m - 1])
+                    sum += weight * (values[s | both] - values[s | (1 << i)] - values[s | (1 << j)] + values[s])
+                }
+                out[i * width + j] = sum
+                diagonal -= sum
+            }
+            out[i * width + i] = diagonal
+        }
+        out[width * width - 1] = phi[m]
+        return out
+    }
 }

@@ -86,6 +86,28 @@ import Testing
         a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-12 }
     }
 
+    @Test(arguments: 0..<20)
+    func interactionsAreTheShapleyInteractionValuesOfTheOracle(seed: Int) {
+        var rng = SeededRandom(seed: UInt64(100 + seed))
+        let features = 2 + rng.below(5)
+        let trees = (0..<(1 + rng.below(3))).map { _ in
+            Self.randomTree(&rng, features: features, maxDepth: 1 + rng.below(5))
+        }
+        let model = GBDTModel(
+            objective: .regression, initScore: rng.normal(), trees: trees,
+            featureNames: (0..<features).map { "f\($0)" })
+        let explainer = TreeExplainer(model)
+        for _ in 0..<4 {
+            let row = Self.randomRow(&rng, model)
+            let got = explainer.interactions(row)
+            let expected = ShapleyOracle.interactions(model, row)
+            #expect(got.count == expected.count)
+            for (a, b) in zip(got, expected) { #expect(abs(a - b) <= 1e-9, "seed \(seed) row \(row)") }
+            let margin = row.withUnsafeBufferPointer { model.margin($0.baseAddress!) }
+            #expect(abs(got.reduce(0, +) - margin) <= 1e-9)
+        }
+    }
+
     /// Two features, worked by hand. Root: x0 <= 0 (covers 2 | 2); left: x1 <= 0 (covers 1 | 1)
     /// with leaves 4 and 0; right leaf −2. v(∅) = ½(½·4 + ½·0) + ½(−2) = 0.
     /// Row (0, 0) reaches 4: v({0}) = 2, v({1}) = ½·4 + ½(−2) = 1, v({0,1}) = 4, so
