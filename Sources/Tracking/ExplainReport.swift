@@ -15,6 +15,10 @@ public struct ExplainReport {
     public var dependenceFeatures = 4
     /// Points drawn per dependence plot at most (rows taken at an even stride).
     public var maxPoints = 2000
+    /// Feature pairs by mean |SHAP interaction| (tree models), largest first; nil leaves the chart out.
+    public var interactions: [(first: Int, second: Int, meanAbsolute: Double)]?
+    /// Rows the interactions were averaged over.
+    public var interactionRows = 0
 
     public init(title: String, subtitle: String, shap: SHAPValues, data: DenseMatrix) {
         self.title = title
@@ -49,7 +53,17 @@ public struct ExplainReport {
             b += SVGChart.scatter(
                 title: names[feature] + note, x: names[feature], y: "SHAP value of \(names[feature])", points: points)
         }
-        b += "</div><h2>Importance</h2>"
+        b += "</div>"
+        if let interactions, !interactions.isEmpty {
+            let top = interactions.prefix(barFeatures)
+            b += "<h2>Interactions</h2><p class=\"muted\">Mean |SHAP interaction value| of each pair of features "
+            b += "(both halves) over \(Progress.count(interactionRows)) rows.</p><div class=\"charts\">"
+            b += SVGChart.bars(
+                title: "Mean |SHAP interaction| (margin units)",
+                labels: top.map { "\(names[$0.first]) × \(names[$0.second])" }, values: top.map(\.meanAbsolute))
+            b += "</div>"
+        }
+        b += "<h2>Importance</h2>"
         b += HTML.table(
             ["feature", "mean |SHAP|", "share"],
             ranked.map { [names[$0.feature], Self.format($0.meanAbsolute), Self.percent($0.meanAbsolute, total)] })

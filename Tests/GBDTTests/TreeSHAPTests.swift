@@ -134,6 +134,14 @@ import Testing
         #expect(explainer.expectedValue == 0.25)
         #expect(Self.close(explainer.contributions([0, 0]), [2.5, 1.5, 0.25]))
         #expect(Self.close(explainer.contributions([.nan, 0]), [-2.5, 0.5, 0.25]))
+        // Interactions: Φ01 = ½(v({0,1}) − v({0}) − v({1}) + v(∅)) = ½(4 − 2 − 1 + 0) = 0.5 for (0, 0),
+        // ½(−2 + 2 − 1 + 0) = −0.5 for (NaN, 0); the diagonals are the rest of each φ.
+        #expect(Self.close(explainer.interactions([0, 0]), [2, 0.5, 0, 0.5, 1, 0, 0, 0, 0.25]))
+        #expect(Self.close(explainer.interactions([.nan, 0]), [-2, -0.5, 0, -0.5, 1, 0, 0, 0, 0.25]))
+        let pairs = explainer.interactionImportance(
+            DenseMatrix(rows: 2, columns: 2, values: [0, 0, .nan, 0]), rows: [0, 1], threads: 2)
+        #expect(pairs.count == 1 && pairs[0].first == 0 && pairs[0].second == 1)
+        #expect(abs(pairs[0].meanAbsolute - 1) <= 1e-12)
         // A stump: all of the difference goes to its feature. E = (3·2 + 1·(−2)) / 4 = 1.
         var stump = Tree()
         stump.splitFeature = [1]

@@ -15,7 +15,12 @@ import Testing
             rows: 3, featureNames: ["a", "b", "c"], values: [0.5, -2, 0, 0.1, -1, 0.2, 0, 0.1, 0.1, 3, 0, 0.1])
         var report = ExplainReport(title: "t", subtitle: "s", shap: shap, data: data)
         report.dependenceFeatures = 2
+        #expect(!report.html().contains("Interactions"))
+        report.interactions = [(0, 1, 0.75), (1, 2, 0.25)]
+        report.interactionRows = 3
         let html = report.html()
+        let pairs = html.components(separatedBy: "Mean |SHAP interaction| (margin units)")[1]
+        #expect(html.contains("over 3 rows") && pairs.contains(">a × b<") && pairs.contains(">b × c<"))
         #expect(html.contains("3 rows explained; the expected margin (bias) is 0.1000."))
         #expect(html.contains("1 of 3 features never change a prediction."))
         // Bars largest first: b (mean |SHAP| 1.7333), a (0.5333), c (0).

@@ -209,7 +209,7 @@ import Testing
             #expect(abs(sum - log(p / (1 - p))) < 1e-9)
         }
         let html = try String(contentsOfFile: "\(dir)/report/explain.html", encoding: .utf8)
-        #expect(html.contains("Mean |SHAP|") && html.contains("<svg"))
+        #expect(html.contains("Mean |SHAP|") && html.contains("<svg") && html.contains("Mean |SHAP interaction|"))
         #expect(
             try BinaryRunner.run(["explain", "--model", "model.json", "--data", test, "--out", "s.parquet"], in: dir)
                 .status == 0)

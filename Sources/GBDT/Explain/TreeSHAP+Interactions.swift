@@ -1,3 +1,5 @@
+import FsmlCore
+
 /// SHAP interaction values (Lundberg et al. 2018, §4; XGBoost's `pred_interactions`): the walk
 /// of `TreeSHAP` with one feature conditioned on, known (`condition` > 0) or unknown (< 0). Its
 /// splits are never put on the path; a known one follows the row, an unknown one both branches
@@ -118,5 +120,27 @@ extension TreeExplainer {
         }
         out[width * width - 1] = main[featureCount]
         return out
+    }
+}
+
+extension TreeExplainer {
+    /// Pairs of features by mean |interaction| over the given rows (both halves, [i][j] + [j][i]),
+    /// largest first, zeros left out; for the report's interaction chart. Rows on all cores.
+    public func interactionImportance(
+        _ matrix: DenseMatrix, rows: [Int], threads: Int = Parallel.defaultThreads
+    ) -> [(first: Int, second: Int, meanAbsolute: Double)] {
+        let width = featureCount + 1
+        let perRow = Parallel.map(rows.count, threads: threads) { k in
+            interactions(Array(matrix.row(rows[k])))
+        }
+        var pairs: [(first: Int, second: Int, meanAbsolute: Double)] = []
+        for i in 0..<featureCount {
+            for j in i + 1..<max(i + 1, featureCount) {
+                let sum = perRow.reduce(0.0) { $0 + abs($1[i * width + j]) + abs($1[j * width + i]) }
+                let mean = rows.isEmpty ? 0 : sum / Double(rows.count)
+                if mean > 0 { pairs.append((i, j, mean)) }
+            }
+        }
+        return pairs.sorted { ($0.meanAbsolute, $1.first, $1.second) > ($1.meanAbsolute, $0.first, $0.second) }
     }
 }

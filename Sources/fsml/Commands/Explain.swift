@@ -12,7 +12,8 @@ struct Explain: ParsableCommand {
             plus the bias (the expected margin), adding up to the row's margin (log-odds for binary:logistic). \
             --out writes them, one row per data row, a column per feature and `bias` last: CSV, or Parquet \
             when the name ends in .parquet. The global importance, the mean |SHAP| of each feature, is \
-            printed largest first; --report writes an HTML page with its chart and dependence plots.
+            printed largest first; --report writes an HTML page with its chart, dependence plots of the top \
+            features and, for trees, the strongest interactions (SHAP interaction values over 500 sampled rows).
             """
     )
 
@@ -37,7 +38,8 @@ struct Explain: ParsableCommand {
                 "\(path) has \(input.features.columns) feature columns; the model needs \(loaded.featureNames.count)")
         }
         let started = monotonicNanos()
-        let shap = ModelExplainer(loaded).contributions(input.features)
+        let explainer = ModelExplainer(loaded)
+        let shap = explainer.contributions(input.features)
         let seconds = Double(monotonicNanos() - started) / 1e9
         var what = "\(Progress.count(shap.rows)) rows"
         if case .gbdt(let m) = loaded { what += " × \(m.trees.count) trees" }
@@ -45,9 +47,16 @@ struct Explain: ParsableCommand {
         if let out { try ContributionsFile.write(shap, to: out) }
         if let report {
             try FileSystem.createDirectory(report)
-            let page = ExplainReport(
+            var page = ExplainReport(
                 title: "Explanation of \(model)", subtitle: "model \(model) · data \(path)", shap: shap,
                 data: input.features)
+            if case .trees(let trees) = explainer {
+                // Interactions cost a walk per feature and row: an even sample of 500 rows.
+                let step = max(1, (shap.rows + 499) / 500)
+                let rows = Array(stride(from: 0, to: shap.rows, by: step))
+                page.interactions = trees.interactionImportance(input.features, rows: rows)
+                page.interactionRows = rows.count
+            }
             try FileSystem.writeAtomically(page.html(), to: report + "/explain.html")
         }
         let ranked = shap.importance()
