@@ -14,7 +14,7 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-pit bench-stream bench-tracking bench-serve up down produce stream-kafka fuzz tsan clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-stream bench-tracking bench-serve up down produce stream-kafka fuzz tsan clean help
 
 help:
 	@echo "make all     the main job: events, stream, train, promote, serve under load, parity, reports"
@@ -109,7 +109,7 @@ stream-kafka: build up
 	@test -n "$(BOOTSTRAP)" || { echo "set BOOTSTRAP=host:port"; exit 1; }
 	$(RELEASE) stream --source "kafka://$(BOOTSTRAP)/$(KAFKA_TOPIC)?group=fsml" --online redis://127.0.0.1:$(FSML_REDIS_PORT)/0
 
-bench: bench-engine bench-gbdt bench-pit bench-stream bench-tracking bench-serve
+bench: bench-engine bench-gbdt bench-explain bench-pit bench-stream bench-tracking bench-serve
 
 bench-engine: build
 	$(RELEASE) bench engine --events $(BENCH_EVENTS) --out data/bench/events.jsonl.gz --report artifacts/reports
@@ -124,6 +124,15 @@ SHARED_GBDT ?= ../shared/data/gbdt
 bench-gbdt: build bench/gbdt/.venv/.ready
 	bench/gbdt/.venv/bin/python bench/gbdt/run.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
 	bench/gbdt/.venv/bin/python bench/gbdt/rank.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
+
+# shap's TreeExplainer and XGBoost's pred_contribs beside fsml explain: 100 k rows x 100 trees.
+bench/explain/.venv/.ready: bench/explain/requirements.txt
+	python3 -m venv bench/explain/.venv
+	bench/explain/.venv/bin/pip install -q --disable-pip-version-check -r bench/explain/requirements.txt
+	touch $@
+
+bench-explain: build bench/explain/.venv/.ready
+	bench/explain/.venv/bin/python bench/explain/run.py --fsml $(RELEASE) --work data/bench/explain
 
 bench/pit/.venv/.ready: bench/pit/requirements.txt
 	python3 -m venv bench/pit/.venv

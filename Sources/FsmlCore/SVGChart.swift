@@ -53,20 +53,9 @@ public enum SVGChart {
             top + h - (yr.upperBound > yr.lowerBound ? (y - yr.lowerBound) / (yr.upperBound - yr.lowerBound) : 0.5) * h
         }
         var s = header(width: width, height: height, title: title)
-        s += frame(left: left, top: top, w: w, h: h)
-        for v in yTicks.values {
-            s += "<line x1=\"\(f(left))\" y1=\"\(f(py(v)))\" x2=\"\(f(left + w))\" y2=\"\(f(py(v)))\" stroke=\"#eee\"/>"
-            s +=
-                "<text class=\"tick-y\" x=\"\(f(left - 4))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(yTicks.label(v))</text>"
-        }
-        for v in xTicks.values {
-            s +=
-                "<text class=\"tick-x\" x=\"\(f(px(v)))\" y=\"\(f(top + h + 14))\" text-anchor=\"middle\">\(HTML.escape(xTickLabel?(v) ?? xTicks.label(v)))</text>"
-        }
-        s +=
-            "<text x=\"\(f(left + w / 2))\" y=\"\(f(plotHeight - 8))\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
-        s +=
-            "<text transform=\"translate(14 \(f(top + h / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"
+        s += axes(
+            xTicks, yTicks, Plot(left: left, top: top, w: w, h: h, bottom: plotHeight), px: px, py: py, x: xLabel,
+            y: yLabel, xTickLabel: xTickLabel)
         if diagonal {
             let lo = max(xr.lowerBound, yr.lowerBound)
             let hi = min(xr.upperBound, yr.upperBound)
@@ -147,8 +136,37 @@ public enum SVGChart {
             + "<text x=\"\(f(width / 2))\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(HTML.escape(title))</text>"
     }
 
-    static func frame(left: Double, top: Double, w: Double, h: Double) -> String {
-        "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"none\" stroke=\"#888\"/>"
+    /// Where a chart's plot area is; `bottom` is the height above the legend.
+    struct Plot {
+        var left: Double
+        var top: Double
+        var w: Double
+        var h: Double
+        var bottom: Double
+    }
+
+    /// The frame, grid lines and tick labels on round numbers, and the axis labels.
+    static func axes(
+        _ xTicks: AxisTicks, _ yTicks: AxisTicks, _ p: Plot, px: (Double) -> Double, py: (Double) -> Double,
+        x xLabel: String, y yLabel: String, xTickLabel: ((Double) -> String)? = nil
+    ) -> String {
+        var s =
+            "<rect x=\"\(f(p.left))\" y=\"\(f(p.top))\" width=\"\(f(p.w))\" height=\"\(f(p.h))\" fill=\"none\" stroke=\"#888\"/>"
+        for v in yTicks.values {
+            s +=
+                "<line x1=\"\(f(p.left))\" y1=\"\(f(py(v)))\" x2=\"\(f(p.left + p.w))\" y2=\"\(f(py(v)))\" stroke=\"#eee\"/>"
+            s +=
+                "<text class=\"tick-y\" x=\"\(f(p.left - 4))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(yTicks.label(v))</text>"
+        }
+        for v in xTicks.values {
+            s +=
+                "<text class=\"tick-x\" x=\"\(f(px(v)))\" y=\"\(f(p.top + p.h + 14))\" text-anchor=\"middle\">\(HTML.escape(xTickLabel?(v) ?? xTicks.label(v)))</text>"
+        }
+        s +=
+            "<text x=\"\(f(p.left + p.w / 2))\" y=\"\(f(p.bottom - 8))\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>"
+        s +=
+            "<text transform=\"translate(14 \(f(p.top + p.h / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>"
+        return s
     }
 
     static func f(_ x: Double) -> String { String(format: "%.1f", x) }

@@ -16,6 +16,8 @@ public final class LoadedModel: Sendable {
     /// How a /predict body is read and answered for this model.
     let plan: PredictPlan
     let predictor: FlatPredictor?
+    /// SHAP values for `"explain": true` (the code `fsml explain` runs).
+    let explainer: ModelExplainer
 
     init(run: RunRecord, model: AnyModel, lookup: FeatureLookup) {
         runID = run.id
@@ -26,6 +28,7 @@ public final class LoadedModel: Sendable {
         contract = ServingContract(registry: lookup.registry, features: lookup.features)
         plan = PredictPlan(contract: contract, lookup: lookup, version: version)
         if case .gbdt(let m) = model { predictor = FlatPredictor(m) } else { predictor = nil }
+        explainer = ModelExplainer(model)
     }
 
     /// One score; allocation-free for trees.

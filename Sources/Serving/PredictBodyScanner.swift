@@ -46,6 +46,7 @@ enum PredictBodyScanner {
         var values: [(index: Int, value: FieldValue)] = []
         var seen: UInt64 = 0
         var given: UInt64 = 0
+        var explain: Bool?
         skipSpace()
         guard i < n, p[i] == UInt8(ascii: "{") else { return nil }
         i += 1
@@ -56,8 +57,30 @@ enum PredictBodyScanner {
             while true {
                 skipSpace()
                 guard i < n, p[i] == UInt8(ascii: "\""), let name = plainString() else { return nil }
-                guard let (which, slot) = plan.slot(named: UnsafeRawBufferPointer(rebasing: p[name])) else {
-                    return nil
+                let nameBytes = UnsafeRawBufferPointer(rebasing: p[name])
+                guard let (which, slot) = plan.slot(named: nameBytes) else {
+                    // `"explain": true | false | null`, once, where the contract has no field of that name.
+                    guard explain == nil, nameBytes.elementsEqual(ServeRequests.explainField.utf8) else { return nil }
+                    skipSpace()
+                    guard i < n, p[i] == UInt8(ascii: ":") else { return nil }
+                    i += 1
+                    skipSpace()
+                    if word("true") {
+                        explain = true
+                    } else if word("false") || word("null") {
+                        explain = false
+                    } else {
+                        return nil
+                    }
+                    skipSpace()
+                    guard i < n else { return nil }
+                    if p[i] == UInt8(ascii: ",") {
+                        i += 1
+                        continue
+                    }
+                    guard p[i] == UInt8(ascii: "}") else { return nil }
+                    i += 1
+                    break
                 }
                 guard seen & (1 << UInt64(which)) == 0 else { return nil }
                 seen |= 1 << UInt64(which)
@@ -123,6 +146,6 @@ enum PredictBodyScanner {
         skipSpace()
         guard i == n, given & plan.requiredKeys == plan.requiredKeys else { return nil }
         values.sort { $0.index < $1.index }
-        return PredictFields(keys: keys, values: values)
+        return PredictFields(keys: keys, values: values, explain: explain ?? false)
     }
 }

@@ -9,9 +9,11 @@ struct PredictFields: Equatable, Sendable {
     var keys: [String?]
     /// The request fields given, by schema index and in body order (null read as missing).
     var values: [(index: Int, value: FieldValue)]
+    /// Whether the answer carries the row's top SHAP contributions (`"explain": true`).
+    var explain = false
 
     static func == (a: PredictFields, b: PredictFields) -> Bool {
-        a.keys == b.keys && a.values.count == b.values.count
+        a.keys == b.keys && a.explain == b.explain && a.values.count == b.values.count
             && zip(a.values, b.values).allSatisfy { $0.index == $1.index && $0.value == $1.value }
     }
 
@@ -21,11 +23,13 @@ struct PredictFields: Equatable, Sendable {
         values = fields.values.compactMap { name, value in
             contract.requestFields[name].map { (index: $0.index, value: value) }
         }.sorted { $0.index < $1.index }
+        explain = fields.explain
     }
 
-    init(keys: [String?], values: [(index: Int, value: FieldValue)]) {
+    init(keys: [String?], values: [(index: Int, value: FieldValue)], explain: Bool = false) {
         self.keys = keys
         self.values = values
+        self.explain = explain
     }
 
     /// The entity keys the request names: of each entity the model reads, the one whose key

@@ -1,5 +1,6 @@
 import FeatureCore
 import FsmlCore
+import GBDT
 import NIOCore
 import OnlineStorage
 
@@ -80,9 +81,9 @@ public final class PredictionService: @unchecked Sendable {
 
     /// The common body is read straight from its bytes; any other (and every refusal) by the
     /// general reader, which the scanner leaves it to.
-    func prepare(_ body: [UInt8]) -> Prepared<PredictRequest> {
+    func prepare(_ body: [UInt8], explain: Bool = false) -> Prepared<PredictRequest> {
         let model = models.current
-        let fields: PredictFields
+        var fields: PredictFields
         if let scanned = PredictBodyScanner.scan(body, plan: model.plan) {
             fields = scanned
         } else {
@@ -93,16 +94,23 @@ public final class PredictionService: @unchecked Sendable {
                 return .refused(Answer(status: error.status, body: error.json))
             }
         }
+        if explain { fields.explain = true }
         return .request(
             PredictRequest(model: model, fields: fields, asOf: now(), keys: fields.entityKeys(model.plan)))
     }
 
-    public func predict(_ body: [UInt8]) -> Answer { answered(prepare(body), answer) }
+    /// `explain` asks for the explanation as `"explain": true` in the body does (`?explain=true`).
+    public func predict(_ body: [UInt8], explain: Bool = false) -> Answer {
+        answered(prepare(body, explain: explain), answer)
+    }
 
     /// The same without blocking `loop` on the store (Redis); the HTTP answer is given to `done` on
     /// `loop`.
-    public func predict(_ body: [UInt8], on loop: any EventLoop, done: @escaping @Sendable (HTTPAnswer) -> Void) {
-        switch prepare(body) {
+    public func predict(
+        _ body: [UInt8], explain: Bool = false, on loop: any EventLoop,
+        done: @escaping @Sendable (HTTPAnswer) -> Void
+    ) {
+        switch prepare(body, explain: explain) {
         case .refused(let refusal): done(ServeHTTP.answer(refusal))
         case .request(let request): reader.read(request.keys, on: loop) { done(self.served(request, $0)) }
         }
@@ -184,8 +192,35 @@ public final class PredictionService: @unchecked Sendable {
         }
         json.append(UInt8(ascii: "]"))
         if read.degraded { json.append(contentsOf: #","degraded":true"#.utf8) }
+        if request.fields.explain { appendExplanation(model, values, to: &json) }
         json.append(contentsOf: "}\n".utf8)
         return HTTPAnswer(status: 200, bytes: json)
+    }
+
+    /// Contributions listed in an explained answer: the largest by absolute value.
+    public static let explainTop = 10
+
+    /// `,"explanation":{"bias":b,"contributions":[{"feature":f,"value":x,"shap":c},...]}`: the row's
+    /// largest SHAP contributions (margin units, as `fsml explain` computes them), a missing value
+    /// as null; the bias and every contribution add up to the margin.
+    func appendExplanation(_ model: LoadedModel, _ row: [Float], to json: inout [UInt8]) {
+        let phi = model.explainer.contributions(row)
+        let features = phi.count - 1
+        json.append(contentsOf: #","explanation":{"bias":"#.utf8)
+        json.append(contentsOf: JSONText.number(phi[features]).utf8)
+        json.append(contentsOf: #","contributions":["#.utf8)
+        for (k, c) in SHAPValues.top(Array(phi[..<features]), Self.explainTop).enumerated() {
+            if k > 0 { json.append(UInt8(ascii: ",")) }
+            json.append(contentsOf: #"{"feature":"#.utf8)
+            json.append(contentsOf: model.plan.quotedFeatures[c.feature])
+            json.append(contentsOf: #","value":"#.utf8)
+            let x = row[c.feature]
+            json.append(contentsOf: (x.isNaN ? "null" : JSONText.number(Double(x))).utf8)
+            json.append(contentsOf: #","shap":"#.utf8)
+            json.append(contentsOf: JSONText.number(c.value).utf8)
+            json.append(UInt8(ascii: "}"))
+        }
+        json.append(contentsOf: "]}".utf8)
     }
 
     /// The current values of one entity's features and the age of its state.

@@ -19,12 +19,21 @@ public enum ServeHTTP {
         }
     }
 
+    /// Whether a query string asks for an explanation: `explain=true` (or `explain=1`, or a bare
+    /// `explain`).
+    static func explainQuery(_ query: Substring?) -> Bool {
+        guard let query else { return false }
+        return query.split(separator: "&").contains { $0 == "explain" || $0 == "explain=true" || $0 == "explain=1" }
+    }
+
     public static func routes(service: PredictionService, metrics: MetricsRegistry) -> HTTPRoutes {
         var routes = HTTPRoutes()
         // /predict and /rank wait on the store without blocking their event loop.
         routes.add(
             "POST", "/predict",
-            later: { request, loop, done in service.predict(request.body, on: loop, done: done) })
+            later: { request, loop, done in
+                service.predict(request.body, explain: explainQuery(request.query), on: loop, done: done)
+            })
         routes.add(
             "POST", "/rank", later: { request, loop, done in service.rank(request.body, on: loop) { done(answer($0)) } }
         )

@@ -22,7 +22,9 @@ public struct RequestError: Error, Sendable, Equatable {
 /// touched. Key values are strings, or whole numbers (read as their integer text, as entity keys
 /// are); null is the same as leaving the field out.
 ///
-/// /predict: `{"account": "a1", "terminal": "t1", "visit": "v1"}`, the model's key fields.
+/// /predict: `{"account": "a1", "terminal": "t1", "visit": "v1"}`, the model's key fields, and
+/// optionally `"explain": true` (false or null: no explanation) unless the contract has a field of
+/// that name.
 /// /rank: the shared key fields, and `candidates`, a list of objects of the other key fields
 /// (`{"account": "a1", "candidates": [{"terminal": "t1"}, {"terminal": "t2"}]}`); a field
 /// named as a key field plus "s" holding a list (`"terminals": ["t1", "t2"]`) is short for
@@ -36,10 +38,13 @@ public enum ServeRequests {
     public struct Fields: Equatable, Sendable {
         public var keys: [String: String] = [:]
         public var values: [String: FieldValue] = [:]
+        /// /predict only: `"explain": true` asks for the row's top contributions.
+        public var explain = false
 
-        public init(keys: [String: String] = [:], values: [String: FieldValue] = [:]) {
+        public init(keys: [String: String] = [:], values: [String: FieldValue] = [:], explain: Bool = false) {
             self.keys = keys
             self.values = values
+            self.explain = explain
         }
 
         /// These fields, with `other`'s added where these lack them.
@@ -61,10 +66,23 @@ public enum ServeRequests {
     public static func predict(_ body: [UInt8], contract: ServingContract) throws(RequestError) -> Fields {
         let object = try parseObject(body)
         var fields = Fields()
-        for (name, node) in object.object! { try read(name, node, into: &fields, contract) }
+        for (name, node) in object.object! {
+            if name == explainField && !contract.keyFields.contains(name) && contract.requestFields[name] == nil {
+                if case .null = node { continue }
+                guard let flag = node.bool else {
+                    throw RequestError(400, "\(name) must be true or false", field: name)
+                }
+                fields.explain = flag
+                continue
+            }
+            try read(name, node, into: &fields, contract)
+        }
         try checkRequired(fields.keys, contract)
         return fields
     }
+
+    /// The /predict member that asks for an explanation.
+    static let explainField = "explain"
 
     /// One member of a body: a key value or a request field's value.
     static func read(

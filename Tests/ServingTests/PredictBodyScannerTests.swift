@@ -28,6 +28,9 @@ import Testing
             " { \"product_id\" : \"p1\" ,\t\"user_id\":\"u1\" , \"price\": -0.5e2 }",
             #"{"user_id":"u1","product_id":"p1","session_id":null,"price":null}"#,
             "{\"user_id\":\"u 1\",\"product_id\":\"\(String(repeating: "p", count: 128))\"}\n",
+            #"{"explain":true,"user_id":"u1","product_id":"p1"}"#,
+            #"{"user_id":"u1","product_id":"p1", "explain" : false }"#,
+            #"{"user_id":"u1","explain":null,"product_id":"p1"}"#,
         ]
         for b in bodies {
             let scanned = PredictBodyScanner.scan(Array(b.utf8), plan: Self.plan)
@@ -36,7 +39,8 @@ import Testing
         }
         let s = PredictBodyScanner.scan(Array(bodies[0].utf8), plan: Self.plan)!
         #expect(s.keys == ["u1", "p1", "s1"])
-        #expect(s.values.map(\.value) == [.number(17.49)])
+        #expect(s.values.map(\.value) == [.number(17.49)] && !s.explain)
+        #expect(PredictBodyScanner.scan(Array(bodies[4].utf8), plan: Self.plan)?.explain == true)
     }
 
     @Test func bodiesItDoesNotTakeAreLeftToTheGeneralReader() {
@@ -53,6 +57,8 @@ import Testing
             #"{"user_id":"u1","product_id":"p1","price":1e999}"#,
             #"{"user_id":"u1","product_id":"p1"} x"#,
             #"{"user_id":"u1","product_id":"p1",}"#,
+            #"{"user_id":"u1","product_id":"p1","explain":"yes"}"#,  // refused by the general reader
+            #"{"user_id":"u1","product_id":"p1","explain":true,"explain":false}"#,  // repeated
             #"["user_id"]"#, "", "{",
         ]
         for b in bodies { #expect(PredictBodyScanner.scan(Array(b.utf8), plan: Self.plan) == nil, "\(b)") }
@@ -63,7 +69,7 @@ import Testing
     @Test func randomBodiesAgreeWithTheGeneralReader() {
         let names = [
             "\"user_id\"", "\"product_id\"", "\"session_id\"", "\"price\"", "\"colour\"", "\"user\\u005fid\"",
-            "user_id",
+            "user_id", "\"explain\"",
         ]
         let values = [
             "\"u1\"", "\"\"", "null", "7", "-3", "1.5", "1e3", "-0", "01", "true", "false", "\"a\\\"b\"", "\"é\"",

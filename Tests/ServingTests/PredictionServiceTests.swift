@@ -84,6 +84,12 @@ import Tracking
         /// What the model gives for the features the engine computes directly, each entity's state
         /// looked up by the keys the request names.
         func expected(user: String, product: String, session: String?, price: Double? = nil) -> Double {
+            // Scored as the server scores (the flat predictor): only the features may differ.
+            service.models.current.score(vector(user: user, product: product, session: session, price: price))
+        }
+
+        /// The features the engine computes directly for a request.
+        func vector(user: String, product: String, session: String?, price: Double? = nil) -> [Float] {
             let r = PredictionServiceTests.registry
             func key(_ e: Int) -> String? {
                 switch r.entities[e].name {
@@ -94,14 +100,12 @@ import Tracking
                 }
             }
             let priceField = r.schema.index(of: "price")!
-            let vector = r.features.indices.map { f -> Float in
+            return r.features.indices.map { f -> Float in
                 let v = states.engine.value(
                     feature: f, states: { e in key(e).flatMap { states.state(entity: e, key: $0) } },
                     fields: { $0 == priceField ? price.map(FieldValue.number) ?? .missing : .missing }, asOf: clock)
                 return v.isNaN ? .nan : Float(v)
             }
-            // Scored as the server scores (the flat predictor): only the features may differ.
-            return service.models.current.score(vector)
         }
     }
 

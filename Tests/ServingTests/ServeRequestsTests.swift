@@ -48,6 +48,7 @@ import Testing
         ("{\"user_id\":\"u\",\"product_id\":[\"p\"]}", 400, "product_id"),
         ("{\"user_id\":\"u\",\"product_id\":\"p\",\"session_id\":{}}", 400, "session_id"),
         ("{\"user_id\":\"u\",\"product_id\":\"p\",\"card_id\":\"c\"}", 400, "card_id"),
+        ("{\"user_id\":\"u\",\"product_id\":\"p\",\"explain\":\"yes\"}", 400, "explain"),
         ("{\"user_id\":\"u\",\"user_id\":\"v\",\"product_id\":\"p\"}", 400, ""),
         ("[]", 400, ""),
         ("{", 400, ""),

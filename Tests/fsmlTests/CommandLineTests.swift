@@ -177,6 +177,45 @@ import Testing
         #expect(info.stdout.contains("\"trees\": 20"))
     }
 
+    /// `fsml explain` on a trained model: each row's contributions and bias add up to its margin
+    /// (the logit of what `fsml predict` prints), and the importance comes as JSON.
+    @Test func explainWritesContributionsThatAddUpToTheMargin() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let train = try BinaryRunner.run(
+            [
+                "train", "--data", "\(Self.fixtures)/binary.train", "--param", "num_iterations=10", "--out",
+                "model.json",
+            ], in: dir)
+        #expect(train.status == 0)
+        let test = "\(Self.fixtures)/binary.test"
+        let explain = try BinaryRunner.run(
+            [
+                "explain", "--model", "model.json", "--data", test, "--out", "shap.csv", "--top", "3", "--format",
+                "json",
+                "--report", "report",
+            ], in: dir)
+        #expect(explain.status == 0, "\(explain.stderr)")
+        let result = try JSONSerialization.jsonObject(with: Data(explain.stdout.utf8)) as! [String: Any]
+        #expect(result["rows"] as? Int == 500)
+        #expect((result["importance"] as! [[String: Any]]).count == 3)
+        let lines = try String(contentsOfFile: "\(dir)/shap.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 501)
+        #expect(lines[0].hasPrefix("f0,f1,") && lines[0].hasSuffix(",bias"))
+        let predict = try BinaryRunner.run(["predict", "--model", "model.json", "--data", test], in: dir)
+        let probabilities = predict.stdout.split(separator: "\n").map { Double($0)! }
+        for (line, p) in zip(lines.dropFirst(), probabilities) {
+            let sum = line.split(separator: ",").map { Double($0)! }.reduce(0, +)
+            #expect(abs(sum - log(p / (1 - p))) < 1e-9)
+        }
+        let html = try String(contentsOfFile: "\(dir)/report/explain.html", encoding: .utf8)
+        #expect(html.contains("Mean |SHAP|") && html.contains("<svg") && html.contains("Mean |SHAP interaction|"))
+        #expect(
+            try BinaryRunner.run(["explain", "--model", "model.json", "--data", test, "--out", "s.parquet"], in: dir)
+                .status == 0)
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/s.parquet"))
+    }
+
     @Test func unknownParametersAndBadFilesAreOneLineErrors() throws {
         let dir = try BinaryRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -13,7 +13,7 @@ import Testing
         ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
         ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["validate"],
         ["validate", "data"],
-        ["validate", "skew"], ["validate", "drift"], ["reports"], ["predict"],
+        ["validate", "skew"], ["validate", "drift"], ["reports"], ["predict"], ["explain"],
         ["model"], ["model", "info"],
         ["model", "export-xgboost"],
         ["model", "import-xgboost"], ["model", "export-lightgbm"], ["model", "import-lightgbm"],
@@ -50,7 +50,7 @@ import Testing
         #expect(
             listed == [
                 "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "evaluate", "runs",
-                "compare", "serve", "parity", "validate", "reports", "predict", "model", "kafka", "bench",
+                "compare", "serve", "parity", "validate", "reports", "predict", "explain", "model", "kafka", "bench",
                 "See",
             ])
         for command in listed.dropLast() {
