@@ -9,6 +9,8 @@ struct ExampleFinder {
     let engine: FeatureEngine
     let labels: LabelRule
     let options: BuildOptions
+    /// Only the examples of this partition (and the outcomes that can label them).
+    var partition: EntityPartition? = nil
 
     /// The examples of the build, sorted by (time, sequence), and what else pass 1 learned.
     struct Found {
@@ -114,9 +116,19 @@ struct ExampleFinder {
         let spec = labels.spec
         var draft = Draft()
         let scan = try OfflineStoreScanner(files: [file], schema: engine.registry.schema, fields: fields)
+        // An outcome labels only examples with the same match key: in another partition when the
+        // key holds the partition's field, it can be skipped.
+        let outcomesByPartition = partition.map { spec.same.contains($0.field) } ?? false
         while let stored = try scan.next() {
             draft.lastKnown = max(draft.lastKnown, stored.knownAt)
             let event = stored.event
+            if let partition, !partition.contains(event) {
+                if outcomesByPartition { continue }
+                if spec.outcome.matches(event), let key = labels.matchKey(event) {
+                    draft.outcomes.append((key, event.time))
+                }
+                continue
+            }
             let isOutcome = spec.outcome.matches(event)
             let isExample = spec.example.matches(event)
             guard isOutcome || isExample else { continue }

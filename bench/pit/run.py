@@ -3,8 +3,12 @@ and 1 M spines; DuckDB computing the same features (duckdb_features.sql) with a 
 equality check; the whole event-time-only training set from fsml build and from an expert DuckDB
 formulation (duckdb_expert.sql), checked row for row; Feast's get_historical_features (file offline
 store) on precomputed feature rows. Each tool runs in its own process; wall time and peak RSS are
-per process. Writes pit-bench.{json,md} and the `pit` section of bench/RESULTS.md.
-    run.py --fsml PATH --work DIR --out DIR [--events N] [--duckdb-rows N] [--feast-rows N] [--runs N]"""
+per process. Writes pit-bench.{json,md} and the `pit-<size>` section of bench/RESULTS.md (one
+per event count, so the 2 M and 10 M runs stand side by side; each run rewrites only its own).
+With --training-set-only, only the labelled training sets are built (fsml by event time and as
+known, DuckDB's expert SQL, the row-for-row check): what the 10 M run measures.
+    run.py --fsml PATH --work DIR --out DIR [--events N] [--duckdb-rows N] [--feast-rows N] [--runs N]
+           [--training-set-only] [--reuse-store]"""
 import argparse
 import json
 import os
@@ -40,6 +44,20 @@ def compare(fsml_path, duck_path):
         per[n] = sum(1 for u, v in zip(x, y) if not ((u is None and v is None) or (u is not None and v is not None and float(u) == float(v))))
         per[n] += abs(len(x) - len(y))
     return per, len(a[names[0]])
+
+
+def size_label(events):
+    """2000000 → "2m", 10000000 → "10m", 500000 → "500k": the RESULTS.md section of a run."""
+    return f"{events // 1_000_000}m" if events % 1_000_000 == 0 else f"{events // 1000}k"
+
+
+def labelled_build(fsml, project, offline, work):
+    """The default (as-known-at) labelled build, once: fsml's own, with no DuckDB peer."""
+    _, wall, rss, _, cpu = measured_cpu([fsml, "build", "--out", f"{work}/train.parquet", "--offline", offline,
+                                         "--config", f"{project}/fsml.yaml"])
+    manifest = json.load(open(f"{work}/train.manifest.json"))
+    return {"seconds": wall, "cpu_seconds": cpu or 0, "peak_rss_mb": rss, "rows": manifest["dataset"]["rows"],
+            "immature": manifest["immature_examples"]}
 
 
 def event_time_only(fsml, project, offline, work, runs):
@@ -80,6 +98,9 @@ def main():
     ap.add_argument("--feast-rss-cap-gb", type=float, default=16, help="resident memory at which Feast is stopped")
     ap.add_argument("--runs", type=int, default=3, help="runs of each event-time-only build (fsml, expert DuckDB); medians reported")
     ap.add_argument("--render-only", action="store_true", help="rewrite pit-bench.md from pit-bench.json")
+    ap.add_argument("--training-set-only", action="store_true",
+                    help="only the labelled training sets (fsml by event time and as known, DuckDB's expert SQL)")
+    ap.add_argument("--reuse-store", action="store_true", help="keep an offline store ingested by an earlier run")
     args = ap.parse_args()
     if args.render_only:
         return render(json.load(open(os.path.join(args.out, "pit-bench.json"))), args)
@@ -98,9 +119,17 @@ def main():
                                "--days", "7", "--seed", "42", "--out", events_file])
         report["generate_seconds"] = wall
     offline = f"{work}/offline"
-    subprocess.call(["rm", "-rf", offline])
-    out, wall, rss, _ = measured([fsml, "ingest", "--source", events_file, "--offline", offline, "--config", f"{project}/fsml.yaml", "--format", "json"])
-    report["fsml_ingest"] = {"seconds": wall, "peak_rss_mb": rss, **json.loads(out)}
+    if not (args.reuse_store and os.path.exists(f"{offline}/_state.json")):
+        subprocess.call(["rm", "-rf", offline])
+        out, wall, rss, _ = measured([fsml, "ingest", "--source", events_file, "--offline", offline, "--config", f"{project}/fsml.yaml", "--format", "json"])
+        report["fsml_ingest"] = {"seconds": wall, "peak_rss_mb": rss, **json.loads(out)}
+    if args.training_set_only:
+        report["fsml_labelled_build"] = labelled_build(fsml, project, offline, work)
+        report["event_time_only"] = event_time_only(fsml, project, offline, work, args.runs)
+        with open(os.path.join(args.out, f"pit-bench-{size_label(args.events)}.json"), "w") as f:
+            json.dump(report, f, indent=2)
+        write_results(report, args, load_before)
+        return
     glob = f"{offline}/events/*/*.parquet"
     con = duckdb.connect()
     spines = {}
@@ -113,11 +142,7 @@ def main():
         out_path = f"{work}/fsml_features_{rows}.parquet"
         _, wall, rss, _ = measured([fsml, "build", "--spine", path, "--out", out_path, "--offline", offline, "--config", f"{project}/fsml.yaml"])
         report["fsml_build"][str(rows)] = {"seconds": wall, "peak_rss_mb": rss, "rows": pq.ParquetFile(out_path).metadata.num_rows}
-    labelled = f"{work}/train.parquet"
-    _, wall, rss, _ = measured([fsml, "build", "--out", labelled, "--offline", offline, "--config", f"{project}/fsml.yaml"])
-    manifest = json.load(open(f"{work}/train.manifest.json"))
-    report["fsml_labelled_build"] = {"seconds": wall, "peak_rss_mb": rss, "rows": manifest["dataset"]["rows"],
-                                     "immature": manifest["immature_examples"]}
+    report["fsml_labelled_build"] = labelled_build(fsml, project, offline, work)
     report["event_time_only"] = event_time_only(fsml, project, offline, work, args.runs)
     # DuckDB: the same features on the smaller spine, checked value by value.
     duck_out = f"{work}/duckdb_features_{args.duckdb_rows}.parquet"
@@ -203,8 +228,8 @@ def render(report, args):
 
 
 def write_results(report, args, load_before):
-    """The `pit` section of bench/RESULTS.md: the event-time-only training set, fsml beside the
-    expert DuckDB formulation, and the as-known-at build (fsml only)."""
+    """The `pit-<size>` section of bench/RESULTS.md: the event-time-only training set, fsml beside
+    the expert DuckDB formulation, and the as-known-at build (fsml only)."""
     et = report["event_time_only"]
     lb = report["fsml_labelled_build"]
     bad = {k: v for k, v in et["mismatches"].items() if v}
@@ -215,8 +240,12 @@ def write_results(report, args, load_before):
             ["DuckDB, expert SQL (2 threads)", f"{et['rows_duckdb']:,}", f"{et['duckdb']['seconds']:.1f}",
              f"{et['duckdb']['seconds'] / et['fsml']['seconds']:.2f}", f"{et['duckdb']['cpu_seconds']:.1f}",
              f"{et['duckdb']['cpu_seconds'] / et['fsml']['cpu_seconds']:.2f}", f"{et['duckdb']['peak_rss_mb']:.0f}"],
-            ["fsml build (as known at t)", f"{lb['rows']:,}", f"{lb['seconds']:.1f}", "", "", "", f"{lb['peak_rss_mb']:.0f}"]]
-    write_section("pit", "Point-in-time training sets: fsml build beside DuckDB", command_line("bench-pit"),
+            ["fsml build (as known at t)", f"{lb['rows']:,}", f"{lb['seconds']:.1f}", "",
+             f"{lb['cpu_seconds']:.1f}" if lb.get("cpu_seconds") else "", "", f"{lb['peak_rss_mb']:.0f}"]]
+    label = size_label(report["events"])
+    make = "bench-pit" if report["events"] == 2_000_000 else f"bench-pit-{label}"
+    write_section(f"pit-{label}", f"Point-in-time training sets at {report['events']:,} events: fsml build beside DuckDB",
+                  command_line(make),
                   [f"{report['events']:,} generated events (100 k users, 20 k products, 7 days) in fsml's offline store. "
                    "The whole labelled training set (every page view, its 15 features and its label) by event time: "
                    "`fsml build --event-time-only`, and bench/pit/duckdb_expert.sql, the fastest exact DuckDB formulation "

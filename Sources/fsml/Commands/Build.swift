@@ -27,7 +27,19 @@ struct Build: ParsableCommand {
     @Flag(help: "Use every admitted event before a row's time, not only those known by then.") var eventTimeOnly = false
     @Option(name: .customLong("format"), help: "parquet or csv (default: from --out).") var dataFormat: DatasetFormat?
     @Option(help: "The offline store directory (default: stores.offline in fsml.yaml).") var offline: String?
+    @Option(
+        help: ArgumentHelp(
+            "Memory a labelled build may hold, in MiB: beyond it, the examples are built in entity-hash partitions, one at a time.",
+            valueName: "MiB"))
+    var memoryBudget = 2048
+    @Option(help: "Build labelled examples in this many entity-hash partitions (default: from --memory-budget).")
+    var partitions: Int?
     @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if let partitions, partitions < 1 { throw ValidationError("--partitions must be at least 1") }
+        if memoryBudget < 1 { throw ValidationError("--memory-budget must be at least 1 MiB") }
+    }
 
     func run() throws {
         let registry = try global.loadRegistry()
@@ -37,6 +49,8 @@ struct Build: ParsableCommand {
         options.start = try start.map { try parseTime($0, "--start") }
         options.end = try end.map { try parseTime($0, "--end") }
         options.eventTimeOnly = eventTimeOnly
+        options.partitions = partitions
+        options.memoryBudget = memoryBudget << 20
         let format = dataFormat ?? (out.hasSuffix(".csv") ? .csv : .parquet)
         let built = try DatasetBuild.run(
             registry: registry, store: store, options: options, out: out, format: format, spine: spine,
