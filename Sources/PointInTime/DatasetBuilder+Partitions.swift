@@ -27,7 +27,8 @@ extension DatasetBuilder {
         for index in 0..<count {
             let path = "\(directory)/part-\(index).parquet"
             let spill = try DatasetWriter(
-                path: path, format: .parquet, columns: spillColumns, codec: .uncompressed, dictionary: false)
+                path: path, format: .parquet, columns: spillColumns, codec: .uncompressed, dictionary: false,
+                hashed: false)
             spill.groupRows = writer.groupRows
             let output = RowBuffer(columns: columns, features: features.count, writer: spill, ordered: true)
             let part = try buildRows(

@@ -17,15 +17,17 @@ public final class DatasetWriter {
     private var pending: [ColumnData] = []
     private var pendingRows = 0
     public private(set) var rows = 0
+    /// The file's SHA-256 (hex), once closed: hashed while it was written.
+    public private(set) var sha256: String?
     public static let rowGroupRows = 65_536
     /// Rows per Parquet row group (a labelled build hands rows over in groups of this size).
     public var groupRows = DatasetWriter.rowGroupRows
 
     /// `codec` and `dictionary`: Parquet's compression and dictionary encoding (a build's spills
-    /// are read once, soon: plain and uncompressed is cheaper there).
+    /// are read once, soon: plain and uncompressed is cheaper there). `hashed`: keep `sha256`.
     public init(
         path: String, format: DatasetFormat, columns: [ParquetColumn], metadata: [(String, String)] = [],
-        codec: ParquetCodec = .snappy, dictionary: Bool = true
+        codec: ParquetCodec = .snappy, dictionary: Bool = true, hashed: Bool = true
     ) throws {
         self.path = path
         self.format = format
@@ -33,9 +35,11 @@ public final class DatasetWriter {
         switch format {
         case .parquet:
             parquet = try ParquetWriter(
-                path: path, columns: columns, codec: codec, dictionary: dictionary, metadata: metadata)
+                path: path, columns: columns, codec: codec, dictionary: dictionary, metadata: metadata,
+                hashed: hashed)
         case .csv:
             csv = try FileWriter(path: path, atomic: true)
+            if hashed { csv!.digest = SHA256() }
             try csv!.write(columns.map { Self.csvText($0.name) }.joined(separator: ",") + "\n")
         }
     }
@@ -95,5 +99,6 @@ public final class DatasetWriter {
         try flush()
         try parquet?.close()
         try csv?.close()
+        if var digest = parquet?.digest ?? csv?.digest { sha256 = SHA256.hex(digest.finalize()) }
     }
 }

@@ -188,9 +188,10 @@ import Testing
 
     /// The memory budget sets the number of partitions from the store's rows.
     @Test func partitionsFollowTheMemoryBudget() {
-        #expect(EntityPartition.count(rows: 1000, budget: 700_000) == 1)
-        #expect(EntityPartition.count(rows: 1001, budget: 700_000) == 2)
-        #expect(EntityPartition.count(rows: 10_000_000, budget: 2 << 30) == 4)
+        #expect(EntityPartition.count(rows: 1000, budget: 500_000) == 1)
+        #expect(EntityPartition.count(rows: 1001, budget: 500_000) == 2)
+        #expect(EntityPartition.count(rows: 2_000_000, budget: 2 << 30) == 1)
+        #expect(EntityPartition.count(rows: 10_000_000, budget: 2 << 30) == 3)
         #expect(
             EntityPartition.field(engine: FeatureEngine(registry: registry)) == registry.schema.index(of: "user_id"))
     }

@@ -109,12 +109,14 @@ enum DatasetBuild {
         let columns: [String]
         let timeColumnName: String
         let kind: String
+        let sha256: String?
         if let spine {
             let rows = try Spine.load(path: spine, registry: registry, timeColumn: timeColumn)
             let outputColumns = rows.columns + builder.featureColumns
             let writer = try DatasetWriter(path: out, format: format, columns: outputColumns)
             report = try builder.buildSpine(rows, into: writer)
             try writer.close()
+            sha256 = writer.sha256
             columns = outputColumns.map(\.name)
             timeColumnName = rows.columns[rows.timeColumn].name
             kind = "spine"
@@ -122,6 +124,7 @@ enum DatasetBuild {
             let writer = try DatasetWriter(path: out, format: format, columns: builder.exampleColumns)
             report = try builder.buildExamples(into: writer)
             try writer.close()
+            sha256 = writer.sha256
             columns = builder.exampleColumns.map(\.name)
             timeColumnName = registry.schema.timeFieldName
             kind = "examples"
@@ -131,7 +134,7 @@ enum DatasetBuild {
         let manifestPath = DatasetManifest.path(forDataset: out)
         let manifest = DatasetManifest.json(
             registry: registry, report: report, options: options, datasetPath: out, format: format, kind: kind,
-            columns: columns, timeColumn: timeColumnName, storeRoot: store.root, seconds: seconds)
+            columns: columns, timeColumn: timeColumnName, storeRoot: store.root, seconds: seconds, sha256: sha256)
         try FileSystem.writeAtomically(JSONText.render(manifest) + "\n", to: manifestPath)
         return Built(report: report, seconds: seconds, manifestPath: manifestPath)
     }
