@@ -272,6 +272,25 @@ public final class OfflineStoreScanner {
         }
     }
 
+    /// Every event of one data file, in its row order (arrival order within the file), decoded
+    /// into one event reused from row to row: for a pass that looks at each event once and keeps
+    /// none of them (keep what you need, not the event). Returns the number of rows.
+    @discardableResult
+    public static func forEach(
+        in file: OfflineStore.DataFile, schema: EventSchema, fields: Set<Int>? = nil,
+        _ body: (_ event: Event, _ sequence: Int64, _ knownAt: Micros) throws -> Void
+    ) throws -> Int {
+        let reader = try ParquetReader(path: file.path)
+        let decoder = try EventDecoder(
+            layout: OfflineSchema(schema: schema), fileColumns: reader.columns, path: file.path, fields: fields)
+        var event = Event(time: 0, values: [])
+        for g in reader.rowGroups.indices {
+            try decoder.forEachRow(
+                try reader.read(rowGroup: g, columns: decoder.columnsToRead), path: file.path, event: &event, body)
+        }
+        return reader.numRows
+    }
+
     /// The next event in arrival order, or nil at the end.
     public func next() throws -> StoredEvent? {
         // The merge has reached a file not read yet: its first row group, then its place again.
