@@ -41,6 +41,7 @@ extension DatasetBuilder {
             report.add(part)
         }
         try SpillMerge(paths: paths, columns: columns.count).merge(into: writer)
+        report.partitions = count
         return report
     }
 }

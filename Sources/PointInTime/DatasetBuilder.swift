@@ -33,6 +33,8 @@ public struct BuildReport: Sendable {
     public var settledUntil: Micros?
     public var files: [OfflineStore.DataFile] = []
     public var features: [Int] = []
+    /// The entity-hash partitions a labelled build was made in (1: none).
+    public var partitions = 1
 }
 
 /// Builds point-in-time training sets from the offline store, through the same engine the stream

@@ -5,11 +5,11 @@ import OfflineStorage
 /// One of the hash partitions a labelled build splits its examples into, so that memory holds
 /// one partition's examples and states at a time (`BuildOptions.partitions`).
 ///
-/// Examples are split by a stable hash of one key field, the one most entity kinds key on
-/// (`user_id` in the reference project): every key of a kind that includes the field belongs to
+/// Examples are split by a stable hash of one key field, the one most entity kinds key on (the
+/// user's id in the reference project): every key of a kind that includes the field belongs to
 /// one partition, so that partition holds all examples that read it and the other partitions never
-/// keep its state. Kinds keyed without the field (products) are folded in every partition, for the
-/// keys its examples name. An entity's state depends only on its own events, so each partition's
+/// keep its state. Kinds keyed without the field (the products there) are folded in every
+/// partition, for the keys its examples name. An entity's state depends only on its own events, so each partition's
 /// rows are the rows an unpartitioned build writes for its examples.
 struct EntityPartition: Sendable, Equatable {
     /// The schema index of the field the partitions split by.

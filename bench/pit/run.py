@@ -12,6 +12,7 @@ known, DuckDB's expert SQL, the row-for-row check): what the 10 M run measures.
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -51,12 +52,20 @@ def size_label(events):
     return f"{events // 1_000_000}m" if events % 1_000_000 == 0 else f"{events // 1000}k"
 
 
+def partitions(out):
+    """The entity-hash partitions `fsml build` reports (its memory budget's doing), 1 when none."""
+    for line in (out or "").splitlines():
+        if line.startswith("partitions"):
+            return int(line.split()[-1])
+    return 1
+
+
 def labelled_build(fsml, project, offline, work):
     """The default (as-known-at) labelled build, once: fsml's own, with no DuckDB peer."""
-    _, wall, rss, _, cpu = measured_cpu([fsml, "build", "--out", f"{work}/train.parquet", "--offline", offline,
-                                         "--config", f"{project}/fsml.yaml"])
+    out, wall, rss, _, cpu = measured_cpu([fsml, "build", "--out", f"{work}/train.parquet", "--offline", offline,
+                                           "--config", f"{project}/fsml.yaml"])
     manifest = json.load(open(f"{work}/train.manifest.json"))
-    return {"seconds": wall, "cpu_seconds": cpu or 0, "peak_rss_mb": rss, "rows": manifest["dataset"]["rows"],
+    return {"seconds": wall, "cpu_seconds": cpu or 0, "partitions": partitions(out), "peak_rss_mb": rss, "rows": manifest["dataset"]["rows"],
             "immature": manifest["immature_examples"]}
 
 
@@ -68,9 +77,9 @@ def event_time_only(fsml, project, offline, work, runs):
     fsml_out, duck_out = f"{work}/train_event_time.parquet", f"{work}/duckdb_event_time.parquet"
     fsml_runs, duck_runs = [], []
     for _ in range(runs):
-        _, wall, rss, _, cpu = measured_cpu([fsml, "build", "--out", fsml_out, "--offline", offline, "--config",
-                                             f"{project}/fsml.yaml", "--event-time-only"])
-        fsml_runs.append({"seconds": wall, "peak_rss_mb": rss, "cpu_seconds": cpu})
+        out, wall, rss, _, cpu = measured_cpu([fsml, "build", "--out", fsml_out, "--offline", offline, "--config",
+                                               f"{project}/fsml.yaml", "--event-time-only"])
+        fsml_runs.append({"seconds": wall, "peak_rss_mb": rss, "cpu_seconds": cpu, "partitions": partitions(out)})
         out, wall, rss, _, cpu = measured_cpu([PY, f"{HERE}/duckdb_expert.py", offline, duck_out])
         duck_runs.append({"seconds": wall, "query_seconds": float(out.strip()), "peak_rss_mb": rss, "cpu_seconds": cpu})
         print(f"event-time-only: fsml {fsml_runs[-1]['seconds']:.1f} s, DuckDB {wall:.1f} s", file=sys.stderr)
@@ -192,9 +201,11 @@ def render(report, args):
           "'as known' (docs/semantics.md); DuckDB computes the same features from the same Parquet files with "
           "bench/pit/duckdb_features.sql (range joins and window functions, 2 threads); Feast joins precomputed feature "
           "rows (it cannot aggregate events) with its file offline store. Each run is its own process.", "",
-          "| run | spine rows | seconds | peak RSS MB | notes |", "|---|---|---|---|---|",
-          f"| fsml ingest | - | {report['fsml_ingest']['seconds']:.1f} | {report['fsml_ingest']['peak_rss_mb']:.0f} | "
-          f"{report['fsml_ingest']['admitted']:,} admitted, {report['fsml_ingest']['late']:,} late, {report['fsml_ingest']['duplicates']:,} duplicates |"]
+          "| run | spine rows | seconds | peak RSS MB | notes |", "|---|---|---|---|---|"]
+    if "fsml_ingest" in report:
+        md.append(f"| fsml ingest | - | {report['fsml_ingest']['seconds']:.1f} | {report['fsml_ingest']['peak_rss_mb']:.0f} | "
+                  f"{report['fsml_ingest']['admitted']:,} admitted, {report['fsml_ingest']['late']:,} late, "
+                  f"{report['fsml_ingest']['duplicates']:,} duplicates |")
     for rows, r in report["fsml_build"].items():
         md.append(f"| fsml build --spine | {int(rows):,} | {r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | replays every event |")
     lb = report["fsml_labelled_build"]
@@ -227,6 +238,19 @@ def render(report, args):
 
 
 
+def place_section(name):
+    """A new pit-<size> section goes after the other pit sections of bench/RESULTS.md (sizes in the
+    order first run), not at the end of the file."""
+    from results import RESULTS
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    if f"<!-- bench:{name} -->" in text:
+        return
+    ends = [m.end() for m in re.finditer(r"<!-- /bench:pit-[0-9a-z]+ -->", text)]
+    if ends:
+        at = ends[-1]
+        RESULTS.write_text(text[:at] + f"\n\n<!-- bench:{name} -->\n<!-- /bench:{name} -->" + text[at:])
+
+
 def write_results(report, args, load_before):
     """The `pit-<size>` section of bench/RESULTS.md: the event-time-only training set, fsml beside
     the expert DuckDB formulation, and the as-known-at build (fsml only)."""
@@ -244,6 +268,11 @@ def write_results(report, args, load_before):
              f"{lb['cpu_seconds']:.1f}" if lb.get("cpu_seconds") else "", "", f"{lb['peak_rss_mb']:.0f}"]]
     label = size_label(report["events"])
     make = "bench-pit" if report["events"] == 2_000_000 else f"bench-pit-{label}"
+    place_section(f"pit-{label}")
+    parts = et["fsml"]["runs"][-1].get("partitions", 1)
+    budget = (f"fsml ran at its default memory budget (2 GiB): {parts} entity-hash partitions, built one after the "
+              "other, each reading the store again. " if parts > 1 else
+              "fsml ran at its default memory budget (2 GiB), which this store fits in one partition. ")
     write_section(f"pit-{label}", f"Point-in-time training sets at {report['events']:,} events: fsml build beside DuckDB",
                   command_line(make),
                   [f"{report['events']:,} generated events (100 k users, 20 k products, 7 days) in fsml's offline store. "
@@ -253,8 +282,8 @@ def write_results(report, args, load_before):
                    "flag, the label as a forward frame), reading the same Parquet files and writing Parquet. "
                    f"Median of {len(et['fsml']['runs'])} alternating runs, each in its own process; DuckDB's result: {equal}. "
                    "The as-known-at build (the default, the server's view) needs the replay's arrival order and clock and "
-                   "has no DuckDB peer here. CPU seconds are user + system of every thread (what other load on the machine does not "
-                   "inflate).", ""] +
+                   "has no DuckDB peer here. " + budget + "CPU seconds are user + system of every thread (what other load on "
+                   "the machine does not inflate).", ""] +
                   table(["run", "rows", "seconds", "÷ fsml", "CPU seconds", "CPU ÷ fsml", "peak RSS MB"], rows),
                   load_before)
 

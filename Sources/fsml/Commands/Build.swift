@@ -70,6 +70,7 @@ struct Build: ParsableCommand {
         }
         table.add(["features", "\(report.features.count)"])
         table.add(["events replayed", Progress.count(report.eventsReplayed)])
+        if report.partitions > 1 { table.add(["partitions (--memory-budget)", "\(report.partitions)"]) }
         table.add(["seconds", Progress.fixed(seconds, 2)])
         table.add(["peak RSS MiB", "\(peakRSSBytes() / 1_048_576)"])
         table.add(["manifest", manifestPath])
