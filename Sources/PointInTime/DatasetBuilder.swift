@@ -158,7 +158,8 @@ public final class DatasetBuilder {
         var met = 0
         var rows = RowAssembler(width: features.count)
         try replayInChunks(
-            &replay, examples: examples, evaluator: evaluator, stopWhenEvaluated: false, partition: partition
+            &replay, examples: examples, evaluator: evaluator, stopWhenEvaluated: false, partition: partition,
+            metOrder: metOrder
         ) {
             chunk, values, eventsRead in
             rows.addValues(values)
@@ -243,10 +244,11 @@ public final class DatasetBuilder {
     /// cannot change a value).
     private func replayInChunks(
         _ replay: inout Replay, examples: ExampleSet, evaluator: ExampleEvaluator, stopWhenEvaluated: Bool,
-        partition: EntityPartition? = nil,
+        partition: EntityPartition? = nil, metOrder: [Int]? = nil,
         consume: (_ chunk: ReplayChunk, _ values: [Double], _ eventsRead: Int) throws -> Void
     ) throws {
         var next = 0
+        var met = 0
         var ended = false
         var inFlight: (chunk: ReplayChunk, values: ExampleEvaluator.Pending)?
         while true {
@@ -264,6 +266,15 @@ public final class DatasetBuilder {
                         stored, evaluateUntil: next, settled: replay.settled(after: progressValue),
                         tidy: replay.eventsRead % 262_144 == 0)
                     if let partition { chunk.inPartition.append(partition.contains(stored.event)) }
+                    // The replay meets the example events in `metOrder` (as the rows are joined).
+                    if let metOrder {
+                        if met < metOrder.count && stored.sequence == examples.sequences[metOrder[met]] {
+                            chunk.exampleOf.append(Int32(metOrder[met]))
+                            met += 1
+                        } else {
+                            chunk.exampleOf.append(-1)
+                        }
+                    }
                 }
             }
             if ended {

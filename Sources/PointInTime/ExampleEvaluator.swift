@@ -18,6 +18,9 @@ struct ReplayChunk {
     /// In a partitioned build, per event: whether it is in the partition (kinds keyed by the
     /// partition's field fold no other). Empty otherwise.
     var inPartition: [Bool] = []
+    /// In a labelled build, per event: the example it is the event of, or -1 (its keys' ids are
+    /// then the example's, known without making the keys). Empty otherwise.
+    var exampleOf: [Int32] = []
     /// The examples before this index are evaluated after the chunk's last event (at the end of
     /// the replay, or once the rest of it cannot matter).
     var evaluateAfter: Int?
@@ -170,12 +173,22 @@ final class ExampleEvaluator: @unchecked Sendable {
             // The events up to the next example to evaluate or the next tidying, folded as a batch.
             var end = i + 1
             while end < events.endIndex && chunk.evaluateUntil[end] <= next && !chunk.tidies[end - 1] { end += 1 }
+            picked.removeAll(keepingCapacity: true)
             if filtered {
-                picked.removeAll(keepingCapacity: true)
                 for j in i..<end where chunk.inPartition[j] { picked.append(j) }
+            } else {
+                picked.append(contentsOf: i..<end)
+            }
+            if chunk.exampleOf.isEmpty {
                 shard.states.fold(count: picked.count) { [picked] in events[picked[$0]].event }
             } else {
-                shard.states.fold(count: end - i) { [i] in events[i + $0].event }
+                let exampleOf = chunk.exampleOf
+                shard.states.fold(count: picked.count) { [picked] in
+                    events[picked[$0]].event
+                } knownId: { [picked, examples] j, e in
+                    let k = exampleOf[picked[j]]
+                    return k < 0 ? nil : examples.key(Int(k), entity: e)
+                }
             }
             if chunk.tidies[end - 1] { shard.states.evictExpired(watermark: chunk.settled[end - 1]) }
             i = end
