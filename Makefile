@@ -14,7 +14,7 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-stream bench-tracking bench-serve up down produce stream-kafka fuzz tsan clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-tracking bench-serve up down produce stream-kafka fuzz tsan clean help
 
 help:
 	@echo "make all     the main job: events, stream, train, promote, serve under load, parity, reports"
@@ -109,7 +109,7 @@ stream-kafka: build up
 	@test -n "$(BOOTSTRAP)" || { echo "set BOOTSTRAP=host:port"; exit 1; }
 	$(RELEASE) stream --source "kafka://$(BOOTSTRAP)/$(KAFKA_TOPIC)?group=fsml" --online redis://127.0.0.1:$(FSML_REDIS_PORT)/0
 
-bench: bench-engine bench-gbdt bench-explain bench-pit bench-stream bench-tracking bench-serve
+bench: bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-tracking bench-serve
 
 bench-engine: build
 	$(RELEASE) bench engine --events $(BENCH_EVENTS) --out data/bench/events.jsonl.gz --report artifacts/reports
@@ -140,7 +140,11 @@ bench/pit/.venv/.ready: bench/pit/requirements.txt
 	touch $@
 
 bench-pit: build bench/pit/.venv/.ready
-	bench/pit/.venv/bin/python bench/pit/run.py --fsml $(RELEASE) --work data/bench/pit --out artifacts/reports
+	bench/pit/.venv/bin/python bench/pit/run.py --fsml $(RELEASE) --work data/bench/pit2m --out artifacts/reports --events 2000000
+
+# The labelled training sets alone at 10 M events (fsml with its default memory budget; DuckDB).
+bench-pit-10m: build bench/pit/.venv/.ready
+	bench/pit/.venv/bin/python bench/pit/run.py --fsml $(RELEASE) --work data/bench/pit10m --out artifacts/reports --events 10000000 --training-set-only
 
 bench/stream/.venv/.ready: bench/stream/requirements.txt
 	scripts/setup.sh --bench

@@ -11,6 +11,9 @@ public final class FileWriter {
     private var buffer: [UInt8] = []
     private let flushAt = 1 << 20
     public private(set) var bytesWritten: Int = 0
+    /// When set, the SHA-256 of every byte written from then on (a dataset's, for its manifest,
+    /// without reading the file back).
+    public var digest: SHA256?
 
     public init(path: String, atomic: Bool = false, append: Bool = false) throws {
         self.path = path
@@ -94,6 +97,7 @@ public final class FileWriter {
             }
             offset += n
         }
+        digest?.update(bytes)
         bytesWritten += bytes.count
     }
 }

@@ -176,6 +176,46 @@ struct EventDecoder {
     /// The file columns to read, in the order `decode` expects them.
     var columnsToRead: [Int] { fields.map { columnOfField[$0] } + [sequenceColumn, knownAtColumn] }
 
+    /// Hands each row of the columns read as `columnsToRead` lists them to `body`, in order, in one
+    /// event reused from row to row (`event`'s values are overwritten: no allocation per row, as
+    /// long as `body` keeps no copy).
+    func forEachRow(
+        _ columns: [ColumnData], path: String, event: inout Event,
+        _ body: (_ event: Event, _ sequence: Int64, _ knownAt: Micros) throws -> Void
+    ) throws {
+        guard case .int64(let seq) = columns[fields.count].values,
+            case .int64(let known) = columns[fields.count + 1].values
+        else {
+            throw ParquetError(path, "_seq and _known_at must be INT64")
+        }
+        let timeField = layout.schema.timeField
+        if event.values.count != layout.schema.fields.count {
+            event = Event(time: 0, values: [FieldValue](repeating: .missing, count: layout.schema.fields.count))
+        }
+        for r in 0..<seq.count {
+            var time: Micros = 0
+            for (k, f) in fields.enumerated() {
+                let column = columns[k]
+                if column.isNull(r) {
+                    event.values[f] = .missing
+                    continue
+                }
+                switch column.values {
+                case .byteArray(let v): event.values[f] = .string(v[r])
+                case .double(let v): event.values[f] = .number(v[r])
+                case .int64(let v):
+                    event.values[f] = .number(Double(v[r]))
+                    if f == timeField { time = v[r] }
+                case .boolean(let v): event.values[f] = .bool(v[r])
+                case .int32(let v): event.values[f] = .number(Double(v[r]))
+                case .float(let v): event.values[f] = .number(Double(v[r]))
+                }
+            }
+            event.time = time
+            try body(event, seq[r], known[r])
+        }
+    }
+
     /// Decodes the columns read as `columnsToRead` lists them.
     func decode(_ columns: [ColumnData], path: String) throws -> [StoredEvent] {
         guard case .int64(let seq) = columns[fields.count].values,

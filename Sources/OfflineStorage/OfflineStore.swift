@@ -180,11 +180,16 @@ public final class OfflineStoreWriter {
 
 /// Reads the store's events back in arrival order (merging files by `_seq`). Each file's next row
 /// group is read and decoded on a worker thread while the caller goes through the current one, so
-/// at most two row groups per file are in memory.
+/// at most two row groups per file are in memory; a file is first read when the merge reaches its
+/// first sequence (its name), and let go at its end, so only the files whose events interleave
+/// at that point of the replay (a day's file and a late day's) hold rows.
 public final class OfflineStoreScanner {
     private struct Cursor {
         let reader: ParquetReader
         let decoder: EventDecoder
+        /// The sequence of the file's first event, its key in the merge until it is read.
+        let firstSequence: Int64
+        var loaded = false
         var group = 0
         var rows: [StoredEvent] = []
         var next = 0
@@ -215,8 +220,7 @@ public final class OfflineStoreScanner {
         for file in files {
             let reader = try ParquetReader(path: file.path)
             let decoder = try EventDecoder(layout: layout, fileColumns: reader.columns, path: file.path, fields: fields)
-            var cursor = Cursor(reader: reader, decoder: decoder)
-            if try load(&cursor) { cursors.append(cursor) }
+            cursors.append(Cursor(reader: reader, decoder: decoder, firstSequence: file.firstSequence))
         }
         heap = Array(cursors.indices)
         for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
@@ -242,6 +246,7 @@ public final class OfflineStoreScanner {
             }
             if !cursor.rows.isEmpty { return true }
         }
+        cursor.rows = []
         return false
     }
 
@@ -249,7 +254,9 @@ public final class OfflineStoreScanner {
         try decoder.decode(try reader.read(rowGroup: group, columns: decoder.columnsToRead), path: reader.path)
     }
 
-    private func key(_ i: Int) -> Int64 { cursors[i].rows[cursors[i].next].sequence }
+    private func key(_ i: Int) -> Int64 {
+        cursors[i].loaded ? cursors[i].rows[cursors[i].next].sequence : cursors[i].firstSequence
+    }
 
     private func siftDown(_ start: Int) {
         var i = start
@@ -265,8 +272,36 @@ public final class OfflineStoreScanner {
         }
     }
 
+    /// Every event of one data file, in its row order (arrival order within the file), decoded
+    /// into one event reused from row to row: for a pass that looks at each event once and keeps
+    /// none of them (keep what you need, not the event). Returns the number of rows.
+    @discardableResult
+    public static func forEach(
+        in file: OfflineStore.DataFile, schema: EventSchema, fields: Set<Int>? = nil,
+        _ body: (_ event: Event, _ sequence: Int64, _ knownAt: Micros) throws -> Void
+    ) throws -> Int {
+        let reader = try ParquetReader(path: file.path)
+        let decoder = try EventDecoder(
+            layout: OfflineSchema(schema: schema), fileColumns: reader.columns, path: file.path, fields: fields)
+        var event = Event(time: 0, values: [])
+        for g in reader.rowGroups.indices {
+            try decoder.forEachRow(
+                try reader.read(rowGroup: g, columns: decoder.columnsToRead), path: file.path, event: &event, body)
+        }
+        return reader.numRows
+    }
+
     /// The next event in arrival order, or nil at the end.
     public func next() throws -> StoredEvent? {
+        // The merge has reached a file not read yet: its first row group, then its place again.
+        while let top = heap.first, !cursors[top].loaded {
+            cursors[top].loaded = true
+            if try !load(&cursors[top]) {
+                heap[0] = heap[heap.count - 1]
+                heap.removeLast()
+            }
+            if !heap.isEmpty { siftDown(0) }
+        }
         guard let top = heap.first else { return nil }
         let event = cursors[top].rows[cursors[top].next]
         cursors[top].next += 1

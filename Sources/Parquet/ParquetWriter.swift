@@ -22,7 +22,7 @@ public final class ParquetWriter {
 
     public init(
         path: String, columns: [ParquetColumn], codec: ParquetCodec = .snappy, dictionary: Bool = true,
-        metadata: [(String, String)] = []
+        metadata: [(String, String)] = [], hashed: Bool = false
     ) throws {
         self.path = path
         self.columns = columns
@@ -30,11 +30,14 @@ public final class ParquetWriter {
         self.dictionary = dictionary
         self.metadata = metadata
         file = try FileWriter(path: path, atomic: true)
+        if hashed { file.digest = SHA256() }
         try file.write(Array("PAR1".utf8))
         offset = 4
     }
 
     public var rowsWritten: Int { totalRows }
+    /// With `hashed`: the SHA-256 state of the bytes written so far (all of them once closed).
+    public var digest: SHA256? { file.digest }
     /// Bytes written so far (the footer comes on close). Safe to read while another thread writes
     /// row groups; it may then lag by one row group.
     public var bytesWritten: Int { published.load(ordering: .relaxed) }

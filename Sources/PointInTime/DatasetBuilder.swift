@@ -9,6 +9,13 @@ public struct BuildOptions: Sendable {
     public var end: Micros?
     /// Use every admitted event before t, not only those known by t.
     public var eventTimeOnly = false
+    /// Labelled builds: how many entity-hash partitions to build one after the other (each holds
+    /// its own examples, keys and states; rows are merged in order at the end). Nil: as many as
+    /// `memoryBudget` needs. Any number gives the same dataset, byte for byte.
+    public var partitions: Int?
+    /// Labelled builds: the memory a partition may hold, in bytes (estimated from the store's
+    /// rows), when `partitions` is nil.
+    public var memoryBudget = 2 << 30
 
     public init() {}
 }
@@ -26,6 +33,8 @@ public struct BuildReport: Sendable {
     public var settledUntil: Micros?
     public var files: [OfflineStore.DataFile] = []
     public var features: [Int] = []
+    /// The entity-hash partitions a labelled build was made in (1: none).
+    public var partitions = 1
 }
 
 /// Builds point-in-time training sets from the offline store, through the same engine the stream
@@ -95,16 +104,36 @@ public final class DatasetBuilder {
                 description:
                     "\(registry.source) declares no label; give --spine to compute features for given keys and times")
         }
+        let labels = LabelRule(spec: labelSpec)
+        let files = try store.files()
+        let count =
+            try options.partitions ?? EntityPartition.count(rows: Self.rows(files), budget: options.memoryBudget)
+        if count > 1, let field = EntityPartition.field(engine: engine) {
+            return try buildPartitioned(labels: labels, files: files, field: field, count: count, into: writer)
+        }
+        let output = RowBuffer(columns: exampleColumns, features: features.count, writer: writer)
+        let report = try buildRows(labels: labels, files: files, partition: nil, output: output)
+        try output.finish()
+        return report
+    }
+
+    /// The rows of the store's files, from their footers.
+    static func rows(_ files: [OfflineStore.DataFile]) throws -> Int {
+        try files.reduce(0) { $0 + (try ParquetReader(path: $1.path).numRows) }
+    }
+
+    /// The rows of one partition's examples (all examples without one), in order, to `output`.
+    func buildRows(
+        labels: LabelRule, files: [OfflineStore.DataFile], partition: EntityPartition?, output: RowBuffer
+    ) throws -> BuildReport {
         var report = BuildReport()
         report.features = features
         // Pass 1: the examples, their keys and their labels; only mature examples go on.
-        let files = try store.files()
         report.files = files
-        let labels = LabelRule(spec: labelSpec)
         let lateness = try replayLateness()
-        var found = try ExampleFinder(engine: engine, labels: labels, options: options).find(files: files) {
-            $0 - lateness
-        }
+        var finder = ExampleFinder(engine: engine, labels: labels, options: options)
+        finder.partition = partition
+        var found = try finder.find(files: files) { $0 - lateness }
         progress?.update(found.eventsRead, detail: "found examples")
         report.examples = found.total
         report.immature = found.total - found.examples.count
@@ -112,14 +141,15 @@ public final class DatasetBuilder {
         let examples = found.examples
         let exampleLabels = found.labels
         let evaluator = ExampleEvaluator(
-            engine: engine, features: features, examples: examples, keys: found.keys, threads: threads)
+            engine: engine, features: features, examples: examples, keys: found.keys, threads: threads,
+            partitionField: partition?.field)
         found = ExampleFinder.Found(examples: ExampleSet(kinds: 0, requestFields: 0), labels: [], keys: [])
 
         // Pass 2: replay and evaluate; each row is written once its values and its event's fields
         // are in. The replay meets the example events in time order, or by event time only, in
         // (time, sequence) order, which is the examples' own; as known, in arrival order.
         var replay = Replay(
-            scanner: try OfflineStoreScanner(store: store, schema: registry.schema),
+            scanner: try OfflineStoreScanner(files: files, schema: registry.schema),
             eventTimeOnly: options.eventTimeOnly, lateness: lateness)
         let metOrder =
             options.eventTimeOnly
@@ -127,8 +157,10 @@ public final class DatasetBuilder {
             : (0..<examples.count).sorted { examples.sequences[$0] < examples.sequences[$1] }
         var met = 0
         var rows = RowAssembler(width: features.count)
-        let output = RowBuffer(columns: exampleColumns, features: features.count, writer: writer)
-        try replayInChunks(&replay, examples: examples, evaluator: evaluator, stopWhenEvaluated: false) {
+        try replayInChunks(
+            &replay, examples: examples, evaluator: evaluator, stopWhenEvaluated: false, partition: partition,
+            metOrder: metOrder
+        ) {
             chunk, values, eventsRead in
             rows.addValues(values)
             for stored in chunk.events
@@ -139,7 +171,9 @@ public final class DatasetBuilder {
             try rows.takeComplete { k, context, values in
                 let label = exampleLabels[k]
                 if label { report.positives += 1 }
-                try output.append(context: context, features: values, label: label)
+                try output.append(
+                    context: context, features: values, label: label, time: examples.times[k],
+                    sequence: examples.sequences[k])
             }
             progress?.update(eventsRead, detail: "\(Progress.count(rows.next)) rows")
         }
@@ -151,7 +185,6 @@ public final class DatasetBuilder {
         report.firstExample = examples.times.first
         report.lastExample = examples.times.last
         report.eventsReplayed = replay.eventsRead
-        try output.finish()
         return report
     }
 
@@ -211,9 +244,11 @@ public final class DatasetBuilder {
     /// cannot change a value).
     private func replayInChunks(
         _ replay: inout Replay, examples: ExampleSet, evaluator: ExampleEvaluator, stopWhenEvaluated: Bool,
+        partition: EntityPartition? = nil, metOrder: [Int]? = nil,
         consume: (_ chunk: ReplayChunk, _ values: [Double], _ eventsRead: Int) throws -> Void
     ) throws {
         var next = 0
+        var met = 0
         var ended = false
         var inFlight: (chunk: ReplayChunk, values: ExampleEvaluator.Pending)?
         while true {
@@ -230,6 +265,16 @@ public final class DatasetBuilder {
                     chunk.append(
                         stored, evaluateUntil: next, settled: replay.settled(after: progressValue),
                         tidy: replay.eventsRead % 262_144 == 0)
+                    if let partition { chunk.inPartition.append(partition.contains(stored.event)) }
+                    // The replay meets the example events in `metOrder` (as the rows are joined).
+                    if let metOrder {
+                        if met < metOrder.count && stored.sequence == examples.sequences[metOrder[met]] {
+                            chunk.exampleOf.append(Int32(metOrder[met]))
+                            met += 1
+                        } else {
+                            chunk.exampleOf.append(-1)
+                        }
+                    }
                 }
             }
             if ended {

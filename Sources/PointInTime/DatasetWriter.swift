@@ -17,18 +17,29 @@ public final class DatasetWriter {
     private var pending: [ColumnData] = []
     private var pendingRows = 0
     public private(set) var rows = 0
+    /// The file's SHA-256 (hex), once closed: hashed while it was written.
+    public private(set) var sha256: String?
     public static let rowGroupRows = 65_536
+    /// Rows per Parquet row group (a labelled build hands rows over in groups of this size).
+    public var groupRows = DatasetWriter.rowGroupRows
 
-    public init(path: String, format: DatasetFormat, columns: [ParquetColumn], metadata: [(String, String)] = []) throws
-    {
+    /// `codec` and `dictionary`: Parquet's compression and dictionary encoding (a build's spills
+    /// are read once, soon: plain and uncompressed is cheaper there). `hashed`: keep `sha256`.
+    public init(
+        path: String, format: DatasetFormat, columns: [ParquetColumn], metadata: [(String, String)] = [],
+        codec: ParquetCodec = .snappy, dictionary: Bool = true, hashed: Bool = true
+    ) throws {
         self.path = path
         self.format = format
         self.columns = columns
         switch format {
         case .parquet:
-            parquet = try ParquetWriter(path: path, columns: columns, codec: .snappy, metadata: metadata)
+            parquet = try ParquetWriter(
+                path: path, columns: columns, codec: codec, dictionary: dictionary, metadata: metadata,
+                hashed: hashed)
         case .csv:
             csv = try FileWriter(path: path, atomic: true)
+            if hashed { csv!.digest = SHA256() }
             try csv!.write(columns.map { Self.csvText($0.name) }.joined(separator: ",") + "\n")
         }
     }
@@ -43,7 +54,7 @@ public final class DatasetWriter {
         case .parquet:
             pending = pending.isEmpty ? batch : zip(pending, batch).map { ColumnData.concatenate($0, $1) }
             pendingRows += count
-            if pendingRows >= Self.rowGroupRows { try flush() }
+            if pendingRows >= groupRows { try flush() }
         }
     }
 
@@ -88,5 +99,6 @@ public final class DatasetWriter {
         try flush()
         try parquet?.close()
         try csv?.close()
+        if var digest = parquet?.digest ?? csv?.digest { sha256 = SHA256.hex(digest.finalize()) }
     }
 }

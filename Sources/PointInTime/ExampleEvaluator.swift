@@ -15,6 +15,12 @@ struct ReplayChunk {
     var settled: [Micros] = []
     /// Per event: whether to drop expired states (and prune old outcomes) after it.
     var tidies: [Bool] = []
+    /// In a partitioned build, per event: whether it is in the partition (kinds keyed by the
+    /// partition's field fold no other). Empty otherwise.
+    var inPartition: [Bool] = []
+    /// In a labelled build, per event: the example it is the event of, or -1 (its keys' ids are
+    /// then the example's, known without making the keys). Empty otherwise.
+    var exampleOf: [Int32] = []
     /// The examples before this index are evaluated after the chunk's last event (at the end of
     /// the replay, or once the rest of it cannot matter).
     var evaluateAfter: Int?
@@ -52,6 +58,9 @@ final class ExampleEvaluator: @unchecked Sendable {
 
     private struct Shard {
         let kinds: [Int]
+        /// Whether every kind's key holds the partition's field: then the shard folds only the
+        /// partition's events (no other event names its keys).
+        let partitioned: Bool
         /// The aggregate features of these kinds, by feature index.
         let aggregates: [Int]
         let states: StateTable
@@ -60,8 +69,12 @@ final class ExampleEvaluator: @unchecked Sendable {
 
     /// `keys`: per entity kind, the keys the examples name (`ExampleSet.keys` are their ids). The
     /// state tables keep these ids, so an example reads its states without hashing a key.
-    /// `threads`: how many shards (at most one per entity kind).
-    init(engine: FeatureEngine, features: [Int], examples: ExampleSet, keys: [EntityKeyTable], threads: Int) {
+    /// `threads`: how many shards (at most one per entity kind). `partitionField`: the field of a
+    /// partitioned build's partitions.
+    init(
+        engine: FeatureEngine, features: [Int], examples: ExampleSet, keys: [EntityKeyTable], threads: Int,
+        partitionField: Int? = nil
+    ) {
         self.engine = engine
         self.features = features
         self.examples = examples
@@ -72,18 +85,28 @@ final class ExampleEvaluator: @unchecked Sendable {
         featureCount = registry.features.count
         lastReads = examples.lastReads(keyCounts: keys.map(\.keys.count))
         // Kinds by their slot count, largest first, each to the shard with the fewest slots so far.
+        // In a partitioned build the kinds keyed by the partition's field (which fold a share of
+        // the events) and the others (which fold them all) go to shards of their own.
+        func keyedByPartition(_ e: Int) -> Bool {
+            partitionField.map(engine.entities[e].keyMaker.fields.contains) ?? false
+        }
         var groups = [[Int]](repeating: [], count: max(1, min(threads, engine.entities.count)))
+        let split =
+            groups.count >= 2 && partitionField != nil
+            && Set(engine.entities.indices.map(keyedByPartition)).count == 2
         var load = [Int](repeating: 0, count: groups.count)
         for e in engine.entities.indices.sorted(by: {
             engine.entities[$0].slots.count > engine.entities[$1].slots.count
         }) {
-            let g = load.indices.min { load[$0] < load[$1] }!
+            let candidates = split ? (keyedByPartition(e) ? [0] : Array(1..<groups.count)) : Array(groups.indices)
+            let g = candidates.min { load[$0] < load[$1] }!
             groups[g].append(e)
             load[g] += engine.entities[e].slots.count + 1
         }
+        groups.removeAll { $0.isEmpty }
         shards = groups.enumerated().map { i, kinds in
             Shard(
-                kinds: kinds,
+                kinds: kinds, partitioned: partitionField != nil && kinds.allSatisfy(keyedByPartition),
                 aggregates: registry.features.indices.filter {
                     engine.isAggregate($0) && kinds.contains(registry.features[$0].entity)
                 },
@@ -139,6 +162,8 @@ final class ExampleEvaluator: @unchecked Sendable {
         }
         var next = chunk.firstExample
         let events = chunk.events
+        let filtered = shard.partitioned && !chunk.inPartition.isEmpty
+        var picked: [Int] = []
         var i = events.startIndex
         while i < events.endIndex {
             while next < chunk.evaluateUntil[i] {
@@ -148,7 +173,23 @@ final class ExampleEvaluator: @unchecked Sendable {
             // The events up to the next example to evaluate or the next tidying, folded as a batch.
             var end = i + 1
             while end < events.endIndex && chunk.evaluateUntil[end] <= next && !chunk.tidies[end - 1] { end += 1 }
-            shard.states.fold(count: end - i) { [i] in events[i + $0].event }
+            picked.removeAll(keepingCapacity: true)
+            if filtered {
+                for j in i..<end where chunk.inPartition[j] { picked.append(j) }
+            } else {
+                picked.append(contentsOf: i..<end)
+            }
+            if chunk.exampleOf.isEmpty {
+                shard.states.fold(count: picked.count) { [picked] in events[picked[$0]].event }
+            } else {
+                let exampleOf = chunk.exampleOf
+                shard.states.fold(count: picked.count) { [picked] in
+                    events[picked[$0]].event
+                } knownId: { [picked, examples] j, e in
+                    let k = exampleOf[picked[j]]
+                    return k < 0 ? nil : examples.key(Int(k), entity: e)
+                }
+            }
             if chunk.tidies[end - 1] { shard.states.evictExpired(watermark: chunk.settled[end - 1]) }
             i = end
         }

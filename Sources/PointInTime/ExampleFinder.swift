@@ -9,6 +9,8 @@ struct ExampleFinder {
     let engine: FeatureEngine
     let labels: LabelRule
     let options: BuildOptions
+    /// Only the examples of this partition (and the outcomes that can label them).
+    var partition: EntityPartition? = nil
 
     /// The examples of the build, sorted by (time, sequence), and what else pass 1 learned.
     struct Found {
@@ -113,26 +115,34 @@ struct ExampleFinder {
     private func draft(file: OfflineStore.DataFile, fields: Set<Int>, requestFields: [Int]) throws -> Draft {
         let spec = labels.spec
         var draft = Draft()
-        let scan = try OfflineStoreScanner(files: [file], schema: engine.registry.schema, fields: fields)
-        while let stored = try scan.next() {
-            draft.lastKnown = max(draft.lastKnown, stored.knownAt)
-            let event = stored.event
+        // An outcome labels only examples with the same match key: in another partition when the
+        // key holds the partition's field, it can be skipped.
+        let outcomesByPartition = partition.map { spec.same.contains($0.field) } ?? false
+        // The file's rows in one reused event: pass 1 keeps keys and times, never an event.
+        draft.events = try OfflineStoreScanner.forEach(in: file, schema: engine.registry.schema, fields: fields) {
+            event, sequence, knownAt in
+            draft.lastKnown = max(draft.lastKnown, knownAt)
+            if let partition, !partition.contains(event) {
+                if !outcomesByPartition, spec.outcome.matches(event), let key = labels.matchKey(event) {
+                    draft.outcomes.append((key, event.time))
+                }
+                return
+            }
             let isOutcome = spec.outcome.matches(event)
             let isExample = spec.example.matches(event)
-            guard isOutcome || isExample else { continue }
+            guard isOutcome || isExample else { return }
             // Built once for an event that is both an outcome and an example.
             let matchKey = labels.matchKey(event)
             if isOutcome, let key = matchKey { draft.outcomes.append((key, event.time)) }
-            guard isExample else { continue }
-            if let s = options.start, event.time < s { continue }
-            if let e = options.end, event.time >= e { continue }
+            guard isExample else { return }
+            if let s = options.start, event.time < s { return }
+            if let e = options.end, event.time >= e { return }
             draft.times.append(event.time)
-            draft.sequences.append(stored.sequence)
+            draft.sequences.append(sequence)
             for plan in engine.entities { draft.keys.append(plan.keyMaker.key(event)) }
             for f in requestFields { draft.request.append(event.values[f]) }
             draft.matchKeys.append(matchKey)
         }
-        draft.events = scan.eventsRead
         return draft
     }
 }

@@ -34,7 +34,8 @@ public struct DatasetManifest {
     public static func json(
         registry: FeatureRegistry, report: BuildReport, options: BuildOptions, datasetPath: String,
         format: DatasetFormat,
-        kind: String, columns: [String], timeColumn: String, storeRoot: String, seconds: Double
+        kind: String, columns: [String], timeColumn: String, storeRoot: String, seconds: Double,
+        sha256: String? = nil
     ) -> JSONValue {
         func time(_ t: Micros?) -> JSONValue { t.map { .string(Timestamp.format($0)) } ?? .null }
         let features: [JSONValue] = report.features.map { f in
@@ -55,7 +56,7 @@ public struct DatasetManifest {
                 .object([
                     ("path", .string(datasetPath)), ("format", .string(format.rawValue)), ("rows", .int(report.rows)),
                     ("bytes", .int(FileSystem.fileSize(datasetPath) ?? 0)),
-                    ("sha256", .string((try? SHA256.hex(ofFile: datasetPath)) ?? "")),
+                    ("sha256", .string(sha256 ?? (try? SHA256.hex(ofFile: datasetPath)) ?? "")),
                 ])
             ),
             ("kind", .string(kind)),

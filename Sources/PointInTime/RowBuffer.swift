@@ -3,7 +3,9 @@ import FsmlCore
 import Parquet
 
 /// Rows of (context, features, label) gathered into columns and handed to the writer in chunks.
-/// Building the columns and encoding them run on a worker thread, beside the replay.
+/// Building the columns and encoding them run on a worker thread, beside the replay. For a
+/// partition's spill (`ordered`), each row also carries its example's time and sequence, the
+/// order the partitions' rows are merged in (`SpillMerge`).
 final class RowBuffer {
     let columns: [ParquetColumn]
     let writer: DatasetWriter
@@ -13,11 +15,14 @@ final class RowBuffer {
     private var values: [Double] = []
     private let width: Int
     private var labels: [Bool] = []
+    private let ordered: Bool
+    private var order: [(time: Micros, sequence: Int64)] = []
 
-    init(columns: [ParquetColumn], features: Int, writer: DatasetWriter) {
+    init(columns: [ParquetColumn], features: Int, writer: DatasetWriter, ordered: Bool = false) {
         self.columns = columns
         self.writer = writer
         width = features
+        self.ordered = ordered
     }
 
     deinit {
@@ -25,12 +30,15 @@ final class RowBuffer {
         worker.stop()
     }
 
-    func append(context c: [FieldValue], features f: ArraySlice<Double>, label: Bool) throws {
+    func append(
+        context c: [FieldValue], features f: ArraySlice<Double>, label: Bool, time: Micros, sequence: Int64
+    ) throws {
         context.append(c)
         values.append(contentsOf: f)
         labels.append(label)
+        if ordered { order.append((time, sequence)) }
         // A row group at a time: the writer then encodes it as it comes, with no concatenation.
-        if labels.count >= DatasetWriter.rowGroupRows { try flush() }
+        if labels.count >= writer.groupRows { try flush() }
     }
 
     /// Writes what is buffered and waits until the writer has it.
@@ -42,12 +50,18 @@ final class RowBuffer {
     private func flush() throws {
         guard !labels.isEmpty else { return }
         let (columns, writer, context, values, labels, width) = (columns, writer, context, values, labels, width)
+        let order = order
         self.context = []
         self.values = []
         self.labels = []
+        self.order = []
         try worker.submit {
-            try writer.append(
-                Self.batch(columns: columns, context: context, values: values, width: width, labels: labels))
+            var batch = Self.batch(columns: columns, context: context, values: values, width: width, labels: labels)
+            if !order.isEmpty {
+                batch.append(ColumnData(.int64(order.map(\.time))))
+                batch.append(ColumnData(.int64(order.map(\.sequence))))
+            }
+            try writer.append(batch)
         }
     }
 

@@ -146,6 +146,56 @@ import Testing
         }
     }
 
+    /// A labelled build in entity-hash partitions writes the file an unpartitioned build writes,
+    /// byte for byte, and the same report, for any number of partitions: each partition's rows are
+    /// the rows of its examples, and the spills merge back into (time, sequence) order, in row groups
+    /// of the same size. Small row groups make the merge cross many groups of every spill.
+    @Test(arguments: [false, true])
+    func partitionedBuildsWriteTheSameFile(eventTimeOnly: Bool) throws {
+        let store = PIT.temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: store.root) }
+        try PIT.ingest(try PIT.generated(seed: 61), into: store, fileBytes: 200_000, rowGroupRows: 900)
+        func build(partitions: Int) throws -> (report: BuildReport, bytes: [UInt8]) {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "fsml-parts-\(UUID().uuidString).parquet"
+            ).path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            var options = BuildOptions()
+            options.eventTimeOnly = eventTimeOnly
+            options.partitions = partitions
+            let builder = DatasetBuilder(registry: registry, store: store, options: options)
+            builder.chunkEvents = 257
+            let writer = try DatasetWriter(path: path, format: .parquet, columns: builder.exampleColumns)
+            writer.groupRows = 1000
+            let report = try builder.buildExamples(into: writer)
+            try writer.close()
+            #expect(try ParquetReader(path: path).rowGroups.count > 5)
+            return (report, Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        let whole = try build(partitions: 1)
+        #expect(whole.report.rows > 10_000 && whole.report.immature > 0)
+        for partitions in [2, 3, 7] {
+            let parts = try build(partitions: partitions)
+            #expect(parts.bytes == whole.bytes, "\(partitions) partitions")
+            let (a, b) = (parts.report, whole.report)
+            #expect(
+                (a.rows, a.positives, a.immature, a.examples, a.eventsReplayed)
+                    == (b.rows, b.positives, b.immature, b.examples, b.eventsReplayed))
+            #expect(a.firstExample == b.firstExample && a.lastExample == b.lastExample)
+            #expect(a.settledUntil == b.settledUntil)
+        }
+    }
+
+    /// The memory budget sets the number of partitions from the store's rows.
+    @Test func partitionsFollowTheMemoryBudget() {
+        #expect(EntityPartition.count(rows: 1000, budget: 500_000) == 1)
+        #expect(EntityPartition.count(rows: 1001, budget: 500_000) == 2)
+        #expect(EntityPartition.count(rows: 2_000_000, budget: 2 << 30) == 1)
+        #expect(EntityPartition.count(rows: 10_000_000, budget: 2 << 30) == 3)
+        #expect(
+            EntityPartition.field(engine: FeatureEngine(registry: registry)) == registry.schema.index(of: "user_id"))
+    }
+
     /// Changing events after an example's time changes none of its features.
     @Test func noLeakageFromTheFuture() throws {
         let events = try PIT.generated(seed: 42, events: 8000)

@@ -3,11 +3,16 @@ and 1 M spines; DuckDB computing the same features (duckdb_features.sql) with a 
 equality check; the whole event-time-only training set from fsml build and from an expert DuckDB
 formulation (duckdb_expert.sql), checked row for row; Feast's get_historical_features (file offline
 store) on precomputed feature rows. Each tool runs in its own process; wall time and peak RSS are
-per process. Writes pit-bench.{json,md} and the `pit` section of bench/RESULTS.md.
-    run.py --fsml PATH --work DIR --out DIR [--events N] [--duckdb-rows N] [--feast-rows N] [--runs N]"""
+per process. Writes pit-bench.{json,md} and the `pit-<size>` section of bench/RESULTS.md (one
+per event count, so the 2 M and 10 M runs stand side by side; each run rewrites only its own).
+With --training-set-only, only the labelled training sets are built (fsml by event time and as
+known, DuckDB's expert SQL, the row-for-row check): what the 10 M run measures.
+    run.py --fsml PATH --work DIR --out DIR [--events N] [--duckdb-rows N] [--feast-rows N] [--runs N]
+           [--training-set-only] [--reuse-store]"""
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -42,6 +47,28 @@ def compare(fsml_path, duck_path):
     return per, len(a[names[0]])
 
 
+def size_label(events):
+    """2000000 → "2m", 10000000 → "10m", 500000 → "500k": the RESULTS.md section of a run."""
+    return f"{events // 1_000_000}m" if events % 1_000_000 == 0 else f"{events // 1000}k"
+
+
+def partitions(out):
+    """The entity-hash partitions `fsml build` reports (its memory budget's doing), 1 when none."""
+    for line in (out or "").splitlines():
+        if line.startswith("partitions"):
+            return int(line.split()[-1])
+    return 1
+
+
+def labelled_build(fsml, project, offline, work):
+    """The default (as-known-at) labelled build, once: fsml's own, with no DuckDB peer."""
+    out, wall, rss, _, cpu = measured_cpu([fsml, "build", "--out", f"{work}/train.parquet", "--offline", offline,
+                                           "--config", f"{project}/fsml.yaml"])
+    manifest = json.load(open(f"{work}/train.manifest.json"))
+    return {"seconds": wall, "cpu_seconds": cpu or 0, "partitions": partitions(out), "peak_rss_mb": rss, "rows": manifest["dataset"]["rows"],
+            "immature": manifest["immature_examples"]}
+
+
 def event_time_only(fsml, project, offline, work, runs):
     """The whole labelled training set by event time, from fsml build --event-time-only and from the
     expert DuckDB formulation, alternately (so that both see the same machine), then compared row
@@ -50,9 +77,9 @@ def event_time_only(fsml, project, offline, work, runs):
     fsml_out, duck_out = f"{work}/train_event_time.parquet", f"{work}/duckdb_event_time.parquet"
     fsml_runs, duck_runs = [], []
     for _ in range(runs):
-        _, wall, rss, _, cpu = measured_cpu([fsml, "build", "--out", fsml_out, "--offline", offline, "--config",
-                                             f"{project}/fsml.yaml", "--event-time-only"])
-        fsml_runs.append({"seconds": wall, "peak_rss_mb": rss, "cpu_seconds": cpu})
+        out, wall, rss, _, cpu = measured_cpu([fsml, "build", "--out", fsml_out, "--offline", offline, "--config",
+                                               f"{project}/fsml.yaml", "--event-time-only"])
+        fsml_runs.append({"seconds": wall, "peak_rss_mb": rss, "cpu_seconds": cpu, "partitions": partitions(out)})
         out, wall, rss, _, cpu = measured_cpu([PY, f"{HERE}/duckdb_expert.py", offline, duck_out])
         duck_runs.append({"seconds": wall, "query_seconds": float(out.strip()), "peak_rss_mb": rss, "cpu_seconds": cpu})
         print(f"event-time-only: fsml {fsml_runs[-1]['seconds']:.1f} s, DuckDB {wall:.1f} s", file=sys.stderr)
@@ -80,6 +107,9 @@ def main():
     ap.add_argument("--feast-rss-cap-gb", type=float, default=16, help="resident memory at which Feast is stopped")
     ap.add_argument("--runs", type=int, default=3, help="runs of each event-time-only build (fsml, expert DuckDB); medians reported")
     ap.add_argument("--render-only", action="store_true", help="rewrite pit-bench.md from pit-bench.json")
+    ap.add_argument("--training-set-only", action="store_true",
+                    help="only the labelled training sets (fsml by event time and as known, DuckDB's expert SQL)")
+    ap.add_argument("--reuse-store", action="store_true", help="keep an offline store ingested by an earlier run")
     args = ap.parse_args()
     if args.render_only:
         return render(json.load(open(os.path.join(args.out, "pit-bench.json"))), args)
@@ -98,9 +128,17 @@ def main():
                                "--days", "7", "--seed", "42", "--out", events_file])
         report["generate_seconds"] = wall
     offline = f"{work}/offline"
-    subprocess.call(["rm", "-rf", offline])
-    out, wall, rss, _ = measured([fsml, "ingest", "--source", events_file, "--offline", offline, "--config", f"{project}/fsml.yaml", "--format", "json"])
-    report["fsml_ingest"] = {"seconds": wall, "peak_rss_mb": rss, **json.loads(out)}
+    if not (args.reuse_store and os.path.exists(f"{offline}/_state.json")):
+        subprocess.call(["rm", "-rf", offline])
+        out, wall, rss, _ = measured([fsml, "ingest", "--source", events_file, "--offline", offline, "--config", f"{project}/fsml.yaml", "--format", "json"])
+        report["fsml_ingest"] = {"seconds": wall, "peak_rss_mb": rss, **json.loads(out)}
+    if args.training_set_only:
+        report["fsml_labelled_build"] = labelled_build(fsml, project, offline, work)
+        report["event_time_only"] = event_time_only(fsml, project, offline, work, args.runs)
+        with open(os.path.join(args.out, f"pit-bench-{size_label(args.events)}.json"), "w") as f:
+            json.dump(report, f, indent=2)
+        write_results(report, args, load_before)
+        return
     glob = f"{offline}/events/*/*.parquet"
     con = duckdb.connect()
     spines = {}
@@ -113,11 +151,7 @@ def main():
         out_path = f"{work}/fsml_features_{rows}.parquet"
         _, wall, rss, _ = measured([fsml, "build", "--spine", path, "--out", out_path, "--offline", offline, "--config", f"{project}/fsml.yaml"])
         report["fsml_build"][str(rows)] = {"seconds": wall, "peak_rss_mb": rss, "rows": pq.ParquetFile(out_path).metadata.num_rows}
-    labelled = f"{work}/train.parquet"
-    _, wall, rss, _ = measured([fsml, "build", "--out", labelled, "--offline", offline, "--config", f"{project}/fsml.yaml"])
-    manifest = json.load(open(f"{work}/train.manifest.json"))
-    report["fsml_labelled_build"] = {"seconds": wall, "peak_rss_mb": rss, "rows": manifest["dataset"]["rows"],
-                                     "immature": manifest["immature_examples"]}
+    report["fsml_labelled_build"] = labelled_build(fsml, project, offline, work)
     report["event_time_only"] = event_time_only(fsml, project, offline, work, args.runs)
     # DuckDB: the same features on the smaller spine, checked value by value.
     duck_out = f"{work}/duckdb_features_{args.duckdb_rows}.parquet"
@@ -167,9 +201,11 @@ def render(report, args):
           "'as known' (docs/semantics.md); DuckDB computes the same features from the same Parquet files with "
           "bench/pit/duckdb_features.sql (range joins and window functions, 2 threads); Feast joins precomputed feature "
           "rows (it cannot aggregate events) with its file offline store. Each run is its own process.", "",
-          "| run | spine rows | seconds | peak RSS MB | notes |", "|---|---|---|---|---|",
-          f"| fsml ingest | - | {report['fsml_ingest']['seconds']:.1f} | {report['fsml_ingest']['peak_rss_mb']:.0f} | "
-          f"{report['fsml_ingest']['admitted']:,} admitted, {report['fsml_ingest']['late']:,} late, {report['fsml_ingest']['duplicates']:,} duplicates |"]
+          "| run | spine rows | seconds | peak RSS MB | notes |", "|---|---|---|---|---|"]
+    if "fsml_ingest" in report:
+        md.append(f"| fsml ingest | - | {report['fsml_ingest']['seconds']:.1f} | {report['fsml_ingest']['peak_rss_mb']:.0f} | "
+                  f"{report['fsml_ingest']['admitted']:,} admitted, {report['fsml_ingest']['late']:,} late, "
+                  f"{report['fsml_ingest']['duplicates']:,} duplicates |")
     for rows, r in report["fsml_build"].items():
         md.append(f"| fsml build --spine | {int(rows):,} | {r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | replays every event |")
     lb = report["fsml_labelled_build"]
@@ -202,9 +238,22 @@ def render(report, args):
 
 
 
+def place_section(name):
+    """A new pit-<size> section goes after the other pit sections of bench/RESULTS.md (sizes in the
+    order first run), not at the end of the file."""
+    from results import RESULTS
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    if f"<!-- bench:{name} -->" in text:
+        return
+    ends = [m.end() for m in re.finditer(r"<!-- /bench:pit-[0-9a-z]+ -->", text)]
+    if ends:
+        at = ends[-1]
+        RESULTS.write_text(text[:at] + f"\n\n<!-- bench:{name} -->\n<!-- /bench:{name} -->" + text[at:])
+
+
 def write_results(report, args, load_before):
-    """The `pit` section of bench/RESULTS.md: the event-time-only training set, fsml beside the
-    expert DuckDB formulation, and the as-known-at build (fsml only)."""
+    """The `pit-<size>` section of bench/RESULTS.md: the event-time-only training set, fsml beside
+    the expert DuckDB formulation, and the as-known-at build (fsml only)."""
     et = report["event_time_only"]
     lb = report["fsml_labelled_build"]
     bad = {k: v for k, v in et["mismatches"].items() if v}
@@ -215,8 +264,17 @@ def write_results(report, args, load_before):
             ["DuckDB, expert SQL (2 threads)", f"{et['rows_duckdb']:,}", f"{et['duckdb']['seconds']:.1f}",
              f"{et['duckdb']['seconds'] / et['fsml']['seconds']:.2f}", f"{et['duckdb']['cpu_seconds']:.1f}",
              f"{et['duckdb']['cpu_seconds'] / et['fsml']['cpu_seconds']:.2f}", f"{et['duckdb']['peak_rss_mb']:.0f}"],
-            ["fsml build (as known at t)", f"{lb['rows']:,}", f"{lb['seconds']:.1f}", "", "", "", f"{lb['peak_rss_mb']:.0f}"]]
-    write_section("pit", "Point-in-time training sets: fsml build beside DuckDB", command_line("bench-pit"),
+            ["fsml build (as known at t)", f"{lb['rows']:,}", f"{lb['seconds']:.1f}", "",
+             f"{lb['cpu_seconds']:.1f}" if lb.get("cpu_seconds") else "", "", f"{lb['peak_rss_mb']:.0f}"]]
+    label = size_label(report["events"])
+    make = "bench-pit" if report["events"] == 2_000_000 else f"bench-pit-{label}"
+    place_section(f"pit-{label}")
+    parts = et["fsml"]["runs"][-1].get("partitions", 1)
+    budget = (f"fsml ran at its default memory budget (2 GiB): {parts} entity-hash partitions, built one after the "
+              "other, each reading the store again. " if parts > 1 else
+              "fsml ran at its default memory budget (2 GiB), which this store fits in one partition. ")
+    write_section(f"pit-{label}", f"Point-in-time training sets at {report['events']:,} events: fsml build beside DuckDB",
+                  command_line(make),
                   [f"{report['events']:,} generated events (100 k users, 20 k products, 7 days) in fsml's offline store. "
                    "The whole labelled training set (every page view, its 15 features and its label) by event time: "
                    "`fsml build --event-time-only`, and bench/pit/duckdb_expert.sql, the fastest exact DuckDB formulation "
@@ -224,8 +282,8 @@ def write_results(report, args, load_before):
                    "flag, the label as a forward frame), reading the same Parquet files and writing Parquet. "
                    f"Median of {len(et['fsml']['runs'])} alternating runs, each in its own process; DuckDB's result: {equal}. "
                    "The as-known-at build (the default, the server's view) needs the replay's arrival order and clock and "
-                   "has no DuckDB peer here. CPU seconds are user + system of every thread (what other load on the machine does not "
-                   "inflate).", ""] +
+                   "has no DuckDB peer here. " + budget + "CPU seconds are user + system of every thread (what other load on "
+                   "the machine does not inflate).", ""] +
                   table(["run", "rows", "seconds", "÷ fsml", "CPU seconds", "CPU ÷ fsml", "peak RSS MB"], rows),
                   load_before)
 

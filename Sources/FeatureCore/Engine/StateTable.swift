@@ -38,6 +38,17 @@ public final class StateTable {
             }
         }
 
+        /// In a table with fixed keys, the id given (a key's id in its table) if its state can be
+        /// folded, an empty state made for it when it has none; nil for a retired key.
+        @inline(__always)
+        mutating func slot(id: Int, engine: FeatureEngine, entity e: Int) -> Int? {
+            if states[id].storage == nil {
+                if states[id].lastTime == StateTable.retired.lastTime { return nil }
+                states[id] = engine.emptyState(entity: e)
+            }
+            return id
+        }
+
         /// The id of `key`'s state, an empty state made for it when it has none; nil for a key
         /// that a table with fixed keys does not hold.
         @inline(__always)
@@ -120,12 +131,39 @@ public final class StateTable {
 
     public func fold(_ events: [Event]) { fold(count: events.count) { events[$0] } }
 
+    /// `fold(count:_:)` in a table with fixed keys, where some events' keys already have their ids
+    /// (a build's example events, whose keys its first pass gave ids): `knownId(i, e)` is event
+    /// i's key id of entity kind e (-1 when the event has no such key), or nil to build and look up
+    /// the key. The folds are the same; a known id skips making the key and hashing it.
+    public func fold(count: Int, _ event: (Int) -> Event, knownId: (_ event: Int, _ entity: Int) -> Int32?) {
+        precondition(keepsKeys, "known ids are ids of a table with fixed keys")
+        var start = 0
+        while start < count {
+            let end = min(start + Self.batch, count)
+            batchEvents.removeAll(keepingCapacity: true)
+            batchKnown.removeAll(keepingCapacity: true)
+            for i in start..<end {
+                batchEvents.append(event(i))
+                for e in entityKinds { batchKnown.append(knownId(i, e) ?? Self.unknownId) }
+            }
+            foldBatch()
+            start = end
+        }
+        batchEvents.removeAll(keepingCapacity: true)
+        batchKnown.removeAll(keepingCapacity: true)
+    }
+
+    /// In `batchKnown`: the key is to be made and looked up.
+    private static let unknownId: Int32 = -2
+
     /// Events per batch: enough reads in flight to cover the misses, few enough that what they
     /// bring in is still cached when the folds come.
     public static let batch = 32
     /// A batch's events; their keys and hashes, then ids (-1 for no key or one a fixed table
     /// lacks), by event and entity kind.
     private var batchEvents: [Event] = []
+    /// Empty, or by event and entity kind: the key's id when known, -1 for no key, `unknownId`.
+    private var batchKnown: [Int32] = []
     private var batchKeys: [String?] = []
     private var batchHashes: [UInt64] = []
     private var batchIds: [Int] = []
@@ -153,8 +191,14 @@ public final class StateTable {
         keys.removeAll(keepingCapacity: true)
         hashes.removeAll(keepingCapacity: true)
         ids.removeAll(keepingCapacity: true)
-        for event in batchEvents {
-            for e in entityKinds {
+        let known = batchKnown
+        for (i, event) in batchEvents.enumerated() {
+            for (k, e) in entityKinds.enumerated() {
+                if !known.isEmpty && known[i * entityKinds.count + k] != Self.unknownId {
+                    keys.append(nil)
+                    hashes.append(0)
+                    continue
+                }
                 let key = engine.entities[e].keyMaker.key(event)
                 keys.append(key)
                 hashes.append(key.map(EntityKeyTable.hash) ?? 0)
@@ -184,6 +228,10 @@ public final class StateTable {
         }
         for j in keys.indices {
             let e = entityKinds[j % n]
+            if !known.isEmpty && known[j] != Self.unknownId {
+                ids.append(known[j] < 0 ? -1 : kinds[e].slot(id: Int(known[j]), engine: engine, entity: e) ?? -1)
+                continue
+            }
             ids.append(
                 keys[j].flatMap { kinds[e].slot(key: $0, hash: hashes[j], engine: engine, entity: e, fixed: keepsKeys) }
                     ?? -1)

@@ -185,7 +185,7 @@ final class HistogramBuilder {
     /// then summed in chunk order. The cut depends on the row count alone, so sums are the same
     /// for any number of threads. Each member adds whole rows as one thread would, with no shared
     /// copies and one fork per chunk, where sharing a leaf by features forks once per block; the
-    /// price, zeroing and summing the extra histograms, is small beside the rows of such a leaf.
+    /// cost, zeroing and summing the extra histograms, is small beside the rows of such a leaf.
     static let chunkRows = 32_768
 
     static func rowChunks(_ count: Int) -> Int {

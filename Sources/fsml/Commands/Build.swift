@@ -27,7 +27,19 @@ struct Build: ParsableCommand {
     @Flag(help: "Use every admitted event before a row's time, not only those known by then.") var eventTimeOnly = false
     @Option(name: .customLong("format"), help: "parquet or csv (default: from --out).") var dataFormat: DatasetFormat?
     @Option(help: "The offline store directory (default: stores.offline in fsml.yaml).") var offline: String?
+    @Option(
+        help: ArgumentHelp(
+            "Memory a labelled build may hold, in MiB: beyond it, the examples are built in entity-hash partitions, one at a time.",
+            valueName: "MiB"))
+    var memoryBudget = 2048
+    @Option(help: "Build labelled examples in this many entity-hash partitions (default: from --memory-budget).")
+    var partitions: Int?
     @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if let partitions, partitions < 1 { throw ValidationError("--partitions must be at least 1") }
+        if memoryBudget < 1 { throw ValidationError("--memory-budget must be at least 1 MiB") }
+    }
 
     func run() throws {
         let registry = try global.loadRegistry()
@@ -37,6 +49,8 @@ struct Build: ParsableCommand {
         options.start = try start.map { try parseTime($0, "--start") }
         options.end = try end.map { try parseTime($0, "--end") }
         options.eventTimeOnly = eventTimeOnly
+        options.partitions = partitions
+        options.memoryBudget = memoryBudget << 20
         let format = dataFormat ?? (out.hasSuffix(".csv") ? .csv : .parquet)
         let built = try DatasetBuild.run(
             registry: registry, store: store, options: options, out: out, format: format, spine: spine,
@@ -56,6 +70,7 @@ struct Build: ParsableCommand {
         }
         table.add(["features", "\(report.features.count)"])
         table.add(["events replayed", Progress.count(report.eventsReplayed)])
+        if report.partitions > 1 { table.add(["partitions (--memory-budget)", "\(report.partitions)"]) }
         table.add(["seconds", Progress.fixed(seconds, 2)])
         table.add(["peak RSS MiB", "\(peakRSSBytes() / 1_048_576)"])
         table.add(["manifest", manifestPath])
@@ -95,12 +110,14 @@ enum DatasetBuild {
         let columns: [String]
         let timeColumnName: String
         let kind: String
+        let sha256: String?
         if let spine {
             let rows = try Spine.load(path: spine, registry: registry, timeColumn: timeColumn)
             let outputColumns = rows.columns + builder.featureColumns
             let writer = try DatasetWriter(path: out, format: format, columns: outputColumns)
             report = try builder.buildSpine(rows, into: writer)
             try writer.close()
+            sha256 = writer.sha256
             columns = outputColumns.map(\.name)
             timeColumnName = rows.columns[rows.timeColumn].name
             kind = "spine"
@@ -108,6 +125,7 @@ enum DatasetBuild {
             let writer = try DatasetWriter(path: out, format: format, columns: builder.exampleColumns)
             report = try builder.buildExamples(into: writer)
             try writer.close()
+            sha256 = writer.sha256
             columns = builder.exampleColumns.map(\.name)
             timeColumnName = registry.schema.timeFieldName
             kind = "examples"
@@ -117,7 +135,7 @@ enum DatasetBuild {
         let manifestPath = DatasetManifest.path(forDataset: out)
         let manifest = DatasetManifest.json(
             registry: registry, report: report, options: options, datasetPath: out, format: format, kind: kind,
-            columns: columns, timeColumn: timeColumnName, storeRoot: store.root, seconds: seconds)
+            columns: columns, timeColumn: timeColumnName, storeRoot: store.root, seconds: seconds, sha256: sha256)
         try FileSystem.writeAtomically(JSONText.render(manifest) + "\n", to: manifestPath)
         return Built(report: report, seconds: seconds, manifestPath: manifestPath)
     }
