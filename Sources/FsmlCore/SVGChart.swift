@@ -79,33 +79,35 @@ public enum SVGChart {
         return s + "</svg>"
     }
 
-    /// The names of a chart's series in rows below it, each after a short line in its colour.
+    /// The names of a chart's series in rows below it, each after a short line in its colour;
+    /// series without a name are left out.
     struct Legend {
-        /// (row, x offset) of each name.
-        var places: [(row: Int, x: Double)] = []
+        /// (series, row, x offset) of each name shown.
+        var places: [(series: Int, row: Int, x: Double)] = []
         var names: [String]
         var height: Double { places.isEmpty ? 0 : Double((places.map(\.row).max() ?? 0) + 1) * 16 + 4 }
 
         init(names: [String], width: Double) {
             self.names = names.map { String($0.prefix(40)) }
             var (row, x) = (0, 0.0)
-            for name in self.names {
+            for (i, name) in self.names.enumerated() where !name.isEmpty {
                 // About 6.2 px a character at 11 px sans-serif, and the 18 px line before it.
                 let itemWidth = 24 + 6.2 * Double(name.count) + 14
                 if x > 0 && x + itemWidth > width { (row, x) = (row + 1, 0) }
-                places.append((row, x))
+                places.append((i, row, x))
                 x += itemWidth
             }
         }
 
         func svg(left: Double, top: Double, dashed: [Bool]) -> String {
             var s = ""
-            for (i, place) in places.enumerated() {
+            for place in places {
                 let (x, y) = (left + place.x, top + 10 + Double(place.row) * 16)
-                let color = palette[i % palette.count]
+                let color = palette[place.series % palette.count]
                 s +=
-                    "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 18))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed[i] ? " stroke-dasharray=\"5 3\"" : "")/>"
-                s += "<text class=\"legend\" x=\"\(f(x + 24))\" y=\"\(f(y + 4))\">\(HTML.escape(names[i]))</text>"
+                    "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 18))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed[place.series] ? " stroke-dasharray=\"5 3\"" : "")/>"
+                s +=
+                    "<text class=\"legend\" x=\"\(f(x + 24))\" y=\"\(f(y + 4))\">\(HTML.escape(names[place.series]))</text>"
             }
             return s
         }

@@ -19,6 +19,9 @@ public struct ExplainReport {
     public var interactions: [(first: Int, second: Int, meanAbsolute: Double)]?
     /// Rows the interactions were averaged over.
     public var interactionRows = 0
+    /// Partial dependence of chosen features (`--pdp`): the grid, the mean of the ICE curves, a few
+    /// of the curves, and (tree models) the weighted-traversal curve in margin units.
+    public var partialDependence: [PartialDependenceCurve] = []
 
     public init(title: String, subtitle: String, shap: SHAPValues, data: DenseMatrix) {
         self.title = title
@@ -63,6 +66,12 @@ public struct ExplainReport {
                 labels: top.map { "\(names[$0.first]) × \(names[$0.second])" }, values: top.map(\.meanAbsolute))
             b += "</div>"
         }
+        if !partialDependence.isEmpty {
+            b += "<h2>Partial dependence</h2><p class=\"muted\">The mean prediction over the rows with the feature "
+            b += "set to each value (bold), and some rows' own curves (ICE, thin).</p><div class=\"charts\">"
+            for curve in partialDependence { b += curve.chart() }
+            b += "</div>"
+        }
         b += "<h2>Importance</h2>"
         b += HTML.table(
             ["feature", "mean |SHAP|", "share"],
@@ -87,5 +96,43 @@ public struct ExplainReport {
 
     static func percent(_ part: Double, _ whole: Double) -> String {
         whole > 0 ? Progress.fixed(100 * part / whole, 1) + " %" : "-"
+    }
+}
+
+/// One feature's partial dependence, as `fsml explain --pdp` computes it.
+public struct PartialDependenceCurve: Sendable {
+    public var feature: String
+    public var grid: [Float]
+    /// The mean of the ICE curves: the brute-force partial dependence on the rows, in the model's output.
+    public var average: [Double]
+    public var ice: [[Double]]
+    /// The weighted tree traversal (margin units), for tree models.
+    public var recursion: [Double]?
+
+    public init(feature: String, grid: [Float], average: [Double], ice: [[Double]], recursion: [Double]?) {
+        self.feature = feature
+        self.grid = grid
+        self.average = average
+        self.ice = ice
+        self.recursion = recursion
+    }
+
+    func chart() -> String {
+        let x = grid.map(Double.init)
+        var series = ice.prefix(20).enumerated().map { k, curve in
+            ChartSeries(
+                name: k == 0 ? "rows (ICE)" : "", points: Array(zip(x, curve)).map { ($0.0, $0.1) }, dashed: true)
+        }
+        series.insert(
+            ChartSeries(name: "partial dependence", points: Array(zip(x, average)).map { ($0.0, $0.1) }), at: 0)
+        return SVGChart.lines(title: "Partial dependence: \(feature)", x: feature, y: "prediction", series: series)
+    }
+
+    public func json() -> JSONValue {
+        .object([
+            ("feature", .string(feature)), ("grid", .array(grid.map { .number(Double($0)) })),
+            ("average", .array(average.map { .number($0) })),
+            ("recursion_margin", recursion.map { .array($0.map { .number($0) }) } ?? .null),
+        ])
     }
 }

@@ -193,7 +193,7 @@ import Testing
             [
                 "explain", "--model", "model.json", "--data", test, "--out", "shap.csv", "--top", "3", "--format",
                 "json",
-                "--report", "report",
+                "--report", "report", "--pdp", "f25,f5",
             ], in: dir)
         #expect(explain.status == 0, "\(explain.stderr)")
         let result = try JSONSerialization.jsonObject(with: Data(explain.stdout.utf8)) as! [String: Any]
@@ -210,6 +210,19 @@ import Testing
         }
         let html = try String(contentsOfFile: "\(dir)/report/explain.html", encoding: .utf8)
         #expect(html.contains("Mean |SHAP|") && html.contains("<svg") && html.contains("Mean |SHAP interaction|"))
+        // Partial dependence: the mean of the ICE curves, and the traversal in margin units.
+        let curves = result["partial_dependence"] as! [[String: Any]]
+        #expect(curves.map { $0["feature"] as! String } == ["f25", "f5"])
+        let grid = curves[0]["grid"] as! [Double]
+        #expect(grid.count > 2 && grid == grid.sorted() && (curves[0]["average"] as! [Double]).count == grid.count)
+        #expect((curves[0]["recursion_margin"] as! [Double]).count == grid.count)
+        let page = try Browser.render("\(dir)/report/explain.html")
+        #expect(page.consoleMessages.isEmpty, "\(page.consoleMessages)")
+        #expect(page.seriesNames.filter { $0 == "partial dependence" }.count == 2)
+        #expect(page.texts(class: "legend").filter { $0 == "rows (ICE)" }.count == 2)
+        let unknown = try BinaryRunner.run(
+            ["explain", "--model", "model.json", "--data", test, "--pdp", "nothing"], in: dir)
+        #expect(unknown.status == 1 && unknown.stderr.contains("no feature 'nothing'"))
         #expect(
             try BinaryRunner.run(["explain", "--model", "model.json", "--data", test, "--out", "s.parquet"], in: dir)
                 .status == 0)

@@ -22,6 +22,12 @@ struct Explain: ParsableCommand {
     @Option(help: "Where to write each row's contributions (CSV, or Parquet for .parquet).") var out: String?
     @Option(help: "Features in the importance table (0: all).") var top: Int = 20
     @Option(help: "A directory to write the HTML report (explain.html) in.") var report: String?
+    @Option(
+        help: """
+            Features to give partial dependence and ICE curves (comma-separated names): on a grid of the \
+            feature's values, the mean prediction with every row's feature set to each value, and, for trees, \
+            the weighted tree traversal (margin units). In the report and the JSON output.
+            """) var pdp: String?
     @OptionGroup var output: FormatOption
 
     func validate() throws {
@@ -45,6 +51,7 @@ struct Explain: ParsableCommand {
         if case .gbdt(let m) = loaded { what += " × \(m.trees.count) trees" }
         StandardError.line("explain: \(what) in \(Progress.fixed(seconds, 3)) s")
         if let out { try ContributionsFile.write(shap, to: out) }
+        let curves = try partialDependence(loaded, input.features)
         if let report {
             try FileSystem.createDirectory(report)
             var page = ExplainReport(
@@ -57,6 +64,7 @@ struct Explain: ParsableCommand {
                 page.interactions = trees.interactionImportance(input.features, rows: rows)
                 page.interactionRows = rows.count
             }
+            page.partialDependence = curves
             try FileSystem.writeAtomically(page.html(), to: report + "/explain.html")
         }
         let ranked = shap.importance()
@@ -73,11 +81,32 @@ struct Explain: ParsableCommand {
                     .object([
                         ("rows", .int(shap.rows)), ("expected_value", bias), ("seconds", .number(seconds)),
                         ("importance", .array(rows)),
+                        ("partial_dependence", .array(curves.map { $0.json() })),
                     ])) + "\n")
         } else {
             var table = TextTable(["FEATURE", "MEAN |SHAP|"], rightAligned: [1])
             for r in shown { table.add([shap.featureNames[r.feature], Progress.fixed(r.meanAbsolute, 6)]) }
             StandardOutput.write(table.render())
+        }
+    }
+
+    /// The curves of `--pdp`: ICE on up to 500 rows at an even stride, their mean, and the traversal.
+    func partialDependence(_ model: AnyModel, _ features: DenseMatrix) throws -> [PartialDependenceCurve] {
+        guard let pdp else { return [] }
+        guard case .gbdt(let trees) = model else { throw CLIError("--pdp needs a tree model") }
+        let predictor = FlatPredictor(trees)
+        let step = max(1, (features.rows + 499) / 500)
+        let rows = Array(stride(from: 0, to: features.rows, by: step))
+        return try pdp.split(separator: ",").map { part in
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let f = trees.featureNames.firstIndex(of: name) else {
+                throw CLIError("--pdp: the model has no feature '\(name)'")
+            }
+            let grid = PartialDependence.grid((0..<features.rows).map { features[$0, f] })
+            let ice = PartialDependence.individual(predictor, data: features, feature: f, grid: grid, rows: rows)
+            return PartialDependenceCurve(
+                feature: name, grid: grid, average: PartialDependence.average(ice), ice: ice,
+                recursion: PartialDependence.recursion(trees, feature: f, grid: grid))
         }
     }
 }
