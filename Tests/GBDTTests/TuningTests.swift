@@ -217,7 +217,7 @@ import Testing
         ]
     }
 
-    static func config(halving: Bool) throws -> StudyConfig {
+    static func config(halving: Bool, brackets: Int = 1) throws -> StudyConfig {
         var base = TrainingParams()
         base.numIterations = 27
         base.earlyStoppingRounds = 5
@@ -232,6 +232,7 @@ import Testing
         c.batch = 3
         c.seed = 5
         if halving { c.halving = SuccessiveHalving(eta: 3, minRounds: 3, maxRounds: 27) }
+        c.brackets = brackets
         return c
     }
 
@@ -243,8 +244,8 @@ import Testing
 
     @Test func theSameSeedGivesTheSameTrialsAtAnyParallelism() throws {
         let folds = Self.folds()
-        for halving in [false, true] {
-            var c = try Self.config(halving: halving)
+        for (halving, brackets) in [(false, 1), (true, 1), (true, 4)] {
+            var c = try Self.config(halving: halving, brackets: brackets)
             c.parallel = 1
             c.threadsPerTrial = 1
             let one = try Study(config: c, folds: folds).run()
@@ -257,12 +258,17 @@ import Testing
             #expect(one.allSatisfy { $0.pruned || $0.foldValues.count == 2 })
             if halving {
                 #expect(one.contains { $0.pruned })
-                // Each pruned trial was outside the top third of the trials numbered up to it at its rung.
+                // Rungs 3, 9, 27; with Hyperband (4 brackets asked, as many as rungs kept) trial i starts at rung i mod 3.
+                #expect(c.rungs == [3, 9, 27])
+                for t in one { #expect(t.rungValues.first?.rounds == c.rungs[c.bracket(of: t.number)]) }
+                // Each pruned trial was outside the top third of the trials of its bracket numbered up
+                // to it at its rung.
                 for t in one where t.pruned {
                     guard case .pruned(let rung) = t.state else { continue }
-                    let competing = one.prefix(t.number + 1).compactMap { u in
-                        u.rungValues.count > rung ? u.rungValues[rung].value : nil
+                    let competing = one.prefix(t.number + 1).filter {
+                        c.bracket(of: $0.number) == c.bracket(of: t.number)
                     }
+                    .compactMap { u in u.rungValues.first { $0.rounds == c.rungs[rung] }?.value }
                     #expect(!c.halving!.promotes(t.value, competing: competing, higherIsBetter: true))
                 }
             }

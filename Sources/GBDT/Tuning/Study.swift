@@ -23,6 +23,10 @@ public struct StudyConfig: Sendable {
     public var tpe = TPESampler()
     /// nil: no pruning.
     public var halving: SuccessiveHalving?
+    /// Hyperband with halving: trial i is in bracket i mod `brackets`, starts at that rung (bracket
+    /// b skips the first b rungs, the last bracket trains every trial in full) and competes only
+    /// with the trials of its bracket. 1: plain successive halving.
+    public var brackets = 1
     /// At most this many trials (nil: until the time runs out).
     public var trials: Int?
     /// No trial starts after this many seconds (nil: no limit).
@@ -44,6 +48,8 @@ public struct StudyConfig: Sendable {
 
     public var higherIsBetter: Bool { metric.higherIsBetter }
     public var rungs: [Int] { halving?.rungs ?? [base.numIterations] }
+    /// The bracket of trial `n` (its first rung).
+    public func bracket(of n: Int) -> Int { halving == nil ? 0 : n % max(1, min(brackets, rungs.count)) }
 }
 
 /// A trial as it ended.
@@ -206,7 +212,7 @@ public final class Study: @unchecked Sendable {
         condition.unlock()
         events.trialStarted(n, assignments)
         condition.lock()
-        return (n, 0)
+        return (n, config.bracket(of: n))
     }
 
     private func record(trial: Int, rung: Int, _ r: RungResult) {
@@ -229,7 +235,8 @@ public final class Study: @unchecked Sendable {
                 let rung = waiting[trial]!
                 var competing: [Double] = []
                 var decidable = true
-                for j in 0...trial {
+                let bracket = config.bracket(of: trial)
+                for j in 0...trial where config.bracket(of: j) == bracket {
                     if let r = rungResults[rung][j] {
                         competing.append(r.value)
                     } else if let s = settled[j], case .pruned(let k) = s.state, k < rung {

@@ -32,7 +32,11 @@ struct Tune: ParsableCommand {
     @Option(help: "Start no trial after this long, e.g. 10m (trials running then finish).") var timeout: String?
     @Option(help: "tpe (Bayesian: Parzen estimators) or random (default tpe).") var sampler: SamplerKind?
     @Option(help: "Random trials before TPE starts modelling.") var startupTrials: Int = 10
-    @Option(help: "none, or halving (successive halving over boosting rounds; default none).") var pruner: PrunerKind?
+    @Option(
+        help: """
+            none, halving (successive halving over boosting rounds) or hyperband (halving in brackets that \
+            start at each rung, trials dealt to them in turn; default none).
+            """) var pruner: PrunerKind?
     @Option(help: "Halving keeps the top 1/eta at each rung.") var eta: Int = 3
     @Option(help: "Rounds of the first rung (default: the full rounds / eta³, at least 10).") var minRounds: Int?
     @Option(help: "Folds of rolling-origin validation by time (default 3).") var cv: Int?
@@ -61,7 +65,7 @@ struct Tune: ParsableCommand {
     @OptionGroup var output: FormatOption
     @OptionGroup var global: GlobalOptions
 
-    enum PrunerKind: String, ExpressibleByArgument, CaseIterable { case none, halving }
+    enum PrunerKind: String, ExpressibleByArgument, CaseIterable { case none, halving, hyperband }
 
     func validate() throws {
         if spaces.isEmpty == (spaceFile == nil) { throw ValidationError("give --space or --space-file (one of them)") }

@@ -141,12 +141,13 @@ struct TuneStudy {
         let cores = Parallel.defaultThreads
         config.parallel = min(command.parallel ?? cores, command.batch, s.trials ?? Int.max)
         config.threadsPerTrial = max(1, cores / config.parallel)
-        if s.pruner == .halving {
+        if s.pruner != .none {
             config.halving = SuccessiveHalving(
                 eta: command.eta,
                 minRounds: command.minRounds
                     ?? SuccessiveHalving.defaultMinRounds(maxRounds: base.numIterations, eta: command.eta),
                 maxRounds: base.numIterations)
+            if s.pruner == .hyperband { config.brackets = config.rungs.count }
         }
         let metricName = "valid_\(s.metric.rawValue)"
         let settings: [(String, String)] =
@@ -159,7 +160,7 @@ struct TuneStudy {
                 (
                     "pruner",
                     config.halving.map {
-                        "halving (eta \($0.eta), rungs at \($0.rungs.map(String.init).joined(separator: ", ")) rounds)"
+                        "\(s.pruner.rawValue) (eta \($0.eta), rungs at \($0.rungs.map(String.init).joined(separator: ", ")) rounds\(config.brackets > 1 ? ", \(config.brackets) brackets" : ""))"
                     } ?? "none"
                 ),
                 ("trials", s.trials.map(String.init) ?? "until the timeout"),
@@ -339,10 +340,10 @@ struct TuneStudy {
                         ("best_trial", .int(best.number)),
                         ("best_params", .object(best.assignments.map { ($0.name, .string($0.value)) })),
                         ("best_run_id", s.runIDs[best.number].map { .string($0) } ?? .null),
-                        ("baseline_value", s.baseline.map { .number($0) } ?? .null),
+                        ("baseline_value", s.baseline.flatMap { $0.isFinite ? .number($0) : nil } ?? .null),
                         ("trials", .int(s.trials.count)), ("pruned", .int(s.pruned)), ("seconds", .number(s.seconds)),
                         ("promoted_run_id", o.promoted.map { .string($0.run.id) } ?? .null),
-                        ("trial_values", .array(s.trials.map { .number($0.value) })),
+                        ("trial_values", .array(s.trials.map { $0.value.isFinite ? .number($0.value) : .null })),
                     ])) + "\n")
         case .table:
             StandardOutput.write("study \(parent.id) (\(parent.name)) in experiment '\(parent.experiment.name)'\n")
