@@ -14,7 +14,7 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-tracking bench-serve up down produce stream-kafka fuzz tsan clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-tracking bench-serve bench-tune up down produce stream-kafka fuzz tsan clean help
 
 help:
 	@echo "make all     the main job: events, stream, train, promote, serve under load, parity, reports"
@@ -109,7 +109,7 @@ stream-kafka: build up
 	@test -n "$(BOOTSTRAP)" || { echo "set BOOTSTRAP=host:port"; exit 1; }
 	$(RELEASE) stream --source "kafka://$(BOOTSTRAP)/$(KAFKA_TOPIC)?group=fsml" --online redis://127.0.0.1:$(FSML_REDIS_PORT)/0
 
-bench: bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-tracking bench-serve
+bench: bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-tracking bench-serve bench-tune
 
 bench-engine: build
 	$(RELEASE) bench engine --events $(BENCH_EVENTS) --out data/bench/events.jsonl.gz --report artifacts/reports
@@ -173,3 +173,18 @@ bench/serve/.venv/.ready: bench/serve/requirements.txt
 
 bench-serve: build bench/serve/.venv/.ready
 	bench/serve/.venv/bin/python bench/serve/run.py --fsml $(RELEASE) --work data/bench/serve --out artifacts/reports
+
+# fsml tune beside Optuna's TPE driving LightGBM, on the shop's dataset (TUNE_DATASET, default: built
+# now from the offline store that `make all` fills) and the same folds.
+bench/tune/.venv/.ready: bench/tune/requirements.txt
+	python3 -m venv bench/tune/.venv
+	bench/tune/.venv/bin/pip install -q --disable-pip-version-check -r bench/tune/requirements.txt
+	touch $@
+
+TUNE_DATASET ?= data/bench/tune/shop.parquet
+data/bench/tune/shop.parquet:
+	mkdir -p data/bench/tune
+	$(RELEASE) build --out $@
+
+bench-tune: build bench/tune/.venv/.ready $(TUNE_DATASET)
+	bench/tune/.venv/bin/python bench/tune/run.py --fsml $(RELEASE) --dataset $(TUNE_DATASET) --work data/bench/tune --out artifacts/reports

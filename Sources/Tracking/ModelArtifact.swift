@@ -32,3 +32,33 @@ public enum ModelArtifact {
         return try AnyModel.load(path: path)
     }
 }
+
+extension ModelArtifact {
+    /// Writes the model as the run's model artifact and tags the run with its checksum, which
+    /// `load` and the server check later.
+    @discardableResult
+    public static func save(_ model: AnyModel, to run: RunWriter) throws -> String {
+        let path = run.artifactsDirectory + "/" + fileName
+        try model.save(to: path)
+        try run.setTags([checksumTag: try SHA256.hex(ofFile: path), "fsml.model.path": fileName])
+        return path
+    }
+}
+
+extension TrackingStore {
+    /// Points `alias` of the run's experiment at the run, after the checks a server would make:
+    /// the run finished, and its model matches its checksum and loads. Returns the experiment and
+    /// the run the alias pointed at before.
+    @discardableResult
+    public func promote(_ run: RunRecord, alias: String) throws -> (experiment: ExperimentMeta, previous: String?) {
+        guard run.meta.status == .finished else {
+            throw ModelArtifact.Failure(
+                description: "run \(run.id) is \(run.meta.status.name); only a FINISHED run can be promoted")
+        }
+        _ = try ModelArtifact.load(run)
+        let e = try experiment(id: run.meta.experimentID)
+        let previous = aliases(e)[alias]
+        try setAlias(alias, run: run)
+        return (e, previous)
+    }
+}

@@ -10,7 +10,7 @@ import Testing
     static let commands: [[String]] = [
         [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["features", "get"], ["generate"],
         ["generate", "events"], ["ingest"], ["stream"], ["produce"], ["kafka"], ["kafka", "mock"], ["build"], ["train"],
-        ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
+        ["tune"], ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
         ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["validate"],
         ["validate", "data"],
         ["validate", "skew"], ["validate", "drift"], ["reports"], ["predict"], ["explain"],
@@ -49,8 +49,9 @@ import Testing
             }
         #expect(
             listed == [
-                "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "evaluate", "runs",
-                "compare", "serve", "parity", "validate", "reports", "predict", "explain", "model", "kafka", "bench",
+                "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "tune", "evaluate",
+                "runs", "compare", "serve", "parity", "validate", "reports", "predict", "explain", "model", "kafka",
+                "bench",
                 "See",
             ])
         for command in listed.dropLast() {

@@ -51,12 +51,22 @@ def main():
         for key, value in s["tags"].items():
             if run.data.tags.get(key) != value:
                 fail(f"run {s['run_id']}: tag {key} MLflow {run.data.tags.get(key)!r} fsml {value!r}")
-        history = client.get_metric_history(s["run_id"], "iter_valid_auc")
-        lines = (root / s["experiment_id"] / s["run_id"] / "metrics" / "iter_valid_auc").read_text().splitlines()
-        if len(history) != len(lines) or sorted(m.step for m in history) != sorted(int(l.split()[2]) for l in lines):
-            fail(f"run {s['run_id']}: iter_valid_auc history {len(history)} points, file {len(lines)} lines")
+        # A tuning study's runs: the study (parent), its trials and its retrained best (children).
+        role = s["tags"].get("fsml.tune.role")
+        history_key = "best_valid_auc" if role == "study" else "rung_valid_auc" if role == "trial" else "iter_valid_auc"
+        history_file = root / s["experiment_id"] / s["run_id"] / "metrics" / history_key
+        if history_file.exists() or role is None:
+            history = client.get_metric_history(s["run_id"], history_key)
+            lines = history_file.read_text().splitlines()
+            if len(history) != len(lines) or sorted(m.step for m in history) != sorted(int(l.split()[2]) for l in lines):
+                fail(f"run {s['run_id']}: {history_key} history {len(history)} points, file {len(lines)} lines")
+        if role in ("trial", "best"):
+            parent = run.data.tags.get("mlflow.parentRunId")
+            if parent is None or client.get_run(parent).data.tags.get("fsml.tune.role") != "study":
+                fail(f"run {s['run_id']}: a {role} run whose parent MLflow does not see as a study")
+        expected = {None: {"model.json", "report.html"}, "study": {"study.json", "report.html"}, "best": {"model.json"}}
         artifacts = {a.path for a in client.list_artifacts(s["run_id"])}
-        if "model.json" not in artifacts or "report.html" not in artifacts:
+        if not expected.get(role, set()) <= artifacts:
             fail(f"run {s['run_id']}: artifacts seen by MLflow: {sorted(artifacts)}")
     # Search with a filter and an order, as a user of MLflow would.
     found = client.search_runs(
@@ -64,7 +74,9 @@ def main():
         filter_string="metrics.valid_auc > 0.5 and params.model = 'gbdt'",
         order_by=["metrics.valid_auc DESC"],
     )
-    if {r.info.run_id for r in found} != {s["run_id"] for s in summaries if (s["metrics"].get("valid_auc") or 0) > 0.5}:
+    if {r.info.run_id for r in found} != {
+        s["run_id"] for s in summaries if (s["metrics"].get("valid_auc") or 0) > 0.5 and s["params"].get("model") == "gbdt"
+    }:
         fail("search_runs with a filter does not return fsml's runs")
     # mlflow migrate-filestore turns the folder into SQLite; the runs read back the same from there.
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,7 +94,7 @@ def main():
                 got = run.data.metrics.get(key)
                 if value is not None and got != value:
                     fail(f"run {s['run_id']}: metric {key} is {got} after migrate-filestore, fsml wrote {value}")
-            if len(sql.get_metric_history(s["run_id"], "iter_valid_auc")) != len(
+            if "fsml.tune.role" not in s["tags"] and len(sql.get_metric_history(s["run_id"], "iter_valid_auc")) != len(
                 client.get_metric_history(s["run_id"], "iter_valid_auc")
             ):
                 fail(f"run {s['run_id']}: iter_valid_auc history differs after migrate-filestore")

@@ -113,14 +113,8 @@ struct RunsPromote: ParsableCommand {
     func run() throws {
         let store = tracking.store
         let r = try store.findRun(reference, experiment: experiment)
-        guard r.meta.status == .finished else {
-            throw CLIError("run \(r.id) is \(r.meta.status.name); only a FINISHED run can be promoted")
-        }
         // A model that fails its checksum or does not load is never promoted (a server would refuse it).
-        _ = try ModelArtifact.load(r)
-        let e = try store.experiment(id: r.meta.experimentID)
-        let previous = store.aliases(e)[alias]
-        try store.setAlias(alias, run: r)
+        let (e, previous) = try store.promote(r, alias: alias)
         StandardOutput.write(
             "\(alias) → run \(r.id) (\(r.name)) in experiment '\(e.name)'"
                 + (previous.map { $0 == r.id ? " (unchanged)" : " (was \($0.prefix(8)))" } ?? "") + "\n")

@@ -90,11 +90,7 @@ struct TrackedTraining {
             }
         }
 
-        let modelPath = run.artifactsDirectory + "/model.json"
-        try fitted.model.save(to: modelPath)
-        try run.setTags([
-            ModelArtifact.checksumTag: try SHA256.hex(ofFile: modelPath), "fsml.model.path": ModelArtifact.fileName,
-        ])
+        try ModelArtifact.save(fitted.model, to: run)
         var importance: [(feature: String, split: Double, gain: Double)] = []
         if case .gbdt(let m) = fitted.model {
             // MLflow's own layout of the model, so that its registry, pyfunc and `models serve` take the run.
@@ -190,45 +186,12 @@ struct TrackedTraining {
 
     /// The feature store's examples: `--dataset`, or a dataset built now from the offline store.
     private func storeInputs(_ run: RunWriter) throws -> Inputs {
-        let registry = try command.global.loadRegistry()
-        var datasetPath: String
-        var manifestPath: String?
-        if let dataset = command.dataset {
-            datasetPath = dataset
-            let m = DatasetManifest.path(forDataset: dataset)
-            manifestPath = FileSystem.exists(m) ? m : nil
-        } else {
-            let store = OfflineStore(
-                root: command.offline
-                    ?? ProjectPaths.resolve(registry.stores.offline, config: command.global.configPath))
-            var options = BuildOptions()
-            options.start = try command.start.map { try Self.time($0, "--start") }
-            options.end = try command.end.map { try Self.time($0, "--end") }
-            datasetPath = ProjectPaths.resolve("data/datasets/\(run.id).parquet", config: command.global.configPath)
-            let built = try DatasetBuild.run(
-                registry: registry, store: store, options: options, out: datasetPath, format: .parquet)
-            StandardError.line(
-                "dataset: \(Progress.count(built.report.rows)) examples (\(Progress.count(built.report.positives)) positive) in \(Progress.fixed(built.seconds, 1)) s: \(datasetPath)"
-            )
-            manifestPath = built.manifestPath
-        }
-        let present = Set(try ParquetReader(path: datasetPath).columns.map(\.name))
-        var features = registry.features.indices.filter { present.contains(registry.features[$0].name) }
-        guard !features.isEmpty else { throw CLIError("\(datasetPath) holds none of the features of fsml.yaml") }
-        if let views = command.views {
-            let names = views.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-            for name in names where !registry.views.contains(where: { $0.name == name }) {
-                throw CLIError(
-                    "--views: no feature view '\(name)' (one of \(registry.views.map(\.name).joined(separator: ", ")))")
-            }
-            features = features.filter { registry.features[$0].view.map(names.contains) ?? false }
-            guard !features.isEmpty else { throw CLIError("--views: \(views) serve no feature of \(datasetPath)") }
-        }
-        let label = registry.label?.name ?? "label"
-        var segmentColumns = command.segments.isEmpty ? DatasetSegments.candidates(registry) : command.segments
-        let table = try DatasetReader.load(
-            path: datasetPath, features: features.map { registry.features[$0].name }, label: label,
-            time: registry.schema.timeFieldName, segments: segmentColumns)
+        let examples = try StoreExamples.load(
+            global: command.global, dataset: command.dataset, offline: command.offline, start: command.start,
+            end: command.end, views: command.views,
+            segments: command.segments.isEmpty ? nil : command.segments, buildAs: run.id)
+        let (table, datasetPath, manifestPath) = (examples.table, examples.datasetPath, examples.manifestPath)
+        var segmentColumns = examples.segmentColumns
         let split =
             try command.validStart.map { TimeSplit.at(table.times, start: try Self.time($0, "--valid-start")) }
             ?? TimeSplit.lastDays(table.times, validDays: command.validDays)
@@ -266,12 +229,12 @@ struct TrackedTraining {
         inputs.extraParams =
             [
                 ("valid_start", Timestamp.format(split.start)), ("train_rows", String(trainRows.count)),
-                ("valid_rows", String(split.valid.count)), ("features", String(features.count)),
+                ("valid_rows", String(split.valid.count)), ("features", String(table.featureNames.count)),
             ] + (command.views.map { [("views", $0)] } ?? [])
             + (command.calibrate.map {
                 [("calibration", $0.rawValue), ("calibration_rows", String(calibrationRows.count))]
             } ?? [])
-        for f in features { inputs.featureHashes[registry.features[f].name] = registry.definitionHash(of: f) }
+        inputs.featureHashes = examples.featureHashes
         return inputs
     }
 

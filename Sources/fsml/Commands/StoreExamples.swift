@@ -1,0 +1,71 @@
+import FeatureCore
+import FsmlCore
+import GBDT
+import OfflineStorage
+import Parquet
+import PointInTime
+
+/// The labelled examples `train` and `tune` learn from: a dataset from `fsml build` (checked
+/// against its manifest), or one built now from the offline store, read with the features of
+/// fsml.yaml it holds (of some feature views only, with `views`).
+struct StoreExamples {
+    var registry: FeatureRegistry
+    var table: DatasetTable
+    var datasetPath: String
+    var manifestPath: String?
+    /// Every feature's definition hash, for the run's tags.
+    var featureHashes: [String: String]
+    /// The segment columns read with the table.
+    var segmentColumns: [String]
+
+    /// `segments`: the columns to read beside the features (nil: the candidates fsml.yaml suggests).
+    /// `buildAs`: the name of a dataset built now (data/datasets/NAME.parquet).
+    static func load(
+        global: GlobalOptions, dataset: String?, offline: String?, start: String?, end: String?, views: String?,
+        segments: [String]?, buildAs: String
+    ) throws -> StoreExamples {
+        let registry = try global.loadRegistry()
+        var datasetPath: String
+        var manifestPath: String?
+        if let dataset {
+            datasetPath = dataset
+            let m = DatasetManifest.path(forDataset: dataset)
+            manifestPath = FileSystem.exists(m) ? m : nil
+        } else {
+            let store = OfflineStore(
+                root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: global.configPath))
+            var options = BuildOptions()
+            options.start = try start.map { try TrackedTraining.time($0, "--start") }
+            options.end = try end.map { try TrackedTraining.time($0, "--end") }
+            datasetPath = ProjectPaths.resolve("data/datasets/\(buildAs).parquet", config: global.configPath)
+            let built = try DatasetBuild.run(
+                registry: registry, store: store, options: options, out: datasetPath, format: .parquet)
+            StandardError.line(
+                "dataset: \(Progress.count(built.report.rows)) examples (\(Progress.count(built.report.positives)) positive) in \(Progress.fixed(built.seconds, 1)) s: \(datasetPath)"
+            )
+            manifestPath = built.manifestPath
+        }
+        let present = Set(try ParquetReader(path: datasetPath).columns.map(\.name))
+        var features = registry.features.indices.filter { present.contains(registry.features[$0].name) }
+        guard !features.isEmpty else { throw CLIError("\(datasetPath) holds none of the features of fsml.yaml") }
+        if let views {
+            let names = views.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            for name in names where !registry.views.contains(where: { $0.name == name }) {
+                throw CLIError(
+                    "--views: no feature view '\(name)' (one of \(registry.views.map(\.name).joined(separator: ", ")))")
+            }
+            features = features.filter { registry.features[$0].view.map(names.contains) ?? false }
+            guard !features.isEmpty else { throw CLIError("--views: \(views) serve no feature of \(datasetPath)") }
+        }
+        let label = registry.label?.name ?? "label"
+        let segmentColumns = segments ?? DatasetSegments.candidates(registry)
+        let table = try DatasetReader.load(
+            path: datasetPath, features: features.map { registry.features[$0].name }, label: label,
+            time: registry.schema.timeFieldName, segments: segmentColumns)
+        var hashes: [String: String] = [:]
+        for f in features { hashes[registry.features[f].name] = registry.definitionHash(of: f) }
+        return StoreExamples(
+            registry: registry, table: table, datasetPath: datasetPath, manifestPath: manifestPath,
+            featureHashes: hashes, segmentColumns: segmentColumns)
+    }
+}
