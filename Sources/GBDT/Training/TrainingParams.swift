@@ -198,7 +198,8 @@ public struct TrainingParams: Sendable, Equatable {
                 let name = String(part).trimmingCharacters(in: .whitespaces)
                 // LightGBM's "ndcg" is NDCG at each of ndcg_eval_at.
                 if name.lowercased() == "ndcg" {
-                    list += metrics.filter { $0.ndcgDepth != nil }.isEmpty ? [.ndcg1, .ndcg3, .ndcg5] : metrics
+                    let depths = metrics.filter { $0.ndcgDepth != nil }
+                    list += depths.isEmpty ? [.ndcg1, .ndcg3, .ndcg5] : depths
                     continue
                 }
                 guard let m = MetricKind(name: name) else {

@@ -62,16 +62,10 @@ struct ModelExportXGBoost: ParsableCommand {
     @Argument(help: "The XGBoost JSON file to write.") var out: String
 
     func run() throws {
-        guard case .gbdt(let m) = try AnyModel.load(path: model) else {
-            throw CLIError("only tree models export to XGBoost")
-        }
+        let m = try ModelExport.treeModel(model, format: "XGBoost")
         try m.saveXGBoost(to: out)
         StandardError.line("wrote \(out) (\(m.trees.count) trees)")
-        if let c = m.calibration {
-            StandardError.line(
-                "note: XGBoost has no place for the model's \(c.method.rawValue) calibration; the export predicts uncalibrated probabilities"
-            )
-        }
+        ModelExport.noteDroppedCalibration(m, format: "XGBoost")
     }
 }
 
@@ -99,16 +93,10 @@ struct ModelExportLightGBM: ParsableCommand {
     @Argument(help: "The LightGBM model file to write.") var out: String
 
     func run() throws {
-        guard case .gbdt(let m) = try AnyModel.load(path: model) else {
-            throw CLIError("only tree models export to LightGBM")
-        }
+        let m = try ModelExport.treeModel(model, format: "LightGBM")
         try m.saveLightGBM(to: out)
         StandardError.line("wrote \(out) (\(m.trees.count) trees)")
-        if let c = m.calibration {
-            StandardError.line(
-                "note: LightGBM has no place for the model's \(c.method.rawValue) calibration; the export predicts uncalibrated probabilities"
-            )
-        }
+        ModelExport.noteDroppedCalibration(m, format: "LightGBM")
     }
 }
 
@@ -142,15 +130,27 @@ struct ModelExportONNX: ParsableCommand {
     @Argument(help: "The ONNX file to write.") var out: String
 
     func run() throws {
-        guard case .gbdt(let m) = try AnyModel.load(path: model) else {
-            throw CLIError("only tree models export to ONNX")
-        }
+        let m = try ModelExport.treeModel(model, format: "ONNX")
         try m.saveONNX(to: out)
         StandardError.line("wrote \(out) (\(m.trees.count) trees, \(m.featureNames.count) inputs)")
-        if let c = m.calibration {
-            StandardError.line(
-                "note: the ONNX export leaves out the model's \(c.method.rawValue) calibration; it predicts uncalibrated probabilities"
-            )
+        ModelExport.noteDroppedCalibration(m, format: "ONNX")
+    }
+}
+
+/// What every export command shares: a tree model to export, and a word when the format cannot
+/// hold its calibration.
+enum ModelExport {
+    static func treeModel(_ path: String, format: String) throws -> GBDTModel {
+        guard case .gbdt(let m) = try AnyModel.load(path: path) else {
+            throw CLIError("only tree models export to \(format)")
         }
+        return m
+    }
+
+    static func noteDroppedCalibration(_ m: GBDTModel, format: String) {
+        guard let c = m.calibration else { return }
+        StandardError.line(
+            "note: the \(format) export leaves out the model's \(c.method.rawValue) calibration; it predicts uncalibrated probabilities"
+        )
     }
 }
