@@ -124,6 +124,7 @@ SHARED_GBDT ?= ../shared/data/gbdt
 bench-gbdt: build bench/gbdt/.venv/.ready
 	bench/gbdt/.venv/bin/python bench/gbdt/run.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
 	bench/gbdt/.venv/bin/python bench/gbdt/rank.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
+	bench/gbdt/.venv/bin/python bench/gbdt/multiclass.py --fsml $(RELEASE) --shared $(SHARED_GBDT) --work data/bench/gbdt --out artifacts/reports
 
 # shap's TreeExplainer and XGBoost's pred_contribs beside fsml explain: 100 k rows x 100 trees.
 bench/explain/.venv/.ready: bench/explain/requirements.txt

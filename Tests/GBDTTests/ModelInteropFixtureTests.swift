@@ -19,6 +19,15 @@ import Testing
             features: DenseMatrix(rows: data.rows, columns: data.features.columns, values: values), labels: data.labels)
     }
 
+    /// Three classes from the binary set: the label, and for positives a split on the first feature.
+    static func threeClasses(_ data: LabeledData) -> LabeledData {
+        var out = data
+        for r in 0..<data.rows where data.labels[r] == 1 {
+            out.labels[r] = data.features.values[r * data.features.columns] > 1 ? 2 : 1
+        }
+        return out
+    }
+
     @Test func writeModelsForTheInteropCheck() throws {
         let dir =
             ProcessInfo.processInfo.environment["FSML_INTEROP_DIR"]
@@ -35,15 +44,20 @@ import Testing
             rows += row.joined(separator: ",") + "\n"
         }
         try FileSystem.writeAtomically(rows, to: "\(dir)/models/rows.csv")
-        for objective in ["binary", "regression", "regression_l1", "huber", "poisson"] {
+        for objective in ["binary", "regression", "regression_l1", "huber", "poisson", "multiclass"] {
             let model = try Booster.train(
-                train, params: Fixture.params(["objective=\(objective)", "num_iterations=20", "num_threads=1"])
+                objective == "multiclass" ? Self.threeClasses(train) : train,
+                params: Fixture.params(["objective=\(objective)", "num_iterations=20", "num_threads=1"])
             ).model
             try model.saveLightGBM(to: "\(dir)/models/\(objective).lightgbm.txt")
             try model.saveONNX(to: "\(dir)/models/\(objective).onnx")
             let predictions = FlatPredictor(model).predict(test.features)
+            // One line a row; a multiclass row's probabilities tab-separated.
+            let lines = stride(from: 0, to: predictions.count, by: model.numClass).map {
+                predictions[$0..<$0 + model.numClass].map { "\($0)" }.joined(separator: "\t")
+            }
             try FileSystem.writeAtomically(
-                predictions.map { "\($0)" }.joined(separator: "\n") + "\n", to: "\(dir)/models/\(objective).fsml.pred")
+                lines.joined(separator: "\n") + "\n", to: "\(dir)/models/\(objective).fsml.pred")
             // And back: the export read by fsml predicts what the model does.
             let back = try GBDTModel.loadLightGBM(path: "\(dir)/models/\(objective).lightgbm.txt")
             #expect(FlatPredictor(back).predict(test.features) == predictions, "\(objective)")
@@ -97,7 +111,7 @@ import Testing
         #expect(try AnyModel.load(path: "\(dir)/m.txt").objective == .regression)
         try FileSystem.writeAtomically(
             text.replacingOccurrences(of: "num_class=1", with: "num_class=3"), to: "\(dir)/m.txt")
-        #expect { try GBDTModel.loadLightGBM(path: "\(dir)/m.txt") } throws: { "\($0)".contains("multiclass") }
+        #expect { try GBDTModel.loadLightGBM(path: "\(dir)/m.txt") } throws: { "\($0)".contains("num_class=3") }
     }
 }
 

@@ -177,6 +177,45 @@ import Testing
         #expect(info.stdout.contains("\"trees\": 20"))
     }
 
+    /// A multiclass model from the command line: three classes made from the binary example (the
+    /// label, and for positives a split on the first feature); `fsml predict` writes a row's three
+    /// probabilities on its line, and reports the multiclass metrics.
+    @Test func multiclassTrainsAndPredictsThroughTheBinary() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["binary.train", "binary.test"] {
+            let lines = try String(contentsOfFile: "\(Self.fixtures)/\(name)", encoding: .utf8).split(separator: "\n")
+            let relabelled = lines.map { line -> String in
+                var fields = line.split(separator: "\t").map(String.init)
+                if fields[0] == "1" { fields[0] = Double(fields[1])! > 1 ? "2" : "1" }
+                return fields.joined(separator: "\t")
+            }
+            try (relabelled.joined(separator: "\n") + "\n").write(
+                toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+        }
+        let train = try BinaryRunner.run(
+            [
+                "train", "--data", "binary.train", "--valid", "binary.test", "--param", "objective=multiclass",
+                "--param", "num_class=3", "--param", "num_iterations=10", "--out", "mc.json", "--format", "json",
+            ], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let result = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as! [String: Any]
+        let metrics = result["metrics"] as! [String: [String: Double]]
+        #expect(metrics["multi_logloss"]!["valid"]! < log(3.0) && metrics["multi_error"]!["valid"]! < 0.5)
+        #expect(result["trees"] as? Int == 30)
+        let predict = try BinaryRunner.run(
+            ["predict", "--model", "mc.json", "--data", "binary.test", "--out", "p.txt"], in: dir)
+        #expect(predict.status == 0 && predict.stdout.contains("multi_logloss"))
+        let rows = try String(contentsOfFile: "\(dir)/p.txt", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 500)
+        for row in rows {
+            let p = row.split(separator: "\t").map { Double($0)! }
+            #expect(p.count == 3 && abs(p.reduce(0, +) - 1) < 1e-12)
+        }
+        let explain = try BinaryRunner.run(["explain", "--model", "mc.json", "--data", "binary.test"], in: dir)
+        #expect(explain.status != 0 && explain.stderr.contains("multiclass"))
+    }
+
     /// `fsml explain` on a trained model: each row's contributions and bias add up to its margin
     /// (the logit of what `fsml predict` prints), and the importance comes as JSON.
     @Test func explainWritesContributionsThatAddUpToTheMargin() throws {

@@ -4,7 +4,8 @@
 - DIR/models/OBJECTIVE.onnx run by onnxruntime predicts the same within 1e-6 (ONNX keeps leaf
   values in float32);
 - LightGBM models trained here on the same rows, imported with `fsml model import-lightgbm`, are
-  scored by `fsml predict` as LightGBM scores them, within 1e-9."""
+  scored by `fsml predict` as LightGBM scores them, within 1e-9.
+A multiclass model's predictions are a row of class probabilities a line."""
 import os
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def main():
         if worst > 1e-9:
             failures.append(f"export {objective}")
         session = onnxruntime.InferenceSession(os.path.join(models, objective + ".onnx"))
-        worst = float(np.max(np.abs(session.run(["prediction"], {"input": rows})[0][:, 0] - want)))
+        onnx_out = session.run(["prediction"], {"input": rows})[0]
+        worst = float(np.max(np.abs(onnx_out.reshape(want.shape) - want)))
         print(f"fsml {objective} model in onnxruntime: max |difference| {worst:.3g}")
         if worst > 1e-6:
             failures.append(f"onnx {objective}")
@@ -41,9 +43,14 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "rows.csv")
         np.savetxt(data, np.c_[np.zeros(len(rows)), rows], delimiter=",", fmt="%.9g")
-        for objective in ["binary", "regression", "poisson", "huber", "quantile"]:
-            booster = lgb.train({"objective": objective, "num_leaves": 15, "min_data_in_leaf": 5, "verbose": -1,
-                                 "num_threads": 1}, lgb.Dataset(rows, labels + (objective == "poisson")), 20)
+        # Three classes: the binary label, and for positives a split on the second feature.
+        classes = labels + (labels > 0) * (rows[:, 1] > 0)
+        for objective in ["binary", "regression", "poisson", "huber", "quantile", "multiclass"]:
+            params = {"objective": objective, "num_leaves": 15, "min_data_in_leaf": 5, "verbose": -1, "num_threads": 1}
+            if objective == "multiclass":
+                params["num_class"] = 3
+            y = classes if objective == "multiclass" else labels + (objective == "poisson")
+            booster = lgb.train(params, lgb.Dataset(rows, y), 20)
             model = os.path.join(tmp, objective + ".txt")
             booster.save_model(model)
             imported = os.path.join(tmp, objective + ".json")

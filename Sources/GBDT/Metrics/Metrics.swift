@@ -11,6 +11,10 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
     case ndcg3 = "ndcg@3"
     case ndcg5 = "ndcg@5"
     case ndcg10 = "ndcg@10"
+    /// Multiclass: the mean −log probability of the true class; the share of rows whose most
+    /// probable class is not the label.
+    case multiLogloss = "multi_logloss"
+    case multiError = "multi_error"
 
     public init?(name: String) {
         switch name.lowercased() {
@@ -27,6 +31,8 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
         case "ndcg@3": self = .ndcg3
         case "ndcg@5", "ndcg": self = .ndcg5
         case "ndcg@10": self = .ndcg10
+        case "multi_logloss", "mlogloss", "multiclass", "softmax": self = .multiLogloss
+        case "multi_error", "merror": self = .multiError
         default: return nil
         }
     }
@@ -47,10 +53,14 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
     /// The metric of predictions (probabilities for binary metrics, expected counts for Poisson)
     /// against labels, each row counted by its weight when there are weights. `alpha` is the
     /// Huber threshold or the quantile.
-    /// `groups` are query offsets (LabeledData.groupOffsets), which NDCG needs.
+    /// `groups` are query offsets (LabeledData.groupOffsets), which NDCG needs. Multiclass metrics
+    /// take K probabilities a row, row after row.
     public func evaluate(
         predictions: [Double], labels: [Float], weights: [Float]? = nil, alpha: Double = 0.9, groups: [Int]? = nil
     ) -> Double {
+        if self == .multiLogloss || self == .multiError {
+            return Metrics.multiclass(self, predictions, labels, weights)
+        }
         if let k = ndcgDepth {
             guard let groups else { return .nan }
             return NDCG.mean(predictions, labels, offsets: groups, k: k, weights: weights)
@@ -85,7 +95,7 @@ public enum MetricKind: String, Sendable, Equatable, CaseIterable {
             let q = max(p, 1e-10)
             return q - y * log(q)
         case .rmse: return r * r
-        case .auc, .prAUC, .ndcg1, .ndcg3, .ndcg5, .ndcg10: return .nan
+        case .auc, .prAUC, .ndcg1, .ndcg3, .ndcg5, .ndcg10, .multiLogloss, .multiError: return .nan
         }
     }
 }
@@ -242,6 +252,30 @@ public enum Metrics {
 
     public static func accuracy(_ p: [Double], _ y: [Float]) -> Double {
         MetricKind.accuracy.evaluate(predictions: p, labels: y)
+    }
+
+    /// Multiclass log loss or error rate of row-major probabilities (K a row, K from their count),
+    /// weighted by `weights` when given. A predicted class is the first of the largest probabilities.
+    static func multiclass(_ metric: MetricKind, _ p: [Double], _ y: [Float], _ weights: [Float]?) -> Double {
+        guard !y.isEmpty, p.count % y.count == 0 else { return .nan }
+        let classes = p.count / y.count
+        var (total, weight) = (0.0, 0.0)
+        for i in y.indices {
+            let w = weights.map { Double($0[i]) } ?? 1
+            guard w > 0 else { continue }
+            let row = p[i * classes..<(i + 1) * classes]
+            let label = Int(y[i])
+            let term: Double
+            if metric == .multiLogloss {
+                term = label < classes ? -log(min(max(row[row.startIndex + label], 1e-15), 1)) : -log(1e-15)
+            } else {
+                let predicted = row.indices.max { row[$0] < row[$1] }!
+                term = predicted - row.startIndex == label ? 0 : 1
+            }
+            total += w * term
+            weight += w
+        }
+        return weight > 0 ? total / weight : .nan
     }
 
     /// The mean of `term(prediction, label)` over the rows, weighted by `weights` when given.

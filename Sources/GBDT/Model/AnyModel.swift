@@ -37,7 +37,13 @@ public enum AnyModel: Sendable {
         }
     }
 
-    /// Predictions (probabilities or values) for every row.
+    /// Values a row predicts: a multiclass model's class count, 1 otherwise.
+    public var outputsPerRow: Int {
+        if case .gbdt(let m) = self { return m.numClass }
+        return 1
+    }
+
+    /// Predictions (probabilities or values) for every row; `outputsPerRow` a row, row after row.
     public func predict(_ matrix: DenseMatrix, threads: Int = Parallel.defaultThreads) -> [Double] {
         switch self {
         case .gbdt(let m): return FlatPredictor(m).predict(matrix, threads: threads)

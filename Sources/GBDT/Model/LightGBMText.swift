@@ -14,7 +14,7 @@ extension GBDTModel {
     static let lightGBMObjectives: [(ObjectiveKind, String)] = [
         (.binary, "binary sigmoid:1"), (.regression, "regression"), (.regressionL1, "regression_l1"),
         (.huber, "huber"), (.quantile, "quantile"), (.poisson, "poisson"), (.lambdarank, "lambdarank"),
-        (.rankXENDCG, "rank_xendcg"),
+        (.rankXENDCG, "rank_xendcg"), (.multiclass, "multiclass"),
     ]
 
     public func lightgbmText() -> String {
@@ -22,8 +22,9 @@ extension GBDTModel {
         func ints<T: BinaryInteger>(_ xs: [T]) -> String { xs.map { "\($0)" }.joined(separator: " ") }
         var blocks: [String] = []
         for (k, t) in trees.enumerated() {
-            // The starting score rides in the first tree, as LightGBM's boost_from_average puts it.
-            let shift = k == 0 ? initScore : 0
+            // The starting score rides in the first tree (of each class), as LightGBM's
+            // boost_from_average puts it.
+            let shift = k < numClass ? initScore : 0
             var b = "Tree=\(k)\n"
             b += "num_leaves=\(t.leaves)\nnum_cat=0\n"
             if t.internalNodes > 0 {
@@ -43,8 +44,9 @@ extension GBDTModel {
             b += "is_linear=0\nshrinkage=1\n\n\n"
             blocks.append(b)
         }
-        let objectiveLine = Self.lightGBMObjectives.first { $0.0 == objective }!.1
-        var s = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n"
+        var objectiveLine = Self.lightGBMObjectives.first { $0.0 == objective }!.1
+        if objective.isMulticlass { objectiveLine += " num_class:\(numClass)" }
+        var s = "tree\nversion=v4\nnum_class=\(numClass)\nnum_tree_per_iteration=\(numClass)\nlabel_index=0\n"
         s += "max_feature_idx=\(featureNames.count - 1)\nobjective=\(objectiveLine)\n"
         // LightGBM's names are single tokens.
         s += "feature_names=\(featureNames.map { Self.lightGBMName($0) }.joined(separator: " "))\n"
@@ -66,8 +68,8 @@ extension GBDTModel {
         try FileSystem.writeAtomically(lightgbmText(), to: path)
     }
 
-    /// Reads a LightGBM text model (one output per row: no multiclass, no categorical splits, no
-    /// linear trees, as fsml's trees have none of those).
+    /// Reads a LightGBM text model of the objectives fsml has (no categorical splits, no linear
+    /// trees, as fsml's trees have none of those).
     public static func loadLightGBM(path: String) throws -> GBDTModel {
         let text = try FileSystem.readText(path)
         func fail(_ why: String) -> ModelFileError { ModelFileError("\(path): \(why)") }
@@ -108,8 +110,13 @@ extension GBDTModel {
                 "objective '\(objectiveName)' is not supported (\(lightGBMObjectives.map { String($0.1.split(separator: " ")[0]) }.joined(separator: ", ")))"
             )
         }
-        if let classes = header["num_class"], classes != "1" {
-            throw fail("multiclass models (num_class=\(classes)) are not supported yet")
+        let classes = Int(header["num_class"] ?? "1") ?? 0
+        guard objective.isMulticlass ? classes >= 2 : classes == 1,
+            Int(header["num_tree_per_iteration"] ?? "1") == classes
+        else {
+            throw fail(
+                "num_class=\(header["num_class"] ?? "1") and num_tree_per_iteration=\(header["num_tree_per_iteration"] ?? "1") do not fit objective \(objectiveName)"
+            )
         }
         if objectiveLine.contains("sigmoid:"), let slope = objectiveLine.split(separator: ":").last, Double(slope) != 1
         {
@@ -170,9 +177,13 @@ extension GBDTModel {
             trees.append(t)
         }
         guard !trees.isEmpty else { throw fail("no trees") }
+        guard trees.count % classes == 0 else {
+            throw fail("\(trees.count) trees are not whole rounds of \(classes) classes")
+        }
         return GBDTModel(
             objective: objective, initScore: 0, trees: trees,
             featureNames: names.isEmpty ? (0...(Int(header["max_feature_idx"] ?? "0") ?? 0)).map { "f\($0)" } : names,
-            parameters: parameters.merging(["imported_from": "lightgbm"]) { $1 }, trainedBy: "lightgbm")
+            parameters: parameters.merging(["imported_from": "lightgbm"]) { $1 }, trainedBy: "lightgbm",
+            numClass: classes)
     }
 }

@@ -95,6 +95,7 @@ extension GBDTModel {
                 ("trained_by", .string(trainedBy)),
                 ("objective", .string(objective.rawValue)),
                 ("init_score", .number(initScore)),
+            ] + (numClass > 1 ? [("num_class", .int(numClass))] : []) + [
                 ("best_iteration", .int(bestIteration)),
                 ("num_trees", .int(trees.count)),
                 ("feature_names", .array(featureNames.map { .string($0) })),
@@ -167,11 +168,18 @@ extension GBDTModel {
             }
             trees.append(t)
         }
+        let classes = try root["num_class"].map { try r.int($0, "num_class") } ?? 1
+        guard objective.isMulticlass ? classes >= 2 : classes == 1 else {
+            throw ModelFileError("\(file): num_class \(classes) does not fit objective \(objective.rawValue)")
+        }
+        guard trees.count % classes == 0 else {
+            throw ModelFileError("\(file): \(trees.count) trees are not whole rounds of \(classes) classes")
+        }
         return GBDTModel(
             objective: objective, initScore: try r.double(root["init_score"], "init_score"), trees: trees,
             featureNames: names, parameters: parameters,
             bestIteration: try r.int(root["best_iteration"], "best_iteration"),
             trainedBy: root["trained_by"]?.string ?? "fsml",
-            calibration: try root["calibration"].map { try Calibration.load($0, r) })
+            calibration: try root["calibration"].map { try Calibration.load($0, r) }, numClass: classes)
     }
 }

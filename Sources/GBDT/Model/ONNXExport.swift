@@ -2,8 +2,9 @@ import Foundation
 import FsmlCore
 
 /// An ONNX model of the trees (ai.onnx.ml TreeEnsembleRegressor, then the objective's link as a
-/// standard operator: Sigmoid for binary, Exp for Poisson), which onnxruntime runs. One input,
-/// `input` (float, rows × features); one output, `prediction` (float, rows × 1). Feature names
+/// standard operator: Sigmoid for binary, Exp for Poisson, Softmax over the classes of a
+/// multiclass model), which onnxruntime runs. One input, `input` (float, rows × features); one
+/// output, `prediction` (float, rows × 1, or rows × classes). Feature names
 /// are in the model's metadata (`feature_names`, comma-separated) and in the input's doc string.
 ///
 /// ONNX keeps thresholds and leaf values as Float32, so predictions differ from fsml's by Float32
@@ -14,10 +15,11 @@ extension GBDTModel {
             switch objective {
             case .binary: "Sigmoid"
             case .poisson: "Exp"
+            case .multiclass: "Softmax"
             case .regression, .regressionL1, .huber, .quantile, .lambdarank, .rankXENDCG: nil
             }
         var nodes = ONNXTreeNodes()
-        for (k, t) in trees.enumerated() { nodes.add(t, tree: k) }
+        for (k, t) in trees.enumerated() { nodes.add(t, tree: k, target: k % numClass) }
         var model = ProtobufWriter()
         // ModelProto: ir_version 1, producer_name 2, producer_version 3, graph 7, opset_import 8,
         // metadata_props 14.
@@ -33,7 +35,7 @@ extension GBDTModel {
                 node.string(3, "trees")
                 node.string(4, "TreeEnsembleRegressor")
                 node.string(7, "ai.onnx.ml")
-                for attribute in nodes.attributes(base: initScore) { node.message(5, attribute) }
+                for attribute in nodes.attributes(base: initScore, targets: numClass) { node.message(5, attribute) }
             }
             if let link {
                 graph.message(1) { node in
@@ -47,7 +49,9 @@ extension GBDTModel {
             graph.message(11) {
                 Self.onnxTensor(&$0, name: "input", columns: Int64(featureNames.count), doc: featureNames)
             }
-            graph.message(12) { Self.onnxTensor(&$0, name: "prediction", columns: 1, doc: [objective.rawValue]) }
+            graph.message(12) {
+                Self.onnxTensor(&$0, name: "prediction", columns: Int64(numClass), doc: [objective.rawValue])
+            }
         }
         for (domain, version) in [("", Int64(13)), ("ai.onnx.ml", Int64(1))] {
             model.message(8) { opset in
@@ -97,9 +101,11 @@ struct ONNXTreeNodes {
     var missingTrue: [Int64] = []
     var targetTrees: [Int64] = []
     var targetNodes: [Int64] = []
+    var targetIDs: [Int64] = []
     var targetWeights: [Float] = []
 
-    mutating func add(_ t: Tree, tree k: Int) {
+    /// `target`: the output the tree adds to (its class).
+    mutating func add(_ t: Tree, tree k: Int, target: Int) {
         func id(_ child: Int32) -> Int64 { child < 0 ? Int64(t.internalNodes) + Int64(~child) : Int64(child) }
         for n in 0..<t.internalNodes {
             node(
@@ -111,6 +117,7 @@ struct ONNXTreeNodes {
             node(tree: k, id: leaf, feature: 0, value: 0, mode: "LEAF", true: 0, false: 0, missingTrue: false)
             targetTrees.append(Int64(k))
             targetNodes.append(leaf)
+            targetIDs.append(Int64(target))
             targetWeights.append(Float(t.leafValue[l]))
         }
     }
@@ -131,7 +138,7 @@ struct ONNXTreeNodes {
 
     /// AttributeProtos: name 1, f 2, i 3, s 4, floats 7, ints 8, strings 9, type 20 (FLOAT 1, INT 2,
     /// STRING 3, FLOATS 6, INTS 7, STRINGS 8).
-    func attributes(base: Double) -> [(inout ProtobufWriter) -> Void] {
+    func attributes(base: Double, targets: Int) -> [(inout ProtobufWriter) -> Void] {
         func ints(_ name: String, _ v: [Int64]) -> (inout ProtobufWriter) -> Void {
             { a in
                 a.string(1, name)
@@ -150,7 +157,7 @@ struct ONNXTreeNodes {
         return [
             { a in
                 a.string(1, "n_targets")
-                a.int(3, 1)
+                a.int(3, Int64(targets))
                 a.int(20, 2)
             },
             { a in
@@ -168,11 +175,11 @@ struct ONNXTreeNodes {
                 for m in modes { a.string(9, m) }
                 a.int(20, 8)
             },
-            floats("base_values", [Float(base)]),
+            floats("base_values", [Float](repeating: Float(base), count: targets)),
             ints("nodes_treeids", treeIDs), ints("nodes_nodeids", nodeIDs), ints("nodes_featureids", featureIDs),
             floats("nodes_values", values), ints("nodes_truenodeids", trueIDs), ints("nodes_falsenodeids", falseIDs),
             ints("nodes_missing_value_tracks_true", missingTrue), ints("target_treeids", targetTrees),
-            ints("target_nodeids", targetNodes), ints("target_ids", targetTrees.map { _ in 0 }),
+            ints("target_nodeids", targetNodes), ints("target_ids", targetIDs),
             floats("target_weights", targetWeights),
         ]
     }

@@ -30,6 +30,15 @@ public struct Tree: Sendable, Equatable {
         leafHessian = [hessian]
     }
 
+    /// The tree with `delta` added to every output, leaf and internal: how a starting margin rides
+    /// in a tree (LightGBM keeps none apart).
+    public func shifted(by delta: Double) -> Tree {
+        var t = self
+        t.leafValue = leafValue.map { $0 + delta }
+        t.internalValue = internalValue.map { $0 + delta }
+        return t
+    }
+
     public var leaves: Int { leafValue.count }
     public var internalNodes: Int { splitFeature.count }
 

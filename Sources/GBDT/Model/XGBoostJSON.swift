@@ -106,8 +106,11 @@ extension GBDTModel {
                                             ("num_trees", .string("\(trees.count)")),
                                         ])
                                     ),
-                                    ("iteration_indptr", .array((0...trees.count).map { .int($0) })),
-                                    ("tree_info", .array(trees.map { _ in .int(0) })),
+                                    (
+                                        "iteration_indptr",
+                                        .array((0...trees.count / numClass).map { .int($0 * numClass) })
+                                    ),
+                                    ("tree_info", .array(trees.indices.map { .int($0 % numClass) })),
                                     ("trees", .array(treeValues)),
                                 ])
                             ),
@@ -117,7 +120,8 @@ extension GBDTModel {
                         "learner_model_param",
                         .object([
                             ("base_score", .string("\(baseScore)")), ("boost_from_average", .string("1")),
-                            ("num_class", .string("0")), ("num_feature", .string("\(featureNames.count)")),
+                            ("num_class", .string(numClass > 1 ? "\(numClass)" : "0")),
+                            ("num_feature", .string("\(featureNames.count)")),
                             ("num_target", .string("1")),
                         ])
                     ),
@@ -125,16 +129,7 @@ extension GBDTModel {
                         "objective",
                         .object([
                             ("name", .string(objective.rawValue)),
-                            objective == .binary
-                                ? ("reg_loss_param", .object([("scale_pos_weight", .string("1"))]))
-                                : objective == .poisson
-                                    ? (
-                                        "poisson_regression_param",
-                                        .object([
-                                            ("max_delta_step", .string(parameters["poisson_max_delta_step"] ?? "0.7"))
-                                        ])
-                                    )
-                                    : ("reg_loss_param", .object([])),
+                            xgboostObjectiveParameters,
                         ])
                     ),
                 ])
@@ -142,18 +137,32 @@ extension GBDTModel {
         ])
     }
 
+    /// The objective's own parameter block, as XGBoost names it.
+    var xgboostObjectiveParameters: (String, JSONValue) {
+        switch objective {
+        case .multiclass: ("softmax_multiclass_param", .object([("num_class", .string("\(numClass)"))]))
+        case .binary: ("reg_loss_param", .object([("scale_pos_weight", .string("1"))]))
+        case .poisson:
+            (
+                "poisson_regression_param",
+                .object([("max_delta_step", .string(parameters["poisson_max_delta_step"] ?? "0.7"))])
+            )
+        default: ("reg_loss_param", .object([]))
+        }
+    }
+
     public func saveXGBoost(to path: String) throws {
         // XGBoost has no Huber loss (only pseudo-Huber) and no XE-NDCG, and its quantile models
         // carry their quantiles in a layout of their own.
         if objective == .huber || objective == .quantile || objective == .rankXENDCG {
             throw ModelFileError(
-                "\(objective.rawValue) models do not export to XGBoost (binary:logistic, reg:squarederror, reg:absoluteerror, count:poisson and rank:ndcg do)"
+                "\(objective.rawValue) models do not export to XGBoost (binary:logistic, reg:squarederror, reg:absoluteerror, count:poisson, rank:ndcg and multi:softprob do)"
             )
         }
         try FileSystem.writeAtomically(JSONText.render(xgboostJSON(), indent: nil) + "\n", to: path)
     }
 
-    /// Reads an XGBoost JSON model (gbtree, one output, numerical splits).
+    /// Reads an XGBoost JSON model (gbtree, numerical splits; one output, or one per class).
     public static func loadXGBoost(path: String) throws -> GBDTModel {
         let file = path
         let r = JSONReader(file: file)
@@ -180,18 +189,26 @@ extension GBDTModel {
             try r.object(learner["objective"], "learner.objective")["name"], "learner.objective.name")
         guard let objective = ObjectiveKind(name: objectiveName) else {
             throw ModelFileError(
-                "\(file): objective '\(objectiveName)' is not supported (binary:logistic, reg:squarederror, reg:absoluteerror, reg:quantileerror, count:poisson)"
+                "\(file): objective '\(objectiveName)' is not supported (binary:logistic, reg:squarederror, reg:absoluteerror, reg:quantileerror, count:poisson, rank:ndcg, multi:softprob)"
             )
         }
         let numClass = Int(params["num_class"]?.string ?? "0") ?? 0
-        guard numClass <= 1 else { throw ModelFileError("\(file): multiclass models are not supported") }
+        guard objective.isMulticlass ? numClass >= 2 : numClass <= 1 else {
+            throw ModelFileError("\(file): num_class \(numClass) does not fit objective \(objectiveName)")
+        }
+        let classes = max(numClass, 1)
         if let npt = model["gbtree_model_param"]?["num_parallel_tree"]?.string, npt != "1" {
             throw ModelFileError("\(file): num_parallel_tree \(npt) (random forests) is not supported")
         }
         let baseText = try r.string(params["base_score"], "learner.learner_model_param.base_score")
-        guard let base = Double(baseText.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))) else {
-            throw ModelFileError("\(file): base_score '\(baseText)' is not a number")
+        // One number, or (XGBoost 3's multi-output intercepts) a list with one a class.
+        let bases = baseText.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")).split(separator: ",").map {
+            Double($0.trimmingCharacters(in: .whitespaces))
         }
+        guard !bases.isEmpty, bases.allSatisfy({ $0 != nil }), bases.count == 1 || bases.count == classes else {
+            throw ModelFileError("\(file): base_score '\(baseText)' is not a number (or one a class)")
+        }
+        let base = bases[0]!
         let numFeature = Int(params["num_feature"]?.string ?? "") ?? 0
         var names = learner["feature_names"]?.array?.compactMap(\.string) ?? []
         if names.isEmpty { names = (0..<numFeature).map { "f\($0)" } }
@@ -209,9 +226,20 @@ extension GBDTModel {
                 try convertTree(
                     try r.object(value, "trees[\(i)]"), path: "trees[\(i)]", reader: r, features: names.count))
         }
+        if classes > 1 {
+            let info = try r.ints(model["tree_info"], "tree_info")
+            guard trees.count % classes == 0, info == trees.indices.map({ $0 % classes }) else {
+                throw ModelFileError(
+                    "\(file): the trees are not whole rounds of \(classes) classes in class order (tree_info)")
+            }
+        }
+        // Intercepts of their own a class ride in each class's first tree.
+        if bases.count > 1 {
+            for k in 0..<min(classes, trees.count) { trees[k] = trees[k].shifted(by: bases[k]! - base) }
+        }
         return GBDTModel(
             objective: objective, initScore: initScore, trees: trees, featureNames: names,
-            parameters: ["imported_from": "xgboost"], trainedBy: "xgboost")
+            parameters: ["imported_from": "xgboost"], trainedBy: "xgboost", numClass: classes)
     }
 
     private static func convertTree(_ o: JSONNode, path p: String, reader r: JSONReader, features: Int) throws -> Tree {

@@ -15,6 +15,9 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
     case lambdarank = "rank:ndcg"
     /// XE-NDCG over query groups (LightGBM's rank_xendcg).
     case rankXENDCG = "rank:xendcg"
+    /// Softmax over `num_class` classes: one tree per class per round (XGBoost's multi:softprob,
+    /// LightGBM's multiclass).
+    case multiclass = "multi:softprob"
 
     public init?(name: String) {
         switch name.lowercased() {
@@ -27,13 +30,14 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
         case "poisson", "count:poisson": self = .poisson
         case "lambdarank", "rank:ndcg": self = .lambdarank
         case "rank_xendcg", "xendcg", "xe_ndcg", "xe_ndcg_mart", "xendcg_mart", "rank:xendcg": self = .rankXENDCG
+        case "multiclass", "softmax", "multi:softprob", "multi:softmax": self = .multiclass
         default: return nil
         }
     }
 
     /// Names a user may give, for error messages.
     public static let described =
-        "binary (binary:logistic), regression (reg:squarederror, l2), regression_l1 (l1, mae, reg:absoluteerror), huber, quantile (reg:quantileerror), poisson (count:poisson), lambdarank (rank:ndcg), rank_xendcg"
+        "binary (binary:logistic), regression (reg:squarederror, l2), regression_l1 (l1, mae, reg:absoluteerror), huber, quantile (reg:quantileerror), poisson (count:poisson), lambdarank (rank:ndcg), rank_xendcg, multiclass (softmax, multi:softprob)"
 
     /// Whether `alpha` is this objective's own parameter (the Huber threshold, the quantile), as
     /// LightGBM reads it, rather than XGBoost's L1 regularisation.
@@ -41,6 +45,9 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
 
     /// Whether the loss is over query groups, whose documents are scored together.
     public var isRanking: Bool { self == .lambdarank || self == .rankXENDCG }
+
+    /// Whether a row has one output per class (and the model one tree per class per round).
+    public var isMulticlass: Bool { self == .multiclass }
 
     /// The quantile of the residuals each leaf's output is set to after the tree is grown
     /// (LightGBM's leaf renewal), for losses whose Newton step says little: the median for L1.
@@ -73,6 +80,9 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
             return log(max(mean, 1e-15))
         case .lambdarank, .rankXENDCG:
             // Only the order within a query counts: no average to start from.
+            return 0
+        case .multiclass:
+            // One start per class (MulticlassObjective.initialScores), folded into the first trees.
             return 0
         }
     }
@@ -119,6 +129,8 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
             }
         case .lambdarank, .rankXENDCG:
             preconditionFailure("ranking gradients are computed a query at a time (RankingObjective)")
+        case .multiclass:
+            preconditionFailure("softmax gradients are computed for every class at once (MulticlassObjective)")
         }
     }
 
@@ -133,15 +145,17 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
         case .quantile: [.quantile, .mae]
         case .poisson: [.poisson, .rmse]
         case .lambdarank, .rankXENDCG: [.ndcg1, .ndcg3, .ndcg5, .ndcg10]
+        case .multiclass: [.multiLogloss, .multiError]
         }
     }
 
-    /// Margin to output: probability, value or expected count.
+    /// Margin to output: probability, value or expected count. (A class's margin stays a margin:
+    /// its probability needs every class's, `MulticlassObjective.softmax`.)
     @inline(__always)
     public func transform(_ margin: Double) -> Double {
         switch self {
         case .binary: return 1 / (1 + exp(-margin))
-        case .regression, .regressionL1, .huber, .quantile, .lambdarank, .rankXENDCG: return margin
+        case .regression, .regressionL1, .huber, .quantile, .lambdarank, .rankXENDCG, .multiclass: return margin
         case .poisson: return exp(margin)
         }
     }
@@ -150,7 +164,7 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
     public func margin(ofOutput y: Double) -> Double {
         switch self {
         case .binary: return log(y / (1 - y))
-        case .regression, .regressionL1, .huber, .quantile, .lambdarank, .rankXENDCG: return y
+        case .regression, .regressionL1, .huber, .quantile, .lambdarank, .rankXENDCG, .multiclass: return y
         case .poisson: return log(y)
         }
     }
@@ -169,6 +183,10 @@ public enum ObjectiveKind: String, Sendable, Equatable, CaseIterable {
         case .lambdarank, .rankXENDCG:
             if let bad = labels.first(where: { $0 < 0 || $0 > 30 || $0 != $0.rounded() }) {
                 return "relevance labels must be whole numbers from 0 to 30 (found \(bad))"
+            }
+        case .multiclass:
+            if let bad = labels.first(where: { $0 < 0 || $0 != $0.rounded() || $0 >= 65_536 }) {
+                return "class labels must be whole numbers from 0 to num_class − 1 (found \(bad))"
             }
         default: break
         }

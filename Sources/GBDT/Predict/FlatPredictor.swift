@@ -28,6 +28,8 @@ public struct FlatPredictor: Sendable {
     /// Steps needed by each group of `lanes` trees: the deepest leaf among them.
     private let groupSteps: [Int]
     public let initScore: Double
+    /// Outputs a row: tree t adds to class t mod numClass.
+    public let numClass: Int
     public let objective: ObjectiveKind
     public let calibration: Calibration?
     public let featureCount: Int
@@ -87,6 +89,7 @@ public struct FlatPredictor: Sendable {
         treeOf = order.map { Int32($0) }
         groupSteps = steps
         initScore = model.initScore
+        numClass = max(model.numClass, 1)
         objective = model.objective
         calibration = model.calibration
         featureCount = model.featureCount
@@ -97,11 +100,27 @@ public struct FlatPredictor: Sendable {
     public func margin(_ row: UnsafePointer<Float>) -> Double {
         var missing = false
         for j in 0..<featureCount where row[j] != row[j] { missing = true }
-        return wideNodes.isEmpty ? walk(compactNodes, row, missing: missing) : walk(wideNodes, row, missing: missing)
+        return wideNodes.isEmpty
+            ? walk(compactNodes, row, missing: missing, classSums: nil)
+            : walk(wideNodes, row, missing: missing, classSums: nil)
     }
 
+    /// Every class's margin of one row into `out` (`numClass` values), in tree order per class.
+    public func margins(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Double>) {
+        var missing = false
+        for j in 0..<featureCount where row[j] != row[j] { missing = true }
+        for k in 0..<numClass { out[k] = initScore }
+        _ =
+            wideNodes.isEmpty
+            ? walk(compactNodes, row, missing: missing, classSums: out)
+            : walk(wideNodes, row, missing: missing, classSums: out)
+    }
+
+    /// With `classSums`, each tree's output is added to its class there instead of to the sum.
     @inline(__always)
-    private func walk<N: FlatNode>(_ nodeArray: [N], _ row: UnsafePointer<Float>, missing: Bool) -> Double {
+    private func walk<N: FlatNode>(
+        _ nodeArray: [N], _ row: UnsafePointer<Float>, missing: Bool, classSums: UnsafeMutablePointer<Double>?
+    ) -> Double {
         let n = roots.count
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(n, 1)) { perTree in
             nodeArray.withUnsafeBufferPointer { nodes in
@@ -158,6 +177,10 @@ public struct FlatPredictor: Sendable {
                                     t += width
                                     g += 1
                                 }
+                                if let classSums {
+                                    for k in 0..<n { classSums[k % numClass] += perTree[k] }
+                                    return 0
+                                }
                                 var sum = initScore
                                 for k in 0..<n { sum += perTree[k] }
                                 return sum
@@ -183,12 +206,14 @@ public struct FlatPredictor: Sendable {
     public func predict(_ row: [Float]) -> Double { row.withUnsafeBufferPointer { predict($0.baseAddress!) } }
 
     /// Predictions for every row, on all cores (rows split in fixed blocks; each row's result does
-    /// not depend on the split).
+    /// not depend on the split). A multiclass model gives `numClass` probabilities (or margins) a
+    /// row, row after row.
     public func predict(
         _ matrix: DenseMatrix, threads: Int = Parallel.defaultThreads, margins: Bool = false
     ) -> [Double] {
         precondition(
             matrix.columns >= featureCount, "the data has \(matrix.columns) columns, the model needs \(featureCount)")
+        if numClass > 1 { return predictClasses(matrix, threads: threads, margins: margins) }
         var out = [Double](repeating: 0, count: matrix.rows)
         let block = 4096
         let blocks = (matrix.rows + block - 1) / block
@@ -200,6 +225,28 @@ public struct FlatPredictor: Sendable {
                     for r in b * block..<min((b + 1) * block, matrix.rows) {
                         let m = margin(v.value.baseAddress! + r * matrix.columns)
                         res.value[r] = margins ? m : probability(m)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension FlatPredictor {
+    func predictClasses(_ matrix: DenseMatrix, threads: Int, margins: Bool) -> [Double] {
+        let classes = numClass
+        var out = [Double](repeating: 0, count: matrix.rows * classes)
+        let block = 4096
+        out.withUnsafeMutableBufferPointer { result in
+            let res = UncheckedBox(result)
+            matrix.values.withUnsafeBufferPointer { values in
+                let v = UncheckedBox(values)
+                Parallel.forEach((matrix.rows + block - 1) / block, threads: threads) { b in
+                    for r in b * block..<min((b + 1) * block, matrix.rows) {
+                        let row = UnsafeMutableBufferPointer(rebasing: res.value[r * classes..<(r + 1) * classes])
+                        self.margins(v.value.baseAddress! + r * matrix.columns, into: row.baseAddress!)
+                        if !margins { MulticlassObjective.softmax(row) }
                     }
                 }
             }

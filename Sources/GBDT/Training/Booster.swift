@@ -87,6 +87,9 @@ public enum Booster {
                 description:
                     "validation data has \(valid.features.columns) features, training data \(train.features.columns)")
         }
+        let classes = try classCount(params, train: train, valid: valid)
+        var params = params
+        if classes > 1 { params.numClass = classes }
         let threads = params.threads
         let binStart = monotonicNanos()
         let binned = BinnedData.build(
@@ -104,9 +107,14 @@ public enum Booster {
         // (LightGBM turns boost_from_average off then).
         let initScore =
             train.initScores == nil ? objective.initialScore(labels: train.labels, weights: weights, alpha: alpha) : 0
+        // Scores are class-major: class k's margins of every row at k · n.
+        let classStarts =
+            classes > 1
+            ? MulticlassObjective.initialScores(labels: train.labels, weights: weights, classes: classes) : [initScore]
         let renewal = objective.renewalQuantile(alpha: alpha)
-        var scores = train.initScores ?? [Double](repeating: initScore, count: n)
-        var validScores = valid?.initScores ?? [Double](repeating: initScore, count: valid?.rows ?? 0)
+        var scores = train.initScores ?? classStarts.flatMap { [Double](repeating: $0, count: n) }
+        let validRows = valid?.rows ?? 0
+        var validScores = valid?.initScores ?? classStarts.flatMap { [Double](repeating: $0, count: validRows) }
         let learner = TreeLearner(data: binned, params: params)
         let metrics = params.effectiveMetrics
         // Ranking metrics need whole queries: every row.
@@ -114,9 +122,11 @@ public enum Booster {
         let sampleLabels = sample.map { train.labels[$0] }
         let queries = train.groupOffsets
         let validQueries = valid?.groupOffsets
-        // Ranking losses are computed a query at a time, before the tree asks for rows.
-        var rankGradients = [Float](repeating: 0, count: objective.isRanking ? n : 0)
-        var rankHessians = rankGradients
+        // Ranking and softmax losses are computed for every row (and class) before the trees ask
+        // for rows.
+        let precomputed = objective.isRanking || classes > 1
+        var allGradients = [Float](repeating: 0, count: precomputed ? n * classes : 0)
+        var allHessians = allGradients
         let sampleWeights = weights.map { w in sample.map { w[$0] } }
         var trees: [Tree] = []
         var history: [IterationRecord] = []
@@ -135,53 +145,69 @@ public enum Booster {
             if let queries {
                 rankingGradients(
                     params, scores: scores, labels: train.labels, queries: queries, iteration: iteration,
-                    team: learner.team, g: &rankGradients, h: &rankHessians)
+                    team: learner.team, g: &allGradients, h: &allHessians)
+            } else if classes > 1 {
+                softmaxGradients(
+                    scores: scores, labels: train.labels, classes: classes, team: learner.team, g: &allGradients,
+                    h: &allHessians)
             }
-            var tree = scores.withUnsafeBufferPointer { s in
-                train.labels.withUnsafeBufferPointer { y in
-                    let (s, y) = (s.baseAddress!, y.baseAddress!)
-                    return learner.grow(
-                        gradients: { rows, g, h in
-                            if objective.isRanking {
-                                for i in rows {
-                                    g[i] = rankGradients[i]
-                                    h[i] = rankHessians[i]
+            // A round grows one tree per class. A single-leaf tree adds the same to every row: it is
+            // added once the round is known to be kept (training stops at a round of them).
+            var round: [Tree] = []
+            for k in 0..<classes {
+                let offset = k * n
+                var tree = scores.withUnsafeBufferPointer { s in
+                    train.labels.withUnsafeBufferPointer { y in
+                        let (s, y) = (s.baseAddress!, y.baseAddress!)
+                        return learner.grow(
+                            gradients: { rows, g, h in
+                                if precomputed {
+                                    for i in rows {
+                                        g[i] = allGradients[offset + i]
+                                        h[i] = allHessians[offset + i]
+                                    }
+                                } else {
+                                    objective.gradients(
+                                        scores: s, labels: y, gradients: g, hessians: h, rows: rows, alpha: alpha,
+                                        maxDeltaStep: params.poissonMaxDeltaStep)
                                 }
-                            } else {
-                                objective.gradients(
-                                    scores: s, labels: y, gradients: g, hessians: h, rows: rows, alpha: alpha,
-                                    maxDeltaStep: params.poissonMaxDeltaStep)
-                            }
-                            if let weights {
-                                for i in rows {
-                                    g[i] *= weights[i]
-                                    h[i] *= weights[i]
+                                if let weights {
+                                    for i in rows {
+                                        g[i] *= weights[i]
+                                        h[i] *= weights[i]
+                                    }
                                 }
-                            }
-                        }, bag: bag, features: features, shrinkage: params.learningRate)
+                            }, bag: bag, features: features, shrinkage: params.learningRate)
+                    }
+                }
+                if let q = renewal {
+                    learner.renewLeaves(
+                        of: &tree, quantile: q, shrinkage: params.learningRate,
+                        weight: weights.map { w in { Double(w[$0]) } }
+                    ) { i in Double(train.labels[i]) - scores[i] }
+                }
+                round.append(tree)
+                guard tree.internalNodes > 0 else { continue }
+                scores.withUnsafeMutableBufferPointer { s in
+                    if bag == nil {
+                        learner.addLeafValues(of: tree, to: s.baseAddress! + offset)
+                    } else {
+                        addBinned(tree, data: binned, to: s.baseAddress! + offset, threads: threads)
+                    }
+                }
+                if let validBinned {
+                    validScores.withUnsafeMutableBufferPointer {
+                        addBinned(tree, data: validBinned, to: $0.baseAddress! + k * validRows, threads: threads)
+                    }
                 }
             }
-            if let q = renewal {
-                learner.renewLeaves(
-                    of: &tree, quantile: q, shrinkage: params.learningRate,
-                    weight: weights.map { w in { Double(w[$0]) } }
-                ) { i in Double(train.labels[i]) - scores[i] }
+            if iteration > 0 && round.allSatisfy({ $0.internalNodes == 0 }) { break }
+            for (k, tree) in round.enumerated() where tree.internalNodes == 0 {
+                for i in k * n..<(k + 1) * n { scores[i] += tree.leafValue[0] }
+                for i in k * validRows..<(k + 1) * validRows { validScores[i] += tree.leafValue[0] }
             }
-            if tree.internalNodes == 0 && iteration > 0 { break }
-            trees.append(tree)
-            scores.withUnsafeMutableBufferPointer { s in
-                if bag == nil {
-                    learner.addLeafValues(of: tree, to: s.baseAddress!)
-                } else {
-                    addBinned(tree, data: binned, to: s.baseAddress!, threads: threads)
-                }
-            }
-            if let validBinned {
-                validScores.withUnsafeMutableBufferPointer {
-                    addBinned(tree, data: validBinned, to: $0.baseAddress!, threads: threads)
-                }
-            }
-            let trainPredictions = sample.map { objective.transform(scores[$0]) }
+            trees += round
+            let trainPredictions = outputs(objective, scores, rows: n, classes: classes, of: sample)
             var record = IterationRecord(
                 iteration: iteration + 1,
                 train: Metrics.evaluate(
@@ -189,7 +215,7 @@ public enum Booster {
                     team: learner.team, alpha: alpha, groups: queries),
                 valid: [])
             if let valid {
-                let p = validScores.map(objective.transform)
+                let p = outputs(objective, validScores, rows: validRows, classes: classes)
                 record.valid = Metrics.evaluate(
                     metrics, predictions: p, labels: valid.labels, weights: valid.weights, team: learner.team,
                     alpha: alpha, groups: validQueries)
@@ -207,25 +233,96 @@ public enum Booster {
                 break
             }
         }
-        var bestIteration = trees.count
+        var bestIteration = trees.count / classes
         if params.earlyStoppingRounds > 0, let b = best {
             bestIteration = b.iteration
-            trees = Array(trees.prefix(bestIteration))
+            trees = Array(trees.prefix(bestIteration * classes))
         }
         // Bin thresholds only mean something for this training's bins.
         for k in trees.indices { trees[k].thresholdBin = [] }
+        // A multiclass model keeps no starting margins apart: each class's rides in its first tree.
+        if classes > 1 && train.initScores == nil {
+            for k in 0..<min(classes, trees.count) { trees[k] = trees[k].shifted(by: classStarts[k]) }
+        }
         let complete = bestIteration == history.count
-        let trainPredictions = complete ? scores.map(objective.transform) : nil
-        let validPredictions = complete && valid != nil ? validScores.map(objective.transform) : nil
+        let trainPredictions = complete ? outputs(objective, scores, rows: n, classes: classes) : nil
+        let validPredictions =
+            complete && valid != nil ? outputs(objective, validScores, rows: validRows, classes: classes) : nil
         var names = train.features.featureNames
         if names.count != binned.columns { names = (0..<binned.columns).map { "f\($0)" } }
         let model = GBDTModel(
-            objective: objective, initScore: initScore, trees: trees, featureNames: names,
-            parameters: Dictionary(uniqueKeysWithValues: params.asDictionary), bestIteration: bestIteration)
+            objective: objective, initScore: classes > 1 ? 0 : initScore, trees: trees, featureNames: names,
+            parameters: Dictionary(uniqueKeysWithValues: params.asDictionary), bestIteration: bestIteration,
+            numClass: classes)
         return TrainingResult(
             model: model, trainPredictions: trainPredictions, validPredictions: validPredictions, history: history,
             bestIteration: bestIteration, binningSeconds: binningSeconds,
             trainingSeconds: Double(monotonicNanos() - trainStart) / 1e9)
+    }
+
+    /// The number of outputs a row: num_class for a multiclass objective (checked against the
+    /// labels, or one more than the largest training label when not given), 1 otherwise.
+    static func classCount(_ params: TrainingParams, train: LabeledData, valid: LabeledData?) throws -> Int {
+        guard params.objective.isMulticlass else { return 1 }
+        let classes = params.numClass > 0 ? params.numClass : MulticlassObjective.classCount(labels: train.labels)
+        guard classes >= 2 else {
+            throw TrainingError(description: "multiclass needs at least 2 classes (num_class=\(classes))")
+        }
+        for (name, data) in [("training", train), ("validation", valid)] {
+            if let data, let top = data.labels.max(), Int(top) >= classes {
+                throw TrainingError(
+                    description:
+                        "\(name) data has class label \(Int(top)), but num_class=\(classes) allows 0 to \(classes - 1)")
+            }
+            if data?.initScores != nil {
+                throw TrainingError(description: "\(name) init scores are not supported for multiclass yet")
+            }
+        }
+        return classes
+    }
+
+    /// Predictions from margins: the objective's output a row, or for K classes the K softmax
+    /// probabilities a row (row-major) from class-major margins; of the rows `of` when given.
+    static func outputs(
+        _ objective: ObjectiveKind, _ scores: [Double], rows: Int, classes: Int, of subset: [Int]? = nil
+    ) -> [Double] {
+        guard classes > 1 else { return (subset ?? Array(0..<rows)).map { objective.transform(scores[$0]) } }
+        guard let subset else {
+            return MulticlassObjective.probabilities(classMajor: scores, rows: rows, classes: classes)
+        }
+        var out = [Double](repeating: 0, count: subset.count * classes)
+        out.withUnsafeMutableBufferPointer { p in
+            for (j, i) in subset.enumerated() {
+                let row = UnsafeMutableBufferPointer(rebasing: p[j * classes..<(j + 1) * classes])
+                for k in 0..<classes { row[k] = scores[k * rows + i] }
+                MulticlassObjective.softmax(row)
+            }
+        }
+        return out
+    }
+
+    /// The softmax objective's gradients and hessians of every class, in fixed row blocks on the team.
+    static func softmaxGradients(
+        scores: [Double], labels: [Float], classes: Int, team: WorkerTeam, g: inout [Float], h: inout [Float]
+    ) {
+        let n = labels.count
+        let block = 16_384
+        scores.withUnsafeBufferPointer { s in
+            labels.withUnsafeBufferPointer { y in
+                g.withUnsafeMutableBufferPointer { gb in
+                    h.withUnsafeMutableBufferPointer { hb in
+                        let (s, y, gp, hp) = (
+                            s.baseAddress!, y.baseAddress!, UncheckedBox(gb.baseAddress!), UncheckedBox(hb.baseAddress!)
+                        )
+                        team.forEach((n + block - 1) / block) { b in
+                            MulticlassObjective.gradients(
+                                scores: s, labels: y, rowCount: n, classes: classes, gradients: gp.value,
+                                hessians: hp.value, rows: b * block..<min((b + 1) * block, n))
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The ranking objective's gradients and hessians of every row, query by query on the team.

@@ -28,6 +28,8 @@ public struct TrainingParams: Sendable, Equatable {
     public var lambdarankTruncationLevel = 30
     public var lambdarankNorm = true
     public var sigmoid = 1.0
+    /// Classes of a multiclass objective; 0: one more than the largest training label.
+    public var numClass = 0
     /// Poisson's hessian is exp(score + this): larger steadies the first steps.
     public var poissonMaxDeltaStep = 0.7
     /// `alpha` means LightGBM's objective parameter for the Huber and quantile losses and
@@ -77,6 +79,7 @@ public struct TrainingParams: Sendable, Equatable {
         "quantile_alpha": "objective_alpha", "huber_delta": "objective_alpha",
         "poisson_max_delta_step": "poisson_max_delta_step", "max_delta_step": "poisson_max_delta_step",
         "lambdarank_truncation_level": "lambdarank_truncation_level", "lambdarank_norm": "lambdarank_norm",
+        "num_class": "num_class", "num_classes": "num_class", "n_classes": "num_class",
         "sigmoid": "sigmoid", "ndcg_eval_at": "ndcg_eval_at", "ndcg_at": "ndcg_eval_at", "eval_at": "ndcg_eval_at",
         "monotone_constraints": "monotone_constraints", "mc": "monotone_constraints",
         "monotone_constraint": "monotone_constraints", "monotonic_cst": "monotone_constraints",
@@ -157,6 +160,7 @@ public struct TrainingParams: Sendable, Equatable {
             }
             lambdarankNorm = b
         case "sigmoid": sigmoid = try double(1e-9, 1000)
+        case "num_class": numClass = try int(1...65_536)
         case "ndcg_eval_at":
             var list: [MetricKind] = []
             for part in value.split(separator: ",") {
@@ -225,7 +229,7 @@ public struct TrainingParams: Sendable, Equatable {
 
     /// The parameters as LightGBM spells them, for logs, model files and run records.
     public var asDictionary: [(String, String)] {
-        [
+        var out: [(String, String)] = [
             ("objective", objective.rawValue), ("num_iterations", "\(numIterations)"),
             ("learning_rate", "\(learningRate)"), ("num_leaves", "\(numLeaves)"), ("max_depth", "\(maxDepth)"),
             ("min_data_in_leaf", "\(minDataInLeaf)"), ("min_sum_hessian_in_leaf", "\(minSumHessianInLeaf)"),
@@ -234,9 +238,13 @@ public struct TrainingParams: Sendable, Equatable {
             ("bagging_freq", "\(baggingFreq)"), ("seed", "\(seed)"),
             ("early_stopping_rounds", "\(earlyStoppingRounds)"),
             ("max_bin", "\(maxBin)"), ("bin_construct_sample_cnt", "\(binConstructSampleCount)"),
-        ] + (objective.takesAlpha ? [("alpha", "\(objectiveAlpha)")] : [])
-            + (objective == .poisson ? [("poisson_max_delta_step", "\(poissonMaxDeltaStep)")] : [])
-            + (monotoneConstraints.isEmpty
-                ? [] : [("monotone_constraints", monotoneConstraints.map { "\($0)" }.joined(separator: ","))])
+        ]
+        if objective.takesAlpha { out.append(("alpha", "\(objectiveAlpha)")) }
+        if objective == .poisson { out.append(("poisson_max_delta_step", "\(poissonMaxDeltaStep)")) }
+        if objective.isMulticlass && numClass > 0 { out.append(("num_class", "\(numClass)")) }
+        if !monotoneConstraints.isEmpty {
+            out.append(("monotone_constraints", monotoneConstraints.map { "\($0)" }.joined(separator: ",")))
+        }
+        return out
     }
 }

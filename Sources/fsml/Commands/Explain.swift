@@ -37,6 +37,9 @@ struct Explain: ParsableCommand {
 
     func run() throws {
         let loaded = try AnyModel.load(path: model)
+        guard loaded.outputsPerRow == 1 else {
+            throw CLIError("\(model): explanations of multiclass models (one output per class) are not supported yet")
+        }
         let path = data.data!
         let input = try data.load(path)
         guard input.features.columns >= loaded.featureNames.count else {

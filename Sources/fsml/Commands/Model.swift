@@ -36,7 +36,8 @@ struct ModelInfo: ParsableCommand {
             StandardOutput.write(
                 JSONText.render(
                     .object([
-                        ("objective", .string(m.objective.rawValue)), ("trees", .int(m.trees.count)),
+                        ("objective", .string(m.objective.rawValue)), ("num_class", .int(m.numClass)),
+                        ("trees", .int(m.trees.count)),
                         ("leaves", .int(m.trees.reduce(0) { $0 + $1.leaves })), ("init_score", .number(m.initScore)),
                         ("trained_by", .string(m.trainedBy)),
                         ("calibration", m.calibration.map { .string($0.method.rawValue) } ?? .null),
@@ -44,7 +45,7 @@ struct ModelInfo: ParsableCommand {
                     ])) + "\n")
         case .table:
             StandardOutput.write(
-                "\(model): \(m.objective.rawValue), \(m.trees.count) trees, \(m.trees.reduce(0) { $0 + $1.leaves }) leaves, \(m.featureNames.count) features, trained by \(m.trainedBy)\(m.calibration.map { ", \($0.method.rawValue) calibration" } ?? "")\n\n"
+                "\(model): \(m.objective.rawValue)\(m.numClass > 1 ? " (\(m.numClass) classes)" : ""), \(m.trees.count) trees, \(m.trees.reduce(0) { $0 + $1.leaves }) leaves, \(m.featureNames.count) features, trained by \(m.trainedBy)\(m.calibration.map { ", \($0.method.rawValue) calibration" } ?? "")\n\n"
             )
             var table = TextTable(["FEATURE", "SPLITS", "GAIN"], rightAligned: [1, 2])
             for i in order { table.add([m.featureNames[i], "\(Int(split[i]))", Progress.fixed(gain[i], 2)]) }

@@ -6,12 +6,12 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a data file with a model (fsml GBDT, fsml logistic, or XGBoost JSON).",
         discussion:
-            "Predictions go to --out, one per line, or to stdout. When the data has labels, metrics are printed too (to stdout with --out, else to stderr)."
+            "Predictions go to --out, one per line (a multiclass model's class probabilities tab-separated on the line), or to stdout. When the data has labels, metrics are printed too (to stdout with --out, else to stderr)."
     )
 
     @Option(help: "The model file.") var model: String
     @OptionGroup var data: DataFileOptions
-    @Option(help: "Where to write predictions (one per line).") var out: String?
+    @Option(help: "Where to write predictions (one row per line).") var out: String?
     @OptionGroup var output: FormatOption
 
     func run() throws {
@@ -28,7 +28,8 @@ struct Predict: ParsableCommand {
         let predictions = loaded.predict(input.features)
         var text = ""
         text.reserveCapacity(predictions.count * 20)
-        for p in predictions { text += "\(p)\n" }
+        let perRow = loaded.outputsPerRow
+        for (i, p) in predictions.enumerated() { text += "\(p)" + ((i + 1) % perRow == 0 ? "\n" : "\t") }
         if let out {
             try FileSystem.writeAtomically(text, to: out)
         } else {
