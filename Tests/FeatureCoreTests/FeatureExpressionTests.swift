@@ -59,6 +59,20 @@ import Testing
         for (text, want) in cases { #expect(try Self.value(text) == want, "\(text)") }
     }
 
+    /// A category is the field's position in the list; another value, or none, is missing.
+    @Test func categoriesByHand() throws {
+        let text = #"category(event_type, "page_view", "purchase", 'add_to_cart')"#
+        #expect(try Self.value(text) == 1)
+        #expect(try Self.value(text, fields: ["event_type": .string("add_to_cart")]) == 2)
+        #expect(try Self.value(text, fields: ["event_type": .string("refund")]).isNaN)
+        #expect(try Self.value(text, fields: [:]).isNaN)
+        let e = try Self.parse(text)
+        let sum = try Self.parse("a + 1")
+        #expect(e.isCategory && !sum.isCategory)
+        #expect(e.description == #"category(event_type, "page_view", "purchase", "add_to_cart")"#)
+        #expect(try Self.parse(e.description) == e)
+    }
+
     @Test func canonicalTextParsesBackToTheSameExpression() throws {
         for text in [
             "a + b * 2", "(a + b) * 2", "a - (b - 1)", "a / (b / 2)", "-(a + b)", "(a > b) == 1",
@@ -79,6 +93,8 @@ import Testing
             "min(a)": "min takes at least 2 arguments, not 1", "a < b < 3": "comparisons do not chain",
             "(a + b": "expected ')'", "a ~ b": "unexpected '~'", "'x' + 1": "can only be compared",
             "user_id > u": "compare it with == or !=", "a =< b": "unknown operator '='",
+            "category(price, 'a')": "takes a string field first", "category(event_type, a)": "as texts",
+            "category(event_type, 'a', 'a')": "twice", "category(event_type)": "at least one category",
         ]
         for (text, message) in cases {
             do {

@@ -4,7 +4,8 @@ import Foundation
 /// Derived features' expressions evaluated again from docs/semantics.md, reading the parsed
 /// expression as data: missing in, missing out (coalesce and if excepted), x / 0 and any result
 /// that is not finite missing, comparisons 1 or 0, booleans 1 or 0, hour_of_day and day_of_week
-/// (ISO, Monday 1) of the evaluation time in UTC.
+/// (ISO, Monday 1) of the evaluation time in UTC, a category the position of the field's text among
+/// its values.
 enum OracleExpression {
     static func evaluate(
         _ e: FeatureExpression, feature: (Int) -> Double, field: (String) -> FeatureOracle.Value?, time: Int64
@@ -26,6 +27,9 @@ enum OracleExpression {
             case .textEquals(_, let name, let text, let negated):
                 guard case .string(let s)? = field(name) else { return .nan }
                 return (s == text) == !negated ? 1 : 0
+            case .category(_, let name, let values):
+                guard case .string(let s)? = field(name) else { return .nan }
+                return values.firstIndex(of: s).map(Double.init) ?? .nan
             case .unary(_, let a): return -go(a)
             case .binary(let op, let a, let b):
                 let (x, y) = (go(a), go(b))

@@ -5,9 +5,11 @@
 ///     product    := unary ( ("*" | "/") unary )*
 ///     unary      := "-" unary | primary
 ///     primary    := number | true | false | name | function "(" arguments ")" | "(" expression ")"
+///                 | "category" "(" field ("," text)+ ")"
 ///
 /// A name is a feature of the registry or a numeric or boolean event field (read from the request,
-/// or the example event in a build); a string field may only be compared, `field == "text"`.
+/// or the example event in a build); a string field may only be compared, `field == "text"`, or
+/// made a category, `category(field, "a", "b")` (0 for "a", 1 for "b", missing otherwise).
 public struct ExpressionParser {
     public struct Failure: Error, Equatable, Sendable {
         public let message: String
@@ -110,6 +112,7 @@ public struct ExpressionParser {
         }
         if t == "true" || t == "false" { return .number(t == "true" ? 1 : 0) }
         guard t.first.map({ $0.isLetter || $0 == "_" }) ?? false else { throw Failure(message: "unexpected '\(t)'") }
+        if t == "category" && peek == "(" { return try category() }
         if peek == "(" {
             guard let function = FeatureExpression.Function(rawValue: t) else {
                 throw Failure(
@@ -150,6 +153,30 @@ public struct ExpressionParser {
         case .string: throw Failure(message: "'\(t)' is a string field: compare it with == or != to a text")
         case .timestamp: throw Failure(message: "'\(t)' is a timestamp: use hour_of_day() or day_of_week()")
         }
+    }
+
+    /// `category(field, "a", "b", ...)`: a string field and its categories, each named once.
+    private mutating func category() throws(Failure) -> FeatureExpression {
+        pos += 1  // (
+        let name = try take()
+        guard let i = schema.index(of: name), schema.fields[i].type == .string else {
+            throw Failure(message: "category() takes a string field first, not '\(name)'")
+        }
+        var values: [String] = []
+        while true {
+            let sep = try take()
+            if sep == ")" { break }
+            guard sep == "," else { throw Failure(message: "expected ',' or ')' but found '\(sep)'") }
+            let text = try take()
+            guard let f = text.first, f == "\"" || f == "'" else {
+                throw Failure(message: "category() lists its categories as texts, not '\(text)'")
+            }
+            let value = Self.unquote(text)
+            guard !values.contains(value) else { throw Failure(message: "category() names \(text) twice") }
+            values.append(value)
+        }
+        guard !values.isEmpty else { throw Failure(message: "category(\(name)) needs at least one category") }
+        return .category(field: i, name: name, values: values)
     }
 
     private static func unquote(_ t: String) -> String {

@@ -19,6 +19,9 @@ public indirect enum FeatureExpression: Sendable, Equatable, CustomStringConvert
     case field(Int, name: String)
     /// `field == "text"` or `!=`: a string field against a literal; missing when the field is.
     case textEquals(field: Int, name: String, text: String, negated: Bool)
+    /// A string field's category: the position of its value among `values` (0, 1, ...), missing
+    /// for any other value. Models split on it by category (a categorical feature).
+    case category(field: Int, name: String, values: [String])
     case unary(UnaryOperator, FeatureExpression)
     case binary(BinaryOperator, FeatureExpression, FeatureExpression)
     case call(Function, [FeatureExpression])
@@ -81,6 +84,9 @@ public indirect enum FeatureExpression: Sendable, Equatable, CustomStringConvert
         case .textEquals(let i, _, let text, let negated):
             guard case .string(let s) = inputs.field(i) else { return .nan }
             return (s == text) != negated ? 1 : 0
+        case .category(let i, _, let values):
+            guard case .string(let s) = inputs.field(i), let k = values.firstIndex(of: s) else { return .nan }
+            return Double(k)
         case .unary(.negate, let a): return -a.evaluate(inputs)
         case .binary(let op, let a, let b):
             let x = a.evaluate(inputs)
@@ -142,7 +148,7 @@ public indirect enum FeatureExpression: Sendable, Equatable, CustomStringConvert
     public var features: Set<Int> {
         switch self {
         case .feature(let f, _): return [f]
-        case .number, .field, .textEquals: return []
+        case .number, .field, .textEquals, .category: return []
         case .unary(_, let a): return a.features
         case .binary(_, let a, let b): return a.features.union(b.features)
         case .call(_, let args): return args.reduce(into: Set<Int>()) { $0.formUnion($1.features) }
@@ -155,7 +161,7 @@ public indirect enum FeatureExpression: Sendable, Equatable, CustomStringConvert
         func walk(_ e: FeatureExpression) {
             switch e {
             case .feature(let f, _): if !out.contains(f) { out.append(f) }
-            case .number, .field, .textEquals: break
+            case .number, .field, .textEquals, .category: break
             case .unary(_, let a): walk(a)
             case .binary(_, let a, let b):
                 walk(a)
@@ -167,10 +173,16 @@ public indirect enum FeatureExpression: Sendable, Equatable, CustomStringConvert
         return out
     }
 
+    /// Whether it is a category (`category(field, ...)`): a model should split on it by category.
+    public var isCategory: Bool {
+        if case .category = self { return true }
+        return false
+    }
+
     /// The request fields it reads directly.
     public var fields: Set<Int> {
         switch self {
-        case .field(let i, _), .textEquals(let i, _, _, _): return [i]
+        case .field(let i, _), .textEquals(let i, _, _, _), .category(let i, _, _): return [i]
         case .number, .feature: return []
         case .unary(_, let a): return a.fields
         case .binary(_, let a, let b): return a.fields.union(b.fields)
@@ -188,6 +200,8 @@ public indirect enum FeatureExpression: Sendable, Equatable, CustomStringConvert
         case .textEquals(_, let name, let text, let negated):
             let s = "\(name) \(negated ? "!=" : "==") \(JSONText.quote(text))"
             return parentPrecedence >= 1 ? "(\(s))" : s
+        case .category(_, let name, let values):
+            return "category(\(([name] + values.map(JSONText.quote)).joined(separator: ", ")))"
         case .unary(.negate, let a): return "-" + a.text(parentPrecedence: 4)
         case .binary(let op, let a, let b):
             let p = op.precedence

@@ -92,6 +92,9 @@ public struct FeatureRegistry: Sendable, Equatable {
         return d.expression.features.contains { features[$0].entity != features[index].entity || isRequestTime($0) }
     }
 
+    /// Whether a feature's values are categories (`category(field, ...)`), which models split by set.
+    public func isCategorical(_ index: Int) -> Bool { features[index].derived?.expression.isCategory ?? false }
+
     /// The time rule that decides the feature's value as of t, in words.
     public func windowWords(of index: Int) -> String {
         let f = features[index]

@@ -14,8 +14,9 @@ public struct BinnedData: Sendable {
     public var columns: Int { mappers.count }
 
     /// Builds bin mappers from a seeded sample of up to `sampleRows` rows, then bins every value.
+    /// The features in `categorical` are binned by category.
     public static func build(
-        _ matrix: DenseMatrix, maxBin: Int, sampleRows: Int, seed: UInt64, threads: Int
+        _ matrix: DenseMatrix, maxBin: Int, sampleRows: Int, seed: UInt64, threads: Int, categorical: Set<Int> = []
     ) -> BinnedData {
         let n = matrix.rows
         var sample = Array(0..<n)
@@ -26,7 +27,9 @@ public struct BinnedData: Sendable {
             sample = Array(sample[0..<sampleRows]).sorted()
         }
         let mappers = Parallel.map(matrix.columns, threads: threads) { f in
-            BinMapper(sample: sample.map { matrix[$0, f] }, maxBin: maxBin)
+            categorical.contains(f)
+                ? BinMapper(categoricalSample: sample.map { matrix[$0, f] }, maxBin: maxBin)
+                : BinMapper(sample: sample.map { matrix[$0, f] }, maxBin: maxBin)
         }
         return BinnedData(matrix, mappers: mappers, threads: threads)
     }

@@ -35,7 +35,7 @@ public enum PartialDependence {
             let n = Int(node)
             let (left, right) = (t.leftChild[n], t.rightChild[n])
             if Int(t.splitFeature[n]) == feature {
-                let goLeft = value.isNaN ? t.defaultLeft[n] : value <= t.threshold[n]
+                let goLeft = t.goesLeft(n, value)
                 return walk(goLeft ? left : right)
             }
             let (l, r) = (cover(left), cover(right))

@@ -14,11 +14,14 @@ struct SHAPTree: Sendable {
         var left: Int32
         var right: Int32
         var defaultLeft: Bool
+        /// A categorical split's index in `SHAPTree.categorySets`, or −1.
+        var categorySet: Int32
         var leftShare: Double
         var rightShare: Double
     }
 
     var nodes: [Node]
+    var categorySets: [[UInt32]]
     var leafValues: [Double]
     /// The cover-weighted mean of the leaf values: the tree's output when no feature is known.
     var expectedValue: Double
@@ -27,6 +30,7 @@ struct SHAPTree: Sendable {
 
     init(_ tree: Tree) {
         leafValues = tree.leafValue
+        categorySets = tree.categorySets
         depth = tree.leafDepths.max() ?? 0
         let n = tree.internalNodes
         guard n > 0 else {
@@ -53,7 +57,9 @@ struct SHAPTree: Sendable {
             nodes.append(
                 Node(
                     threshold: tree.threshold[i], feature: tree.splitFeature[i], left: l, right: r,
-                    defaultLeft: tree.defaultLeft[i], leftShare: total > 0 ? cl / total : 0.5,
+                    defaultLeft: tree.defaultLeft[i],
+                    categorySet: tree.categoryIndex.isEmpty ? -1 : tree.categoryIndex[i],
+                    leftShare: total > 0 ? cl / total : 0.5,
                     rightShare: total > 0 ? cr / total : 0.5))
         }
         self.nodes = nodes
@@ -67,10 +73,16 @@ struct SHAPTree: Sendable {
         return node.leftShare * expected(node.left) + node.rightShare * expected(node.right)
     }
 
+    /// Whether `row` goes left at each node (the recursion asks of every node it visits).
+    func route(_ row: UnsafePointer<Float>, into lefts: UnsafeMutablePointer<Bool>) {
+        for (i, node) in nodes.enumerated() { lefts[i] = goesLeft(node, row[Int(node.feature)]) }
+    }
+
     /// Whether a row goes left at a node: as `Tree.leaf(for:)` routes it, missing values by
     /// the node's default direction.
     @inline(__always)
-    static func goesLeft(_ node: Node, _ x: Float) -> Bool {
-        x.isNaN ? node.defaultLeft : x <= node.threshold
+    func goesLeft(_ node: Node, _ x: Float) -> Bool {
+        if node.categorySet >= 0 { return CategorySet.contains(categorySets[Int(node.categorySet)], x) }
+        return x.isNaN ? node.defaultLeft : x <= node.threshold
     }
 }

@@ -14,9 +14,13 @@ extension TreeSHAP {
         guard !tree.nodes.isEmpty else { return }
         tree.nodes.withUnsafeBufferPointer { nodes in
             tree.leafValues.withUnsafeBufferPointer { leaves in
-                recurseConditioned(
-                    nodes.baseAddress!, leaves.baseAddress!, row, phi, r, node: 0, path: path, depth: 0, zero: 1,
-                    one: 1, feature: -1, condition: condition, conditioned: conditioned, fraction: 1)
+                withUnsafeTemporaryAllocation(of: Bool.self, capacity: nodes.count) { lefts in
+                    tree.route(row, into: lefts.baseAddress!)
+                    recurseConditioned(
+                        nodes.baseAddress!, leaves.baseAddress!, lefts.baseAddress!, phi, r, node: 0, path: path,
+                        depth: 0, zero: 1, one: 1, feature: -1, condition: condition, conditioned: conditioned,
+                        fraction: 1)
+                }
             }
         }
     }
@@ -24,7 +28,7 @@ extension TreeSHAP {
     /// `recurse` with the conditioned feature's splits kept off the path; `fraction` is the share of
     /// the conditioned feature's walk that reaches this node.
     private static func recurseConditioned(
-        _ nodes: UnsafePointer<SHAPTree.Node>, _ leaves: UnsafePointer<Double>, _ row: UnsafePointer<Float>,
+        _ nodes: UnsafePointer<SHAPTree.Node>, _ leaves: UnsafePointer<Double>, _ lefts: UnsafePointer<Bool>,
         _ phi: UnsafeMutablePointer<Double>, _ r: UnsafePointer<Double>, node: Int32,
         path: UnsafeMutablePointer<PathElement>, depth: Int, zero: Double, one: Double, feature: Int32,
         condition: Int, conditioned: Int32, fraction: Double
@@ -42,7 +46,7 @@ extension TreeSHAP {
             return
         }
         let split = nodes[Int(node)]
-        let left = SHAPTree.goesLeft(split, row[Int(split.feature)])
+        let left = lefts[Int(node)]
         let (hot, cold) = left ? (split.left, split.right) : (split.right, split.left)
         let (hotShare, coldShare) = left ? (split.leftShare, split.rightShare) : (split.rightShare, split.leftShare)
         let child = path + last + 1
@@ -68,14 +72,14 @@ extension TreeSHAP {
         }
         child.update(from: path, count: last + 1)
         recurseConditioned(
-            nodes, leaves, row, phi, r, node: hot, path: child, depth: last + 1, zero: hotShare * incomingZero,
+            nodes, leaves, lefts, phi, r, node: hot, path: child, depth: last + 1, zero: hotShare * incomingZero,
             one: incomingOne, feature: split.feature, condition: condition, conditioned: conditioned,
             fraction: hotFraction)
         let coldZero = coldShare * incomingZero
         guard coldZero > 0 || split.feature == conditioned else { return }
         child.update(from: path, count: last + 1)
         recurseConditioned(
-            nodes, leaves, row, phi, r, node: cold, path: child, depth: last + 1, zero: coldZero, one: 0,
+            nodes, leaves, lefts, phi, r, node: cold, path: child, depth: last + 1, zero: coldZero, one: 0,
             feature: split.feature, condition: condition, conditioned: conditioned, fraction: coldFraction)
     }
 }

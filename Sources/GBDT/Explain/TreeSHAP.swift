@@ -37,9 +37,12 @@ enum TreeSHAP {
         guard !tree.nodes.isEmpty else { return }  // a single leaf: all of it is the expected value
         tree.nodes.withUnsafeBufferPointer { nodes in
             tree.leafValues.withUnsafeBufferPointer { leaves in
-                recurse(
-                    nodes.baseAddress!, leaves.baseAddress!, row, phi, r, node: 0, path: path, depth: 0, zero: 1,
-                    one: 1, feature: -1)
+                withUnsafeTemporaryAllocation(of: Bool.self, capacity: nodes.count) { lefts in
+                    tree.route(row, into: lefts.baseAddress!)
+                    recurse(
+                        nodes.baseAddress!, leaves.baseAddress!, lefts.baseAddress!, phi, r, node: 0, path: path,
+                        depth: 0, zero: 1, one: 1, feature: -1)
+                }
             }
         }
     }
@@ -47,7 +50,7 @@ enum TreeSHAP {
     /// One node. `path[0..<depth]` holds the unique path of the parent; this node's split (made by
     /// the parent on `feature`) is extended onto it.
     private static func recurse(
-        _ nodes: UnsafePointer<SHAPTree.Node>, _ leaves: UnsafePointer<Double>, _ row: UnsafePointer<Float>,
+        _ nodes: UnsafePointer<SHAPTree.Node>, _ leaves: UnsafePointer<Double>, _ lefts: UnsafePointer<Bool>,
         _ phi: UnsafeMutablePointer<Double>, _ r: UnsafePointer<Double>, node: Int32,
         path: UnsafeMutablePointer<PathElement>, depth: Int,
         zero: Double, one: Double, feature: Int32
@@ -62,7 +65,7 @@ enum TreeSHAP {
             return
         }
         let split = nodes[Int(node)]
-        let left = SHAPTree.goesLeft(split, row[Int(split.feature)])
+        let left = lefts[Int(node)]
         let (hot, cold) = left ? (split.left, split.right) : (split.right, split.left)
         let (hotShare, coldShare) = left ? (split.leftShare, split.rightShare) : (split.rightShare, split.leftShare)
         // A feature already on the path: take it off, and carry its fractions into this split's.
@@ -80,14 +83,14 @@ enum TreeSHAP {
         }
         child.update(from: path, count: depth + 1)
         recurse(
-            nodes, leaves, row, phi, r, node: hot, path: child, depth: depth + 1, zero: hotShare * incomingZero,
+            nodes, leaves, lefts, phi, r, node: hot, path: child, depth: depth + 1, zero: hotShare * incomingZero,
             one: incomingOne, feature: split.feature)
         // The cold branch with no cover contributes nothing to any subset's value.
         let coldZero = coldShare * incomingZero
         guard coldZero > 0 else { return }
         child.update(from: path, count: depth + 1)
         recurse(
-            nodes, leaves, row, phi, r, node: cold, path: child, depth: depth + 1, zero: coldZero, one: 0,
+            nodes, leaves, lefts, phi, r, node: cold, path: child, depth: depth + 1, zero: coldZero, one: 0,
             feature: split.feature)
     }
 

@@ -7,7 +7,7 @@ import FsmlCore
 /// objectives fsml has.
 ///
 /// Splits are written with LightGBM's NaN missing type (missing values take the default
-/// direction, as in fsml). LightGBM has no separate starting score: it is folded into the first
+/// direction, as in fsml); categorical splits as LightGBM's bitsets. LightGBM has no separate starting score: it is folded into the first
 /// tree's outputs, and unfolded on import as zero.
 extension GBDTModel {
     /// LightGBM's name of each objective, and the extra text of its objective line.
@@ -26,13 +26,20 @@ extension GBDTModel {
             // boost_from_average puts it.
             let shift = k < numClass ? initScore : 0
             var b = "Tree=\(k)\n"
-            b += "num_leaves=\(t.leaves)\nnum_cat=0\n"
+            b += "num_leaves=\(t.leaves)\nnum_cat=\(t.categorySets.count)\n"
+            let categorical = (0..<t.internalNodes).map { t.categories($0) != nil }
             if t.internalNodes > 0 {
                 b += "split_feature=\(ints(t.splitFeature))\n"
                 b += "split_gain=\(numbers(t.splitGain))\n"
-                b += "threshold=\(numbers(t.threshold.map { Double(Tree.storableThreshold($0)) }))\n"
-                // Bit 1: missing values go left; bits 2–3 = 2: NaN is the missing value.
-                b += "decision_type=\(ints(t.defaultLeft.map { 8 + ($0 ? 2 : 0) }))\n"
+                // A categorical split's threshold is the number of its set.
+                let thresholds = (0..<t.internalNodes).map {
+                    categorical[$0] ? Double(t.categoryIndex[$0]) : Double(Tree.storableThreshold(t.threshold[$0]))
+                }
+                b += "threshold=\(numbers(thresholds))\n"
+                // Bit 0: categorical; bit 1: missing values go left; bits 2–3 = 2: NaN is the missing
+                // value (which a categorical split sends right).
+                b +=
+                    "decision_type=\(ints(t.defaultLeft.indices.map { categorical[$0] ? 9 : 8 + (t.defaultLeft[$0] ? 2 : 0) }))\n"
                 b += "left_child=\(ints(t.leftChild))\nright_child=\(ints(t.rightChild))\n"
             }
             b += "leaf_value=\(numbers(t.leafValue.map { $0 + shift }))\n"
@@ -40,6 +47,11 @@ extension GBDTModel {
             if t.internalNodes > 0 {
                 b += "internal_value=\(numbers(t.internalValue.map { $0 + shift }))\n"
                 b += "internal_weight=\(numbers(t.internalHessian))\ninternal_count=\(ints(t.internalCount))\n"
+            }
+            if t.hasCategoricalSplits {
+                var boundaries = [0]
+                for set in t.categorySets { boundaries.append(boundaries.last! + set.count) }
+                b += "cat_boundaries=\(ints(boundaries))\ncat_threshold=\(ints(t.categorySets.flatMap { $0 }))\n"
             }
             b += "is_linear=0\nshrinkage=1\n\n\n"
             blocks.append(b)
@@ -64,12 +76,40 @@ extension GBDTModel {
         String(name.map { $0.isWhitespace || $0 == ":" || $0 == "=" ? "_" : $0 })
     }
 
+    /// A tree's categorical splits: node n's threshold is the number of its set, whose 32-bit words
+    /// are cat_threshold[cat_boundaries[i] ..< cat_boundaries[i + 1]].
+    static func readCategorical(
+        _ t: inout Tree, decisions: [Int], boundaries: [Double], words: [Double], fail: (String) -> ModelFileError
+    ) throws {
+        let b = boundaries.map { Int($0) }
+        guard b.first == 0, zip(b, b.dropFirst()).allSatisfy({ $0 <= $1 }), b.last == words.count else {
+            throw fail("cat_boundaries do not cut cat_threshold into sets")
+        }
+        let sets = (0..<max(b.count - 1, 0)).map { i in words[b[i]..<b[i + 1]].map { UInt32(clamping: Int64($0)) } }
+        t.categoryIndex = try decisions.enumerated().map { n, d in
+            guard d & 1 != 0 else { return -1 }
+            let index = Int(t.threshold[n])
+            guard index >= 0 && index < sets.count else { throw fail("node \(n) names category set \(index)") }
+            return Int32(index)
+        }
+        // Each node has its own set; LightGBM writes them in node order.
+        let order = t.categoryIndex.filter { $0 >= 0 }
+        t.categorySets = order.map { sets[Int($0)] }
+        var next: Int32 = 0
+        t.categoryIndex = t.categoryIndex.map { i in
+            guard i >= 0 else { return -1 }
+            defer { next += 1 }
+            return next
+        }
+        for n in t.categoryIndex.indices where t.categoryIndex[n] >= 0 { t.threshold[n] = 0 }
+    }
+
     public func saveLightGBM(to path: String) throws {
         try FileSystem.writeAtomically(lightgbmText(), to: path)
     }
 
-    /// Reads a LightGBM text model of the objectives fsml has (no categorical splits, no linear
-    /// trees, as fsml's trees have none of those).
+    /// Reads a LightGBM text model of the objectives fsml has (no linear trees, as fsml's trees
+    /// have none).
     public static func loadLightGBM(path: String) throws -> GBDTModel {
         let text = try FileSystem.readText(path)
         func fail(_ why: String) -> ModelFileError { ModelFileError("\(path): \(why)") }
@@ -132,9 +172,6 @@ extension GBDTModel {
                     return x
                 }
             }
-            if let cats = f["num_cat"], cats != "0" {
-                throw fail("Tree=\(k): categorical splits are not supported yet")
-            }
             if f["is_linear"] == "1" { throw fail("Tree=\(k): linear trees are not supported") }
             var t = Tree()
             t.leafValue = try list("leaf_value")
@@ -154,7 +191,13 @@ extension GBDTModel {
             t.internalHessian = try list("internal_weight")
             t.internalCount = try list("internal_count").map { Int($0) }
             let decisions = try list("decision_type").map { Int($0) }
+            if decisions.contains(where: { $0 & 1 != 0 }) {
+                try readCategorical(
+                    &t, decisions: decisions, boundaries: list("cat_boundaries"), words: list("cat_threshold")
+                ) { fail("Tree=\(k): \($0)") }
+            }
             t.defaultLeft = try decisions.enumerated().map { n, d in
+                if d & 1 != 0 { return false }  // categorical: missing values go right
                 let defaultLeft = d & 2 != 0
                 switch (d >> 2) & 3 {
                 case 2: return defaultLeft  // NaN missing: as fsml

@@ -63,29 +63,40 @@ struct JSONReader {
 /// so saving and loading gives bit-identical predictions.
 extension GBDTModel {
     public static let formatName = "fsml-gbdt"
-    /// Version 2 is version 1 with a calibration: a reader of version 1 alone refuses it rather
-    /// than serving uncalibrated probabilities. Models without one are still written as version 1.
-    public static let formatVersion = 2
-    var writtenVersion: Int { calibration == nil ? 1 : 2 }
+    /// Version 2 is version 1 with a calibration, version 3 has categorical splits: an older
+    /// reader refuses them rather than serving uncalibrated probabilities or routing categories by
+    /// threshold. Models without either are still written as version 1.
+    public static let formatVersion = 3
+    var writtenVersion: Int {
+        if trees.contains(where: { $0.hasCategoricalSplits }) { return 3 }
+        return calibration == nil ? 1 : 2
+    }
 
     public func jsonValue() -> JSONValue {
         func numbers(_ xs: [Double]) -> JSONValue { .array(xs.map { .number($0) }) }
         let treeValues: [JSONValue] = trees.map { t in
-            .object([
-                ("leaves", .int(t.leaves)),
-                ("split_feature", .array(t.splitFeature.map { .int(Int($0)) })),
-                ("threshold", .array(t.threshold.map { .number(Double(Tree.storableThreshold($0))) })),
-                ("default_left", .array(t.defaultLeft.map { .int($0 ? 1 : 0) })),
-                ("left_child", .array(t.leftChild.map { .int(Int($0)) })),
-                ("right_child", .array(t.rightChild.map { .int(Int($0)) })),
-                ("split_gain", numbers(t.splitGain)),
-                ("internal_value", numbers(t.internalValue)),
-                ("internal_hessian", numbers(t.internalHessian)),
-                ("internal_count", .array(t.internalCount.map { .int($0) })),
-                ("leaf_value", numbers(t.leafValue)),
-                ("leaf_hessian", numbers(t.leafHessian)),
-                ("leaf_count", .array(t.leafCount.map { .int($0) })),
-            ])
+            let categorical: [(String, JSONValue)] =
+                t.hasCategoricalSplits
+                ? [
+                    ("category_index", .array(t.categoryIndex.map { .int(Int($0)) })),
+                    ("category_sets", .array(t.categorySets.map { set in .array(set.map { .int(Int($0)) }) })),
+                ] : []
+            return .object(
+                [
+                    ("leaves", .int(t.leaves)),
+                    ("split_feature", .array(t.splitFeature.map { .int(Int($0)) })),
+                    ("threshold", .array(t.threshold.map { .number(Double(Tree.storableThreshold($0))) })),
+                    ("default_left", .array(t.defaultLeft.map { .int($0 ? 1 : 0) })),
+                    ("left_child", .array(t.leftChild.map { .int(Int($0)) })),
+                    ("right_child", .array(t.rightChild.map { .int(Int($0)) })),
+                    ("split_gain", numbers(t.splitGain)),
+                    ("internal_value", numbers(t.internalValue)),
+                    ("internal_hessian", numbers(t.internalHessian)),
+                    ("internal_count", .array(t.internalCount.map { .int($0) })),
+                    ("leaf_value", numbers(t.leafValue)),
+                    ("leaf_hessian", numbers(t.leafHessian)),
+                    ("leaf_count", .array(t.leafCount.map { .int($0) })),
+                ] + categorical)
         }
         return .object(
             [
@@ -161,6 +172,12 @@ extension GBDTModel {
             t.leafValue = try r.doubles(o["leaf_value"], "\(p).leaf_value")
             t.leafHessian = try r.doubles(o["leaf_hessian"], "\(p).leaf_hessian")
             t.leafCount = try r.ints(o["leaf_count"], "\(p).leaf_count")
+            if let index = o["category_index"] {
+                t.categoryIndex = try r.ints(index, "\(p).category_index").map { Int32(clamping: $0) }
+                t.categorySets = try r.array(o["category_sets"], "\(p).category_sets").enumerated().map {
+                    try r.ints($0.element, "\(p).category_sets[\($0.offset)]").map { UInt32(clamping: $0) }
+                }
+            }
             if let problem = t.validate() { throw ModelFileError("\(file): \(p): \(problem)") }
             if let bad = t.splitFeature.first(where: { $0 < 0 || Int($0) >= names.count }) {
                 throw ModelFileError(

@@ -70,7 +70,13 @@ extension GBDTModel {
         return model.bytes
     }
 
-    public func saveONNX(to path: String) throws { try FileSystem.writeAtomically(onnx(), to: path) }
+    public func saveONNX(to path: String) throws {
+        // TreeEnsembleRegressor of ai.onnx.ml 1 compares with thresholds only.
+        if trees.contains(where: { $0.hasCategoricalSplits }) {
+            throw ModelFileError("models with categorical splits do not export to ONNX yet; export-lightgbm keeps them")
+        }
+        try FileSystem.writeAtomically(onnx(), to: path)
+    }
 
     /// A ValueInfoProto of a float tensor of shape (rows, columns).
     static func onnxTensor(_ v: inout ProtobufWriter, name: String, columns: Int64, doc: [String]) {

@@ -2,7 +2,8 @@
 /// n leaves, the root is node 0; a child index below zero is a leaf, `~child` its number.
 ///
 /// A row goes left at a node when its value is `<= threshold`, or when it is missing (NaN) and the
-/// node's `defaultLeft` is set. (XGBoost's files say `<` instead; the exporter shifts thresholds by
+/// node's `defaultLeft` is set. At a categorical split it goes left when its category is in the
+/// node's set (`CategorySet`), and right otherwise, missing values included. (XGBoost's files say `<` instead; the exporter shifts thresholds by
 /// one Float32 step so both rules route every value the same way.)
 public struct Tree: Sendable, Equatable {
     public var splitFeature: [Int32] = []
@@ -18,8 +19,15 @@ public struct Tree: Sendable, Equatable {
     public var leafValue: [Double] = []
     public var leafHessian: [Double] = []
     public var leafCount: [Int] = []
+    /// Per internal node: −1 for a split on a threshold, else the index in `categorySets` of the
+    /// categorical split's set. Empty when the tree has no categorical split.
+    public var categoryIndex: [Int32] = []
+    /// The category sets of the categorical splits, as bitsets (`CategorySet`).
+    public var categorySets: [[UInt32]] = []
     /// Training only: the bin threshold of each split, for routing binned rows.
     var thresholdBin: [UInt8] = []
+    /// Training only: the bins each categorical split sends left, by category set.
+    var categoryBins: [BinSet] = []
 
     public init() {}
 
@@ -41,6 +49,21 @@ public struct Tree: Sendable, Equatable {
 
     public var leaves: Int { leafValue.count }
     public var internalNodes: Int { splitFeature.count }
+    public var hasCategoricalSplits: Bool { !categorySets.isEmpty }
+
+    /// The category set of node `n`, when it is a categorical split.
+    @inline(__always)
+    public func categories(_ n: Int) -> [UInt32]? {
+        guard !categoryIndex.isEmpty, categoryIndex[n] >= 0 else { return nil }
+        return categorySets[Int(categoryIndex[n])]
+    }
+
+    /// Whether a value goes left at internal node `n`.
+    @inline(__always)
+    public func goesLeft(_ n: Int, _ x: Float) -> Bool {
+        if let set = categories(n) { return CategorySet.contains(set, x) }
+        return x.isNaN ? defaultLeft[n] : x <= threshold[n]
+    }
 
     /// The leaf a row of raw values reaches.
     @inline(__always)
@@ -49,9 +72,7 @@ public struct Tree: Sendable, Equatable {
         var node: Int32 = 0
         while node >= 0 {
             let n = Int(node)
-            let x = row[Int(splitFeature[n])]
-            let goLeft = x.isNaN ? defaultLeft[n] : x <= threshold[n]
-            node = goLeft ? leftChild[n] : rightChild[n]
+            node = goesLeft(n, row[Int(splitFeature[n])]) ? leftChild[n] : rightChild[n]
         }
         return Int(~node)
     }
@@ -91,6 +112,15 @@ public struct Tree: Sendable, Equatable {
         ]
         for count in nodeArrays where count != n { return "node arrays differ in length" }
         for count in [leafHessian.count, leafCount.count] where count != n + 1 { return "leaf arrays differ in length" }
+        if !categoryIndex.isEmpty || !categorySets.isEmpty {
+            guard categoryIndex.count == n else {
+                return "category_index has \(categoryIndex.count) entries for \(n) nodes"
+            }
+            let used = categoryIndex.filter { $0 >= 0 }.map(Int.init)
+            guard used.sorted() == Array(0..<categorySets.count) else {
+                return "each category set must belong to exactly one node"
+            }
+        }
         if leafValue.contains(where: { !$0.isFinite }) { return "a leaf value is not finite" }
         if n == 0 { return nil }
         var seenNodes = [Bool](repeating: false, count: n)

@@ -159,6 +159,10 @@ extension GBDTModel {
                 "\(objective.rawValue) models do not export to XGBoost (binary:logistic, reg:squarederror, reg:absoluteerror, count:poisson, rank:ndcg and multi:softprob do)"
             )
         }
+        if trees.contains(where: { $0.hasCategoricalSplits }) {
+            throw ModelFileError(
+                "models with categorical splits do not export to XGBoost yet; export-lightgbm keeps them")
+        }
         try FileSystem.writeAtomically(JSONText.render(xgboostJSON(), indent: nil) + "\n", to: path)
     }
 

@@ -33,8 +33,11 @@ public struct FlatPredictor: Sendable {
     public let objective: ObjectiveKind
     public let calibration: Calibration?
     public let featureCount: Int
+    /// A model with categorical splits, which the flat nodes cannot hold: walked tree by tree.
+    private let categoricalModel: GBDTModel?
 
     public init(_ model: GBDTModel) {
+        categoricalModel = model.trees.contains { $0.hasCategoricalSplits } ? model : nil
         var layout: [(threshold: Float, feature: Int, missingLeft: Bool, left: Int)] = []
         var outputs: [Double] = []
         var roots: [Int32] = []
@@ -98,6 +101,7 @@ public struct FlatPredictor: Sendable {
     /// The margin of one row (`featureCount` values).
     @inline(__always)
     public func margin(_ row: UnsafePointer<Float>) -> Double {
+        if let categoricalModel { return categoricalModel.margin(row) }
         var missing = false
         for j in 0..<featureCount where row[j] != row[j] { missing = true }
         return wideNodes.isEmpty
@@ -107,6 +111,11 @@ public struct FlatPredictor: Sendable {
 
     /// Every class's margin of one row into `out` (`numClass` values), in tree order per class.
     public func margins(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Double>) {
+        if let m = categoricalModel {
+            for k in 0..<numClass { out[k] = initScore }
+            for (t, tree) in m.trees.enumerated() { out[t % numClass] += tree.predict(row) }
+            return
+        }
         var missing = false
         for j in 0..<featureCount where row[j] != row[j] { missing = true }
         for k in 0..<numClass { out[k] = initScore }

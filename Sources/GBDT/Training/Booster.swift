@@ -90,11 +90,20 @@ public enum Booster {
         let classes = try classCount(params, train: train, valid: valid)
         var params = params
         if classes > 1 { params.numClass = classes }
+        let categorical: Set<Int>
+        do { categorical = try params.categoricalColumns(names: featureNames(train.features)) } catch {
+            throw TrainingError(description: error.description)
+        }
+        if let f = categorical.first(where: {
+            $0 < params.monotoneConstraints.count && params.monotoneConstraints[$0] != 0
+        }) {
+            throw TrainingError(description: "feature \(f) is categorical: it cannot have a monotone constraint")
+        }
         let threads = params.threads
         let binStart = monotonicNanos()
         let binned = BinnedData.build(
             train.features, maxBin: params.maxBin, sampleRows: params.binConstructSampleCount, seed: params.seed,
-            threads: threads)
+            threads: threads, categorical: categorical)
         let validBinned = valid.map { BinnedData($0.features, mappers: binned.mappers, threads: threads) }
         let binningSeconds = Double(monotonicNanos() - binStart) / 1e9
 
@@ -239,7 +248,10 @@ public enum Booster {
             trees = Array(trees.prefix(bestIteration * classes))
         }
         // Bin thresholds only mean something for this training's bins.
-        for k in trees.indices { trees[k].thresholdBin = [] }
+        for k in trees.indices {
+            trees[k].thresholdBin = []
+            trees[k].categoryBins = []
+        }
         // A multiclass model keeps no starting margins apart: each class's rides in its first tree.
         if classes > 1 && train.initScores == nil {
             for k in 0..<min(classes, trees.count) { trees[k] = trees[k].shifted(by: classStarts[k]) }
@@ -248,16 +260,20 @@ public enum Booster {
         let trainPredictions = complete ? outputs(objective, scores, rows: n, classes: classes) : nil
         let validPredictions =
             complete && valid != nil ? outputs(objective, validScores, rows: validRows, classes: classes) : nil
-        var names = train.features.featureNames
-        if names.count != binned.columns { names = (0..<binned.columns).map { "f\($0)" } }
         let model = GBDTModel(
-            objective: objective, initScore: classes > 1 ? 0 : initScore, trees: trees, featureNames: names,
+            objective: objective, initScore: classes > 1 ? 0 : initScore, trees: trees,
+            featureNames: featureNames(train.features),
             parameters: Dictionary(uniqueKeysWithValues: params.asDictionary), bestIteration: bestIteration,
             numClass: classes)
         return TrainingResult(
             model: model, trainPredictions: trainPredictions, validPredictions: validPredictions, history: history,
             bestIteration: bestIteration, binningSeconds: binningSeconds,
             trainingSeconds: Double(monotonicNanos() - trainStart) / 1e9)
+    }
+
+    /// The data's feature names, or f0, f1, ... when it has none.
+    static func featureNames(_ matrix: DenseMatrix) -> [String] {
+        matrix.featureNames.count == matrix.columns ? matrix.featureNames : (0..<matrix.columns).map { "f\($0)" }
     }
 
     /// The number of outputs a row: num_class for a multiclass objective (checked against the
@@ -382,7 +398,12 @@ public enum Booster {
         while node >= 0 {
             let k = Int(node)
             let b = data.code(row: i, feature: Int(tree.splitFeature[k]))
-            let left = b == 0 ? tree.defaultLeft[k] : b <= tree.thresholdBin[k]
+            let left: Bool
+            if !tree.categoryIndex.isEmpty && tree.categoryIndex[k] >= 0 {
+                left = tree.categoryBins[Int(tree.categoryIndex[k])].contains(b)
+            } else {
+                left = b == 0 ? tree.defaultLeft[k] : b <= tree.thresholdBin[k]
+            }
             node = left ? tree.leftChild[k] : tree.rightChild[k]
         }
         return Int(~node)

@@ -44,14 +44,19 @@ final class DataPartition {
     }
 
     /// Moves the rows of `leaf` that go left (bin code in 1...thresholdBin, or 0 when missing
-    /// values go left) to the front of its range, keeping their order; the rest become `newLeaf`.
-    /// Returns the number that went left.
-    func split(leaf: Int, newLeaf: Int, column: UnsafePointer<UInt8>, thresholdBin: UInt8, defaultLeft: Bool) -> Int {
+    /// values go left; for a categorical split, a bin code in `leftBins`) to the front of its
+    /// range, keeping their order; the rest become `newLeaf`. Returns the number that went left.
+    func split(
+        leaf: Int, newLeaf: Int, column: UnsafePointer<UInt8>, thresholdBin: UInt8, defaultLeft: Bool,
+        leftBins: BinSet? = nil
+    ) -> Int {
         let start = begin[leaf]
         let n = count[leaf]
         let blocks = (n + Self.blockSize - 1) / Self.blockSize
         let (indices, left, right) = (indices, leftScratch, rightScratch)
         let missingLeft: UInt8 = defaultLeft ? 1 : 0
+        // A categorical split routes by a table of the 256 codes.
+        let table: [UInt8] = leftBins.map { set in (0..<256).map { set.contains(UInt8($0)) ? 1 : 0 } } ?? []
         let lefts = UnsafeMutablePointer<Int>.allocate(capacity: blocks)
         defer { lefts.deallocate() }
         team.forEach(blocks) { k in
@@ -59,15 +64,28 @@ final class DataPartition {
             let hi = min(lo + Self.blockSize, start + n)
             var li = lo
             var ri = lo
-            for j in lo..<hi {
-                let row = indices[j]
-                let b = column[Int(row)]
-                // Branch-free: write the row to both sides and advance one of them.
-                let goesLeft = b == 0 ? missingLeft : (b <= thresholdBin ? 1 : 0)
-                left[li] = row
-                right[ri] = row
-                li &+= Int(goesLeft)
-                ri &+= 1 &- Int(goesLeft)
+            if table.isEmpty {
+                for j in lo..<hi {
+                    let row = indices[j]
+                    let b = column[Int(row)]
+                    // Branch-free: write the row to both sides and advance one of them.
+                    let goesLeft = b == 0 ? missingLeft : (b <= thresholdBin ? 1 : 0)
+                    left[li] = row
+                    right[ri] = row
+                    li &+= Int(goesLeft)
+                    ri &+= 1 &- Int(goesLeft)
+                }
+            } else {
+                table.withUnsafeBufferPointer { table in
+                    for j in lo..<hi {
+                        let row = indices[j]
+                        let goesLeft = table[Int(column[Int(row)])]
+                        left[li] = row
+                        right[ri] = row
+                        li &+= Int(goesLeft)
+                        ri &+= 1 &- Int(goesLeft)
+                    }
+                }
             }
             lefts[k] = li - lo
         }

@@ -58,6 +58,8 @@ public struct SplitCandidate: Sendable, Equatable {
     public var rightG: Double
     public var rightH: Double
     public var rightCount: Int
+    /// A categorical split's left bins (nil for a split on a threshold).
+    public var leftBins: BinSet? = nil
 
     public static let none = SplitCandidate(
         feature: -1, thresholdBin: 0, defaultLeft: false, gain: -.infinity, leftG: 0, leftH: 0, leftCount: 0,

@@ -30,6 +30,10 @@ public struct TrainingParams: Sendable, Equatable {
     public var sigmoid = 1.0
     /// Classes of a multiclass objective; 0: one more than the largest training label.
     public var numClass = 0
+    /// Features split by category rather than by threshold, as LightGBM's categorical_feature
+    /// gives them: column indices ("0,3"), or names after "name:" ("name:device,country").
+    public var categoricalFeature = ""
+    public var categorical = CategoricalSplitParams()
     /// Poisson's hessian is exp(score + this): larger steadies the first steps.
     public var poissonMaxDeltaStep = 0.7
     /// `alpha` means LightGBM's objective parameter for the Huber and quantile losses and
@@ -80,6 +84,11 @@ public struct TrainingParams: Sendable, Equatable {
         "poisson_max_delta_step": "poisson_max_delta_step", "max_delta_step": "poisson_max_delta_step",
         "lambdarank_truncation_level": "lambdarank_truncation_level", "lambdarank_norm": "lambdarank_norm",
         "num_class": "num_class", "num_classes": "num_class", "n_classes": "num_class",
+        "categorical_feature": "categorical_feature", "cat_feature": "categorical_feature",
+        "categorical_column": "categorical_feature", "cat_column": "categorical_feature",
+        "categorical_features": "categorical_feature", "max_cat_to_onehot": "max_cat_to_onehot",
+        "cat_smooth": "cat_smooth", "cat_l2": "cat_l2", "min_data_per_group": "min_data_per_group",
+        "max_cat_threshold": "max_cat_threshold",
         "sigmoid": "sigmoid", "ndcg_eval_at": "ndcg_eval_at", "ndcg_at": "ndcg_eval_at", "eval_at": "ndcg_eval_at",
         "monotone_constraints": "monotone_constraints", "mc": "monotone_constraints",
         "monotone_constraint": "monotone_constraints", "monotonic_cst": "monotone_constraints",
@@ -161,6 +170,12 @@ public struct TrainingParams: Sendable, Equatable {
             lambdarankNorm = b
         case "sigmoid": sigmoid = try double(1e-9, 1000)
         case "num_class": numClass = try int(1...65_536)
+        case "categorical_feature": categoricalFeature = value
+        case "max_cat_to_onehot": categorical.maxCatToOnehot = try int(1...256)
+        case "cat_smooth": categorical.catSmooth = try double(0, .greatestFiniteMagnitude)
+        case "cat_l2": categorical.catL2 = try double(0, .greatestFiniteMagnitude)
+        case "min_data_per_group": categorical.minDataPerGroup = try int(1...Int.max)
+        case "max_cat_threshold": categorical.maxCatThreshold = try int(1...256)
         case "ndcg_eval_at":
             var list: [MetricKind] = []
             for part in value.split(separator: ",") {
@@ -222,6 +237,32 @@ public struct TrainingParams: Sendable, Equatable {
 
     public var threads: Int { numThreads > 0 ? numThreads : Parallel.defaultThreads }
 
+    /// The columns `categoricalFeature` names, among features named `names`.
+    public func categoricalColumns(names: [String]) throws(ParseError) -> Set<Int> {
+        let spec = categoricalFeature.trimmingCharacters(in: .whitespaces)
+        guard !spec.isEmpty else { return [] }
+        var columns: Set<Int> = []
+        if spec.hasPrefix("name:") {
+            for part in spec.dropFirst(5).split(separator: ",") {
+                let name = part.trimmingCharacters(in: .whitespaces)
+                guard let f = names.firstIndex(of: name) else {
+                    throw ParseError(description: "categorical_feature: no feature is named '\(name)'")
+                }
+                columns.insert(f)
+            }
+            return columns
+        }
+        for part in spec.split(separator: ",") {
+            guard let f = Int(part.trimmingCharacters(in: .whitespaces)), f >= 0, f < names.count else {
+                throw ParseError(
+                    description:
+                        "categorical_feature=\(spec): expected column indices below \(names.count), or name:NAME,NAME")
+            }
+            columns.insert(f)
+        }
+        return columns
+    }
+
     /// The metrics reported, the first deciding early stopping.
     public var effectiveMetrics: [MetricKind] {
         metrics.isEmpty ? objective.defaultMetrics : metrics
@@ -242,6 +283,14 @@ public struct TrainingParams: Sendable, Equatable {
         if objective.takesAlpha { out.append(("alpha", "\(objectiveAlpha)")) }
         if objective == .poisson { out.append(("poisson_max_delta_step", "\(poissonMaxDeltaStep)")) }
         if objective.isMulticlass && numClass > 0 { out.append(("num_class", "\(numClass)")) }
+        if !categoricalFeature.isEmpty {
+            out += [
+                ("categorical_feature", categoricalFeature), ("max_cat_to_onehot", "\(categorical.maxCatToOnehot)"),
+                ("cat_smooth", "\(categorical.catSmooth)"), ("cat_l2", "\(categorical.catL2)"),
+                ("min_data_per_group", "\(categorical.minDataPerGroup)"),
+                ("max_cat_threshold", "\(categorical.maxCatThreshold)"),
+            ]
+        }
         if !monotoneConstraints.isEmpty {
             out.append(("monotone_constraints", monotoneConstraints.map { "\($0)" }.joined(separator: ",")))
         }

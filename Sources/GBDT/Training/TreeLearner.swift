@@ -97,8 +97,19 @@ final class TreeLearner {
             }
             tree.splitFeature.append(Int32(split.feature))
             tree.thresholdBin.append(UInt8(split.thresholdBin))
-            tree.threshold.append(
-                Tree.storableThreshold(data.mappers[split.feature].upperBounds[split.thresholdBin - 1]))
+            if let bins = split.leftBins {
+                // A categorical split: its set of categories, and of bins for routing binned rows.
+                if tree.categoryIndex.isEmpty { tree.categoryIndex = Array(repeating: -1, count: node) }
+                tree.categoryIndex.append(Int32(tree.categorySets.count))
+                let mapper = data.mappers[split.feature]
+                tree.categorySets.append(CategorySet.bitset(bins.members.map { mapper.categories[$0 - 1] }))
+                tree.categoryBins.append(bins)
+                tree.threshold.append(0)
+            } else {
+                if !tree.categoryIndex.isEmpty { tree.categoryIndex.append(-1) }
+                tree.threshold.append(
+                    Tree.storableThreshold(data.mappers[split.feature].upperBounds[split.thresholdBin - 1]))
+            }
             tree.defaultLeft.append(split.defaultLeft)
             tree.leftChild.append(~Int32(chosen))
             tree.rightChild.append(~Int32(right))
@@ -110,7 +121,7 @@ final class TreeLearner {
             let column = codes + split.feature * data.rows
             let leftRows = partition.split(
                 leaf: chosen, newLeaf: right, column: column, thresholdBin: UInt8(split.thresholdBin),
-                defaultLeft: split.defaultLeft)
+                defaultLeft: split.defaultLeft, leftBins: split.leftBins)
             let rightRows = partition.count[right]
             let depth = leaves[chosen].depth + 1
             let bounds = leaves[chosen].bounds
@@ -271,6 +282,11 @@ final class TreeLearner {
 
     private func bestSplit(feature f: Int, leaf: Int, _ state: Leaf) -> SplitCandidate {
         if data.mappers[f].isTrivial { return .none }
+        if data.mappers[f].isCategorical {
+            return SplitFinder.bestCategorical(
+                feature: f, hist: histograms[leaf] + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
+                totalH: state.h, count: state.count, math: math, constraints: constraints, params: params.categorical)
+        }
         return SplitFinder.best(
             feature: f, hist: histograms[leaf] + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
             totalH: state.h, count: state.count, math: math, constraints: constraints, direction: direction(f),

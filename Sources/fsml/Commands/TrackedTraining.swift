@@ -24,6 +24,8 @@ struct TrackedTraining {
         /// The held-out slice a calibration is fitted on (`--calibrate`), between training and validation.
         var calibration: LabeledData?
         var featureHashes: [String: String] = [:]
+        /// Features fsml.yaml defines as categories.
+        var categoricalFeatures: [String] = []
     }
 
     func run() throws {
@@ -55,6 +57,10 @@ struct TrackedTraining {
         var parameters = self.parameters
         if command.model == .gbdt && !command.params.contains(where: { $0.hasPrefix("early_stopping") }) {
             parameters.earlyStoppingRounds = inputs.valid == nil ? 0 : 20
+        }
+        // fsml.yaml's categories are split by set unless the command says otherwise.
+        if parameters.categoricalFeature.isEmpty && !inputs.categoricalFeatures.isEmpty {
+            parameters.categoricalFeature = "name:" + inputs.categoricalFeatures.joined(separator: ",")
         }
         try run.logParams(
             [("model", command.model.rawValue)] + (command.model == .gbdt ? parameters.asDictionary : [])
@@ -235,6 +241,9 @@ struct TrackedTraining {
                 [("calibration", $0.rawValue), ("calibration_rows", String(calibrationRows.count))]
             } ?? [])
         inputs.featureHashes = examples.featureHashes
+        inputs.categoricalFeatures = table.featureNames.filter { name in
+            examples.registry.featureIndex(name).map(examples.registry.isCategorical) ?? false
+        }
         return inputs
     }
 
