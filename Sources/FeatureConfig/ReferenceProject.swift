@@ -171,6 +171,18 @@ public enum ReferenceProject {
           price_vs_avg:
             expression: price / prod_avg_price_24h
             description: The price shown now against the product's average over 24 hours.
+          device_os:
+            entity: session
+            expression: category(device.os, "iOS", "Android", "Windows", "macOS", "Linux")
+            description: The request's operating system, a category (models split it by sets of systems).
+          mobile:
+            entity: session
+            expression: device.mobile
+            description: 1 when the request comes from a mobile device.
+          country:
+            entity: session
+            expression: category(geo.country, "DE", "FR", "GB", "US", "ES", "IT", "NL", "PL")
+            description: The request's country, a category.
 
         # Feature views say which features are served and trained on; the others are helpers.
         feature_views:
@@ -189,6 +201,9 @@ public enum ReferenceProject {
           price_context:
             entity: product
             features: [prod_avg_price_24h, prod_price_std_24h, price_now, price_vs_avg]
+          request_context:
+            entity: session
+            features: [device_os, mobile, country]
 
         # Each page_view is an example; it is positive when the same user adds the same product to
         # the cart within 30 minutes after it.

@@ -80,7 +80,11 @@ public final class ModelHandle: @unchecked Sendable {
         let e = try store.experiment(experiment)
         let run = try store.run(alias: alias, experiment: e)
         let model = try ModelArtifact.load(run)
-        guard model.objective == .binary else { throw ServingError("run \(run.id): the served model must be binary") }
+        // Scores a client can act on: a probability, or a ranking model's score (for /rank's order).
+        guard model.objective == .binary || model.objective.isRanking else {
+            throw ServingError(
+                "run \(run.id): a served model must be binary or a ranking model, not \(model.objective.rawValue)")
+        }
         return LoadedModel(
             run: run, model: model, lookup: try FeatureLookup(registry: registry, modelFeatures: model.featureNames))
     }

@@ -37,6 +37,11 @@ public enum TrackingNames {
         }
     }
 
+    /// A metric's key as MLflow takes it: `ndcg@5` becomes `ndcg_at_5` ('@' is outside its alphabet).
+    public static func metricKey(_ name: String) -> String {
+        name.replacingOccurrences(of: "@", with: "_at_")
+    }
+
     /// A key made from free text (a segment value): characters outside the key alphabet become `_`.
     public static func keySafe(_ text: String) -> String {
         let mapped = text.unicodeScalars.map { s -> Character in

@@ -38,7 +38,8 @@ import Testing
             r.servedFeatures.map { r.features[$0].name } == [
                 "user_views_5m", "user_add2cart_1h", "user_cr_24h", "prod_ctr_24h", "prod_rev_24h", "sess_duration_s",
                 "sess_unique_products", "up_views_1h", "up_views_24h", "up_since_view_s", "up_in_cart",
-                "prod_avg_price_24h", "prod_price_std_24h", "price_now", "price_vs_avg",
+                "prod_avg_price_24h", "prod_price_std_24h", "price_now", "price_vs_avg", "device_os", "mobile",
+                "country",
             ])
         // The first release's seven features are its first three views: the baseline `make all` trains.
         #expect(

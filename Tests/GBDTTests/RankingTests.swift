@@ -125,4 +125,36 @@ import Testing
             "\($0)".contains("needs its groups")
         }
     }
+
+    /// A query column (LightGBM's group_column): runs of one id are queries, its text is no feature,
+    /// and an id that comes back after another is an error.
+    @Test func aQueryColumnGroupsRuns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-rank-\(UUID())").path
+        try FileSystem.createDirectory(dir)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let csv = "rel,session,x\n2,s-1,0.5\n0,s-1,0.1\n1,s-2,3\n0,\"s 3\",1\n0,\"s 3\",2\n"
+        try FileSystem.writeAtomically(csv, to: "\(dir)/r.csv")
+        let data = try DataLoader.load(path: "\(dir)/r.csv", format: .csv, labelColumn: "rel", groupColumn: "session")
+        #expect(data.groups == [2, 1, 2] && data.features.featureNames == ["x"] && data.features.columns == 1)
+        #expect(data.labels == [2, 0, 1, 0, 0])
+        let byIndex = try DataLoader.load(path: "\(dir)/r.csv", format: .csv, labelColumn: "0", groupColumn: "1")
+        #expect(byIndex.groups == [2, 1, 2])
+        try FileSystem.writeAtomically(csv + "1,s-1,4\n", to: "\(dir)/r.csv")
+        #expect {
+            try DataLoader.load(path: "\(dir)/r.csv", format: .csv, labelColumn: "rel", groupColumn: "session")
+        } throws: { "\($0)".contains("r.csv:7: query 's-1' comes back") }
+        #expect {
+            try DataLoader.load(path: "\(dir)/r.csv", format: .csv, labelColumn: "rel", groupColumn: "query")
+        } throws: { "\($0)".contains("no query column named 'query'") }
+    }
+}
+
+@Suite struct QueryOrderTests {
+    @Test func rowsOfAQueryComeTogetherInTheirOwnOrder() {
+        let ids: [String?] = ["b", "a", "b", nil, "a", "c", nil]
+        let (rows, sizes) = QueryOrder.of([0, 1, 2, 3, 4, 5, 6]) { ids[$0] }
+        #expect(rows == [0, 2, 1, 4, 3, 5, 6] && sizes == [2, 2, 1, 1, 1])
+        let (subset, subsetSizes) = QueryOrder.of([4, 2, 1]) { ids[$0] }
+        #expect(subset == [4, 1, 2] && subsetSizes == [2, 1])
+    }
 }

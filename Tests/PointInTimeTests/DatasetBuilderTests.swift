@@ -281,7 +281,6 @@ import Testing
         let (users, products, sessions) = (
             PIT.strings(column("user_id")), PIT.strings(column("product_id")), PIT.strings(column("session_id"))
         )
-        let prices = PIT.doubles(column("price"))
         let rows = Array(stride(from: times.count - 1, through: 0, by: -3))
         var spine = Spine(
             times: rows.map { times[$0] },
@@ -290,9 +289,16 @@ import Testing
                 rows.map { EntityKeyMaker.join([users[$0]!, sessions[$0]!]) },
                 rows.map { EntityKeyMaker.join([users[$0]!, products[$0]!]) },
             ])
-        spine.columns = [ParquetColumn(name: "price", physical: .double, optional: true)]
-        spine.data = [ColumnData(.double(rows.map { prices[$0] }), nulls: rows.map { prices[$0].isNaN })]
-        spine.fieldColumns = [registry.schema.index(of: "price")!: (0, .float)]
+        // Every request field a feature reads, from the examples' own columns.
+        let fields = registry.features.indices.reduce(into: Set<Int>()) { $0.formUnion(registry.requestFields(of: $1)) }
+        for (c, field) in fields.sorted().enumerated() {
+            let source = column(registry.schema.fields[field].name)
+            spine.columns.append(
+                ParquetColumn(name: registry.schema.fields[field].name, physical: PIT.physical(source), optional: true))
+            spine.data.append(PIT.rows(source, rows))
+            spine.fieldColumns[field] = (c, registry.schema.fields[field].type)
+        }
+        #expect(fields.contains(registry.schema.index(of: "price")!))
         let builder = DatasetBuilder(registry: registry, store: store, options: options)
         for (chunkEvents, threads) in [(16_384, 2), (13, 1), (101, 3)] {
             builder.chunkEvents = chunkEvents

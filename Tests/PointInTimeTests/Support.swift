@@ -94,6 +94,32 @@ enum PIT {
         return v.indices.map { c.isNull($0) ? .nan : v[$0] }
     }
 
+    /// The rows `rows` of a column, nulls kept.
+    static func rows(_ c: ColumnData, _ rows: [Int]) -> ColumnData {
+        let values: ColumnValues
+        switch c.values {
+        case .boolean(let v): values = .boolean(rows.map { v[$0] })
+        case .int32(let v): values = .int32(rows.map { v[$0] })
+        case .int64(let v): values = .int64(rows.map { v[$0] })
+        case .float(let v): values = .float(rows.map { v[$0] })
+        case .double(let v): values = .double(rows.map { v[$0] })
+        case .byteArray(let v): values = .byteArray(rows.map { v[$0] })
+        }
+        return ColumnData(values, nulls: rows.map { c.isNull($0) })
+    }
+
+    /// The physical type of a column's values.
+    static func physical(_ c: ColumnData) -> ParquetPhysicalType {
+        switch c.values {
+        case .boolean: .boolean
+        case .int32: .int32
+        case .int64: .int64
+        case .float: .float
+        case .double: .double
+        case .byteArray: .byteArray
+        }
+    }
+
     static func strings(_ c: ColumnData) -> [String?] {
         guard case .byteArray(let v) = c.values else { return [] }
         return v.indices.map { c.isNull($0) ? nil : v[$0] }

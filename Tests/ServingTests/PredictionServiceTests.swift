@@ -83,13 +83,18 @@ import Tracking
 
         /// What the model gives for the features the engine computes directly, each entity's state
         /// looked up by the keys the request names.
-        func expected(user: String, product: String, session: String?, price: Double? = nil) -> Double {
+        func expected(
+            user: String, product: String, session: String?, price: Double? = nil, fields: [String: FieldValue] = [:]
+        ) -> Double {
             // Scored as the server scores (the flat predictor): only the features may differ.
-            service.models.current.score(vector(user: user, product: product, session: session, price: price))
+            service.models.current.score(
+                vector(user: user, product: product, session: session, price: price, fields: fields))
         }
 
         /// The features the engine computes directly for a request.
-        func vector(user: String, product: String, session: String?, price: Double? = nil) -> [Float] {
+        func vector(
+            user: String, product: String, session: String?, price: Double? = nil, fields: [String: FieldValue] = [:]
+        ) -> [Float] {
             let r = PredictionServiceTests.registry
             func key(_ e: Int) -> String? {
                 switch r.entities[e].name {
@@ -103,7 +108,10 @@ import Tracking
             return r.features.indices.map { f -> Float in
                 let v = states.engine.value(
                     feature: f, states: { e in key(e).flatMap { states.state(entity: e, key: $0) } },
-                    fields: { $0 == priceField ? price.map(FieldValue.number) ?? .missing : .missing }, asOf: clock)
+                    fields: {
+                        $0 == priceField
+                            ? price.map(FieldValue.number) ?? .missing : fields[r.schema.fields[$0].name] ?? .missing
+                    }, asOf: clock)
                 return v.isNaN ? .nan : Float(v)
             }
         }
@@ -132,11 +140,18 @@ import Tracking
             #expect(Self.score(answer) == f.expected(user: user, product: product, session: session), "\(body)")
         }
         let knownAnswer = f.service.predict(
-            Array("{\"user_id\":\"u1\",\"product_id\":\"p1\",\"session_id\":\"s1\",\"price\":12.5}".utf8))
+            Array(
+                #"{"user_id":"u1","product_id":"p1","session_id":"s1","price":12.5,"device.os":"iOS","device.mobile":true,"geo.country":"DE"}"#
+                    .utf8))
         let known = Self.json(knownAnswer)
-        // A known user, product, session and pair, and the price shown: no feature is missing.
+        // A known user, product, session and pair, and the request's fields: no feature is missing.
         #expect((known["missing"] as! [String]).isEmpty, "\(known)")
-        #expect(Self.score(knownAnswer) == f.expected(user: "u1", product: "p1", session: "s1", price: 12.5))
+        let fields: [String: FieldValue] = [
+            "device.os": .string("iOS"), "device.mobile": .bool(true), "geo.country": .string("DE"),
+        ]
+        #expect(
+            Self.score(knownAnswer) == f.expected(user: "u1", product: "p1", session: "s1", price: 12.5, fields: fields)
+        )
         // The newest state (u1, s1 at minute 62) is one minute (and 1 µs) before the serving time.
         #expect(known["features_freshness_ms"] as! Double == 60_000.001)
         let unknown = Self.json(f.service.predict(Array("{\"user_id\":\"u9\",\"product_id\":\"p9\"}".utf8)))
@@ -160,10 +175,11 @@ import Tracking
     @Test func rankSortsProductsByThePredictScore() throws {
         let f = try Fixture()
         defer { try? FileManager.default.removeItem(atPath: f.dir) }
-        let o = Self.json(
-            f.service.rank(
-                Array("{\"user_id\":\"u1\",\"session_id\":\"s1\",\"product_ids\":[\"p2\",\"p1\",\"p404\"]}".utf8)))
-        let ranked = (o["ranked"] as! [[String: Any]]).map { ($0["product_id"] as! String, $0["score"] as! Double) }
+        let answer = f.service.rank(
+            Array("{\"user_id\":\"u1\",\"session_id\":\"s1\",\"product_ids\":[\"p2\",\"p1\",\"p404\"]}".utf8))
+        // Scores as fsml wrote them (Foundation's reader does not always round to the nearest double).
+        let parsed = try JSONParser.parse(Array(answer.body.utf8))
+        let ranked = (parsed["ranked"]?.array ?? []).map { ($0["product_id"]!.string!, $0["score"]!.double!) }
         let expected = ["p2", "p1", "p404"].map { ($0, f.expected(user: "u1", product: $0, session: "s1")) }
             .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         #expect(ranked.map(\.0) == expected.map(\.0) && ranked.map(\.1) == expected.map(\.1))

@@ -45,13 +45,13 @@ import Testing
         let json = try BinaryRunner.run(["features", "list", "--format", "json"], in: dir)
         #expect(json.status == 0)
         let items = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
-        #expect(items.count == 21)
+        #expect(items.count == 24)
         let cr = items.first { $0["name"] as? String == "user_cr_24h" }!
         #expect(cr["numerator"] as? String == "user_purchases_24h")
         #expect(cr["view"] as? String == "user_activity")
         #expect((cr["definition_hash"] as? String)?.count == 16)
         let table = try BinaryRunner.run(["--config", "fsml.yaml", "features", "list"], in: dir)
-        #expect(table.stdout.split(separator: "\n").count == 23)
+        #expect(table.stdout.split(separator: "\n").count == 26)
         #expect(table.stdout.contains("prod_rev_24h          product       sum(price)"))
         let derived = items.first { $0["name"] as? String == "price_vs_avg" }!
         #expect(derived["expression"] as? String == "price / prod_avg_price_24h" && derived["window"] is NSNull)
@@ -358,7 +358,7 @@ import Testing
             separator: "\n", omittingEmptySubsequences: false)
         #expect(
             rows[0]
-                == "user_id,product_id,event_timestamp,note,user_views_5m,user_add2cart_1h,user_cr_24h,prod_ctr_24h,prod_rev_24h,sess_duration_s,sess_unique_products,up_views_1h,up_views_24h,up_since_view_s,up_in_cart,prod_avg_price_24h,prod_price_std_24h,price_now,price_vs_avg"
+                == "user_id,product_id,event_timestamp,note,user_views_5m,user_add2cart_1h,user_cr_24h,prod_ctr_24h,prod_rev_24h,sess_duration_s,sess_unique_products,up_views_1h,up_views_24h,up_since_view_s,up_in_cart,prod_avg_price_24h,prod_price_std_24h,price_now,price_vs_avg,device_os,mobile,country"
         )
         // The unknown user has no user features; without a session_id column, no session features;
         // without a price column, no price shown; a pair never seen is not in the cart.

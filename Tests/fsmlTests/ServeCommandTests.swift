@@ -171,6 +171,15 @@ struct ServeDidNotStart: Error { let log: String }
                 ], in: dir)
             #expect(train.status == 0, "\(train.stderr)")
         }
+        // A ranking model of the same features, sessions as queries.
+        let ranker = try BinaryRunner.run(
+            [
+                "train", "--experiment", "ctr", "--run-name", "ranker", "--param", "objective=lambdarank",
+                "--param", "num_iterations=8", "--group-column", "session_id", "--tracking-dir", tracking,
+                "--format", "json",
+            ], in: dir)
+        #expect(ranker.status == 0, "\(ranker.stderr)")
+        #expect(ranker.stdout.contains("valid_ndcg_at_5"))
         #expect(try BinaryRunner.run(["runs", "promote", "first", "--tracking-dir", tracking], in: dir).status == 0)
 
         let server = try Server.start(
@@ -349,6 +358,24 @@ struct ServeDidNotStart: Error { let log: String }
         let recovered = try server.json("/predict", "{\"user_id\":\"\(u.user)\",\"product_id\":\"\(u.product)\"}")
         #expect(recovered["degraded"] == nil)
         #expect(try HTTPGet.get(port: server.port, path: "/metrics").body.contains("fsml_serve_degraded_total"))
+
+        // The ranking model served: /rank orders the candidates by its scores, which /predict gives too.
+        let rankerRun = try store.findRun("ranker")
+        #expect(try BinaryRunner.run(["runs", "promote", "ranker", "--tracking-dir", tracking], in: dir).status == 0)
+        try Self.waitUntil(server, serves: "ranker@\(rankerRun.id.prefix(8))")
+        let byRanker = try server.json(
+            "/rank",
+            "{\"user_id\":\"\(u.user)\",\"session_id\":\"\(u.session)\",\"product_ids\":[\(products.map { "\"\($0)\"" }.joined(separator: ","))]}"
+        )
+        #expect(byRanker["model_version"] as? String == "ranker@\(rankerRun.id.prefix(8))")
+        let order = byRanker["ranked"] as! [[String: Any]]
+        #expect(order.count == products.count)
+        #expect(zip(order, order.dropFirst()).allSatisfy { ($0["score"] as! Double) >= ($1["score"] as! Double) })
+        let best = try server.json(
+            "/predict",
+            "{\"user_id\":\"\(u.user)\",\"product_id\":\"\(order[0]["product_id"] as! String)\",\"session_id\":\"\(u.session)\"}"
+        )
+        #expect(best["score"] as! Double == order[0]["score"] as! Double)
     }
 
     /// `--stream` answers from the job's memory exactly what the Redis path answers.

@@ -30,6 +30,9 @@ public struct DelimitedOptions: Sendable {
     public var labelColumn: String = "0"
     /// A column of sample weights (index or header name), left out of the features.
     public var weightColumn: String?
+    /// A column of query ids (index or header name; any text), left out of the features: each run
+    /// of rows with the same id is a query, as LightGBM's group_column reads it.
+    public var groupColumn: String?
     public init() {}
 }
 
@@ -39,13 +42,16 @@ public enum DataLoader {
     /// from the `weightColumn` of a delimited file.
     public static func load(
         path: String, format: DataFormat, labelColumn: String = "0", header: DelimitedOptions.Header = .auto,
-        weightColumn: String? = nil
+        weightColumn: String? = nil, groupColumn: String? = nil
     ) throws -> LabeledData {
         var data: LabeledData
         switch format {
         case .libsvm:
             if weightColumn != nil {
                 throw DataLoadError("\(path): a LibSVM file has no weight column; use \(path).weight")
+            }
+            if groupColumn != nil {
+                throw DataLoadError("\(path): a LibSVM file has no query column; use \(path).query")
             }
             data = try LibSVMLoader.load(path: path)
         case .csv, .tsv:
@@ -54,6 +60,7 @@ public enum DataLoader {
             options.labelColumn = labelColumn
             options.header = header
             options.weightColumn = weightColumn
+            options.groupColumn = groupColumn
             data = try DelimitedLoader.load(path: path, options: options)
         }
         if data.weights == nil, FileSystem.exists(path + ".weight") {
@@ -61,7 +68,7 @@ public enum DataLoader {
                 $0 >= 0
             }.map { Float($0) }
         }
-        if FileSystem.exists(path + ".query") {
+        if data.groups == nil, FileSystem.exists(path + ".query") {
             let sizes = try numbers(path + ".query", rows: -1, what: "a query size (a whole number)") {
                 $0 >= 1 && $0 == $0.rounded()
             }.map { Int($0) }
@@ -98,6 +105,31 @@ public enum DataLoader {
     }
 }
 
+/// Query sizes from a column of ids: a query is a run of rows with one id, and an id that comes
+/// back after another is an error (the rows of a query must be together, as LightGBM requires).
+struct QueryRuns {
+    let path: String
+    private(set) var sizes: [Int] = []
+    private var current: String?
+    private var finished: Set<String> = []
+
+    init(path: String) { self.path = path }
+
+    mutating func add(_ id: String, line: Int) throws {
+        if id == current {
+            sizes[sizes.count - 1] += 1
+            return
+        }
+        if let current { finished.insert(current) }
+        guard !finished.contains(id) else {
+            throw DataLoadError(
+                "\(path):\(line): query '\(id.prefix(40))' comes back after another: sort the file by its query column")
+        }
+        current = id
+        sizes.append(1)
+    }
+}
+
 /// CSV and TSV: one row per line, a label column, optional header. Empty fields and `NA`, `NaN`,
 /// `nan`, `null`, `?` are missing (NaN). Quoted fields are accepted for headers.
 public enum DelimitedLoader {
@@ -106,6 +138,8 @@ public enum DelimitedLoader {
         var names: [String]?
         var labelIndex: Int?
         var weightIndex: Int?
+        var groupIndex: Int?
+        var groups = QueryRuns(path: path)
         var matrix: DenseMatrix?
         var labels: [Float] = []
         var weights: [Float] = []
@@ -138,6 +172,13 @@ public enum DelimitedLoader {
                     }
                     weightIndex = n
                 }
+                if let column = options.groupColumn, let n = Int(column) {
+                    guard n >= 0 && n < columnCount && n != labelIndex && n != weightIndex else {
+                        throw DataLoadError(
+                            "\(path): query column \(n) is not a column other than the label's and weight's")
+                    }
+                    groupIndex = n
+                }
                 if isHeader {
                     let header = fields.map {
                         unquote(String(decoding: UnsafeRawBufferPointer(rebasing: line[$0.0..<$0.1]), as: UTF8.self))
@@ -154,24 +195,43 @@ public enum DelimitedLoader {
                         }
                         weightIndex = i
                     }
-                    names = header.enumerated().filter { $0.offset != labelIndex && $0.offset != weightIndex }.map(
-                        \.element)
+                    if let column = options.groupColumn, groupIndex == nil {
+                        guard let i = header.firstIndex(of: column), i != labelIndex, i != weightIndex else {
+                            throw DataLoadError("\(path): no query column named '\(column)' in the header")
+                        }
+                        groupIndex = i
+                    }
+                    names = header.enumerated().filter {
+                        $0.offset != labelIndex && $0.offset != weightIndex && $0.offset != groupIndex
+                    }.map(\.element)
                 } else if labelIndex == nil && !unlabelled {
                     throw DataLoadError("\(path): label column '\(options.labelColumn)' needs a header line")
                 } else if let column = options.weightColumn, weightIndex == nil {
                     throw DataLoadError("\(path): weight column '\(column)' needs a header line")
+                } else if let column = options.groupColumn, groupIndex == nil {
+                    throw DataLoadError("\(path): query column '\(column)' needs a header line")
                 }
-                let kept = columnCount - (labelIndex == nil ? 0 : 1) - (weightIndex == nil ? 0 : 1)
+                let kept =
+                    columnCount - (labelIndex == nil ? 0 : 1) - (weightIndex == nil ? 0 : 1)
+                    - (groupIndex == nil ? 0 : 1)
                 matrix = DenseMatrix(columns: kept, featureNames: names)
                 if let size = FileSystem.fileSize(path) { matrix!.reserve(rows: size / max(1, line.count + 1) + 16) }
                 if isHeader { continue }
             }
-            let expected = matrix!.columns + (labelIndex == nil ? 0 : 1) + (weightIndex == nil ? 0 : 1)
+            let expected =
+                matrix!.columns + (labelIndex == nil ? 0 : 1) + (weightIndex == nil ? 0 : 1)
+                + (groupIndex == nil ? 0 : 1)
             guard fields.count == expected else {
                 throw DataLoadError("\(path):\(lineNumber): \(fields.count) fields, expected \(expected)")
             }
             row.removeAll(keepingCapacity: true)
             for (i, range) in fields.enumerated() {
+                if i == groupIndex {
+                    let id = unquote(
+                        String(decoding: UnsafeRawBufferPointer(rebasing: line[range.0..<range.1]), as: UTF8.self))
+                    try groups.add(id, line: lineNumber)
+                    continue
+                }
                 guard let x = parseFloat(line, range) else {
                     let text = String(
                         decoding: UnsafeRawBufferPointer(rebasing: line[range.0..<range.1]), as: UTF8.self)
@@ -193,7 +253,9 @@ public enum DelimitedLoader {
             matrix!.append(row: row)
         }
         guard let matrix, matrix.rows > 0 else { throw DataLoadError("\(path): no rows") }
-        return LabeledData(features: matrix, labels: labels, weights: weightIndex == nil ? nil : weights)
+        var data = LabeledData(features: matrix, labels: labels, weights: weightIndex == nil ? nil : weights)
+        if groupIndex != nil { data.groups = groups.sizes }
+        return data
     }
 
     @inline(__always)

@@ -19,10 +19,11 @@ struct StoreExamples {
     var segmentColumns: [String]
 
     /// `segments`: the columns to read beside the features (nil: the candidates fsml.yaml suggests).
+    /// `queryColumn`: a column of query ids to read too (for ranking), which must exist.
     /// `buildAs`: the name of a dataset built now (data/datasets/NAME.parquet).
     static func load(
         global: GlobalOptions, dataset: String?, offline: String?, start: String?, end: String?, views: String?,
-        segments: [String]?, buildAs: String
+        segments: [String]?, queryColumn: String? = nil, buildAs: String
     ) throws -> StoreExamples {
         let registry = try global.loadRegistry()
         var datasetPath: String
@@ -59,9 +60,12 @@ struct StoreExamples {
         }
         let label = registry.label?.name ?? "label"
         let segmentColumns = segments ?? DatasetSegments.candidates(registry)
+        if let queryColumn, !present.contains(queryColumn) {
+            throw CLIError("--group-column: \(datasetPath) has no column '\(queryColumn)' (an entity key, say)")
+        }
         let table = try DatasetReader.load(
             path: datasetPath, features: features.map { registry.features[$0].name }, label: label,
-            time: registry.schema.timeFieldName, segments: segmentColumns)
+            time: registry.schema.timeFieldName, segments: segmentColumns + (queryColumn.map { [$0] } ?? []))
         var hashes: [String: String] = [:]
         for f in features { hashes[registry.features[f].name] = registry.definitionHash(of: f) }
         return StoreExamples(

@@ -81,13 +81,17 @@ struct TrackedTraining {
         // Curves: one metric file per series, for learning curves in the report and in MLflow.
         for m in fitted.history.first?.train.map(\.metric) ?? [] {
             try run.logMetricHistory(
-                "iter_train_\(m.rawValue)",
+                "iter_train_\(TrackingNames.metricKey(m.rawValue))",
                 fitted.history.compactMap { r in r.train.first { $0.metric == m }.map { (r.iteration, $0.value) } })
             try run.logMetricHistory(
-                "iter_valid_\(m.rawValue)",
+                "iter_valid_\(TrackingNames.metricKey(m.rawValue))",
                 fitted.history.compactMap { r in r.valid.first { $0.metric == m }.map { (r.iteration, $0.value) } })
         }
-        var final: [(String, Double)] = fitted.metricsTable.map { ("train_\($0.0)", $0.1) }
+        var final: [(String, Double)] = fitted.metricsTable.map { ("train_\(TrackingNames.metricKey($0.0))", $0.1) }
+        // Models other than binary ones have no evaluation below: their validation metrics are the table's.
+        if fitted.model.objective != .binary {
+            final += fitted.metricsTable.compactMap { m in m.2.map { ("valid_\(TrackingNames.metricKey(m.0))", $0) } }
+        }
         for (k, v) in fitted.timings {
             if case .number(let x) = v {
                 final.append((k, x))
@@ -195,7 +199,8 @@ struct TrackedTraining {
         let examples = try StoreExamples.load(
             global: command.global, dataset: command.dataset, offline: command.offline, start: command.start,
             end: command.end, views: command.views,
-            segments: command.segments.isEmpty ? nil : command.segments, buildAs: run.id)
+            segments: command.segments.isEmpty ? nil : command.segments, queryColumn: command.data.groupColumn,
+            buildAs: run.id)
         let (table, datasetPath, manifestPath) = (examples.table, examples.datasetPath, examples.manifestPath)
         var segmentColumns = examples.segmentColumns
         let split =
@@ -224,11 +229,27 @@ struct TrackedTraining {
                 "calibration slice from \(Timestamp.format(cut.start)): \(Progress.count(calibrationRows.count)) rows held out of training"
             )
         }
+        // Ranking: the rows of each query together (in time order within it), the queries' sizes kept.
+        var trainSizes: [Int]?
+        var validSizes: [Int]?
+        var validRows = split.valid
+        if let q = command.data.groupColumn, let ids = table.segments[q] {
+            (trainRows, trainSizes) = QueryOrder.of(trainRows) { ids[$0] }
+            (validRows, validSizes) = QueryOrder.of(validRows) { ids[$0] }
+        } else if parameters.objective.isRanking {
+            throw CLIError(
+                "\(parameters.objective.rawValue) ranks examples within queries: give --group-column, a dataset column such as an entity key"
+            )
+        }
         let train = table.subset(trainRows)
-        let valid = table.subset(split.valid)
+        let valid = table.subset(validRows)
         if command.segments.isEmpty { segmentColumns = DatasetSegments.reported(segmentColumns, in: valid) }
+        var labeledTrain = Self.labeled(train)
+        var labeledValid = Self.labeled(valid)
+        labeledTrain.groups = trainSizes
+        labeledValid.groups = validSizes
         var inputs = Inputs(
-            train: Self.labeled(train), valid: Self.labeled(valid),
+            train: labeledTrain, valid: labeledValid,
             validSegments: segmentColumns.compactMap { c in valid.segments[c].map { (c, $0) } },
             datasetPath: datasetPath, manifestPath: manifestPath)
         if !calibrationRows.isEmpty { inputs.calibration = Self.labeled(table.subset(calibrationRows)) }

@@ -218,6 +218,12 @@ struct DataFileOptions: ParsableArguments {
     @Option(
         help: "A column of sample weights (index or header name); without it, FILE.weight is read when it exists.")
     var weightColumn: String?
+    @Option(
+        help: """
+            A column of query ids (index or header name) for ranking: each run of rows with one id is a query; \
+            without it, FILE.query is read when it exists.
+            """)
+    var groupColumn: String?
     @Option(help: "Whether the first line is a header: auto, yes or no.") var header: DelimitedOptions.Header = .auto
 
     func format(of path: String) -> DataFormat { dataFormat ?? DataFormat.guess(path: path) }
@@ -232,7 +238,7 @@ struct DataFileOptions: ParsableArguments {
     func load(_ path: String) throws -> LabeledData {
         try DataLoader.load(
             path: path, format: dataFormat ?? DataFormat.guess(path: path), labelColumn: labelColumn, header: header,
-            weightColumn: weightColumn)
+            weightColumn: weightColumn, groupColumn: groupColumn)
     }
 }
 

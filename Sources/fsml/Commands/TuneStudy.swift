@@ -41,7 +41,8 @@ struct TuneStudy {
         let timeout = try command.timeout.flatMap(DurationText.parse) ?? fileValue("timeout", DurationText.parse)
         if trials == nil && timeout == nil { trials = 30 }
         let metricName = try command.metric ?? fileValue("metric") { $0 } ?? "valid_auc"
-        let bare = metricName.hasPrefix("valid_") ? String(metricName.dropFirst(6)) : metricName
+        let bare = (metricName.hasPrefix("valid_") ? String(metricName.dropFirst(6)) : metricName)
+            .replacingOccurrences(of: "_at_", with: "@")
         guard let metric = MetricKind(name: bare) else {
             throw CLIError(
                 "--metric \(metricName): one of \(MetricKind.allCases.map { "valid_\($0.rawValue)" }.joined(separator: ", "))"
@@ -149,7 +150,7 @@ struct TuneStudy {
                 maxRounds: base.numIterations)
             if s.pruner == .hyperband { config.brackets = config.rungs.count }
         }
-        let metricName = "valid_\(s.metric.rawValue)"
+        let metricName = "valid_\(TrackingNames.metricKey(s.metric.rawValue))"
         let settings: [(String, String)] =
             [
                 (
@@ -317,7 +318,9 @@ struct TuneStudy {
             }
             if let m = examples.manifestPath { try run.logArtifact(from: m, as: "dataset.manifest.json") }
             try run.logMetrics(
-                fitted.metricsTable.map { ("train_\($0.0)", $0.1) } + [("cv_\(metricName)", winner.value)], step: 0)
+                fitted.metricsTable.map { ("train_\(TrackingNames.metricKey($0.0))", $0.1) } + [
+                    ("cv_\(metricName)", winner.value)
+                ], step: 0)
             try run.end(.finished)
         } catch {
             try? run.end(.failed)
