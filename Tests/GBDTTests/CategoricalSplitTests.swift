@@ -134,6 +134,33 @@ import Testing
         }
     }
 
+    /// The flat predictor (sets in the nodes below 32 categories, tree walks above) scores as the
+    /// plain tree walk does, for categories, edges and missing values alike.
+    @Test(arguments: [1, 4] as [Float])
+    func theFlatPredictorRoutesCategoriesAsTheTrees(scale: Float) throws {
+        let base = Self.data(rows: 3000, seed: 10)
+        // Scaled by 4, categories reach 44: past one 32-bit word.
+        var values = base.features.values
+        for r in 0..<base.rows { values[r * 2] *= scale }
+        let data = LabeledData(features: DenseMatrix(rows: base.rows, columns: 2, values: values), labels: base.labels)
+        let model = try Booster.train(
+            data,
+            params: Fixture.params([
+                "categorical_feature=0", "num_iterations=12", "num_leaves=6", "min_data_per_group=20", "num_threads=1",
+            ])
+        ).model
+        #expect(model.trees.contains { $0.hasCategoricalSplits })
+        let edges: [Float] = [.nan, -2, -1, -0.5, 0, 0.99, 4, 4.5, 31, 31.9, 32, 36, 44, 1e9, -.infinity, .infinity]
+        var rows = data.features.values
+        for e in edges { rows += [e, 0.3] }
+        let matrix = DenseMatrix(rows: rows.count / 2, columns: 2, values: rows)
+        let flat = FlatPredictor(model).predict(matrix, margins: true)
+        for r in 0..<matrix.rows {
+            let want = rows.withUnsafeBufferPointer { model.margin($0.baseAddress! + 2 * r) }
+            #expect(flat[r] == want, "row \(r): \(rows[2 * r])")
+        }
+    }
+
     @Test func badDeclarationsAreNamed() {
         let data = Self.data(rows: 200, seed: 9)
         #expect {

@@ -14,10 +14,12 @@ import FsmlCore
 public struct FlatPredictor: Sendable {
     static let lanes = 8
 
-    /// One of the two is used; binding an array out of an enum on every call would cost a
-    /// retain and a release.
+    /// One of the three is used; binding an array out of an enum on every call would cost a
+    /// retain and a release. Models with categorical splits of categories below 32 use
+    /// `categoricalNodes`, which hold the set in the node.
     private let compactNodes: [CompactNode]
     private let wideNodes: [WideNode]
+    private let categoricalNodes: [CategoricalNode]
     /// 1 where missing values go left, by node.
     private let missingLeft: [UInt8]
     /// Leaf outputs, by node index (zero on split nodes).
@@ -33,12 +35,17 @@ public struct FlatPredictor: Sendable {
     public let objective: ObjectiveKind
     public let calibration: Calibration?
     public let featureCount: Int
-    /// A model with categorical splits, which the flat nodes cannot hold: walked tree by tree.
+    /// A model with a categorical split of a category 32 or above, which no flat node holds:
+    /// walked tree by tree.
     private let categoricalModel: GBDTModel?
 
     public init(_ model: GBDTModel) {
-        categoricalModel = model.trees.contains { $0.hasCategoricalSplits } ? model : nil
+        let categorical = model.trees.contains { $0.hasCategoricalSplits }
+        let wideSets = model.trees.contains { $0.categorySets.contains { $0.count > 1 } }
+        categoricalModel = wideSets ? model : nil
         var layout: [(threshold: Float, feature: Int, missingLeft: Bool, left: Int)] = []
+        /// By node: the category set of a categorical split (one word), nil otherwise.
+        var sets: [UInt32?] = []
         var outputs: [Double] = []
         var roots: [Int32] = []
         var depths: [Int] = []
@@ -50,6 +57,7 @@ public struct FlatPredictor: Sendable {
             layout.append(
                 contentsOf: repeatElement((threshold: Float(0), feature: 0, missingLeft: false, left: 0), count: total))
             outputs.append(contentsOf: repeatElement(0, count: total))
+            sets.append(contentsOf: repeatElement(nil, count: total))
             var queue: [(child: Int32, slot: Int)] = [(tree.internalNodes == 0 ? ~0 : 0, base)]
             var head = 0
             var next = base + 1
@@ -62,6 +70,7 @@ public struct FlatPredictor: Sendable {
                 } else {
                     let n = Int(child)
                     layout[slot] = (tree.threshold[n], Int(tree.splitFeature[n]), tree.defaultLeft[n], next)
+                    sets[slot] = tree.categories(n).map { $0.first ?? 0 }
                     queue.append((tree.leftChild[n], next))
                     queue.append((tree.rightChild[n], next + 1))
                     next += 2
@@ -69,12 +78,24 @@ public struct FlatPredictor: Sendable {
             }
         }
         missingLeft = layout.map { $0.missingLeft ? 1 : 0 }
-        if layout.count <= Int(UInt16.max) + 1 && model.featureCount <= Int(UInt16.max) + 1 {
+        if categorical {
+            categoricalNodes = layout.indices.map { i in
+                let n = layout[i]
+                var node = CategoricalNode(
+                    threshold: n.threshold, feature: n.feature, missingLeft: n.missingLeft, left: n.left)
+                if let set = sets[i] { node.makeCategorical(set) }
+                return node
+            }
+            compactNodes = []
+            wideNodes = []
+        } else if layout.count <= Int(UInt16.max) + 1 && model.featureCount <= Int(UInt16.max) + 1 {
+            categoricalNodes = []
             compactNodes = layout.map {
                 CompactNode(threshold: $0.threshold, feature: $0.feature, missingLeft: $0.missingLeft, left: $0.left)
             }
             wideNodes = []
         } else {
+            categoricalNodes = []
             compactNodes = []
             wideNodes = layout.map {
                 WideNode(threshold: $0.threshold, feature: $0.feature, missingLeft: $0.missingLeft, left: $0.left)
@@ -104,6 +125,7 @@ public struct FlatPredictor: Sendable {
         if let categoricalModel { return categoricalModel.margin(row) }
         var missing = false
         for j in 0..<featureCount where row[j] != row[j] { missing = true }
+        if !categoricalNodes.isEmpty { return walk(categoricalNodes, row, missing: missing, classSums: nil) }
         return wideNodes.isEmpty
             ? walk(compactNodes, row, missing: missing, classSums: nil)
             : walk(wideNodes, row, missing: missing, classSums: nil)
@@ -119,6 +141,10 @@ public struct FlatPredictor: Sendable {
         var missing = false
         for j in 0..<featureCount where row[j] != row[j] { missing = true }
         for k in 0..<numClass { out[k] = initScore }
+        if !categoricalNodes.isEmpty {
+            _ = walk(categoricalNodes, row, missing: missing, classSums: out)
+            return
+        }
         _ =
             wideNodes.isEmpty
             ? walk(compactNodes, row, missing: missing, classSums: out)
@@ -298,6 +324,51 @@ struct CompactNode: FlatNode {
     @inline(__always)
     func completeStep(_ row: UnsafePointer<Float>) -> Int32 {
         Int32(left) &+ Int32(unsafeBitCast(row[Int(feature)] > threshold, to: UInt8.self))
+    }
+}
+
+/// A node of a model with categorical splits: a threshold split as `WideNode`, or a categorical
+/// one whose set of categories below 32 is `categories` (bit c: category c goes left; any other
+/// value, and a missing one, goes right, as `CategorySet` routes).
+struct CategoricalNode: FlatNode {
+    var threshold: Float
+    var feature: Int32
+    var left: Int32
+    var categories: UInt32 = 0
+    var isCategorical = false
+
+    init(threshold: Float, feature: Int, missingLeft: Bool, left: Int) {
+        self.threshold = threshold
+        self.feature = Int32(feature)
+        self.left = Int32(left)
+    }
+
+    mutating func makeCategorical(_ set: UInt32) {
+        categories = set
+        isCategorical = true
+    }
+
+    @inline(__always)
+    func step(_ missingLeft: UInt8, _ row: UnsafePointer<Float>) -> Int32 {
+        let x = row[Int(feature)]
+        if isCategorical { return categoryStep(x) }
+        let notLE = Int32(unsafeBitCast(!(x <= threshold), to: UInt8.self))
+        let nanLeft = Int32(unsafeBitCast(x != x, to: UInt8.self)) & Int32(missingLeft)
+        return left &+ (notLE & (1 ^ nanLeft))
+    }
+
+    @inline(__always)
+    func completeStep(_ row: UnsafePointer<Float>) -> Int32 {
+        let x = row[Int(feature)]
+        if isCategorical { return categoryStep(x) }
+        return left &+ Int32(unsafeBitCast(x > threshold, to: UInt8.self))
+    }
+
+    /// The integer part of x (toward zero) in the set goes left; NaN fails both comparisons.
+    @inline(__always)
+    private func categoryStep(_ x: Float) -> Int32 {
+        guard x > -1 && x < 32 else { return left &+ 1 }
+        return left &+ Int32(1 &- (categories >> UInt32(Int(x)) & 1))
     }
 }
 
