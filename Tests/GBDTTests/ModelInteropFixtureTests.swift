@@ -49,7 +49,8 @@ import Testing
         for objective in ["binary", "regression", "regression_l1", "huber", "poisson", "multiclass", "categorical"] {
             let settings =
                 objective == "categorical"
-                ? ["categorical_feature=0", "max_cat_to_onehot=2", "min_data_per_group=20"] : ["objective=\(objective)"]
+                ? ["categorical_feature=name:f0", "max_cat_to_onehot=2", "min_data_per_group=20"]
+                : ["objective=\(objective)"]
             let model = try Booster.train(
                 objective == "multiclass" ? Self.threeClasses(train) : train,
                 params: Fixture.params(settings + ["num_iterations=20", "num_threads=1"])

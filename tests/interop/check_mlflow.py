@@ -143,8 +143,56 @@ def check_models(root, summaries, fsml):
                 want = np.loadtxt(out)
                 if "calibration" not in s["params"] and np.max(np.abs(got - want)) > 1e-9:
                     fail(f"run {s['run_id']}: MLflow's pyfunc predicts {got[:3]}, fsml {want[:3]}")
+            if count == 0:
+                check_models_serve(f"models:/fsml-interop/{version.version}", root, tmp, frame.fillna(0.0),
+                                   np.asarray(model.predict(frame.fillna(0.0)), dtype=float).reshape(-1))
             count += 1
     return count
+
+
+def check_models_serve(uri, root, tmp, frame, want):
+    """`mlflow models serve` (MLflow's own scoring server, in this venv) answers /invocations for an
+    fsml model from the registry as pyfunc predicts it."""
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+    import numpy as np
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, MLFLOW_TRACKING_URI=root.as_uri(), MLFLOW_REGISTRY_URI=f"sqlite:///{tmp}/registry.db",
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    log = open(Path(tmp) / "serve.log", "w")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "models", "serve", "-m", uri,
+                               "--env-manager", "local", "--host", "127.0.0.1", "-p", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        # Ready when /ping answers; a server that exits has failed. The deadline only bounds a hang.
+        deadline = time.monotonic() + 300
+        while True:
+            if server.poll() is not None:
+                fail(f"mlflow models serve exited ({server.returncode}): {(Path(tmp) / 'serve.log').read_text()[-800:]}")
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=5).status == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                fail("mlflow models serve never answered /ping")
+            time.sleep(0.2)
+        body = json.dumps({"dataframe_split": {"columns": list(frame.columns), "data": frame.to_numpy().tolist()}})
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", body.encode(),
+                                         {"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
+        got = np.asarray(answer["predictions"], dtype=float).reshape(-1)
+        if got.shape != want.shape or np.max(np.abs(got - want)) > 1e-9:
+            fail(f"mlflow models serve answers {got[:3]}, pyfunc {want[:3]}")
+        print(f"mlflow models serve: {len(got)} rows scored as pyfunc scores them")
+    finally:
+        server.terminate()
+        server.wait()
+        log.close()
 
 
 if __name__ == "__main__":

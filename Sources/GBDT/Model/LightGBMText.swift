@@ -67,9 +67,18 @@ extension GBDTModel {
         s += blocks.joined() + "end of trees\n\nfeature_importances:\n\nparameters:\n"
         // Under LightGBM's own names; the objective is on its line above.
         for (k, v) in parameters.sorted(by: { $0.key < $1.key }) where k != "objective" {
-            s += "[\(k == "early_stopping_rounds" ? "early_stopping_round" : k): \(v)]\n"
+            s += "[\(k == "early_stopping_rounds" ? "early_stopping_round" : k): \(lightGBMParameter(k, v))]\n"
         }
         return s + "end of parameters\n\npandas_categorical:null\n"
+    }
+
+    /// A parameter's value as LightGBM reads it back (its Python package parses them as JSON):
+    /// categorical features by column index, not by name.
+    func lightGBMParameter(_ key: String, _ value: String) -> String {
+        guard key == "categorical_feature", value.hasPrefix("name:") else { return value }
+        return value.dropFirst(5).split(separator: ",").compactMap {
+            featureNames.firstIndex(of: $0.trimmingCharacters(in: .whitespaces)).map(String.init)
+        }.joined(separator: ",")
     }
 
     static func lightGBMName(_ name: String) -> String {
