@@ -295,6 +295,19 @@ import Testing
             as! [String: [String: Double]]
         // A linear model on the HIGGS-like features: clearly better than chance, clearly below the trees.
         #expect(metrics["auc"]!["train"]! > 0.6 && metrics["auc"]!["train"]! < 0.8)
+        // The L2 strength by every name it has (LightGBM's, XGBoost's, scikit-learn's) reaches the fit:
+        // a strong penalty shrinks the weights the same whichever name gave it.
+        func weights(_ setting: String?) throws -> [Double] {
+            let args = ["train", "--data", "\(Self.fixtures)/binary.train", "--model", "logistic", "--out", "w.json"]
+            #expect(try BinaryRunner.run(args + (setting.map { ["--param", $0] } ?? []), in: dir).status == 0)
+            let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/w.json")))
+            return (model as! [String: Any])["weights"] as! [Double]
+        }
+        let plain = try weights(nil).map(abs).reduce(0, +)
+        let strong = try ["lambda_l2=5000", "reg_lambda=5000", "lambda=5000", "l2_regularization=5000"].map {
+            try weights($0).map(abs).reduce(0, +)
+        }
+        #expect(strong.allSatisfy { $0 < plain / 2 } && Set(strong).count == 1, "\(plain) \(strong)")
     }
 }
 

@@ -71,7 +71,8 @@ import Tracking
         let calibrated = try BinaryRunner.run(
             [
                 "train", "--experiment", "ctr-e2e", "--run-name", "calibrated", "--param", "num_iterations=15",
-                "--calibrate", "isotonic", "--tracking-dir", tracking, "--format", "json",
+                "--param", "n_iter_no_change=1000", "--calibrate", "isotonic", "--tracking-dir", tracking, "--format",
+                "json",
             ], in: dir)
         #expect(calibrated.status == 0, "\(calibrated.stderr)")
         #expect(
@@ -80,6 +81,8 @@ import Tracking
         #expect(calibratedMetrics["valid_ece_uncalibrated"] != nil && calibratedMetrics["valid_ece"] != nil)
         let calibratedRun = try store.findRun(try Self.json(calibrated.stdout)["run_id"] as! String)
         #expect(calibratedRun.params["calibration"] == "isotonic")
+        // Early stopping by scikit-learn's name is early stopping: the run's own setting, not the default 20.
+        #expect(calibratedRun.params["early_stopping_rounds"] == "1000")
         #expect(Int(calibratedRun.params["train_rows"]!)! < Int(run.params["train_rows"]!)!)
         let info = try BinaryRunner.run(["model", "info", calibratedRun.artifactsDirectory + "/model.json"], in: dir)
         #expect(info.stdout.contains("isotonic calibration"), "\(info.stdout)")

@@ -58,6 +58,9 @@ public struct TrainingParams: Sendable, Equatable {
     public var metrics: [MetricKind] = []
     /// Logistic regression: L2 strength and Newton iterations.
     public var maxIterations = 50
+    /// The parameters a setting gave, by their canonical names (whatever alias was typed), so that
+    /// a default that depends on the context applies only where the user set nothing.
+    public private(set) var given: Set<String> = []
 
     public init() {}
 
@@ -127,6 +130,7 @@ public struct TrainingParams: Sendable, Equatable {
             let known = Set(Self.aliases.values).sorted().joined(separator: ", ")
             throw ParseError(description: "unknown parameter '\(key)' (known: \(known))")
         }
+        defer { given.insert(name) }
         func int(_ range: ClosedRange<Int>) throws(ParseError) -> Int {
             guard let v = Int(value), range.contains(v) else {
                 throw ParseError(
@@ -236,6 +240,9 @@ public struct TrainingParams: Sendable, Equatable {
     }
 
     public var threads: Int { numThreads > 0 ? numThreads : Parallel.defaultThreads }
+
+    /// Whether a setting gave this parameter (its canonical name: `early_stopping_rounds`, `lambda_l2`).
+    public func isGiven(_ name: String) -> Bool { given.contains(name) }
 
     /// The columns `categoricalFeature` names, among features named `names`.
     public func categoricalColumns(names: [String]) throws(ParseError) -> Set<Int> {

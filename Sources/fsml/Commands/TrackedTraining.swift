@@ -55,7 +55,7 @@ struct TrackedTraining {
     private func train(_ run: RunWriter) throws -> () -> Void {
         let inputs = try command.data.data.map { try fileInputs($0) } ?? storeInputs(run)
         var parameters = self.parameters
-        if command.model == .gbdt && !command.params.contains(where: { $0.hasPrefix("early_stopping") }) {
+        if command.model == .gbdt && !parameters.isGiven("early_stopping_rounds") {
             parameters.earlyStoppingRounds = inputs.valid == nil ? 0 : 20
         }
         // fsml.yaml's categories are split by set unless the command says otherwise.
@@ -71,8 +71,7 @@ struct TrackedTraining {
         try run.setTags(tags)
 
         var fitted = try Fitting.fit(
-            model: command.model, train: inputs.train, valid: inputs.valid, parameters: parameters,
-            explicit: command.params)
+            model: command.model, train: inputs.train, valid: inputs.valid, parameters: parameters)
         StandardError.line(fitted.summary)
         let uncalibrated = fitted.validPredictions
         if let method = command.calibrate, let slice = inputs.calibration {

@@ -89,7 +89,7 @@ struct Train: ParsableCommand {
         let train = try data.load(data.data!)
         let validation = try valid.map { try data.loadValidation($0, like: train) }
         let fitted = try Fitting.fit(
-            model: model, train: train, valid: validation, parameters: parameters, explicit: params)
+            model: model, train: train, valid: validation, parameters: parameters)
         try fitted.model.save(to: out!)
         StandardError.line("\(fitted.summary); wrote \(out!)")
         if let importance, case .gbdt(let m) = fitted.model {
@@ -129,8 +129,7 @@ enum Fitting {
     }
 
     static func fit(
-        model kind: Train.ModelKind, train: LabeledData, valid: LabeledData?, parameters: TrainingParams,
-        explicit: [String]
+        model kind: Train.ModelKind, train: LabeledData, valid: LabeledData?, parameters: TrainingParams
     ) throws -> Fitted {
         StandardError.line(
             "train: \(Progress.count(train.rows)) rows × \(train.features.columns) features"
@@ -156,11 +155,8 @@ enum Fitting {
                 ], metricsTable: table,
                 validPredictions: valid.map { result.validPredictions ?? predictor.predict($0.features) })
         case .logistic:
-            let lambda =
-                explicit.contains {
-                    $0.hasPrefix("lambda_l2=") || $0.hasPrefix("reg_lambda=") || $0.hasPrefix("lambda=")
-                }
-                ? parameters.lambdaL2 : 1
+            // The baseline's own default L2 strength is 1 (the trees' is 0).
+            let lambda = parameters.isGiven("lambda_l2") ? parameters.lambdaL2 : 1
             let result = try LogisticRegression.train(
                 train, valid: valid, lambda: lambda, maxIterations: parameters.maxIterations
             ) { reporter.report($0) }

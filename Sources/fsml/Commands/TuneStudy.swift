@@ -310,7 +310,7 @@ struct TuneStudy {
                         ("tune.trial", "\(winner.number)"),
                     ])
             let data = TrackedTraining.labeled(table)
-            let fitted = try Fitting.fit(model: .gbdt, train: data, valid: nil, parameters: params, explicit: [])
+            let fitted = try Fitting.fit(model: .gbdt, train: data, valid: nil, parameters: params)
             StandardError.line(fitted.summary)
             try ModelArtifact.save(fitted.model, to: run)
             if case .gbdt(let m) = fitted.model {
