@@ -37,7 +37,9 @@ public final class RedisCluster: @unchecked Sendable {
             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
             "--cluster-replica-validity-factor", "0",
         ]
-        servers = try (0..<masters * (1 + replicas)).map { _ in try RedisServer(arguments: flags) }
+        servers = try (0..<masters * (1 + replicas)).map { _ in
+            try RedisServer(arguments: flags, port: try Self.freeClusterPort())
+        }
         let log = "\(directory)/create.log"
         let create = try ChildProcess(
             cli,
@@ -48,7 +50,7 @@ public final class RedisCluster: @unchecked Sendable {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw Failure(description: "redis-cli --cluster create failed: \(text.suffix(800))")
         }
-        try waitUntil("every node sees the cluster ok and every replica in sync") {
+        try waitUntil("every node sees the cluster ok and every replica in sync", detail: { self.state() }) {
             servers.allSatisfy { server in
                 let nodes = Self.nodes(server)
                 return Self.info(server, "CLUSTER", "INFO")["cluster_state"] == "ok"
@@ -63,6 +65,15 @@ public final class RedisCluster: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    /// A free port whose cluster bus port (port + 10000) is free too, and so at most 55535.
+    static func freeClusterPort() throws -> Int {
+        for _ in 0..<1_000 {
+            let port = try RedisServer.freePort()
+            if port + 10_000 <= 65_535 && !RedisServer.accepts(port: port + 10_000) { return port }
+        }
+        throw Failure(description: "no free port with a free cluster bus port")
+    }
 
     private static let sharedCluster = Result { try RedisCluster() }
 
@@ -84,7 +95,8 @@ public final class RedisCluster: @unchecked Sendable {
     public static func nodes(_ server: RedisServer) -> [Node] {
         let reply = server.query(["CLUSTER", "NODES"])
         var out: [Node] = []
-        for line in reply.split(separator: "\n") where !line.hasPrefix("$") {
+        // "\r\n" is one Character in Swift: split on every kind of line end.
+        for line in reply.split(whereSeparator: \.isNewline) where !line.hasPrefix("$") {
             let f = line.split(separator: " ")
             guard f.count >= 8, let at = f[1].firstIndex(of: "@"), let colon = f[1][..<at].lastIndex(of: ":"),
                 let port = Int(f[1][f[1].index(after: colon)..<at])
@@ -105,10 +117,19 @@ public final class RedisCluster: @unchecked Sendable {
         return out
     }
 
+    /// What each node says of the cluster, for a failure message.
+    func state() -> String {
+        servers.map { s in
+            "\n\(s.port): \(Self.info(s, "CLUSTER", "INFO")["cluster_state"] ?? "?") "
+                + Self.nodes(s).map { "\($0.port)\($0.isMaster ? "M" : "r")\($0.failed ? "!" : "") \($0.slotCount)" }
+                .joined(separator: ", ")
+        }.joined()
+    }
+
     /// `key:value` lines of an INFO-like reply.
     public static func info(_ server: RedisServer, _ args: String...) -> [String: String] {
         var out: [String: String] = [:]
-        for line in server.query(args).split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+        for line in server.query(args).split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }
             out[String(line[..<colon])] = String(line[line.index(after: colon)...])
         }
@@ -162,11 +183,13 @@ public final class RedisCluster: @unchecked Sendable {
 
     /// Polls `condition` every 20 ms until it holds; fails after `limit` seconds (a safety net:
     /// on a slow machine things take longer, and nothing here depends on how long).
-    public func waitUntil(_ what: String, limit: Double = 90, _ condition: () -> Bool) throws {
+    public func waitUntil(
+        _ what: String, limit: Double = 20, detail: () -> String = { "" }, _ condition: () -> Bool
+    ) throws {
         let start = Date()
         while !condition() {
             if Date().timeIntervalSince(start) > limit {
-                throw Failure(description: "the cluster did not reach '\(what)' within \(Int(limit)) s")
+                throw Failure(description: "the cluster did not reach '\(what)' within \(Int(limit)) s\(detail())")
             }
             usleep(20_000)
         }

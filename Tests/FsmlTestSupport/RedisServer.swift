@@ -16,10 +16,11 @@ public final class RedisServer: @unchecked Sendable {
     /// Extra redis-server flags, kept across restarts (cluster mode, say).
     private let arguments: [String]
 
-    public init(password: String? = nil, arguments: [String] = []) throws {
+    /// `port`: where it listens (default: a free port the kernel picks).
+    public init(password: String? = nil, arguments: [String] = [], port: Int? = nil) throws {
         self.password = password
         self.arguments = arguments
-        port = try Self.freePort()
+        self.port = try port ?? Self.freePort()
         directory =
             FileManager.default.temporaryDirectory.appendingPathComponent("fsml-redis-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
