@@ -63,7 +63,8 @@ final class ClusterEventLoopRedis: LoopStoreReads, @unchecked Sendable {
         let map = lock.withLock { self.map }
         let request = Request(count: keys.count, done: done)
         let timer = loop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: budget) { [budget] in
-            request.fail(Failure(description: "\(self.store.description): no reply within \(budget.nanoseconds / 1_000_000) ms"))
+            request.fail(
+                Failure(description: "\(self.store.description): no reply within \(budget.nanoseconds / 1_000_000) ms"))
         }
         request.timer = timer
         for (i, k) in keys.enumerated() {

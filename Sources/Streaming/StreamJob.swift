@@ -372,7 +372,8 @@ public final class StreamJob {
         // them all again before the checkpoint says the store holds them.
         while let writer, writer.takeStoreLost() {
             let clock = intake.admission.clock
-            try writer.submit(OnlineWriter.Batch(records: allRecords(), readTimes: [], clock: clock == .min ? nil : clock))
+            try writer.submit(
+                OnlineWriter.Batch(records: allRecords(), readTimes: [], clock: clock == .min ? nil : clock))
             try writer.drain()
         }
         collectMeasurements()

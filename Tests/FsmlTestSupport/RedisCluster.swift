@@ -104,8 +104,12 @@ public final class RedisCluster: @unchecked Sendable {
             let flags = f[2].split(separator: ",")
             var slots: [ClosedRange<Int>] = []
             for s in f.dropFirst(8) where !s.hasPrefix("[") {
-                let parts = s.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-                if parts.count == 2 { slots.append(parts[0]...parts[1]) } else if parts.count == 1 {
+                let parts = s.split(separator: "-").compactMap {
+                    Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+                }
+                if parts.count == 2 {
+                    slots.append(parts[0]...parts[1])
+                } else if parts.count == 1 {
                     slots.append(parts[0]...parts[0])
                 }
             }
@@ -162,7 +166,9 @@ public final class RedisCluster: @unchecked Sendable {
         try waitUntil("a replica of \(dead.port) is promoted and the cluster is ok") {
             live.allSatisfy { server in
                 let nodes = Self.nodes(server)
-                let promoted = nodes.contains { $0.isMaster && !$0.failed && $0.port != dead.port && $0.slots == dead.slots }
+                let promoted = nodes.contains {
+                    $0.isMaster && !$0.failed && $0.port != dead.port && $0.slots == dead.slots
+                }
                 return promoted && Self.info(server, "CLUSTER", "INFO")["cluster_state"] == "ok"
             }
         }

@@ -37,7 +37,8 @@ import Testing
 
     @Test func aRepliesThatAreNotMapsAreErrorsThatSaySo() {
         #expect(throws: ClusterSlotMap.ParseError.self) {
-            try ClusterSlotMap.parse(clusterSlots: .error("ERR This instance has cluster support disabled"), askedHost: "h")
+            try ClusterSlotMap.parse(
+                clusterSlots: .error("ERR This instance has cluster support disabled"), askedHost: "h")
         }
         #expect(throws: ClusterSlotMap.ParseError.self) {
             try ClusterSlotMap.parse(clusterSlots: .array([.array([.integer(9), .integer(3)])]), askedHost: "h")
@@ -62,8 +63,10 @@ import Testing
     @Test func redirectsAreParsed() {
         #expect(ClusterRedirect.parse("MOVED 3999 127.0.0.1:6381") == .moved(slot: 3999, to: Self.address(6381)))
         #expect(
-            ClusterRedirect.parse("ASK 3999 ::1:6381") == .ask(slot: 3999, to: ClusterNodeAddress(host: "::1", port: 6381)))
-        #expect(ClusterRedirect.parse("MOVED 12 :7002") == .moved(slot: 12, to: ClusterNodeAddress(host: "", port: 7002)))
+            ClusterRedirect.parse("ASK 3999 ::1:6381")
+                == .ask(slot: 3999, to: ClusterNodeAddress(host: "::1", port: 6381)))
+        #expect(
+            ClusterRedirect.parse("MOVED 12 :7002") == .moved(slot: 12, to: ClusterNodeAddress(host: "", port: 7002)))
         #expect(ClusterRedirect.parse("TRYAGAIN Multiple keys request during rehashing of slot") == nil)
         #expect(ClusterRedirect.parse("MOVED 99999 h:1") == nil)
         #expect(ClusterRedirect.parse("ERR wrong") == nil)

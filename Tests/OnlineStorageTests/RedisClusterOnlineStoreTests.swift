@@ -45,8 +45,10 @@ import Testing
         // Every master holds some of them (600 keys over 3 masters: none gets none).
         for m in masters {
             let reply = try store.router.connection(m).roundTripBytes([
-                [Array("SCAN".utf8), Array("0".utf8), Array("MATCH".utf8), Array("\(project):*".utf8),
-                 Array("COUNT".utf8), Array("100000".utf8)]
+                [
+                    Array("SCAN".utf8), Array("0".utf8), Array("MATCH".utf8), Array("\(project):*".utf8),
+                    Array("COUNT".utf8), Array("100000".utf8),
+                ]
             ])[0]
             guard case .array(let parts) = reply, case .array(let found) = parts[1] else {
                 Issue.record("SCAN on \(m): \(reply)")

@@ -27,7 +27,9 @@ import Testing
 
     static func fill(_ store: RedisClusterOnlineStore) throws {
         try store.write(
-            keys.dropLast().enumerated().map { StateRecord(entity: $1.entity, key: $1.key, lastTime: 10, blob: [UInt8($0)]) })
+            keys.dropLast().enumerated().map {
+                StateRecord(entity: $1.entity, key: $1.key, lastTime: 10, blob: [UInt8($0)])
+            })
     }
 
     @Test func readsWhatTheStoreHoldsFromMastersAndReplicas() throws {

@@ -30,7 +30,8 @@ import Testing
     func singleRedisRun(_ bytes: [UInt8], _ dir: String) throws -> [String: [UInt8]] {
         try StreamFixture.write(bytes, to: "\(dir)/all.jsonl")
         let redis = try RedisServer()
-        let store = try OnlineStores.open(try OnlineStoreURL.parse(redis.url), project: "t", entities: registry.entities)
+        let store = try OnlineStores.open(
+            try OnlineStoreURL.parse(redis.url), project: "t", entities: registry.entities)
         let j = try job("\(dir)/all.jsonl", "\(dir)/single", online: store, metrics: MetricsRegistry())
         try j.start()
         _ = try j.run()

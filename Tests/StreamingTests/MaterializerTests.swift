@@ -41,7 +41,8 @@ import Testing
             try OnlineStoreURL.parse(try RedisCluster.shared().url), project: "m-\(UUID().uuidString)",
             entities: registry.entities)
         let other = try RedisServer()
-        let single = try OnlineStores.open(try OnlineStoreURL.parse(other.url), project: "t", entities: registry.entities)
+        let single = try OnlineStores.open(
+            try OnlineStoreURL.parse(other.url), project: "t", entities: registry.entities)
         for store in [cluster, single] {
             let report = try Materializer(registry: registry).run(from: offline, to: store)
             #expect(report.states.reduce(0, +) == expected.count)
@@ -73,10 +74,12 @@ import Testing
 
     @Test func aStoreWithoutItsStateIsRefused() throws {
         let dir = StreamFixture.temporaryDirectory()
-        let offline = try stream(try StreamFixture.lines(seed: 43, events: 300), dir, online: MemoryOnlineStore(entities: registry.entities))
+        let offline = try stream(
+            try StreamFixture.lines(seed: 43, events: 300), dir, online: MemoryOnlineStore(entities: registry.entities))
         try FileManager.default.removeItem(atPath: offline.statePath)
         #expect {
-            _ = try Materializer(registry: registry).run(from: offline, to: MemoryOnlineStore(entities: registry.entities))
+            _ = try Materializer(registry: registry).run(
+                from: offline, to: MemoryOnlineStore(entities: registry.entities))
         } throws: { "\($0)".contains("no _state.json") }
     }
 }

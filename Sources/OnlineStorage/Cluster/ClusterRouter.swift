@@ -37,7 +37,8 @@ final class ClusterRouter {
         if replica, let c = replicaConnections[node] { return c }
         if !replica, let c = connections[node] { return c }
         let c = RedisConnection(
-            host: node.host, port: node.port, db: 0, password: password, timeoutMillis: timeoutMillis, readOnly: replica)
+            host: node.host, port: node.port, db: 0, password: password, timeoutMillis: timeoutMillis, readOnly: replica
+        )
         if replica { replicaConnections[node] = c } else { connections[node] = c }
         return c
     }

@@ -117,7 +117,10 @@ public final class RedisClusterOnlineStore: OnlineStore, @unchecked Sendable {
         if let scriptSHA { return scriptSHA }
         try router.refreshIfStale()
         guard let node = router.map.masters.first else { throw OnlineStoreError("\(description): no master") }
-        guard case .bulk(let sha) = try router.connection(node).roundTrip([["SCRIPT", "LOAD", RedisOnlineStore.writeScript]])[0]
+        guard
+            case .bulk(let sha) = try router.connection(node).roundTrip([
+                ["SCRIPT", "LOAD", RedisOnlineStore.writeScript]
+            ])[0]
         else { throw OnlineStoreError("\(description): SCRIPT LOAD on \(node) failed") }
         scriptSHA = sha
         return sha
@@ -181,7 +184,8 @@ public final class RedisClusterOnlineStore: OnlineStore, @unchecked Sendable {
             var cursor = "0"
             repeat {
                 let reply: RedisReply
-                do { reply = try connection.roundTrip([["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"]])[0] } catch {
+                do { reply = try connection.roundTrip([["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"]])[0] } catch
+                {
                     router.markStale()
                     throw OnlineStoreError("\(description): \(error)")
                 }

@@ -52,7 +52,9 @@ struct Materialize: ParsableCommand {
                 (
                     "states",
                     .object(
-                        registry.entities.indices.map { (registry.entities[$0].name, .number(Double(report.states[$0]))) })
+                        registry.entities.indices.map {
+                            (registry.entities[$0].name, .number(Double(report.states[$0])))
+                        })
                 ),
                 ("clock", clock.map { .string($0) } ?? .null), ("seconds", .number(report.seconds)),
             ])
