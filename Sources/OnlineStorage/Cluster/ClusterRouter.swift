@@ -17,6 +17,9 @@ final class ClusterRouter {
     private var connections: [ClusterNodeAddress: RedisConnection] = [:]
     private var replicaConnections: [ClusterNodeAddress: RedisConnection] = [:]
     private var stale = true
+    /// Nodes `execute`'s `prepare` ran on (the store's script is loaded there); a node is dropped
+    /// from it when it answers NOSCRIPT or its connection fails (a restarted node has no scripts).
+    private var prepared = Set<ClusterNodeAddress>()
     /// Set when a map read showed a replica promoted (`ClusterSlotMap.promotedSince`); taken by
     /// the store.
     var promotionSeen = false
@@ -87,8 +90,8 @@ final class ClusterRouter {
     }
 
     /// Runs `calls` (each one command, on the key slot `slots[i]`) and returns their replies in
-    /// order. `prepare` runs once per node before the first command goes to it in this call (the
-    /// store loads its script there). `replicas`: read from a replica of the slot when it has one.
+    /// order. `prepare` runs on a node before the first command goes to it, and again only after
+    /// the node lost what it did (the store loads its script there). `replicas`: read from a replica of the slot when it has one.
     func execute(
         _ calls: [RESPCommands], slots: [Int], replicas: Bool = false,
         prepare: ((ClusterNodeAddress, RedisConnection) throws -> Void)? = nil
@@ -97,7 +100,6 @@ final class ClusterRouter {
         var pending = Array(calls.indices)
         // Per call, where the last reply sent it, and whether it must say ASKING first.
         var redirected: [Int: (node: ClusterNodeAddress, asking: Bool)] = [:]
-        var prepared = Set<ClusterNodeAddress>()
         var round = 0
         while !pending.isEmpty {
             try refreshIfStale()
@@ -133,10 +135,14 @@ final class ClusterRouter {
                     batch.append(calls[i])
                 }
                 do {
-                    if let prepare, prepared.insert(node).inserted { try prepare(node, c) }
+                    if let prepare, !prepared.contains(node) {
+                        try prepare(node, c)
+                        prepared.insert(node)
+                    }
                     try c.send(batch)
                     sent.append((node, indices, c, batch.count))
                 } catch {
+                    prepared.remove(node)
                     failures.append("\(error)")
                 }
             }
@@ -145,6 +151,7 @@ final class ClusterRouter {
             for (node, indices, c, count) in sent {
                 let got: [RedisReply]
                 do { got = try c.receive(count) } catch {
+                    prepared.remove(node)
                     failures.append("\(error)")
                     continue
                 }

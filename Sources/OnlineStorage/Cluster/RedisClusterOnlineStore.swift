@@ -98,8 +98,8 @@ public final class RedisClusterOnlineStore: OnlineStore, @unchecked Sendable {
                 }
                 calls.append(c)
             }
-            // The script goes to each node before the first call there (a promoted replica or a
-            // restarted master has none; SCRIPT LOAD of a loaded script is cheap).
+            // The script goes to each node before the first call there, and again to a node that
+            // lost it (a promoted replica or a restarted master may have none).
             let replies = try router.execute(calls, slots: groups.map(\.slot)) { node, connection in
                 let reply = try connection.roundTrip([["SCRIPT", "LOAD", RedisOnlineStore.writeScript]])[0]
                 guard case .bulk = reply else {
