@@ -31,10 +31,10 @@ public final class RedisCluster: @unchecked Sendable {
         directory =
             FileManager.default.temporaryDirectory.appendingPathComponent("fsml-cluster-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // A short node timeout makes failure detection take about a second; validity factor 0 lets
+        // A short node timeout (2 s: shorter flaps on a loaded 2-core machine) makes failure detection quick; validity factor 0 lets
         // a replica take over however long it has been since it heard from its master.
         let flags = [
-            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
             "--cluster-replica-validity-factor", "0",
         ]
         servers = try (0..<masters * (1 + replicas)).map { _ in
@@ -190,7 +190,7 @@ public final class RedisCluster: @unchecked Sendable {
     /// Polls `condition` every 20 ms until it holds; fails after `limit` seconds (a safety net:
     /// on a slow machine things take longer, and nothing here depends on how long).
     public func waitUntil(
-        _ what: String, limit: Double = 20, detail: () -> String = { "" }, _ condition: () -> Bool
+        _ what: String, limit: Double = 90, detail: () -> String = { "" }, _ condition: () -> Bool
     ) throws {
         let start = Date()
         while !condition() {
