@@ -11,6 +11,10 @@ public enum OnlineStores {
             return try RedisOnlineStore(
                 host: host, port: port, db: db, password: password, project: project, entities: entities,
                 timeoutMillis: timeoutMillis)
+        case .redisCluster(let nodes, let password, let readFromReplicas):
+            return try RedisClusterOnlineStore(
+                seeds: nodes.map { ClusterNodeAddress(host: $0.host, port: $0.port) }, password: password,
+                project: project, entities: entities, timeoutMillis: timeoutMillis, readsFromReplicas: readFromReplicas)
         case .sqlite(let path):
             return try SQLiteOnlineStore(path: path, entities: entities)
         }

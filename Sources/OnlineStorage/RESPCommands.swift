@@ -16,6 +16,12 @@ struct RESPCommands {
         header(UInt8(ascii: "*"), arguments)
     }
 
+    /// Appends commands written elsewhere (a cluster client regroups per-slot commands per node).
+    mutating func append(_ other: RESPCommands) {
+        bytes += other.bytes
+        count += other.count
+    }
+
     mutating func argument(_ a: [UInt8]) {
         header(UInt8(ascii: "$"), a.count)
         bytes += a

@@ -11,12 +11,15 @@ final class RedisConnection {
     let db: Int
     private let password: String?
     private let timeoutMillis: Int
+    /// Sent READONLY on connecting: a cluster replica then serves reads of its master's slots.
+    let readOnly: Bool
     private var context: UnsafeMutablePointer<redisContext>?
 
     /// A reply, copied out of hiredis' memory.
     typealias Reply = RedisReply
 
-    init(host: String, port: Int, db: Int, password: String?, timeoutMillis: Int) {
+    init(host: String, port: Int, db: Int, password: String?, timeoutMillis: Int, readOnly: Bool = false) {
+        self.readOnly = readOnly
         self.host = host
         self.port = port
         self.db = db
@@ -59,6 +62,10 @@ final class RedisConnection {
             disconnect()
             throw OnlineStoreError("redis at \(address): SELECT \(db) failed (\(e))")
         }
+        if readOnly, case .error(let e) = try roundTrip([["READONLY"]])[0] {
+            disconnect()
+            throw OnlineStoreError("redis at \(address): READONLY failed (\(e))")
+        }
         return ctx
     }
 
@@ -86,6 +93,14 @@ final class RedisConnection {
 
     /// Sends commands already written in RESP (`RESPCommands`), then reads their replies.
     func roundTrip(_ commands: RESPCommands) throws -> [Reply] {
+        try send(commands)
+        return try receive(commands.count)
+    }
+
+    /// Writes commands to the socket without reading any reply: a cluster client sends to every
+    /// node before it reads from any, so that the nodes work at the same time. `receive` then reads
+    /// exactly `commands.count` replies.
+    func send(_ commands: RESPCommands) throws {
         let ctx = try connect()
         let rc = commands.bytes.withUnsafeBufferPointer { p in
             p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) {
@@ -97,7 +112,20 @@ final class RedisConnection {
             disconnect()
             throw OnlineStoreError("redis at \(address): \(message)")
         }
-        return try replies(commands.count, ctx)
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(ctx, &done) == REDIS_OK else {
+                let message = Self.errorText(ctx)
+                disconnect()
+                throw OnlineStoreError("redis at \(address): \(message.isEmpty ? "connection lost" : message)")
+            }
+        }
+    }
+
+    /// Reads `count` replies to commands sent before.
+    func receive(_ count: Int) throws -> [Reply] {
+        guard let context else { throw OnlineStoreError("redis at \(address): connection lost") }
+        return try replies(count, context)
     }
 
     func roundTripBytes(_ commands: [[[UInt8]]]) throws -> [Reply] {

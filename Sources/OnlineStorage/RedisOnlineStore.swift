@@ -214,10 +214,12 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
     }
 }
 
-/// A Redis server's address, database and password (never logged).
+/// A Redis server's address, database and password (never logged); `readOnly` for a cluster
+/// replica that serves reads (a connection to it sends READONLY first).
 public struct RedisEndpoint: Sendable {
     public let host: String
     public let port: Int
     public let db: Int
     public let password: String?
+    public var readOnly = false
 }

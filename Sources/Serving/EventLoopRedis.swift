@@ -8,7 +8,7 @@ import OnlineStorage
 /// one write), replies matched to requests in order on the same loop. A reply later than the
 /// budget fails its request and closes the connection (a hung server's replies would otherwise pile
 /// up); the next request connects again.
-final class EventLoopRedis: @unchecked Sendable {
+final class EventLoopRedis: LoopStoreReads, @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
@@ -57,13 +57,6 @@ final class EventLoopRedis: @unchecked Sendable {
                             })
                     })
             })
-    }
-
-    /// The same as a future (for tests and callers off the loop).
-    func read(_ keys: [(entity: Int, key: String)], on loop: any EventLoop) -> EventLoopFuture<[[UInt8]?]> {
-        let promise = loop.makePromise(of: [[UInt8]?].self)
-        read(keys, on: loop) { promise.completeWith($0) }
-        return promise.futureResult
     }
 
     /// The loop's client (made the first time the loop reads).
@@ -157,6 +150,7 @@ final class RedisLoopClient: @unchecked Sendable {
             setup.append([Array("AUTH".utf8), Array(password.utf8)])
         }
         if endpoint.db != 0 { setup.append([Array("SELECT".utf8), Array(String(endpoint.db).utf8)]) }
+        if endpoint.readOnly { setup.append([Array("READONLY".utf8)]) }
         var remaining = setup.count
         guard remaining > 0 else { return ready(handler) }
         var failed = false

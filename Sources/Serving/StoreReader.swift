@@ -19,8 +19,8 @@ public final class StoreReader: @unchecked Sendable {
     }
 
     private let stores: [any OnlineStore]
-    /// Reads on the event loops for a Redis store; nil for the others.
-    private let redis: EventLoopRedis?
+    /// Reads on the event loops for a Redis store or cluster; nil for the others.
+    private let redis: (any LoopStoreReads)?
     private let cache: EntityCache?
     private let lock = NSLockLite()
     /// Indexes of the connections no request is using.
@@ -40,7 +40,13 @@ public final class StoreReader: @unchecked Sendable {
     ) {
         precondition(!stores.isEmpty)
         self.stores = stores
-        redis = (stores[0] as? RedisOnlineStore).map { EventLoopRedis(store: $0, budgetMillis: budgetMillis) }
+        if let store = stores[0] as? RedisOnlineStore {
+            redis = EventLoopRedis(store: store, budgetMillis: budgetMillis)
+        } else if let cluster = stores[0] as? RedisClusterOnlineStore {
+            redis = ClusterEventLoopRedis(store: cluster, budgetMillis: budgetMillis)
+        } else {
+            redis = nil
+        }
         idle = Array(stores.indices.reversed())
         cache = cacheTTL > 0 ? EntityCache(ttlNanos: UInt64(cacheTTL * 1e9)) : nil
         self.metrics = metrics

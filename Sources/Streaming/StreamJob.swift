@@ -368,6 +368,14 @@ public final class StreamJob {
     public func checkpoint() throws {
         try flush()
         try writer?.drain()
+        // A store found during that drain to have lost states (a restart, a cluster failover) gets
+        // them all again before the checkpoint says the store holds them.
+        while let writer, writer.takeStoreLost() {
+            let clock = intake.admission.clock
+            try writer.submit(
+                OnlineWriter.Batch(records: allRecords(), readTimes: [], clock: clock == .min ? nil : clock))
+            try writer.drain()
+        }
         collectMeasurements()
         try offline?.commit()
         try deadLetters.sync()

@@ -13,7 +13,8 @@ struct Fsml: AsyncParsableCommand {
             """,
         version: FsmlVersion.current,
         subcommands: [
-            Init.self, Features.self, Generate.self, Ingest.self, Stream.self, Produce.self, Build.self, Train.self,
+            Init.self, Features.self, Generate.self, Ingest.self, Stream.self, Materialize.self, Produce.self,
+            Build.self, Train.self,
             Tune.self, Evaluate.self, Runs.self, Compare.self, Serve.self, ParityCommand.self, Validate.self,
             Reports.self, Predict.self, Explain.self,
             Model.self, Kafka.self, Bench.self,

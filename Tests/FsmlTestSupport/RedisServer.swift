@@ -7,15 +7,20 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     public let password: String?
     private var process: ChildProcess?
-    private let directory: String
+    public let directory: String
 
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
     }
 
-    public init(password: String? = nil) throws {
+    /// Extra redis-server flags, kept across restarts (cluster mode, say).
+    private let arguments: [String]
+
+    /// `port`: where it listens (default: a free port the kernel picks).
+    public init(password: String? = nil, arguments: [String] = [], port: Int? = nil) throws {
         self.password = password
-        port = try Self.freePort()
+        self.arguments = arguments
+        self.port = try port ?? Self.freePort()
         directory =
             FileManager.default.temporaryDirectory.appendingPathComponent("fsml-redis-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -43,6 +48,7 @@ public final class RedisServer: @unchecked Sendable {
             "--loglevel", "warning", "--daemonize", "no",
         ]
         if let password { args += ["--requirepass", password] }
+        args += arguments
         let watchdog = """
             "$0" "$@" & r=$!
             trap 'kill $r 2>/dev/null; wait $r; exit 0' TERM INT
@@ -94,7 +100,7 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     /// Sends one command over the Redis protocol and returns the raw reply text ("" on failure).
-    func query(_ args: [String]) -> String {
+    public func query(_ args: [String]) -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return "" }
         defer { close(fd) }
@@ -120,6 +126,20 @@ public final class RedisServer: @unchecked Sendable {
         if password != nil, n > 0, out.starts(with: Array("+OK\r\n".utf8)) && out.count == 5 {
             let m = read(fd, &buffer, buffer.count)
             if m > 0 { out += buffer[0..<m] }
+        }
+        // A long bulk reply (CLUSTER NODES) may take more reads: until all its bytes are in.
+        func bulkComplete() -> Bool {
+            let start = password != nil && out.starts(with: Array("+OK\r\n".utf8)) ? 5 : 0
+            guard out.count > start, out[start] == UInt8(ascii: "$"),
+                let crlf = out[start...].firstIndex(of: 13),
+                let length = Int(String(decoding: out[(start + 1)..<crlf], as: UTF8.self))
+            else { return true }
+            return length < 0 || out.count >= crlf + 2 + length + 2
+        }
+        while !bulkComplete() {
+            let m = read(fd, &buffer, buffer.count)
+            guard m > 0 else { break }
+            out += buffer[0..<m]
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -6,7 +6,8 @@ import Testing
 
 @testable import OnlineStorage
 
-/// One behavioural suite for every online store: a real redis-server on a free loopback port, an
+/// One behavioural suite for every online store: a real redis-server on a free loopback port, a
+/// real Redis Cluster (3 masters, 3 replicas; one for the test process, a project per store), an
 /// SQLite file, and this process's memory.
 @Suite struct OnlineStoreTests {
     static let registry = EventFactory.referenceRegistry()
@@ -23,6 +24,11 @@ import Testing
             let store = try OnlineStores.open(
                 try OnlineStoreURL.parse(server.url), project: project, entities: registry.entities)
             return (store, server)
+        case "cluster":
+            let store = try OnlineStores.open(
+                try OnlineStoreURL.parse(try RedisCluster.shared().url), project: "\(project)-\(UUID().uuidString)",
+                entities: registry.entities)
+            return (store, nil)
         case "memory":
             return (MemoryOnlineStore(entities: registry.entities), nil)
         default:
@@ -39,7 +45,7 @@ import Testing
 
     static func blobs(_ values: [[UInt8]?]) -> [[UInt8]?] { values.map { $0.flatMap(StoredValue.blob) } }
 
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func writesAndReadsManyKeysInOrder(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server
@@ -57,7 +63,7 @@ import Testing
     }
 
     /// More keys than one call of the Redis write script takes, with repeats (the latest wins).
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func aLargeWriteKeepsTheLatestOfEveryKey(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server
@@ -79,7 +85,7 @@ import Testing
         #expect(Self.blobs(values) == keys.map { expected[$0]!.1 })
     }
 
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func aWriteNeverReplacesANewerState(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server
@@ -102,7 +108,7 @@ import Testing
 
     /// A stored value that cannot be a state (a time beyond any event, or not a state format
     /// version) never wins event-time-wins: the next write replaces it, whatever its time.
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func aCorruptStoredValueIsReplacedByTheNextWrite(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server
@@ -123,7 +129,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func thousandsOfKeysInOneWriteAndOneRead(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server
@@ -137,7 +143,7 @@ import Testing
         #expect(Self.blobs(try store.read(keys)) == records.map { $0.blob })
     }
 
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func listsTheKeysOfOneEntityKind(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server
@@ -150,7 +156,7 @@ import Testing
         #expect(try store.keys(entity: Self.session) == ["u1\u{1F}s1"])
     }
 
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func theClockIsWhatWasLastWritten(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server
@@ -166,7 +172,7 @@ import Testing
         #expect(!store.description.isEmpty)
     }
 
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func markersAreReadBackPerName(kind: String) throws {
         let (store, server) = try Self.make(kind)
         #expect(try store.readMarker("job-a") == nil)
@@ -183,7 +189,7 @@ import Testing
 
     /// Expiry is each store's own (Redis keys carry the entity's TTL; the others drop rows), but a
     /// state within its TTL of the watermark is never dropped by any.
-    @Test(arguments: ["redis", "sqlite", "memory"])
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func expiryKeepsWhatIsWithinItsTTL(kind: String) throws {
         let (store, server) = try Self.make(kind)
         _ = server

@@ -9,7 +9,8 @@ import Testing
 
     static let commands: [[String]] = [
         [], ["init"], ["features"], ["features", "list"], ["features", "describe"], ["features", "get"], ["generate"],
-        ["generate", "events"], ["ingest"], ["stream"], ["produce"], ["kafka"], ["kafka", "mock"], ["build"], ["train"],
+        ["generate", "events"], ["ingest"], ["stream"], ["materialize"], ["produce"], ["kafka"], ["kafka", "mock"],
+        ["build"], ["train"],
         ["tune"], ["evaluate"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "promote"], ["runs", "delete"],
         ["runs", "restore"], ["compare"], ["compare", "runs"], ["serve"], ["parity"], ["validate"],
         ["validate", "data"],
@@ -49,7 +50,8 @@ import Testing
             }
         #expect(
             listed == [
-                "init", "features", "generate", "ingest", "stream", "produce", "build", "train", "tune", "evaluate",
+                "init", "features", "generate", "ingest", "stream", "materialize", "produce", "build", "train", "tune",
+                "evaluate",
                 "runs", "compare", "serve", "parity", "validate", "reports", "predict", "explain", "model", "kafka",
                 "bench",
                 "See",

@@ -89,7 +89,10 @@ struct Stream: ParsableCommand {
 
 /// The stream job's flags, shared by `fsml stream` and `fsml serve --stream`.
 struct StreamJobOptions: ParsableArguments {
-    @Option(help: "The online store: redis://[:password@]host:port/db or sqlite:PATH (default: stores.online).")
+    @Option(
+        help:
+            "The online store: redis://[:password@]host:port/db, redis+cluster://host:port[,host:port...]/ or sqlite:PATH (default: stores.online)."
+    )
     var online: String?
     @Flag(help: "Write no online store.") var noOnline = false
     @Option(help: "The offline store directory (default: stores.offline).") var offline: String?

@@ -1,0 +1,81 @@
+import FeatureCore
+import FsmlCore
+import OfflineStorage
+
+/// Rebuilds an online store from the offline store: every admitted event, in the order the stream
+/// admitted it, folded through the same engine (`StateTable`), and every resulting state written
+/// with the stream's event-time-wins write. That is exactly what the stream job's own states
+/// were, so the store ends up holding what the stream would have written, key for key: to fill a
+/// new store (a cluster), or one that came back empty.
+///
+/// As of a time T: only the events known by T (their `knownAt`, the stream clock when they
+/// arrived, at most T), so the store holds what the stream had written when its clock passed T.
+public struct Materializer {
+    public struct Report: Sendable, Equatable {
+        public var events = 0
+        /// States written, per entity kind.
+        public var states: [Int] = []
+        /// The clock written: the latest `knownAt` folded (nil when nothing was).
+        public var clock: Micros?
+        public var seconds = 0.0
+    }
+
+    public let registry: FeatureRegistry
+    public var asOf: Micros?
+    public var entityKinds: [Int]?
+    /// States per write call (the stream's micro-batches are of this order).
+    public var batchSize = 20_000
+
+    public init(registry: FeatureRegistry, asOf: Micros? = nil, entityKinds: [Int]? = nil) {
+        self.registry = registry
+        self.asOf = asOf
+        self.entityKinds = entityKinds
+    }
+
+    public func run(from offline: OfflineStore, to online: any OnlineStore) throws -> Report {
+        let begin = monotonicNanos()
+        let engine = FeatureEngine(registry: registry)
+        let states = StateTable(engine: engine, entityKinds: entityKinds)
+        // Only committed events: a running stream's files past its state are not settled yet
+        // (a crash would undo them). The store is read, never changed.
+        let committed = try IntakeState.load(path: offline.statePath)?.nextSequence
+        if committed == nil, try !offline.files().isEmpty {
+            throw StreamError("\(offline.root) holds events but no _state.json: nothing says which are committed")
+        }
+        let scanner = try OfflineStoreScanner(store: offline, schema: registry.schema, fields: engine.fieldsRead)
+        var report = Report()
+        var batch: [Event] = []
+        while let stored = try scanner.next() {
+            if let committed, stored.sequence >= committed { break }
+            if let asOf, stored.knownAt > asOf { continue }
+            batch.append(stored.event)
+            if batch.count == StateTable.batch {
+                states.fold(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+            report.events += 1
+            report.clock = max(report.clock ?? .min, stored.knownAt)
+        }
+        states.fold(batch)
+        report.states = Array(repeating: 0, count: engine.entities.count)
+        var records: [StateRecord] = []
+        records.reserveCapacity(batchSize)
+        for e in states.entityKinds {
+            try states.forEach(entity: e) { key, state in
+                records.append(
+                    StateRecord(
+                        entity: e, key: key, lastTime: state.lastTime,
+                        blob: StateCodec.encode(state, engine: engine, entity: e)))
+                report.states[e] += 1
+                if records.count == batchSize {
+                    try online.write(records)
+                    records.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        try online.write(records)
+        if let clock = report.clock { try online.writeClock(clock) }
+        report.seconds = Double(monotonicNanos() - begin) / 1e9
+        return report
+    }
+}
