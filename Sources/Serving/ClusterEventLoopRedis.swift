@@ -63,6 +63,9 @@ final class ClusterEventLoopRedis: LoopStoreReads, @unchecked Sendable {
         let map = lock.withLock { self.map }
         let request = Request(count: keys.count, done: done)
         let timer = loop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: budget) { [budget] in
+            // A node that stopped answering may be one the cluster has replaced: a map read before its
+            // replica took over would otherwise send every later request to it, each one timing out.
+            self.refreshMap()
             request.fail(
                 Failure(description: "\(self.store.description): no reply within \(budget.nanoseconds / 1_000_000) ms"))
         }
