@@ -23,10 +23,17 @@ public struct GroupReport: Sendable {
     /// The longest wait from a partition's assignment to its first event folded here (includes
     /// the fetch; only partitions with events waiting).
     public var maxFirstEventSeconds = 0.0
-    /// Wall-clock instants (µs) of each hand-over and take-over, so that a benchmark can pair one
-    /// member's revocation with the next owner's first event: the pause that partition saw.
+    /// Messages a partition's shard expected that the topic no longer had (deleted by retention).
+    public var skippedMessages = 0
+    /// Wall-clock instants (µs) of each partition leaving this member (revoked or lost) and of
+    /// each partition's first event after it came, so that a benchmark can pair one member's
+    /// release with the next owner's first event: the pause that partition saw.
     public var handedOver: [(partition: Int32, at: Micros)] = []
     public var firstEvents: [(partition: Int32, at: Micros)] = []
+    /// Wall-clock instants (µs) of the first and the last line this member folded: its busy span,
+    /// without the time it spent joining the group or waiting at the end.
+    public var firstLineAt: Micros?
+    public var lastLineAt: Micros?
 
     public init() {}
 
@@ -42,9 +49,11 @@ public struct GroupReport: Sendable {
             ("partitions_restored", .int(partitionsRestored)),
             ("partitions_handed_over", .int(partitionsHandedOver)), ("partitions_lost", .int(partitionsLost)),
             ("restore_seconds", .number(restoreSeconds)), ("hand_over_seconds", .number(handOverSeconds)),
-            ("max_first_event_seconds", .number(maxFirstEventSeconds)),
+            ("max_first_event_seconds", .number(maxFirstEventSeconds)), ("skipped_messages", .int(skippedMessages)),
             ("handed_over", .array(handedOver.map { .array([.int(Int($0.partition)), .int(Int($0.at))]) })),
             ("first_events", .array(firstEvents.map { .array([.int(Int($0.partition)), .int(Int($0.at))]) })),
+            ("first_line_at_us", firstLineAt.map { .int(Int($0)) } ?? .null),
+            ("last_line_at_us", lastLineAt.map { .int(Int($0)) } ?? .null),
         ])
     }
 

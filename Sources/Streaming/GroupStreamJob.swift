@@ -132,9 +132,11 @@ public final class GroupStreamJob: PartitionHandover {
 
     public func lose(_ partitions: [Int32]) {
         report.rebalances += 1
+        let now = wallClockMicros()
         for p in partitions where tasks[p] != nil {
             release(p)
             report.partitionsLost += 1
+            report.handedOver.append((p, now))
         }
     }
 
@@ -173,12 +175,16 @@ public final class GroupStreamJob: PartitionHandover {
             let wait = unflushed == 0 ? 0.05 : Double(nextFlush &- min(nextFlush, monotonicNanos())) / 1e9
             if let m = try consumer.next(timeout: wait) {
                 guard let task = tasks[m.partition] else { continue }
+                if m.offset != task.nextOffset { skipped(task, to: m.offset) }
                 if let since = awaitingFirst.removeValue(forKey: m.partition) {
                     report.maxFirstEventSeconds = max(
                         report.maxFirstEventSeconds, Double(monotonicNanos() - since) / 1e9)
                     report.firstEvents.append((m.partition, wallClockMicros()))
                 }
                 try task.take(m.bytes, length: m.length, offset: m.offset)
+                let wall = wallClockMicros()
+                if report.firstLineAt == nil { report.firstLineAt = wall }
+                report.lastLineAt = wall
                 lines += 1
                 if lines == crashAfterLines {
                     try flush(Array(tasks.keys))
@@ -212,6 +218,18 @@ public final class GroupStreamJob: PartitionHandover {
         return report
     }
 
+    /// Messages between where the partition's shard left off and the first one fetched are gone
+    /// (the topic's retention deleted them before anyone folded them): nothing can bring them back,
+    /// but it must not pass silently. A partition without a shard starting at the log's start is
+    /// the normal start of a group on a topic with retention.
+    private func skipped(_ task: PartitionTask, to offset: Int64) {
+        guard task.nextOffset > 0 || task.counts.lines > 0 || offset < task.nextOffset else { return }
+        report.skippedMessages += Int(max(0, offset - task.nextOffset))
+        StandardError.line(
+            "kafka: partition \(task.partition) of \(layout.topic) continues at offset \(offset), not \(task.nextOffset) where its shard left off: \(offset - task.nextOffset) messages were deleted before they were folded"
+        )
+    }
+
     /// Hands the changed states of `partitions` to the online writer.
     private func flush(_ partitions: [Int32]) throws {
         guard let writer else {
@@ -231,19 +249,18 @@ public final class GroupStreamJob: PartitionHandover {
         try writer.submit(OnlineWriter.Batch(records: records, readTimes: [], clock: clock == .min ? nil : clock))
     }
 
-    /// Makes the sinks hold everything of `partitions`, then writes their shards and commits
-    /// their offsets to the group (for lag monitoring).
+    /// Makes the sinks hold everything of `partitions`, then writes their shards.
     private func checkpoint(_ partitions: [Int32]) throws {
         guard !partitions.isEmpty else { return }
         try flush(partitions)
         try writer?.drain()
         if let m = writer?.take() { report.statesWritten += m.statesWritten }
-        var offsets: [Int32: Int64] = [:]
         for p in partitions {
-            guard let task = tasks[p] else { continue }
-            offsets[p] = try task.writeShard(layout: layout, owner: options.name)
+            // A partition with no line since its shard was written is where its shard says (each
+            // shard write is an fsync: on a disk, milliseconds per partition).
+            guard let task = tasks[p], task.hasNewLines else { continue }
+            _ = try task.writeShard(layout: layout, owner: options.name)
         }
-        consumer?.commit(offsets)
         report.checkpoints += 1
     }
 

@@ -27,12 +27,14 @@ public struct KafkaMessage {
 
 /// A consumer-group member that reads one topic with cooperative (incremental) rebalancing:
 /// a rebalance moves only the partitions that change owner, and the others keep flowing. Offsets
-/// start where the `PartitionHandover` says (the shards decide, not the group's committed offsets).
+/// start where the `PartitionHandover` says: the shards decide, and nothing is committed to the
+/// group. (A commit sent while the group rebalances fails with an old generation, and librdkafka
+/// then treats the whole assignment as lost: measured, every busy member lost all its partitions
+/// whenever another joined.)
 public final class KafkaGroupConsumer {
     private let rk: OpaquePointer
     public let address: KafkaAddress
     private let callbacks: Callbacks
-    private var atEnd: Set<Int32> = []
     private var buffer: [UInt8] = []
     private let maxLineBytes: Int
     private var closed = false
@@ -43,6 +45,9 @@ public final class KafkaGroupConsumer {
         var failure: Error?
         var held: Set<Int32> = []
         var rebalances = 0
+        /// Held partitions read to their end (and nothing since). A partition that comes back is
+        /// not at its end until it says so again: another member may have left messages behind.
+        var atEnd: Set<Int32> = []
     }
 
     /// `properties` are added to (or override) the consumer's librdkafka settings.
@@ -92,7 +97,7 @@ public final class KafkaGroupConsumer {
     public var rebalances: Int { callbacks.rebalances }
 
     /// True when the member holds partitions and has read each to its end.
-    public var isAtEnd: Bool { !callbacks.held.isEmpty && callbacks.held.isSubset(of: atEnd) }
+    public var isAtEnd: Bool { !callbacks.held.isEmpty && callbacks.held.isSubset(of: callbacks.atEnd) }
 
     /// The next message, waiting at most `timeout` seconds; nil when none came. Rebalances happen
     /// in here; a handover that failed is thrown here.
@@ -107,7 +112,7 @@ public final class KafkaGroupConsumer {
         defer { rd_kafka_message_destroy(message) }
         let m = message.pointee
         if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
-            atEnd.insert(m.partition)
+            if callbacks.held.contains(m.partition) { callbacks.atEnd.insert(m.partition) }
             return nil
         }
         guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -117,23 +122,13 @@ public final class KafkaGroupConsumer {
         }
         // A message of a partition given away while it was fetched is not ours to fold.
         guard callbacks.held.contains(m.partition) else { return nil }
-        atEnd.remove(m.partition)
+        callbacks.atEnd.remove(m.partition)
         buffer.removeAll(keepingCapacity: true)
         // A message over the line limit keeps only its start: the intake makes it a dead letter.
         let kept = m.len > maxLineBytes ? min(m.len, LineReader.keptBytes) : m.len
         if let payload = m.payload { buffer.append(contentsOf: UnsafeRawBufferPointer(start: payload, count: kept)) }
         let bytes = buffer.withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) }
         return KafkaMessage(partition: m.partition, offset: m.offset, bytes: bytes, length: m.len)
-    }
-
-    /// Commits next offsets to the group, for lag monitoring: the shards, not these, say where a
-    /// new owner starts. Asynchronous; a commit refused during a rebalance is simply late.
-    public func commit(_ offsets: [Int32: Int64]) {
-        guard !offsets.isEmpty, !closed else { return }
-        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        for (p, o) in offsets { rd_kafka_topic_partition_list_add(list, address.topic, p)!.pointee.offset = o }
-        _ = rd_kafka_commit(rk, list, 1)
     }
 
     /// Leaves the group: the handover's `revoke` runs for every partition still held.
@@ -168,6 +163,7 @@ extension KafkaGroupConsumer.Callbacks {
                 list.pointee.elems[i].offset = offsets[p] ?? Int64(RD_KAFKA_OFFSET_BEGINNING)
             }
             held.formUnion(partitions)
+            atEnd.subtract(partitions)
             if cooperative {
                 if let e = rd_kafka_incremental_assign(rk, list) { fail(e) }
             } else {
@@ -182,6 +178,7 @@ extension KafkaGroupConsumer.Callbacks {
                 do { try handover?.revoke(partitions) } catch { failure = failure ?? error }
             }
             held.subtract(partitions)
+            atEnd.subtract(partitions)
             if cooperative {
                 if let e = rd_kafka_incremental_unassign(rk, list) { fail(e) }
             } else {

@@ -25,6 +25,10 @@ final class PartitionTask {
     private(set) var nextOffset: Int64
     /// The counts when this member took the partition over.
     let countsAtStart: IntakeCounts
+    /// Lines taken when the shard was last written (or restored).
+    private var linesAtShard = 0
+    /// Whether lines came since the shard was written: if not, the shard on disk is current.
+    var hasNewLines: Bool { intake.counts.lines != linesAtShard }
     private var unfolded: [Event] = []
     private let origin: String
     /// The intake's schema, for the late log: read while the intake is busy taking a line.
@@ -87,6 +91,7 @@ final class PartitionTask {
             nextOffset = 0
         }
         countsAtStart = intake.counts
+        linesAtShard = intake.counts.lines
     }
 
     private static func check(
@@ -171,6 +176,7 @@ final class PartitionTask {
         try FileSystem.createDirectory(layout.topicDirectory)
         try shard.write(states: encoded, to: layout.shardPath(partition: partition))
         if let offlineStore { try state.save(to: offlineStore.statePath) }
+        linesAtShard = state.counts.lines
         return nextOffset
     }
 }
