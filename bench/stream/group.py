@@ -201,7 +201,7 @@ def main():
         "The machine has 2 cores, and librdkafka's mock broker (one thread, one process) serves every fetch: "
         "compare its CPU seconds with the span to see whether it, not the members, set the pace. CPU per line "
         "of the members is what splitting costs or saves. Partitions lost are partitions taken from a member "
-        "without a revocation (none here; before members stopped committing offsets, a commit that met a "
+        "without a revocation (before members stopped committing offsets, a commit that met a "
         "rebalance lost a busy member all its partitions each time another joined); they are restored from "
         "their shards like any other. Every run's counts equal the topic's lines (the script checks).", "",
     ]
