@@ -195,7 +195,9 @@ def main():
         "longest time one member spent writing revoked shards and reading assigned ones, and the last "
         "column the longest wait from an assignment to that partition's first event (the fetch). The rest of "
         "the pause is the group protocol: the revocation round and the assignment round of a cooperative "
-        "rebalance, as librdkafka's mock coordinator runs them.", "",
+        "rebalance, as librdkafka's mock coordinator runs them, waiting the session timeout minus one second "
+        "(5 s) per join round unless every known member has rejoined (rd_kafka_mock_cgrp_rebalance in "
+        "rdkafka_mock_cgrp.c); a real broker ends a round once its members have rejoined.", "",
         *(results.table(["members", "start", "partitions moved", "pause p50 ms", "pause max ms", "hand-over ms",
                          "restore ms", "assigned → first event ms"], pause_rows) if pause_rows else ["(no partition moved in these runs)"]), "",
         "The machine has 2 cores, and librdkafka's mock broker (one thread, one process) serves every fetch: "
