@@ -1,3 +1,4 @@
+import FsmlCore
 import Testing
 
 @testable import Streaming
@@ -25,5 +26,17 @@ struct ShardLayoutTests {
     @Test func aTopicNameIsOnePathComponent() {
         #expect(ShardLayout(directory: "d", topic: "a/../b").topicDirectory == "d/a_.._b")
         #expect(ShardLayout(directory: "d", topic: "clicks.v2-eu_1").topicDirectory == "d/clicks.v2-eu_1")
+    }
+}
+
+struct ShardPositionTests {
+    @Test func aPositionRoundTripsAndOnlyAPositionParses() {
+        let position = ShardPosition(topic: "clicks", partition: 5, offset: 1_234)
+        #expect(ShardPosition(position.json) == position)
+        // A stream job's own checkpoint records a file position or a map of offsets: not a shard's.
+        #expect(ShardPosition(.object([("lines", .int(7))])) == nil)
+        #expect(ShardPosition(.object([("topic", .string("t")), ("offsets", .object([]))])) == nil)
+        #expect(ShardPosition(.object([("topic", .string("t")), ("partition", .int(1)), ("offset", .int(-1))])) == nil)
+        #expect(ShardPosition(.string("x")) == nil)
     }
 }

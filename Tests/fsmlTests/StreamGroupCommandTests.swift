@@ -147,6 +147,16 @@ import Testing
         }
     }
 
+    @Test func shardsNeedAConsumerGroupsSource() throws {
+        let dir = try BinaryRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try BinaryRunner.run(["init"], in: dir).status == 0)
+        for source in ["events.jsonl", "kafka://127.0.0.1:9/clicks"] {
+            let run = try BinaryRunner.run(["stream", "--source", source, "--shards", "shards"], in: dir)
+            #expect(run.status != 0 && run.stderr.contains("--shards needs a consumer group's source"), "\(run.stderr)")
+        }
+    }
+
     // MARK: - Helpers
 
     /// Sends lines keyed by their user, as `fsml produce` does; lines that are not JSON go unkeyed.
