@@ -14,7 +14,7 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-tracking bench-serve bench-tune up down produce stream-kafka fuzz tsan clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-stream-group bench-tracking bench-serve bench-tune up down produce stream-kafka fuzz tsan clean help
 
 help:
 	@echo "make all     the main job: events, stream, train, promote, serve under load, parity, reports"
@@ -155,6 +155,10 @@ bench/stream/.venv/.ready: bench/stream/requirements.txt
 
 bench-stream: build bench/stream/.venv/.ready
 	bench/stream/.venv/bin/python bench/stream/run.py --fsml $(RELEASE) --work data/bench/stream --out artifacts/reports
+
+# A consumer group of 1, 2 and 3 members on the mock cluster (standard library Python only).
+bench-stream-group: build
+	python3 bench/stream/group.py --fsml $(RELEASE) --work data/bench/stream-group
 
 clean:
 	rm -rf .build .build-fuzz .build-tsan data artifacts

@@ -169,7 +169,7 @@ let package = Package(
             name: "fsmlTests",
             dependencies: [
                 "fsml", "FsmlCore", "FeatureCore", "FeatureConfig", "OnlineStorage", "OfflineStorage", "PointInTime",
-                "Tracking", "Serving", "GBDT", "FsmlTestSupport",
+                "Tracking", "Serving", "Streaming", "GBDT", "FsmlTestSupport",
             ],
             exclude: ["Golden"],
             swiftSettings: swiftSettings),

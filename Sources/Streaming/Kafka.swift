@@ -106,7 +106,7 @@ public final class KafkaSource: EventSource {
                     group.assigned.removeAll()
                     rd_kafka_assign(rk, nil)
                     group.events.append(.assigned([]))
-                    // Entity states do not move with partitions (docs/scaling.md): say so.
+                    // Without --shards, entity states do not move with partitions (docs/scaling.md): say so.
                     StandardError.line(
                         "kafka: partitions \(names) of \(topic) revoked; their entities' states stay with this member")
                 }

@@ -18,7 +18,9 @@ struct Stream: ParsableCommand {
             store. A checkpoint (source position and every entity state) is written every --checkpoint-interval \
             and at SIGINT/SIGTERM; running the same command again resumes from it, nothing lost or counted twice. \
             Without a checkpoint, events already in the offline store are replayed first, so online states start \
-            from the whole history.
+            from the whole history. With --shards and a kafka:// source, the process is one member of a consumer \
+            group whose partitions carry their entity states, watermarks and offline stores from member to member \
+            (docs/scaling.md).
             """
     )
 
@@ -27,11 +29,17 @@ struct Stream: ParsableCommand {
             "The events: file:PATH (JSONL, .gz read too), a path, - for stdin, or kafka://HOST:PORT/TOPIC?group=G.",
             valueName: "source"))
     var source: String
+    @Option(
+        help: ArgumentHelp(
+            "With kafka://...?group=G: the shard directory the group's members share; each partition's entity states move with it.",
+            valueName: "dir"))
+    var shards: String?
     @OptionGroup var job: StreamJobOptions
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: FormatOption
 
     func run() throws {
+        if let shards { return try runMember(shards: shards) }
         let registry = try global.loadRegistry()
         let built = try job.make(source: source, registry: registry, config: global.configPath, mirror: nil)
         defer { built.job.close() }
