@@ -8,7 +8,7 @@ import Testing
 /// field must hold it.
 @Suite struct TrainingParamsAliasTests {
     /// Per canonical name: a setting's value and whether the typed parameters hold it.
-    static let checks: [String: (value: String, holds: (TrainingParams) -> Bool)] = [
+    static let checks: [String: (value: String, holds: @Sendable (TrainingParams) -> Bool)] = [
         "objective": ("poisson", { $0.objective == .poisson }),
         "num_iterations": ("77", { $0.numIterations == 77 }),
         "learning_rate": ("0.03", { $0.learningRate == 0.03 }),
