@@ -26,7 +26,9 @@ extension LoopStoreReads {
 /// so a request costs one round trip per node involved, all in flight at once. A MOVED or ASK
 /// reply is followed once (ASKING first for ASK) and has the slot map read again off the loop.
 /// The request as a whole has the budget: past it, it fails (and is answered degraded) whatever
-/// is still outstanding.
+/// is still outstanding. The map is also read again every `refreshSeconds` while requests come:
+/// a change that answers no read with an error (a replaced node whose address now answers for
+/// something else) is seen within that time.
 final class ClusterEventLoopRedis: LoopStoreReads, @unchecked Sendable {
     typealias Failure = EventLoopRedis.Failure
 
@@ -37,6 +39,8 @@ final class ClusterEventLoopRedis: LoopStoreReads, @unchecked Sendable {
     private var map: ClusterSlotMap
     private var clients: [Client: RedisLoopClient] = [:]
     private let refreshing = Atomic<Bool>(false)
+    private let lastRefresh = Atomic<UInt64>(0)
+    static let refreshSeconds = 5.0
 
     private struct Client: Hashable {
         let loop: ObjectIdentifier
@@ -49,6 +53,7 @@ final class ClusterEventLoopRedis: LoopStoreReads, @unchecked Sendable {
         budget = .milliseconds(Int64(max(1, budgetMillis)))
         prefixes = store.keyPrefixes
         map = store.slotMap
+        lastRefresh.store(monotonicNanos(), ordering: .relaxed)
     }
 
     func read(
@@ -60,6 +65,9 @@ final class ClusterEventLoopRedis: LoopStoreReads, @unchecked Sendable {
             return
         }
         guard !keys.isEmpty else { return done(.success([])) }
+        if Double(monotonicNanos() &- lastRefresh.load(ordering: .relaxed)) > Self.refreshSeconds * 1e9 {
+            refreshMap()
+        }
         let map = lock.withLock { self.map }
         let request = Request(count: keys.count, done: done)
         let timer = loop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: budget) { [budget] in
@@ -145,6 +153,7 @@ final class ClusterEventLoopRedis: LoopStoreReads, @unchecked Sendable {
     private func refreshMap() {
         guard refreshing.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
+        lastRefresh.store(monotonicNanos(), ordering: .relaxed)
         let thread = Thread { [self] in
             defer { refreshing.store(false, ordering: .releasing) }
             guard (try? store.refreshSlotMap()) != nil else { return }

@@ -26,6 +26,25 @@ enum KafkaConfig {
         return conf
     }
 
+    /// A consumer made from `conf` (which it takes over), polled through its queue and subscribed to
+    /// the address's topic.
+    static func subscribedConsumer(_ conf: OpaquePointer, address: KafkaAddress) throws -> OpaquePointer {
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
+            throw KafkaError("kafka consumer for \(address): \(text(errstr))")
+        }
+        rd_kafka_poll_set_consumer(rk)
+        let topics = rd_kafka_topic_partition_list_new(1)!
+        rd_kafka_topic_partition_list_add(topics, address.topic, RD_KAFKA_PARTITION_UA)
+        let err = rd_kafka_subscribe(rk, topics)
+        rd_kafka_topic_partition_list_destroy(topics)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            rd_kafka_destroy(rk)
+            throw KafkaError("kafka subscribe to \(address.topic): \(errorName(err))")
+        }
+        return rk
+    }
+
     static func text(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
@@ -112,20 +131,7 @@ public final class KafkaSource: EventSource {
                 }
             }
         }
-        var errstr = [CChar](repeating: 0, count: 512)
-        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
-            throw KafkaError("kafka consumer for \(address): \(KafkaConfig.text(errstr))")
-        }
-        rk = handle
-        rd_kafka_poll_set_consumer(rk)
-        let topics = rd_kafka_topic_partition_list_new(1)!
-        rd_kafka_topic_partition_list_add(topics, address.topic, RD_KAFKA_PARTITION_UA)
-        let err = rd_kafka_subscribe(rk, topics)
-        rd_kafka_topic_partition_list_destroy(topics)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            rd_kafka_destroy(rk)
-            throw KafkaError("kafka subscribe to \(address.topic): \(KafkaConfig.errorName(err))")
-        }
+        rk = try KafkaConfig.subscribedConsumer(conf, address: address)
     }
 
     deinit { close() }

@@ -73,20 +73,7 @@ public final class KafkaGroupConsumer {
             guard let rk, let opaque, let partitions else { return }
             Unmanaged<Callbacks>.fromOpaque(opaque).takeUnretainedValue().rebalance(rk, err, partitions)
         }
-        var errstr = [CChar](repeating: 0, count: 512)
-        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
-            throw KafkaError("kafka consumer for \(address): \(KafkaConfig.text(errstr))")
-        }
-        rk = handle
-        rd_kafka_poll_set_consumer(rk)
-        let topics = rd_kafka_topic_partition_list_new(1)!
-        rd_kafka_topic_partition_list_add(topics, address.topic, RD_KAFKA_PARTITION_UA)
-        let err = rd_kafka_subscribe(rk, topics)
-        rd_kafka_topic_partition_list_destroy(topics)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            rd_kafka_destroy(rk)
-            throw KafkaError("kafka subscribe to \(address.topic): \(KafkaConfig.errorName(err))")
-        }
+        rk = try KafkaConfig.subscribedConsumer(conf, address: address)
     }
 
     deinit { close() }

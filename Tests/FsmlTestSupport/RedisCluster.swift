@@ -161,6 +161,20 @@ public final class RedisCluster: @unchecked Sendable {
         return master
     }
 
+    /// Waits until every replica has everything its master wrote (replication is asynchronous): its
+    /// link up and its offset at its master's. Before a master is killed, so that no write is lost.
+    public func waitForReplication() throws {
+        try waitUntil("every replica caught up with its master") {
+            servers.allSatisfy { s in
+                let r = Self.info(s, "INFO", "replication")
+                guard r["role"] == "slave" else { return true }
+                guard r["master_link_status"] == "up", let master = server(port: Int(r["master_port"] ?? "") ?? 0)
+                else { return false }
+                return r["slave_repl_offset"] == Self.info(master, "INFO", "replication")["master_repl_offset"]
+            }
+        }
+    }
+
     /// Waits until a replica of `dead` serves its slots and every live node says the cluster is ok.
     public func waitForFailover(of dead: Node) throws {
         try waitUntil("a replica of \(dead.port) is promoted and the cluster is ok") {

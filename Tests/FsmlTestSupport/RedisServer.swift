@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A real redis-server for one test, on a free loopback port, with no persistence. It is started
 /// under a small shell that also stops it when the test process goes away, so that a crashed test
@@ -200,8 +201,20 @@ public final class RedisServer: @unchecked Sendable {
         return address
     }
 
-    /// A port nobody listens on now (the kernel's pick for port 0).
+    /// Ports handed out in this process: never handed out twice, so that a server a test killed
+    /// is not replaced at its address by another test's server while clients still know it.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port nobody listens on now (the kernel's pick for port 0), and none handed out before.
     public static func freePort() throws -> Int {
+        for _ in 0..<64 {
+            let port = try kernelPort()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+        throw Unavailable(description: "no loopback port that was not handed out before")
+    }
+
+    private static func kernelPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Unavailable(description: "no socket") }
         defer { close(fd) }

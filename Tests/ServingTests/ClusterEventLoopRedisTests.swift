@@ -60,8 +60,7 @@ import Testing
         try Self.fill(store)
         let expected = try store.read(Self.keys)
         // The replicas have every state before their masters can die (replication is asynchronous).
-        let replicas = try Self.store(cluster.url + "?replicas=read", project: "t")
-        try cluster.waitUntil("the replicas hold the writes") { (try? replicas.read(Self.keys)) == expected }
+        try cluster.waitForReplication()
         let probe = try Self.store(cluster.url, project: "t")
         let budget = 300
         let reader = StoreReader(

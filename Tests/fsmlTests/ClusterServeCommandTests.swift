@@ -33,17 +33,7 @@ import Testing
         #expect(train.status == 0, "\(train.stderr)")
         #expect(try BinaryRunner.run(["runs", "promote", "m", "--tracking-dir", tracking], in: dir).status == 0)
         // The replicas hold every state before a master dies (replication is asynchronous).
-        try cluster.waitUntil("replicas caught up") {
-            cluster.servers.allSatisfy { s in
-                let r = RedisCluster.info(s, "INFO", "replication")
-                guard r["role"] == "slave" else { return true }
-                return r["master_link_status"] == "up"
-                    && r["slave_repl_offset"]
-                        == RedisCluster.info(
-                            cluster.server(port: Int(r["master_port"] ?? "") ?? 0) ?? s, "INFO", "replication")[
-                            "master_repl_offset"]
-            }
-        }
+        try cluster.waitForReplication()
 
         let budgetMillis = 300
         let server = try ServeCommandTests.Server.start(

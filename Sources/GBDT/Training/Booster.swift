@@ -323,20 +323,11 @@ public enum Booster {
     ) {
         let n = labels.count
         let block = 16_384
-        scores.withUnsafeBufferPointer { s in
-            labels.withUnsafeBufferPointer { y in
-                g.withUnsafeMutableBufferPointer { gb in
-                    h.withUnsafeMutableBufferPointer { hb in
-                        let (s, y, gp, hp) = (
-                            s.baseAddress!, y.baseAddress!, UncheckedBox(gb.baseAddress!), UncheckedBox(hb.baseAddress!)
-                        )
-                        team.forEach((n + block - 1) / block) { b in
-                            MulticlassObjective.gradients(
-                                scores: s, labels: y, rowCount: n, classes: classes, gradients: gp.value,
-                                hessians: hp.value, rows: b * block..<min((b + 1) * block, n))
-                        }
-                    }
-                }
+        withPointers(scores, labels, &g, &h) { s, y, gp, hp in
+            team.forEach((n + block - 1) / block) { b in
+                MulticlassObjective.gradients(
+                    scores: s, labels: y, rowCount: n, classes: classes, gradients: gp.value, hessians: hp.value,
+                    rows: b * block..<min((b + 1) * block, n))
             }
         }
     }
@@ -353,25 +344,38 @@ public enum Booster {
         objective.normalize = params.lambdarankNorm
         objective.sigmoid = params.sigmoid
         let xendcg = params.objective == .rankXENDCG
+        withPointers(scores, labels, &g, &h) { s, y, gp, hp in
+            team.forEach(queries.count - 1) { q in
+                let range = queries[q]..<queries[q + 1]
+                if xendcg {
+                    var rng = SeededRandom(seed: params.seed &+ UInt64(iteration), stream: UInt64(q))
+                    let noise = range.map { _ in rng.uniform() }
+                    objective.xendcg(
+                        scores: s, labels: y, g: gp.value, h: hp.value, range: range
+                    ) { noise[$0 - range.lowerBound] }
+                } else {
+                    objective.lambdarank(scores: s, labels: y, g: gp.value, h: hp.value, range: range)
+                }
+            }
+        }
+    }
+
+    /// Scores and labels as pointers, and gradient and hessian buffers as pointers the team's
+    /// threads may write (each to rows of its own).
+    static func withPointers(
+        _ scores: [Double], _ labels: [Float], _ g: inout [Float], _ h: inout [Float],
+        _ body: (
+            UnsafePointer<Double>, UnsafePointer<Float>, UncheckedBox<UnsafeMutablePointer<Float>>,
+            UncheckedBox<UnsafeMutablePointer<Float>>
+        ) -> Void
+    ) {
         scores.withUnsafeBufferPointer { s in
             labels.withUnsafeBufferPointer { y in
                 g.withUnsafeMutableBufferPointer { gb in
                     h.withUnsafeMutableBufferPointer { hb in
-                        let (s, y, gp, hp) = (
+                        body(
                             s.baseAddress!, y.baseAddress!, UncheckedBox(gb.baseAddress!), UncheckedBox(hb.baseAddress!)
                         )
-                        team.forEach(queries.count - 1) { q in
-                            let range = queries[q]..<queries[q + 1]
-                            if xendcg {
-                                var rng = SeededRandom(seed: params.seed &+ UInt64(iteration), stream: UInt64(q))
-                                let noise = range.map { _ in rng.uniform() }
-                                objective.xendcg(
-                                    scores: s, labels: y, g: gp.value, h: hp.value, range: range
-                                ) { noise[$0 - range.lowerBound] }
-                            } else {
-                                objective.lambdarank(scores: s, labels: y, g: gp.value, h: hp.value, range: range)
-                            }
-                        }
                     }
                 }
             }
