@@ -228,52 +228,11 @@ public struct JSONParser {
                 continue
             }
             guard i + 1 < p.count else { break }
-            let e = p[i + 1]
-            i += 2
-            switch e {
-            case UInt8(ascii: "\""): out.append(34)
-            case UInt8(ascii: "\\"): out.append(92)
-            case UInt8(ascii: "/"): out.append(47)
-            case UInt8(ascii: "b"): out.append(8)
-            case UInt8(ascii: "f"): out.append(12)
-            case UInt8(ascii: "n"): out.append(10)
-            case UInt8(ascii: "r"): out.append(13)
-            case UInt8(ascii: "t"): out.append(9)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    guard i + 1 < p.count, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u") else {
-                        throw error("unpaired surrogate")
-                    }
-                    i += 2
-                    let low = try hex4()
-                    guard low >= 0xDC00 && low < 0xE000 else { throw error("unpaired surrogate") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                }
-                guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default:
-                throw error("invalid escape")
+            do { i = try JSONEscape.decode(p, at: i, end: p.count, into: &out) } catch {
+                throw self.error(error.description)
             }
         }
         throw error("a string never ends")
     }
 
-    private mutating func hex4() throws(JSONParseError) -> UInt32 {
-        guard i + 4 <= p.count else { throw error("truncated \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = p[i]
-            let d: UInt32
-            switch c {
-            case 48...57: d = UInt32(c - 48)
-            case 97...102: d = UInt32(c - 87)
-            case 65...70: d = UInt32(c - 55)
-            default: throw error("invalid \\u escape")
-            }
-            v = v << 4 | d
-            i += 1
-        }
-        return v
-    }
 }

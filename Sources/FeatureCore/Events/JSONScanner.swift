@@ -150,23 +150,6 @@ struct Scanner {
 
     private func unescape(_ token: StringToken, field: String, into out: inout [UInt8]) throws(EventError) {
         var k = token.start
-        func hex4() throws(EventError) -> UInt32 {
-            guard k + 4 <= token.end else { throw EventError("\(field): truncated \\u escape") }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                let c = p[k]
-                let d: UInt32
-                switch c {
-                case 48...57: d = UInt32(c - 48)
-                case 97...102: d = UInt32(c - 87)
-                case 65...70: d = UInt32(c - 55)
-                default: throw EventError("\(field): invalid \\u escape")
-                }
-                v = v << 4 | d
-                k += 1
-            }
-            return v
-        }
         while k < token.end {
             let c = p[k]
             if c != UInt8(ascii: "\\") {
@@ -174,36 +157,8 @@ struct Scanner {
                 k += 1
                 continue
             }
-            let e = p[k + 1]
-            k += 2
-            switch e {
-            case UInt8(ascii: "\""): out.append(34)
-            case UInt8(ascii: "\\"): out.append(92)
-            case UInt8(ascii: "/"): out.append(47)
-            case UInt8(ascii: "b"): out.append(8)
-            case UInt8(ascii: "f"): out.append(12)
-            case UInt8(ascii: "n"): out.append(10)
-            case UInt8(ascii: "r"): out.append(13)
-            case UInt8(ascii: "t"): out.append(9)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    // A high surrogate must be followed by an escaped low surrogate.
-                    guard k + 1 < token.end, p[k] == UInt8(ascii: "\\"), p[k + 1] == UInt8(ascii: "u") else {
-                        throw EventError("\(field): unpaired surrogate in \\u escape")
-                    }
-                    k += 2
-                    let low = try hex4()
-                    guard low >= 0xDC00 && low < 0xE000 else {
-                        throw EventError("\(field): unpaired surrogate in \\u escape")
-                    }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                    throw EventError("\(field): unpaired surrogate in \\u escape")
-                }
-                out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
-            default:
-                throw EventError("\(field): invalid escape '\\\(Character(Unicode.Scalar(e)))' in a string")
+            do { k = try JSONEscape.decode(p, at: k, end: token.end, into: &out) } catch {
+                throw EventError("\(field): \(error.description)")
             }
         }
     }
