@@ -175,7 +175,9 @@ public final class GroupStreamJob: PartitionHandover {
             let wait = unflushed == 0 ? 0.05 : Double(nextFlush &- min(nextFlush, monotonicNanos())) / 1e9
             if let m = try consumer.next(timeout: wait) {
                 guard let task = tasks[m.partition] else { continue }
-                if m.offset != task.nextOffset { skipped(task, to: m.offset) }
+                // A message delivered again is folded already; one past a gap is reported.
+                if m.offset < task.nextOffset { continue }
+                if m.offset > task.nextOffset { skipped(task, to: m.offset) }
                 if let since = awaitingFirst.removeValue(forKey: m.partition) {
                     report.maxFirstEventSeconds = max(
                         report.maxFirstEventSeconds, Double(monotonicNanos() - since) / 1e9)
@@ -223,7 +225,7 @@ public final class GroupStreamJob: PartitionHandover {
     /// but it must not pass silently. A partition without a shard starting at the log's start is
     /// the normal start of a group on a topic with retention.
     private func skipped(_ task: PartitionTask, to offset: Int64) {
-        guard task.nextOffset > 0 || task.counts.lines > 0 || offset < task.nextOffset else { return }
+        guard task.nextOffset > 0 || task.counts.lines > 0 else { return }
         report.skippedMessages += Int(max(0, offset - task.nextOffset))
         StandardError.line(
             "kafka: partition \(task.partition) of \(layout.topic) continues at offset \(offset), not \(task.nextOffset) where its shard left off: \(offset - task.nextOffset) messages were deleted before they were folded"
@@ -254,6 +256,18 @@ public final class GroupStreamJob: PartitionHandover {
         guard !partitions.isEmpty else { return }
         try flush(partitions)
         try writer?.drain()
+        // A store found during that drain to have lost states (a restart, a cluster failover) gets
+        // every held partition's states again before any shard says the store holds them.
+        while let writer, writer.takeStoreLost() {
+            var records: [StateRecord] = []
+            for task in tasks.values {
+                records += task.allRecords()
+                _ = task.takeChanges()
+            }
+            let clock = tasks.values.map(\.clock).max() ?? .min
+            try writer.submit(OnlineWriter.Batch(records: records, readTimes: [], clock: clock == .min ? nil : clock))
+            try writer.drain()
+        }
         if let m = writer?.take() { report.statesWritten += m.statesWritten }
         for p in partitions {
             // A partition with no line since its shard was written is where its shard says (each

@@ -1,4 +1,5 @@
 import FeatureCore
+import Foundation
 import FsmlCore
 import OfflineStorage
 
@@ -6,7 +7,9 @@ import OfflineStorage
 /// admitted it, folded through the same engine (`StateTable`), and every resulting state written
 /// with the stream's event-time-wins write. That is exactly what the stream job's own states
 /// were, so the store ends up holding what the stream would have written, key for key: to fill a
-/// new store (a cluster), or one that came back empty.
+/// new store (a cluster), or one that came back empty. (States past their TTL are written too, as
+/// the stream wrote them before expiring them: reads treat them as missing by their last event
+/// time.)
 ///
 /// As of a time T: only the events known by T (their `knownAt`, the stream clock when they
 /// arrived, at most T), so the store holds what the stream had written when its clock passed T.
@@ -42,6 +45,14 @@ public struct Materializer {
         if committed == nil, try !offline.files().isEmpty {
             throw StreamError("\(offline.root) holds events but no _state.json: nothing says which are committed")
         }
+        // Consumer-group members (`fsml stream --shards`) keep an offline store per partition.
+        if committed == nil, let parts = try? FileManager.default.contentsOfDirectory(atPath: offline.root),
+            parts.contains(where: { $0.hasPrefix("partition-") })
+        {
+            throw StreamError(
+                "\(offline.root) holds one offline store per partition (written by --shards members): materialize each, --offline \(offline.root)/partition-N"
+            )
+        }
         let scanner = try OfflineStoreScanner(store: offline, schema: registry.schema, fields: engine.fieldsRead)
         var report = Report()
         var batch: [Event] = []
@@ -74,7 +85,8 @@ public struct Materializer {
             }
         }
         try online.write(records)
-        if let clock = report.clock { try online.writeClock(clock) }
+        // A store's clock never moves back (a live stream may be ahead of an --as-of rebuild).
+        if let clock = report.clock, try (online.readClock() ?? .min) < clock { try online.writeClock(clock) }
         report.seconds = Double(monotonicNanos() - begin) / 1e9
         return report
     }

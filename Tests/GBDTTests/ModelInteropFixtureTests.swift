@@ -120,6 +120,19 @@ import Testing
         try FileSystem.writeAtomically(
             text.replacingOccurrences(of: "num_class=1", with: "num_class=3"), to: "\(dir)/m.txt")
         #expect { try GBDTModel.loadLightGBM(path: "\(dir)/m.txt") } throws: { "\($0)".contains("num_class=3") }
+        // Malformed numbers and categorical sets are errors that name the tree, never a crash.
+        for (from, to, message) in [
+            ("leaf_count=1 1", "leaf_count=nan 1", "leaf_count has nan"),
+            ("left_child=-1", "left_child=1e12", "left_child has"),
+            ("decision_type=2", "decision_type=2 2", "2 decision types for 1 thresholds"),
+            ("decision_type=2", "decision_type=9\ncat_boundaries=0 1\ncat_threshold=5", "names category set"),
+            ("decision_type=2", "decision_type=9\ncat_boundaries=0 3\ncat_threshold=5", "do not cut"),
+        ] {
+            try FileSystem.writeAtomically(text.replacingOccurrences(of: from, with: to), to: "\(dir)/m.txt")
+            #expect { try GBDTModel.loadLightGBM(path: "\(dir)/m.txt") } throws: {
+                "\($0)".contains("Tree=0") && "\($0)".contains(message)
+            }
+        }
     }
 }
 

@@ -139,6 +139,13 @@ import Testing
         #expect(data.labels == [2, 0, 1, 0, 0])
         let byIndex = try DataLoader.load(path: "\(dir)/r.csv", format: .csv, labelColumn: "0", groupColumn: "1")
         #expect(byIndex.groups == [2, 1, 2])
+        // Without a header, text ids in every row do not make the first row one.
+        try FileSystem.writeAtomically("2,s-1,0.5\n0,s-1,0.1\n1,s-2,3\n", to: "\(dir)/plain.csv")
+        let plain = try DataLoader.load(path: "\(dir)/plain.csv", format: .csv, labelColumn: "0", groupColumn: "1")
+        #expect(plain.rows == 3 && plain.groups == [2, 1])
+        #expect {
+            try DataLoader.load(path: "\(dir)/r.csv", format: .csv, labelColumn: "rel", groupColumn: "0")
+        } throws: { "\($0)".contains("also the label") }
         try FileSystem.writeAtomically(csv + "1,s-1,4\n", to: "\(dir)/r.csv")
         #expect {
             try DataLoader.load(path: "\(dir)/r.csv", format: .csv, labelColumn: "rel", groupColumn: "session")

@@ -14,7 +14,7 @@ import Testing
         #expect(try OnlineStoreURL.parse("redis+cluster://h:1").description == "redis+cluster://h:1/")
     }
 
-    @Test func clusterURLErrorsSayWhatIsWrong() {
+    @Test func clusterURLErrorsSayWhatIsWrong() throws {
         func message(_ text: String) -> String {
             do {
                 _ = try OnlineStoreURL.parse(text)
@@ -27,5 +27,10 @@ import Testing
         #expect(message("redis+cluster://h:1/?replicas=maybe").contains("'replicas=maybe'"))
         #expect(message("redis+cluster://:secret@h:1/?bad").contains("'bad'"))
         #expect(!message("rediss://:secret@h:1/").contains("secret"))
+        // A password holding '?' or '/' is the password, never an option nor part of a message.
+        #expect(
+            try OnlineStoreURL.parse("redis+cluster://:se?c/ret@h:7000/")
+                == .redisCluster(nodes: [.init(host: "h", port: 7000)], password: "se?c/ret", readFromReplicas: false))
+        #expect(!message("redis+cluster://:se?cret@h:1/?bad").contains("cret"))
     }
 }

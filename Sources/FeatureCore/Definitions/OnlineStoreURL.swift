@@ -59,6 +59,8 @@ public enum OnlineStoreURL: Sendable, Equatable, CustomStringConvertible {
     /// `redis+cluster://[:password@]h1:p1,h2:p2/[0][?replicas=read]`: a cluster has database 0 only.
     private static func parseCluster(_ text: String) throws(ParseError) -> OnlineStoreURL {
         var rest = Substring(text.dropFirst("redis+cluster://".count))
+        // The password first: it may hold '?' or '/', and no error may repeat it.
+        let password = takePassword(&rest)
         var readFromReplicas = false
         if let q = rest.firstIndex(of: "?") {
             for option in rest[rest.index(after: q)...].split(separator: "&") {
@@ -72,7 +74,6 @@ public enum OnlineStoreURL: Sendable, Equatable, CustomStringConvertible {
             }
             rest = rest[..<q]
         }
-        let password = takePassword(&rest)
         if let slash = rest.firstIndex(of: "/") {
             let dbText = rest[rest.index(after: slash)...]
             guard dbText.isEmpty || dbText == "0" else {

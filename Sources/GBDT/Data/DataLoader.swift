@@ -156,7 +156,15 @@ public enum DelimitedLoader {
                 switch options.header {
                 case .yes: isHeader = true
                 case .no: isHeader = false
-                case .auto: isHeader = fields.contains { parseFloat(line, $0) == nil }
+                case .auto:
+                    // Query ids may be text in every row: they say nothing about a header. A query
+                    // column named rather than numbered needs one.
+                    let queryIndex = options.groupColumn.flatMap { Int($0) }
+                    isHeader =
+                        (options.groupColumn != nil && queryIndex == nil)
+                        || fields.enumerated().contains {
+                            $0.offset != queryIndex && parseFloat(line, $0.element) == nil
+                        }
                 }
                 let columnCount = fields.count
                 let unlabelled = options.labelColumn == "none"
@@ -210,6 +218,9 @@ public enum DelimitedLoader {
                     throw DataLoadError("\(path): weight column '\(column)' needs a header line")
                 } else if let column = options.groupColumn, groupIndex == nil {
                     throw DataLoadError("\(path): query column '\(column)' needs a header line")
+                }
+                if let g = groupIndex, g == labelIndex || g == weightIndex {
+                    throw DataLoadError("\(path): the query column is also the label or weight column")
                 }
                 let kept =
                     columnCount - (labelIndex == nil ? 0 : 1) - (weightIndex == nil ? 0 : 1)

@@ -88,18 +88,19 @@ extension GBDTModel {
     /// A tree's categorical splits: node n's threshold is the number of its set, whose 32-bit words
     /// are cat_threshold[cat_boundaries[i] ..< cat_boundaries[i + 1]].
     static func readCategorical(
-        _ t: inout Tree, decisions: [Int], boundaries: [Double], words: [Double], fail: (String) -> ModelFileError
+        _ t: inout Tree, decisions: [Int], boundaries b: [Int], words: [Int], fail: (String) -> ModelFileError
     ) throws {
-        let b = boundaries.map { Int($0) }
         guard b.first == 0, zip(b, b.dropFirst()).allSatisfy({ $0 <= $1 }), b.last == words.count else {
             throw fail("cat_boundaries do not cut cat_threshold into sets")
         }
-        let sets = (0..<max(b.count - 1, 0)).map { i in words[b[i]..<b[i + 1]].map { UInt32(clamping: Int64($0)) } }
+        let sets = (0..<max(b.count - 1, 0)).map { i in words[b[i]..<b[i + 1]].map { UInt32($0) } }
         t.categoryIndex = try decisions.enumerated().map { n, d in
             guard d & 1 != 0 else { return -1 }
-            let index = Int(t.threshold[n])
-            guard index >= 0 && index < sets.count else { throw fail("node \(n) names category set \(index)") }
-            return Int32(index)
+            let x = t.threshold[n]
+            guard x >= 0, x < Float(sets.count), x == x.rounded() else {
+                throw fail("node \(n) names category set \(x)")
+            }
+            return Int32(x)
         }
         // Each node has its own set; LightGBM writes them in node order.
         let order = t.categoryIndex.filter { $0 >= 0 }
@@ -181,12 +182,22 @@ extension GBDTModel {
                     return x
                 }
             }
+            /// Whole numbers that fit an Int32 (node numbers, counts, flags, bitset words as unsigned).
+            func integers(_ key: String, unsigned: Bool = false) throws -> [Int] {
+                try list(key).map {
+                    let range: ClosedRange<Double> = unsigned ? 0...4_294_967_295 : -2_147_483_648...2_147_483_647
+                    guard $0 == $0.rounded(), range.contains($0) else {
+                        throw fail("Tree=\(k): \(key) has \($0), not a whole number in range")
+                    }
+                    return Int($0)
+                }
+            }
             if f["is_linear"] == "1" { throw fail("Tree=\(k): linear trees are not supported") }
             var t = Tree()
             t.leafValue = try list("leaf_value")
             t.leafHessian = try list("leaf_weight")
-            t.leafCount = try list("leaf_count").map { Int($0) }
-            t.splitFeature = try list("split_feature").map { Int32($0) }
+            t.leafCount = try integers("leaf_count", unsigned: true)
+            t.splitFeature = try integers("split_feature").map { Int32($0) }
             t.splitGain = try list("split_gain")
             // LightGBM compares a Float32 input, widened, with a Double threshold: the same as
             // comparing the input with the largest Float32 at or below the threshold.
@@ -194,15 +205,19 @@ extension GBDTModel {
                 let f = Float(d)
                 return Double(f) > d ? f.nextDown : f
             }
-            t.leftChild = try list("left_child").map { Int32($0) }
-            t.rightChild = try list("right_child").map { Int32($0) }
+            t.leftChild = try integers("left_child").map { Int32($0) }
+            t.rightChild = try integers("right_child").map { Int32($0) }
             t.internalValue = try list("internal_value")
             t.internalHessian = try list("internal_weight")
-            t.internalCount = try list("internal_count").map { Int($0) }
-            let decisions = try list("decision_type").map { Int($0) }
+            t.internalCount = try integers("internal_count", unsigned: true)
+            let decisions = try integers("decision_type", unsigned: true)
+            guard decisions.count == t.threshold.count else {
+                throw fail("Tree=\(k): \(decisions.count) decision types for \(t.threshold.count) thresholds")
+            }
             if decisions.contains(where: { $0 & 1 != 0 }) {
                 try readCategorical(
-                    &t, decisions: decisions, boundaries: list("cat_boundaries"), words: list("cat_threshold")
+                    &t, decisions: decisions, boundaries: integers("cat_boundaries", unsigned: true),
+                    words: integers("cat_threshold", unsigned: true)
                 ) { fail("Tree=\(k): \($0)") }
             }
             t.defaultLeft = try decisions.enumerated().map { n, d in
