@@ -269,6 +269,12 @@ public final class GroupStreamJob: PartitionHandover {
             try writer.drain()
         }
         if let m = writer?.take() { report.statesWritten += m.statesWritten }
+        // A member that stalled (a store outage longer than the poll interval) may have lost its
+        // partitions to another member meanwhile: its shards must not overwrite the new owner's.
+        if consumer?.assignmentLost == true {
+            StandardError.line("kafka: this member's partitions were taken away while it was stalled; no shard written")
+            return
+        }
         for p in partitions {
             // A partition with no line since its shard was written is where its shard says (each
             // shard write is an fsync: on a disk, milliseconds per partition).

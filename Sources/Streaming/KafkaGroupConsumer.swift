@@ -80,6 +80,10 @@ public final class KafkaGroupConsumer {
 
     /// The partitions this member holds now.
     public var held: Set<Int32> { callbacks.held }
+
+    /// Whether the group has taken this member's partitions away without a revocation (it stopped
+    /// polling past max.poll.interval.ms, or its session timed out): its states are no longer its own.
+    public var assignmentLost: Bool { rd_kafka_assignment_lost(rk) != 0 }
     /// Rebalances this member took part in (assignments and revocations).
     public var rebalances: Int { callbacks.rebalances }
 
