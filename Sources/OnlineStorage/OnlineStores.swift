@@ -13,7 +13,7 @@ public enum OnlineStores {
                 timeoutMillis: timeoutMillis)
         case .redisCluster(let nodes, let password, let readFromReplicas):
             return try RedisClusterOnlineStore(
-                seeds: nodes.map { ClusterNodeAddress(host: $0.host, port: $0.port) }, password: password,
+                seeds: nodes, password: password,
                 project: project, entities: entities, timeoutMillis: timeoutMillis, readsFromReplicas: readFromReplicas)
         case .sqlite(let path):
             return try SQLiteOnlineStore(path: path, entities: entities)

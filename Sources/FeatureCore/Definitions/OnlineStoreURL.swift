@@ -9,7 +9,7 @@ public enum OnlineStoreURL: Sendable, Equatable, CustomStringConvertible {
     case redisCluster(nodes: [Node], password: String?, readFromReplicas: Bool)
     case sqlite(path: String)
 
-    public struct Node: Sendable, Equatable, CustomStringConvertible {
+    public struct Node: Sendable, Hashable, CustomStringConvertible {
         public let host: String
         public let port: Int
 

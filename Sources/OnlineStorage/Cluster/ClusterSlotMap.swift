@@ -1,15 +1,10 @@
-/// A cluster node's address as clients reach it.
-public struct ClusterNodeAddress: Hashable, Sendable, CustomStringConvertible, Comparable {
-    public let host: String
-    public let port: Int
+import FeatureCore
 
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
+/// A cluster node's address as clients reach it: the address a store URL names, so that seeds
+/// and the nodes the cluster reports are one type.
+public typealias ClusterNodeAddress = OnlineStoreURL.Node
 
-    public var description: String { "\(host):\(port)" }
-
+extension OnlineStoreURL.Node: Comparable {
     public static func < (a: Self, b: Self) -> Bool { (a.host, a.port) < (b.host, b.port) }
 
     /// `host:port` as Redis writes it in MOVED and ASK replies (the host may be an IPv6 literal).
