@@ -259,6 +259,14 @@ import Testing
         #expect(page.consoleMessages.isEmpty, "\(page.consoleMessages)")
         #expect(page.seriesNames.filter { $0 == "partial dependence" }.count == 2)
         #expect(page.texts(class: "legend").filter { $0 == "rows (ICE)" }.count == 2)
+        // The folder's index lists the explanation by its strongest features.
+        let reports = try BinaryRunner.run(["reports", "--dir", "report"], in: dir)
+        let top = (result["importance"] as! [[String: Any]]).map { $0["feature"] as! String }
+        #expect(
+            reports.stdout.contains(
+                "explanation model.json: 500 rows; top features by mean |SHAP|: \(top.joined(separator: ", "))"),
+            "\(reports.stdout)")
+        #expect(try FileSystem.readText("\(dir)/report/index.html").contains("<a href=\"explain.html\">model.json</a>"))
         let unknown = try BinaryRunner.run(
             ["explain", "--model", "model.json", "--data", test, "--pdp", "nothing"], in: dir)
         #expect(unknown.status == 1 && unknown.stderr.contains("no feature 'nothing'"))

@@ -83,6 +83,19 @@ import Tracking
         #expect(store.aliases(e)["staging"] == promoted.id)
         #expect(FileSystem.exists(promoted.artifactsDirectory + "/model.json"))
 
+        // The reports index features the study: its page copied in, its best value beside it.
+        let reports = try BinaryRunner.run(
+            ["reports", "--dir", "reports", "--run", parentID, "--run", promoted.id, "--tracking-dir", tracking],
+            in: dir)
+        #expect(reports.status == 0, "\(reports.stderr)")
+        #expect(
+            reports.stdout.contains("study study-a@\(parentID.prefix(8)): best_valid_auc \(Progress.fixed(best, 4))"))
+        #expect(reports.stdout.contains("run \(promoted.name)@\(promoted.id.prefix(8)): cv_valid_auc"))
+        let index = try FileSystem.readText("\(dir)/reports/index.html")
+        #expect(
+            index.contains("<a href=\"study-study-a.html\">study-a@")
+                && FileSystem.exists("\(dir)/reports/study-study-a.html"))
+
         // The same seed at another parallelism: the same trials, value for value.
         let again = try Self.tune(dir, tracking: tracking, parallel: 1, extra: ["--no-baseline"])
         #expect(again.status == 0, "\(again.stderr)")

@@ -69,6 +69,22 @@ struct Explain: ParsableCommand {
             }
             page.partialDependence = curves
             try FileSystem.writeAtomically(page.html(), to: report + "/explain.html")
+            // What `fsml reports` lists the explanation by, in the folder's index.
+            let summary: JSONValue = .object([
+                ("model", .string(model)), ("data", .string(path)), ("rows", .int(shap.rows)),
+                ("report", .string("explain.html")),
+                (
+                    "importance",
+                    .array(
+                        shap.importance().map {
+                            .object([
+                                ("feature", .string(shap.featureNames[$0.feature])),
+                                ("mean_abs_shap", .number($0.meanAbsolute)),
+                            ])
+                        })
+                ),
+            ])
+            try FileSystem.writeAtomically(JSONText.render(summary) + "\n", to: report + "/explain.json")
         }
         let ranked = shap.importance()
         let shown = top == 0 ? ranked[...] : ranked.prefix(top)
