@@ -25,7 +25,9 @@ import Testing
     }
 
     /// The data of one case: small (seeds 0–2), a leaf shared by threads over several shared
-    /// blocks (3–5), a leaf cut into two chunks (6) and into four (7).
+    /// blocks (3–5), a leaf cut into two chunks (6) and into four (7); then sparse data, mostly
+    /// zeros: with a subset of its features (8, the dense kernels), with all of them (9, the
+    /// sparse codes) and in two chunks (10).
     struct Case {
         let data: BinnedData
         let layout: HistogramLayout
@@ -34,16 +36,25 @@ import Testing
 
         init(seed: Int, rng: inout SeededRandom) {
             let large = seed >= 3
+            let sparse = seed >= 8
             let rows =
                 switch seed {
-                case 6: 3 * HistogramBuilder.chunkRows
+                case 6, 10: 3 * HistogramBuilder.chunkRows
                 case 7: 5 * HistogramBuilder.chunkRows
-                case 3...5: 2 * HistogramBuilder.sharedBlock + rng.below(20_000)
+                case 3...5, 9: 2 * HistogramBuilder.sharedBlock + rng.below(20_000)
                 default: 500 + rng.below(3000)
                 }
-            let columns = seed >= 6 ? 5 + rng.below(3) : large ? 12 + rng.below(4) : 1 + rng.below(13)
+            let columns =
+                sparse
+                ? 8 + rng.below(30) : seed >= 6 ? 5 + rng.below(3) : large ? 12 + rng.below(4) : 1 + rng.below(13)
             var values: [Float] = []
-            for _ in 0..<rows * columns { values.append(rng.bernoulli(0.1) ? .nan : Float(rng.below(300))) }
+            for _ in 0..<rows * columns {
+                if sparse {
+                    values.append(rng.bernoulli(0.8) ? 0 : rng.bernoulli(0.1) ? .nan : Float(rng.below(100)))
+                } else {
+                    values.append(rng.bernoulli(0.1) ? .nan : Float(rng.below(300)))
+                }
+            }
             let matrix = DenseMatrix(rows: rows, columns: columns, values: values)
             let mappers = (0..<columns).map { f in
                 BinMapper(sample: (0..<rows).map { values[$0 * columns + f] }, maxBin: 255)
@@ -52,7 +63,7 @@ import Testing
             layout = HistogramLayout(mappers: mappers)
             let kept = seed >= 6 ? 0.95 : 0.6
             leaf = (0..<rows).filter { _ in rng.bernoulli(kept) }.map { Int32($0) }
-            features = (0..<columns).filter { _ in large || rng.bernoulli(0.8) }
+            features = (0..<columns).filter { _ in (large && seed != 8) || rng.bernoulli(0.8) }
         }
     }
 
@@ -85,12 +96,18 @@ import Testing
         }
     }
 
-    @Test(arguments: 0..<8)
+    @Test(arguments: 0..<11)
     func theBuilderSumsEveryBinAsTheOracleDoes(seed: Int) {
         var rng = SeededRandom(seed: UInt64(seed))
         let c = Case(seed: seed, rng: &rng)
-        if seed == 6 { #expect(HistogramBuilder.rowChunks(c.leaf.count) == 2) }
+        if seed == 6 || seed == 10 { #expect(HistogramBuilder.rowChunks(c.leaf.count) == 2) }
         if seed == 7 { #expect(HistogramBuilder.rowChunks(c.leaf.count) == 4) }
+        // Sparse codes exist for the sparse data alone, and serve a tree that uses every feature.
+        let sparse = SparseCodes.make(
+            columns: UnsafePointer(c.data.storage.pointer), rows: c.data.rows, layout: c.layout)
+        #expect((sparse != nil) == (seed >= 8))
+        if seed >= 9 { #expect(c.features.count == c.layout.bins.count) }
+        if seed == 8 { #expect(c.features.count < c.layout.bins.count) }
         let rows = c.data.rows
         let exact = (0..<rows).map { _ in
             SIMD2<Float>(Float(rng.below(2001) - 1000) / 1024, Float(1 + rng.below(1023)) / 1024)
@@ -105,7 +122,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [3, 6, 7])
+    @Test(arguments: [3, 6, 7, 9, 10])
     func histogramsAreTheSameBitForBitAtAnyNumberOfThreads(seed: Int) {
         var rng = SeededRandom(seed: UInt64(seed))
         let c = Case(seed: seed, rng: &rng)

@@ -36,6 +36,8 @@ final class HistogramBuilder {
     let columns: UnsafePointer<UInt8>
     let rows: Int
     let rowMajor: RowMajorCodes
+    /// The codes without each feature's most frequent bin, when the data is sparse.
+    let sparse: SparseCodes?
     let team: WorkerTeam
     private var sharedStorage: (rows: UnsafeMutablePointer<UInt64>, pairs: UnsafeMutablePointer<SIMD2<Double>>)?
     private var chunkStorage: UnsafeMutablePointer<SIMD2<Double>>?
@@ -46,6 +48,7 @@ final class HistogramBuilder {
         self.rows = rows
         self.rowMajor = rowMajor
         self.team = team
+        sparse = SparseCodes.make(columns: columns, rows: rows, layout: layout)
     }
 
     deinit {
@@ -67,6 +70,10 @@ final class HistogramBuilder {
         // few thousand rows.
         let useThreads = count * features.count >= 100_000 ? team.size : 1
         for f in features { (out + layout.offsets[f]).update(repeating: .zero, count: layout.bins[f]) }
+        // Sparse codes add into every feature's bins, so they serve a tree that uses them all.
+        if let sparse, features.count == layout.bins.count {
+            return buildSparse(sparse, indices: indices, count: count, pairs: pairs, out: out, threads: useThreads)
+        }
         if let indices {
             buildRowMajor(
                 indices: indices, count: count, features: features, out: out, threads: useThreads)
@@ -111,6 +118,38 @@ final class HistogramBuilder {
         } else {
             for g in groups.indices { body(g) }
         }
+    }
+
+    /// One add per entry of the leaf's rows, then each feature's most frequent bin from the
+    /// total. A large leaf is cut into chunks by its row count alone (`rowChunks`), added on the
+    /// team and summed in chunk order, so the sums do not depend on the number of threads.
+    private func buildSparse(
+        _ sparse: SparseCodes, indices: UnsafePointer<Int32>?, count: Int, pairs: UnsafePointer<SIMD2<Float>>,
+        out: UnsafeMutablePointer<SIMD2<Double>>, threads: Int
+    ) {
+        let layout = layout
+        let chunks = Self.rowChunks(count)
+        var total = SIMD2<Double>.zero
+        if chunks == 1 {
+            total = sparse.add(indices: indices, 0..<count, pairs: pairs, out: out)
+        } else {
+            let extra = chunkHistograms
+            let totals = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: chunks)
+            defer { totals.deallocate() }
+            let body = { (c: Int) in
+                let target = c == 0 ? out : extra + (c - 1) * layout.total
+                if c > 0 { target.update(repeating: .zero, count: layout.total) }
+                let (lo, hi) = (c * count / chunks, (c + 1) * count / chunks)
+                totals[c] = sparse.add(indices: indices, lo..<hi, pairs: pairs, out: target)
+            }
+            if threads > 1 { team.forEach(chunks, body) } else { (0..<chunks).forEach(body) }
+            for c in 0..<chunks { total += totals[c] }
+            for c in 1..<chunks {
+                let part = extra + (c - 1) * layout.total
+                for b in 0..<layout.total { out[b] += part[b] }
+            }
+        }
+        for f in layout.bins.indices { sparse.fillMostFrequent(f, total: total, layout: layout, out: out) }
     }
 
     /// Rows gathered at once when several threads share a leaf: all members copy part of a block,

@@ -182,6 +182,10 @@ public enum SplitFinder {
             }
         }
         for b in 1...lastThreshold {
+            // An empty bin leaves the sums, and so every candidate, as the bin before it did, and
+            // ties keep the first: skipping it changes nothing (a small leaf's bins are mostly
+            // empty).
+            if hist[b] == .zero && b > 1 { continue }
             leftG += hist[b].x
             leftH += hist[b].y
             consider(b, leftG, leftH, missingLeft: false)
