@@ -46,6 +46,9 @@ public struct RankingObjective: Sendable {
         let spread = scores[order[0]] != scores[order[n - 1]]
         var lambdas = [Double](repeating: 0, count: n)
         var hessians = [Double](repeating: 0, count: n)
+        // Each document's gain and each rank's discount once, not once per pair (the same values).
+        let gains = (0..<n).map { Self.gain(labels[range.lowerBound + $0]) }
+        let discounts = (0..<n).map { Self.discount($0) }
         var total = 0.0
         for i in 0..<min(n - 1, truncationLevel) {
             for j in i + 1..<n {
@@ -54,8 +57,8 @@ public struct RankingObjective: Sendable {
                 let (high, low, highRank, lowRank) = labels[a] > labels[b] ? (a, b, i, j) : (b, a, j, i)
                 let delta = scores[high] - scores[low]
                 var change =
-                    (Self.gain(labels[high]) - Self.gain(labels[low]))
-                    * abs(Self.discount(highRank) - Self.discount(lowRank)) * inverseMax
+                    (gains[high - range.lowerBound] - gains[low - range.lowerBound])
+                    * abs(discounts[highRank] - discounts[lowRank]) * inverseMax
                 if normalize && spread { change /= 0.01 + abs(delta) }
                 let p = 1 / (1 + exp(sigmoid * delta))
                 let lambda = -sigmoid * p * change
