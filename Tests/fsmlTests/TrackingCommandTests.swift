@@ -109,6 +109,26 @@ import Tracking
         let listed = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [[String: Any]]
         let mine = listed.first { $0["run_id"] as? String == runID }!
         #expect(mine["aliases"] as? [String] == ["production"] && mine["status"] as? String == "FINISHED")
+        // Also in MLflow's registry (check_mlflow.py loads models:/ctr-e2e@champion with MLflow).
+        let registered = try BinaryRunner.run(
+            [
+                "runs", "promote", "baseline", "--alias", "champion", "--registered-model", "ctr-e2e",
+                "--tracking-dir", tracking,
+            ], in: dir)
+        #expect(registered.status == 0, "\(registered.stderr)")
+        #expect(
+            registered.stdout.contains("registered model 'ctr-e2e' version ") && registered.stdout.contains("@champion")
+        )
+        let version = ModelRegistry(store: store).aliases(name: "ctr-e2e")["champion"]!
+        #expect(ModelRegistry(store: store).versions(name: "ctr-e2e").first { $0.version == version }?.runID == runID)
+        let reserved = try BinaryRunner.run(
+            [
+                "runs", "promote", "calibrated", "--alias", "latest", "--registered-model", "x", "--tracking-dir",
+                tracking,
+            ],
+            in: dir)
+        #expect(reserved.status != 0 && reserved.stderr.contains("reserved"), "\(reserved.stderr)")
+        #expect(try store.aliases(store.experiment(id: run.meta.experimentID))["latest"] == nil)
 
         // A backtest on a later dataset is logged to the run under its name.
         #expect(try BinaryRunner.run(["build", "--out", "later.parquet"], in: dir).status == 0)
@@ -141,7 +161,7 @@ import Tracking
         try FileSystem.writeAtomically(model, to: modelPath)
 
         let show = try BinaryRunner.run(["runs", "show", String(runID.prefix(8)), "--tracking-dir", tracking], in: dir)
-        #expect(show.stdout.contains("aliases     production") && show.stdout.contains("report.html"))
+        #expect(show.stdout.contains("aliases     champion, production") && show.stdout.contains("report.html"))
         // The alias's run cannot be deleted out from under the server.
         let delete = try BinaryRunner.run(["runs", "delete", runID, "--tracking-dir", tracking], in: dir)
         #expect(delete.status == 1 && delete.stderr.contains("promote another run first"))

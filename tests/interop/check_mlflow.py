@@ -98,6 +98,7 @@ def main():
                 client.get_metric_history(s["run_id"], "iter_valid_auc")
             ):
                 fail(f"run {s['run_id']}: iter_valid_auc history differs after migrate-filestore")
+    aliased = check_registry(root, summaries)
     registered = check_models(root, summaries, fsml=sys.argv[2] if len(sys.argv) > 2 else None)
     aliases = 0
     for e in experiments.values():
@@ -105,8 +106,43 @@ def main():
     print(
         f"MLflow {mlflow.__version__} read {len(summaries)} fsml runs in {len(experiments)} experiments: "
         f"status, params, {checked_metrics} metrics, tags, histories and artifacts identical; {aliases} aliases; "
-        f"the same after mlflow migrate-filestore to SQLite; {registered} fsml models registered and loaded by pyfunc"
+        f"the same after mlflow migrate-filestore to SQLite; {registered} fsml models registered and loaded by pyfunc; "
+        f"{aliased} aliases of fsml's own registrations resolved and loaded by MLflow's registry"
     )
+
+
+def check_registry(root, summaries):
+    """The models `fsml runs promote --registered-model` registered beside the runs, read by MLflow's
+    own registry client: every alias resolves to the version of the run fsml registered, and
+    models:/NAME@ALIAS loads in pyfunc and predicts as the run's own model does."""
+    import numpy as np
+    import pandas as pd
+    if not (root / "models").is_dir():
+        return 0
+    mlflow.set_tracking_uri(root.as_uri())
+    mlflow.set_registry_uri(root.as_uri())
+    client = MlflowClient(tracking_uri=root.as_uri(), registry_uri=root.as_uri())
+    runs = {s["run_id"]: s for s in summaries}
+    checked = 0
+    for model in client.search_registered_models():
+        for alias, number in model.aliases.items():
+            version = client.get_model_version_by_alias(model.name, alias)
+            if str(version.version) != str(number) or version.run_id not in runs:
+                fail(f"registered model {model.name}@{alias}: version {version.version} of run {version.run_id}")
+            s = runs[version.run_id]
+            columns = [c["name"] for c in json.loads(
+                (root / s["experiment_id"] / s["run_id"] / "artifacts" / "model" / "MLmodel").read_text()
+                .split("inputs: '")[1].split("'\n")[0])]
+            frame = pd.DataFrame(np.random.default_rng(3).normal(size=(50, len(columns))).astype(np.float32),
+                                 columns=columns)
+            got = np.asarray(mlflow.pyfunc.load_model(f"models:/{model.name}@{alias}").predict(frame), dtype=float)
+            want = np.asarray(mlflow.pyfunc.load_model(f"runs:/{s['run_id']}/model").predict(frame), dtype=float)
+            if not np.array_equal(got, want):
+                fail(f"models:/{model.name}@{alias} predicts {got[:3]}, runs:/{s['run_id']}/model {want[:3]}")
+            checked += 1
+    if checked == 0:
+        fail(f"{root}/models holds no alias MLflow can resolve")
+    return checked
 
 
 def check_models(root, summaries, fsml):
