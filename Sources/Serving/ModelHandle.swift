@@ -18,6 +18,8 @@ public final class LoadedModel: Sendable {
     let predictor: FlatPredictor?
     /// SHAP values for `"explain": true` (the code `fsml explain` runs).
     let explainer: ModelExplainer
+    /// 1, or a multiclass model's classes: its answers carry every class's probability.
+    public let classes: Int
 
     init(run: RunRecord, model: AnyModel, lookup: FeatureLookup) {
         runID = run.id
@@ -29,12 +31,20 @@ public final class LoadedModel: Sendable {
         plan = PredictPlan(contract: contract, lookup: lookup, version: version)
         if case .gbdt(let m) = model { predictor = FlatPredictor(m) } else { predictor = nil }
         explainer = ModelExplainer(model)
+        classes = model.outputsPerRow
     }
 
-    /// One score; allocation-free for trees.
+    /// One score: a probability (binary), a value (regression), a ranking score; allocation-free
+    /// for trees. For a multiclass model, the most likely class's probability (`probabilities`).
     public func score(_ row: [Float]) -> Double {
+        if classes > 1 { return probabilities(row).max()! }
         if let predictor { return predictor.predict(row) }
         return model.predict(DenseMatrix(rows: 1, columns: row.count, values: row))[0]
+    }
+
+    /// Every class's probability, for a multiclass model (its softmax, as `fsml predict` gives).
+    public func probabilities(_ row: [Float]) -> [Double] {
+        model.predict(DenseMatrix(rows: 1, columns: row.count, values: row), threads: 1)
     }
 }
 
@@ -79,12 +89,9 @@ public final class ModelHandle: @unchecked Sendable {
     {
         let e = try store.experiment(experiment)
         let run = try store.run(alias: alias, experiment: e)
+        // Every objective is served: a probability, a value, a ranking score, or a multiclass
+        // model's class probabilities.
         let model = try ModelArtifact.load(run)
-        // Scores a client can act on: a probability, or a ranking model's score (for /rank's order).
-        guard model.objective == .binary || model.objective.isRanking else {
-            throw ServingError(
-                "run \(run.id): a served model must be binary or a ranking model, not \(model.objective.rawValue)")
-        }
         return LoadedModel(
             run: run, model: model, lookup: try FeatureLookup(registry: registry, modelFeatures: model.featureNames))
     }

@@ -17,6 +17,11 @@ extension PredictionService {
 
     func prepareRank(_ body: [UInt8]) -> Prepared<RankRequest> {
         let model = models.current
+        guard model.classes == 1 else {
+            let message =
+                "the served model is multiclass (\(model.classes) classes): /rank orders by one score; use /predict"
+            return .refused(Answer(status: 400, body: RequestError(400, message).json))
+        }
         let request: ServeRequests.Rank
         do { request = try ServeRequests.rank(body, contract: model.contract) } catch {
             return .refused(Answer(status: error.status, body: error.json))

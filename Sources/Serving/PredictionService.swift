@@ -95,6 +95,15 @@ public final class PredictionService: @unchecked Sendable {
             }
         }
         if explain { fields.explain = true }
+        if fields.explain && model.classes > 1 {
+            return .refused(
+                Answer(
+                    status: 400,
+                    body: RequestError(
+                        400, "explanations of a multiclass model (\(model.classes) classes) are not served",
+                        field: "explain"
+                    ).json))
+        }
         return .request(
             PredictRequest(model: model, fields: fields, asOf: now(), keys: fields.entityKeys(model.plan)))
     }
@@ -155,7 +164,8 @@ public final class PredictionService: @unchecked Sendable {
             newest = max(newest ?? s.lastTime, s.lastTime)
         }
         let values = lookup.row(states: states, fields: request.fields.schemaValues(plan), asOf: asOf)
-        let score = model.score(values)
+        let probabilities = model.classes > 1 ? model.probabilities(values) : []
+        let score = probabilities.max() ?? model.score(values)
         metrics.observe(predictSeconds, Double(monotonicNanos() - begin) / 1e9)
         if read.degraded { metrics.add("fsml_serve_degraded_total", help: "Answers scored without the online store.") }
         if let log {
@@ -167,6 +177,14 @@ public final class PredictionService: @unchecked Sendable {
         json.reserveCapacity(256)
         json.append(contentsOf: #"{"score":"#.utf8)
         json.append(contentsOf: JSONText.number(score).utf8)
+        if !probabilities.isEmpty {
+            // The most likely class (the first of equals) and every class's probability.
+            json.append(contentsOf: #","class":"#.utf8)
+            json.append(contentsOf: "\(probabilities.firstIndex(of: score)!)".utf8)
+            json.append(contentsOf: #","probabilities":["#.utf8)
+            json.append(contentsOf: probabilities.map { JSONText.number($0) }.joined(separator: ",").utf8)
+            json.append(UInt8(ascii: "]"))
+        }
         json.append(contentsOf: #","features_freshness_ms":"#.utf8)
         json.append(contentsOf: (newest.map { JSONText.number(Double(asOf - $0) / 1000) } ?? "null").utf8)
         json.append(contentsOf: plan.versionAndMissing)

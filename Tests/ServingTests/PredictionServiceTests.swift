@@ -22,7 +22,7 @@ import Tracking
         let model: AnyModel
         let clock: Micros
 
-        init() throws {
+        init(objective: ObjectiveKind = .binary) throws {
             dir =
                 FileManager.default.temporaryDirectory.appendingPathComponent("fsml-serving-\(UUID().uuidString)").path
             tracking = TrackingStore(root: dir + "/experiments")
@@ -33,11 +33,17 @@ import Tracking
             for _ in 0..<2000 {
                 let row = names.indices.map { _ in Float(g.uniform() * 10) }
                 values += row
-                labels.append(row[0] + row[1] > 10 ? 1 : 0)
+                switch objective {
+                case .multiclass: labels.append(Float(min(2, Int(row[0] / 3.4))))
+                case .regression: labels.append(row[0] + row[1])
+                default: labels.append(row[0] + row[1] > 10 ? 1 : 0)
+                }
             }
             var params = TrainingParams()
             params.numIterations = 10
             params.minDataInLeaf = 5
+            params.objective = objective
+            if objective == .multiclass { params.numClass = 3 }
             let trained = try Booster.train(
                 LabeledData(
                     features: DenseMatrix(rows: 2000, columns: names.count, values: values, featureNames: names),
@@ -183,6 +189,57 @@ import Tracking
         let expected = ["p2", "p1", "p404"].map { ($0, f.expected(user: "u1", product: $0, session: "s1")) }
             .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         #expect(ranked.map(\.0) == expected.map(\.0) && ranked.map(\.1) == expected.map(\.1))
+    }
+
+    /// A model's output walked tree by tree and softmaxed here: every class's margin is its initial
+    /// score plus the leaves of its trees (tree t is class t mod K's).
+    static func probabilities(_ model: AnyModel, _ row: [Float]) -> [Double] {
+        guard case .gbdt(let m) = model else { return [] }
+        var margins = [Double](repeating: m.initScore, count: m.numClass)
+        row.withUnsafeBufferPointer { r in
+            for (t, tree) in m.trees.enumerated() { margins[t % m.numClass] += tree.predict(r.baseAddress!) }
+        }
+        let top = margins.max()!
+        let exps = margins.map { exp($0 - top) }
+        return exps.map { $0 / exps.reduce(0, +) }
+    }
+
+    /// A multiclass model is served: the answer carries every class's probability and the most
+    /// likely class; /rank and explanations, which need one score, are refused with a reason.
+    @Test func aMulticlassModelAnswersEveryClasssProbability() throws {
+        let f = try Fixture(objective: .multiclass)
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        #expect(f.service.models.current.classes == 3)
+        for (user, product, session) in [("u1", "p1", "s1"), ("u1", "p2", nil), ("u9", "p9", nil)] {
+            let body =
+                "{\"user_id\":\"\(user)\",\"product_id\":\"\(product)\""
+                + (session.map { ",\"session_id\":\"\($0)\"" } ?? "") + "}"
+            let answer = f.service.predict(Array(body.utf8))
+            #expect(answer.status == 200, "\(answer.body)")
+            let parsed = try JSONParser.parse(Array(answer.body.utf8))
+            let got = (parsed["probabilities"]?.array ?? []).compactMap(\.double)
+            let want = Self.probabilities(f.model, f.vector(user: user, product: product, session: session))
+            #expect(got.count == 3 && zip(got, want).allSatisfy { abs($0 - $1) < 1e-12 }, "\(got) \(want)")
+            #expect(parsed["score"]?.double == got.max() && parsed["class"]?.int == got.firstIndex(of: got.max()!))
+        }
+        let rank = f.service.rank(Array(#"{"user_id":"u1","product_ids":["p1","p2"]}"#.utf8))
+        #expect(rank.status == 400 && rank.body.contains("multiclass (3 classes)"), "\(rank.body)")
+        let explained = f.service.predict(Array(#"{"user_id":"u1","product_id":"p1"}"#.utf8), explain: true)
+        #expect(explained.status == 400 && explained.body.contains("\"field\":\"explain\""), "\(explained.body)")
+    }
+
+    /// A regression model is served: its score is the predicted value.
+    @Test func aRegressionModelAnswersItsValue() throws {
+        let f = try Fixture(objective: .regression)
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        guard case .gbdt(let m) = f.model else { return }
+        let row = f.vector(user: "u1", product: "p1", session: "s1")
+        let walked = row.withUnsafeBufferPointer { r in
+            m.trees.reduce(m.initScore) { $0 + $1.predict(r.baseAddress!) }
+        }
+        let answer = f.service.predict(Array(#"{"user_id":"u1","product_id":"p1","session_id":"s1"}"#.utf8))
+        #expect(answer.status == 200 && abs(Self.score(answer) - walked) < 1e-9, "\(answer.body) \(walked)")
+        #expect(!answer.body.contains("probabilities"))
     }
 
     @Test func featuresEndpointAndATamperedModelIsRefused() throws {
