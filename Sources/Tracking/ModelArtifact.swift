@@ -62,3 +62,32 @@ extension TrackingStore {
         return (e, previous)
     }
 }
+
+extension ModelArtifact {
+    /// Logs a model trained elsewhere (imported from LightGBM or XGBoost) as a finished run of
+    /// `experiment`: its model artifact and checksum, MLflow's `model/` layout, where it came
+    /// from. `fsml runs promote` and `fsml serve` then take it like a run fsml trained.
+    public static func logImported(
+        _ model: GBDTModel, store: TrackingStore, experiment: String, name: String, source: String, format: String
+    ) throws -> RunRecord {
+        let e = try store.experimentCreatingIfNeeded(experiment)
+        var tags = RunTags.standard()
+        tags["fsml.model.kind"] = "gbdt"
+        tags["fsml.model.imported_from"] = format
+        let run = try RunWriter(store: store, experiment: e, name: name, tags: tags)
+        do {
+            try run.logParams([
+                ("model", "gbdt"), ("objective", model.objective.rawValue), ("imported_from", source),
+                ("import_format", format), ("trees", "\(model.trees.count)"), ("num_class", "\(model.numClass)"),
+                ("features", "\(model.featureNames.count)"),
+            ])
+            try save(.gbdt(model), to: run)
+            try MLflowModelFlavor.write(model, runID: run.id, artifacts: run.artifactsDirectory)
+            try run.end(.finished)
+        } catch {
+            try? run.end(.failed)
+            throw error
+        }
+        return run.snapshot
+    }
+}

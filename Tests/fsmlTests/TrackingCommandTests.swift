@@ -140,6 +140,32 @@ import Tracking
         #expect(after.metrics["later_auc"] != nil && abs(after.metrics["valid_auc"]! - metrics["valid_auc"]!) < 1e-12)
         #expect(FileSystem.exists(after.artifactsDirectory + "/evaluations/later.html"))
 
+        // A model trained elsewhere (here: the run's own, through LightGBM's format) logged as a
+        // run that promote and serve take, scoring as the original does.
+        let trained = after.artifactsDirectory + "/model.json"
+        #expect(try BinaryRunner.run(["model", "export-lightgbm", trained, "m.txt"], in: dir).status == 0)
+        let imported = try BinaryRunner.run(
+            [
+                "model", "import-lightgbm", "m.txt", "back.json", "--experiment", "ctr-imported", "--run-name", "lgb",
+                "--tracking-dir", tracking,
+            ], in: dir)
+        #expect(imported.status == 0 && imported.stdout.contains("in experiment 'ctr-imported'"), "\(imported.stderr)")
+        let importedRun = try store.findRun("lgb", experiment: "ctr-imported")
+        #expect(importedRun.meta.status == .finished && importedRun.params["import_format"] == "lightgbm")
+        #expect(FileSystem.exists(importedRun.artifactsDirectory + "/model/MLmodel"))
+        #expect(
+            try BinaryRunner.run(
+                ["runs", "promote", "lgb", "--experiment", "ctr-imported", "--tracking-dir", tracking], in: dir
+            )
+            .status == 0)
+        var rng = SeededRandom(seed: 11)
+        let rows = (0..<50).map { _ in (0...40).map { _ in String(rng.uniform() * 20) }.joined(separator: ",") }
+        try FileSystem.writeAtomically(rows.joined(separator: "\n") + "\n", to: "\(dir)/rows.csv")
+        let scores = try [trained, importedRun.artifactsDirectory + "/model.json"].map { model in
+            try BinaryRunner.run(["predict", "--model", model, "--data", "rows.csv", "--header", "no"], in: dir).stdout
+        }
+        #expect(!scores[0].isEmpty && scores[0] == scores[1])
+
         // A dataset that is not the one its manifest describes is refused for training.
         let original = try FileSystem.readBytes("\(dir)/later.parquet")
         var tampered = original

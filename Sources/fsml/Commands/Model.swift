@@ -1,6 +1,7 @@
 import ArgumentParser
 import FsmlCore
 import GBDT
+import Tracking
 
 struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,15 +74,17 @@ struct ModelExportXGBoost: ParsableCommand {
 struct ModelImportXGBoost: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-xgboost",
-        abstract: "Convert an XGBoost model (JSON or UBJSON; gbtree, one output) to fsml's format.")
+        abstract: "Convert an XGBoost model (JSON or UBJSON; gbtree, multiclass too) to fsml's format.")
 
     @Argument(help: "The XGBoost JSON model.") var model: String
     @Argument(help: "The fsml model file to write.") var out: String
+    @OptionGroup var imported: ImportedRunOptions
 
     func run() throws {
         let m = try GBDTModel.loadXGBoost(path: model)
         try m.save(to: out)
         StandardError.line("wrote \(out) (\(m.trees.count) trees, \(m.featureNames.count) features)")
+        try imported.log(m, source: model, format: "xgboost")
     }
 }
 
@@ -104,16 +107,18 @@ struct ModelExportLightGBM: ParsableCommand {
 struct ModelImportLightGBM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-lightgbm",
-        abstract: "Convert a LightGBM text model (one output per row, numerical splits) to fsml's format.")
+        abstract: "Convert a LightGBM text model (any objective fsml trains, categorical splits too) to fsml's format.")
 
     @Argument(help: "The LightGBM model file.") var model: String
     @Argument(help: "The fsml model file to write.") var out: String
+    @OptionGroup var imported: ImportedRunOptions
 
     func run() throws {
         let m = try GBDTModel.loadLightGBM(path: model)
         try m.save(to: out)
         StandardError.line(
             "wrote \(out) (\(m.trees.count) trees, \(m.featureNames.count) features, \(m.objective.rawValue))")
+        try imported.log(m, source: model, format: "lightgbm")
     }
 }
 
@@ -153,5 +158,24 @@ enum ModelExport {
         StandardError.line(
             "note: the \(format) export leaves out the model's \(c.method.rawValue) calibration; it predicts uncalibrated probabilities"
         )
+    }
+}
+
+/// An imported model logged as a tracked run, which `fsml runs promote` and `fsml serve` take.
+struct ImportedRunOptions: ParsableArguments {
+    @Option(
+        help: """
+            Also log the model as a finished run of this experiment (created if absent): `fsml runs promote` \
+            and `fsml serve` then take it (its feature names must be the project's features).
+            """) var experiment: String?
+    @Option(help: "The run's name (default: imported-<model file name>).") var runName: String?
+    @OptionGroup var tracking: TrackingOptions
+
+    func log(_ m: GBDTModel, source: String, format: String) throws {
+        guard let experiment else { return }
+        let name = runName ?? "imported-" + (source.split(separator: "/").last.map(String.init) ?? source)
+        let run = try ModelArtifact.logImported(
+            m, store: tracking.store, experiment: experiment, name: name, source: source, format: format)
+        StandardOutput.write("logged run \(run.id) (\(run.name)) in experiment '\(experiment)'\n")
     }
 }
