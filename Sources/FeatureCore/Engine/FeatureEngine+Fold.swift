@@ -21,8 +21,14 @@ extension FeatureEngine {
         // plan (its existential aggregator, the strings inside) once per event.
         state.withMutableWords { words in
             entities[e].slots.withUnsafeBufferPointer { slots in
-                for i in slots.indices where slots[i].filterBit & mask == slots[i].filterBit {
-                    slots[i].operation.fold(event, into: words + slots[i].byteOffset, window: slots[i].window)
+                var slot = slots.baseAddress!
+                for _ in 0..<slots.count {
+                    // Through `pointee`: the plan is borrowed where it lies; a subscript copied it.
+                    if slot.pointee.filterBit & mask == slot.pointee.filterBit {
+                        slot.pointee.operation.fold(
+                            event, into: words + slot.pointee.byteOffset, window: slot.pointee.window)
+                    }
+                    slot += 1
                 }
             }
         }
