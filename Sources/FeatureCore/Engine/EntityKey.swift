@@ -20,6 +20,38 @@ public struct EntityKeyMaker: Sendable, Equatable {
         return out
     }
 
+    /// Appends the bytes of `key(event)` to `buffer` without making the text; false (and nothing
+    /// appended) when the event lacks a key field. A fold looks keys up by these bytes, so a key
+    /// of several fields costs no allocation unless it is new.
+    @inline(__always)
+    public func write(_ event: Event, into buffer: inout [UInt8]) -> Bool {
+        let start = buffer.count
+        for (i, f) in fields.enumerated() {
+            if i > 0 { buffer.append(UInt8(ascii: ":")) }
+            switch event.values[f] {
+            case .string(var s):
+                if fields.count == 1 {
+                    s.withUTF8 { buffer.append(contentsOf: $0) }
+                } else {
+                    s.withUTF8 { bytes in
+                        for b in bytes {
+                            switch b {
+                            case UInt8(ascii: "%"): buffer.append(contentsOf: [0x25, 0x32, 0x35])  // %25
+                            case UInt8(ascii: ":"): buffer.append(contentsOf: [0x25, 0x33, 0x41])  // %3A
+                            default: buffer.append(b)
+                            }
+                        }
+                    }
+                }
+            case .number(let x): buffer.append(contentsOf: String(Int64(x)).utf8)
+            default:
+                buffer.removeSubrange(start...)
+                return false
+            }
+        }
+        return true
+    }
+
     /// Joins key values given separately (a request's key fields, in the entity's order).
     public static func join(_ parts: [String]) -> String {
         parts.count == 1 ? parts[0] : parts.map(escape).joined(separator: ":")

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The entity keys of one kind, each given a dense id that indexes the kind's states. Ids of
 /// removed keys are reused. Open addressing with linear probing; a bucket holds an id and 32 bits
 /// of its key's hash, so a lookup reads one bucket and then the text of the one key whose bits
@@ -44,6 +48,37 @@ public struct EntityKeyTable: Sendable {
             }
             i = (i + 1) & mask
         }
+    }
+
+    /// The id of the key whose text is `bytes` (UTF-8), if present: `find` without making the text.
+    @inline(__always)
+    public func find(bytes: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
+        let mask = buckets.count - 1
+        let tag = hash & Self.tagMask
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let b = buckets[i]
+            if b == Self.empty { return nil }
+            if b & Self.tagMask == tag {
+                let id = Int32(truncatingIfNeeded: b)
+                var key = keys[Int(id)]
+                let same = key.withUTF8 {
+                    $0.count == bytes.count
+                        && (bytes.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+                }
+                if same {
+                    return id
+                }
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// The id of the key whose text is `bytes`, added when absent (its text made then).
+    @inline(__always)
+    public mutating func id(bytes: UnsafeRawBufferPointer, hash: UInt64) -> (id: Int32, added: Bool) {
+        if let id = find(bytes: bytes, hash: hash) { return (id, false) }
+        return (insert(String(decoding: bytes, as: UTF8.self), hash: hash), true)
     }
 
     /// Reads the bucket where a lookup of `hash` starts, and returns it: a caller about to look
@@ -135,7 +170,7 @@ public struct EntityKeyTable: Sendable {
 
     /// Eight bytes at a time, each word multiplied in; a murmur finalizer spreads the result.
     @inline(__always)
-    static func hash(bytes: UnsafeRawBufferPointer) -> UInt64 {
+    public static func hash(bytes: UnsafeRawBufferPointer) -> UInt64 {
         var h = seed ^ (UInt64(bytes.count) &* 0x9e37_79b9_7f4a_7c15)
         var i = 0
         while i + 8 <= bytes.count {

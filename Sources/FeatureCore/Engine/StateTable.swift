@@ -53,13 +53,29 @@ public final class StateTable {
         /// that a table with fixed keys does not hold.
         @inline(__always)
         mutating func slot(key: String, hash: UInt64, engine: FeatureEngine, entity e: Int, fixed: Bool) -> Int? {
-            let id: Int
             if fixed {
                 guard let known = keys.find(key, hash: hash) else { return nil }
-                id = Int(known)
-            } else {
-                id = Int(keys.id(key, hash: hash).id)
+                return slot(found: Int(known), engine: engine, entity: e)
             }
+            return slot(found: Int(keys.id(key, hash: hash).id), engine: engine, entity: e)
+        }
+
+        /// `slot(key:...)` for the key whose text is `bytes`.
+        @inline(__always)
+        mutating func slot(
+            bytes: UnsafeRawBufferPointer, hash: UInt64, engine: FeatureEngine, entity e: Int, fixed: Bool
+        ) -> Int? {
+            if fixed {
+                guard let known = keys.find(bytes: bytes, hash: hash) else { return nil }
+                return slot(found: Int(known), engine: engine, entity: e)
+            }
+            return slot(found: Int(keys.id(bytes: bytes, hash: hash).id), engine: engine, entity: e)
+        }
+
+        /// The state of the key with id `id`, made when the id is new or its state was evicted;
+        /// nil when the key is retired.
+        @inline(__always)
+        mutating func slot(found id: Int, engine: FeatureEngine, entity e: Int) -> Int? {
             if id == states.count {
                 states.append(engine.emptyState(entity: e))
                 isChanged.append(false)
@@ -164,7 +180,10 @@ public final class StateTable {
     private var batchEvents: [Event] = []
     /// Empty, or by event and entity kind: the key's id when known, -1 for no key, `unknownId`.
     private var batchKnown: [Int32] = []
-    private var batchKeys: [String?] = []
+    /// The batch's keys as UTF-8 bytes, one after the other, and where each starts (by event and
+    /// entity kind; -1 for none): the text of a key is made only when the key is new.
+    private var batchKeyBytes: [UInt8] = []
+    private var batchKeyStarts: [Int] = []
     private var batchHashes: [UInt64] = []
     private var batchIds: [Int] = []
     /// Where the touched words go, so that the reads are not optimized away.
@@ -175,33 +194,49 @@ public final class StateTable {
         // property checks exclusive access at run time, which in these loops cost a tenth of the
         // fold; a local's accesses are checked when compiled.
         var kinds: [Kind] = []
-        var keys: [String?] = []
+        var keyBytes: [UInt8] = []
+        var starts: [Int] = []
         var hashes: [UInt64] = []
         var ids: [Int] = []
         swap(&kinds, &self.kinds)
-        swap(&keys, &batchKeys)
+        swap(&keyBytes, &batchKeyBytes)
+        swap(&starts, &batchKeyStarts)
         swap(&hashes, &batchHashes)
         swap(&ids, &batchIds)
         defer {
             swap(&kinds, &self.kinds)
-            swap(&keys, &batchKeys)
+            swap(&keyBytes, &batchKeyBytes)
+            swap(&starts, &batchKeyStarts)
             swap(&hashes, &batchHashes)
             swap(&ids, &batchIds)
         }
-        keys.removeAll(keepingCapacity: true)
+        keyBytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
         hashes.removeAll(keepingCapacity: true)
         ids.removeAll(keepingCapacity: true)
         let known = batchKnown
         for (i, event) in batchEvents.enumerated() {
             for (k, e) in entityKinds.enumerated() {
                 if !known.isEmpty && known[i * entityKinds.count + k] != Self.unknownId {
-                    keys.append(nil)
-                    hashes.append(0)
+                    starts.append(-1)
                     continue
                 }
-                let key = engine.entities[e].keyMaker.key(event)
-                keys.append(key)
-                hashes.append(key.map(EntityKeyTable.hash) ?? 0)
+                let start = keyBytes.count
+                starts.append(engine.entities[e].keyMaker.write(event, into: &keyBytes) ? start : -1)
+            }
+        }
+        // Each key's bytes end where the next present key's start (or at the end).
+        var ends = [Int](repeating: keyBytes.count, count: starts.count)
+        var next = keyBytes.count
+        for j in starts.indices.reversed() where starts[j] >= 0 {
+            ends[j] = next
+            next = starts[j]
+        }
+        keyBytes.withUnsafeBytes { all in
+            for j in starts.indices {
+                hashes.append(
+                    starts[j] < 0
+                        ? 0 : EntityKeyTable.hash(bytes: UnsafeRawBufferPointer(rebasing: all[starts[j]..<ends[j]])))
             }
         }
         var touched: UInt64 = 0
@@ -226,15 +261,21 @@ public final class StateTable {
                 }
             }
         }
-        for j in keys.indices {
-            let e = entityKinds[j % n]
-            if !known.isEmpty && known[j] != Self.unknownId {
-                ids.append(known[j] < 0 ? -1 : kinds[e].slot(id: Int(known[j]), engine: engine, entity: e) ?? -1)
-                continue
+        keyBytes.withUnsafeBytes { all in
+            for j in starts.indices {
+                let e = entityKinds[j % n]
+                if !known.isEmpty && known[j] != Self.unknownId {
+                    ids.append(known[j] < 0 ? -1 : kinds[e].slot(id: Int(known[j]), engine: engine, entity: e) ?? -1)
+                    continue
+                }
+                guard starts[j] >= 0 else {
+                    ids.append(-1)
+                    continue
+                }
+                let bytes = UnsafeRawBufferPointer(rebasing: all[starts[j]..<ends[j]])
+                ids.append(
+                    kinds[e].slot(bytes: bytes, hash: hashes[j], engine: engine, entity: e, fixed: keepsKeys) ?? -1)
             }
-            ids.append(
-                keys[j].flatMap { kinds[e].slot(key: $0, hash: hashes[j], engine: engine, entity: e, fixed: keepsKeys) }
-                    ?? -1)
         }
         var j = 0
         let tracks = tracksChanges
