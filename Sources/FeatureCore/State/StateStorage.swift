@@ -15,6 +15,9 @@ public final class StateLayout: Sendable {
     /// Byte offsets of slot headers, what a fold reads first, at least a cache line apart (where
     /// lines fall depends on where the allocation does).
     let headerLines: [Int]
+    /// An empty state's words, when every partial is plain bits: a new state is a copy of them,
+    /// where initializing slot by slot calls each slot's aggregator.
+    private let emptyWords: [UInt64]?
 
     init(slots: [SlotPlan], fingerprint: UInt32) {
         self.slots = slots
@@ -24,6 +27,15 @@ public final class StateLayout: Sendable {
         var lines: [Int] = []
         for offset in slots.map(\.byteOffset) where offset >= (lines.last ?? -64) + 64 { lines.append(offset) }
         headerLines = lines
+        if isTrivial {
+            var template = [UInt64](repeating: 0, count: max(words, 1))
+            template.withUnsafeMutableBytes { raw in
+                for s in slots { s.operation.initialize(raw.baseAddress! + s.byteOffset, window: s.window) }
+            }
+            emptyWords = template
+        } else {
+            emptyWords = nil
+        }
     }
 
     /// The byte offsets that `init` expects: slot after slot, in plan order.
@@ -38,6 +50,12 @@ public final class StateLayout: Sendable {
     /// A state's storage with every slot empty.
     func makeEmpty() -> StateStorage {
         let storage = StateStorage.make(self)
+        if let emptyWords {
+            storage.withWords { words in
+                emptyWords.withUnsafeBytes { words.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            }
+            return storage
+        }
         storage.withWords { words in
             slots.withUnsafeBufferPointer { slots in
                 for s in slots { s.operation.initialize(words + s.byteOffset, window: s.window) }
