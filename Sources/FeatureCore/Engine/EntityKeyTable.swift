@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Foundation
 
 /// The entity keys of one kind, each given a dense id that indexes the kind's states. Ids of
 /// removed keys are reused. Open addressing with linear probing; a bucket holds an id and 32 bits
