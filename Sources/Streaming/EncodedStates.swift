@@ -106,31 +106,34 @@ struct EncodedStates: CheckpointStates {
         }
     }
 
-    /// Keeps only the live records, in their order.
+    /// Keeps only the live records, in their order, moved down in place: the arena keeps its
+    /// pages (a new one for each compaction cost a page fault and a zeroed page per 4 KiB).
     private mutating func compact() {
-        var kept: [UInt8] = []
-        kept.reserveCapacity(arena.count - deadBytes)
-        var keptOwners: [(entity: UInt32, id: Int32)] = []
-        keptOwners.reserveCapacity(count)
-        var moved: [(entity: Int, id: Int, offset: Int)] = []
-        moved.reserveCapacity(count)
-        arena.withUnsafeBufferPointer { a in
+        var write = 0
+        var kept = 0
+        var bytes: [UInt8] = []
+        swap(&bytes, &arena)
+        bytes.withUnsafeMutableBytes { a in
             var at = 0
-            for owner in owners {
-                let key = Int(Self.read32(a, at + 1))
-                let length = Self.overhead + key + Int(Self.read32(a, at + 5 + key))
+            for j in owners.indices {
+                let owner = owners[j]
+                let key = Int(a.loadUnaligned(fromByteOffset: at + 1, as: UInt32.self).littleEndian)
+                let blob = Int(a.loadUnaligned(fromByteOffset: at + 5 + key, as: UInt32.self).littleEndian)
+                let length = Self.overhead + key + blob
                 let (e, i) = (Int(owner.entity), Int(owner.id))
                 if offsets[e][i].offset == at {
-                    moved.append((e, i, kept.count))
-                    kept.append(contentsOf: UnsafeBufferPointer(rebasing: a[at..<at + length]))
-                    keptOwners.append(owner)
+                    if write != at { (a.baseAddress! + write).copyMemory(from: a.baseAddress! + at, byteCount: length) }
+                    offsets[e][i].offset = write
+                    owners[kept] = owner
+                    kept += 1
+                    write += length
                 }
                 at += length
             }
         }
-        for m in moved { offsets[m.entity][m.id].offset = m.offset }
-        arena = kept
-        owners = keptOwners
+        bytes.removeLast(bytes.count - write)
+        arena = bytes
+        owners.removeLast(owners.count - kept)
         deadBytes = 0
     }
 
