@@ -105,6 +105,8 @@ public final class OfflineStoreWriter {
     }
 
     private var partitions: [Int: Partition] = [:]
+    /// The partition of the last event: the next is almost always of the same day (a hash less per event).
+    private var last: (day: Int, partition: Partition)?
     public private(set) var filesWritten: [String] = []
     public private(set) var rowsWritten = 0
     /// Encodes and writes row groups on another thread, when asked for (the stream job and ingest,
@@ -128,11 +130,15 @@ public final class OfflineStoreWriter {
     public func append(_ stored: StoredEvent) throws {
         let day = OfflineStore.day(of: stored.event.time)
         let partition: Partition
-        if let p = partitions[day] {
+        if let last, last.day == day {
+            partition = last.partition
+        } else if let p = partitions[day] {
             partition = p
+            last = (day, p)
         } else {
             partition = Partition(layout: layout)
             partitions[day] = partition
+            last = (day, partition)
         }
         if partition.columns.count == 0 && partition.writer == nil { partition.firstSequence = stored.sequence }
         partition.columns.append(stored)
@@ -174,6 +180,7 @@ public final class OfflineStoreWriter {
             try close(partition)
         }
         partitions.removeAll()
+        last = nil
         try encoder?.drain()
     }
 }

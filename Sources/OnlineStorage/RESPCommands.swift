@@ -36,6 +36,14 @@ struct RESPCommands {
         end()
     }
 
+    /// A key written as its prefix and the rest's bytes.
+    mutating func argument(prefix: [UInt8], _ key: UnsafeRawBufferPointer) {
+        header(UInt8(ascii: "$"), prefix.count + key.count)
+        bytes += prefix
+        bytes += key
+        end()
+    }
+
     mutating func argument(decimal n: Int) {
         header(UInt8(ascii: "$"), Self.digitCount(n))
         appendDecimal(n)
@@ -44,6 +52,14 @@ struct RESPCommands {
 
     /// A `StoredValue` (the ordered time prefix, then the state), written in place.
     mutating func argument(storedValue blob: [UInt8], lastTime: Micros) {
+        header(UInt8(ascii: "$"), 8 + blob.count)
+        StoredValue.appendPrefix(lastTime, to: &bytes)
+        bytes += blob
+        end()
+    }
+
+    /// A `StoredValue` from the state's bytes where they are.
+    mutating func argument(storedValue blob: UnsafeRawBufferPointer, lastTime: Micros) {
         header(UInt8(ascii: "$"), 8 + blob.count)
         StoredValue.appendPrefix(lastTime, to: &bytes)
         bytes += blob

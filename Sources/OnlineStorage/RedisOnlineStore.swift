@@ -109,14 +109,26 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
         return text
     }
 
+    /// Records of one key need no merging first (a dictionary of every key of the batch): the
+    /// script takes keys in order, so a later record meets the earlier one as the stored state and
+    /// event time decides between them as a merge would.
     public func write(_ records: [StateRecord]) throws {
-        let latest = StoredValue.latestPerKey(records)
-        guard !latest.isEmpty else { return }
+        guard !records.isEmpty else { return }
+        try runScript { scriptCalls(records, sha: $0) }
+    }
+
+    public func write(packed: PackedStates) throws {
+        guard !packed.isEmpty else { return }
+        try runScript { scriptCalls(packed, sha: $0) }
+    }
+
+    /// Sends the write script's calls `commands` writes for its SHA, under the lock.
+    private func runScript(_ commands: ([UInt8]) -> RESPCommands) throws {
         try lock.withLock {
             var attempt = 0
             while true {
                 let sha = Array(try loadScript().utf8)
-                let replies = try connection.roundTrip(scriptCalls(latest, sha: sha))
+                let replies = try connection.roundTrip(commands(sha))
                 if let error = replies.compactMap({ if case .error(let e) = $0 { return e } else { return nil } }).first
                 {
                     // A restarted Redis forgets scripts: load it again, once.
@@ -151,6 +163,39 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
                 commands.argument(decimal: Int(max(1, entities[r.entity].ttl / 1000)))
             }
             start += Self.keysPerScriptCall
+        }
+        return commands
+    }
+
+    /// `scriptCalls(_:sha:)` for packed states.
+    private func scriptCalls(_ packed: PackedStates, sha: [UInt8]) -> RESPCommands {
+        let entries = packed.entries
+        var commands = RESPCommands(
+            capacity: packed.bytes.count + entries.count * 48 + 64 * (entries.count / Self.keysPerScriptCall + 1))
+        packed.bytes.withUnsafeBytes { all in
+            entries.withUnsafeBufferPointer { entries in
+                var start = 0
+                while start < entries.count {
+                    let chunk = entries[start..<min(start + Self.keysPerScriptCall, entries.count)]
+                    commands.begin(arguments: 3 + 3 * chunk.count)
+                    commands.argument(Self.evalsha)
+                    commands.argument(sha)
+                    commands.argument(decimal: chunk.count)
+                    for e in chunk {
+                        commands.argument(
+                            prefix: prefixes[Int(e.entity)],
+                            UnsafeRawBufferPointer(rebasing: all[e.offset..<e.offset + Int(e.keyLength)]))
+                    }
+                    for e in chunk {
+                        let blob = e.offset + Int(e.keyLength)
+                        commands.argument(
+                            storedValue: UnsafeRawBufferPointer(rebasing: all[blob..<blob + e.blobLength]),
+                            lastTime: e.lastTime)
+                        commands.argument(decimal: Int(max(1, entities[Int(e.entity)].ttl / 1000)))
+                    }
+                    start += Self.keysPerScriptCall
+                }
+            }
         }
         return commands
     }

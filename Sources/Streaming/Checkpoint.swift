@@ -55,7 +55,6 @@ public struct Checkpoint {
         var out = Self.magic
         out.reserveCapacity(piece + (1 << 16))
         var crc: UInt32 = 0
-        var failure: Error?
         func emit() throws {
             try out.withUnsafeBytes { bytes in
                 crc = CRC32.update(crc, bytes)
@@ -67,18 +66,17 @@ public struct Checkpoint {
         Self.put32(UInt32(text.count), &out)
         out += text
         Self.put32(UInt32(states.count), &out)
-        states.forEach { entity, key, blob in
-            guard failure == nil else { return }
-            out.append(UInt8(entity))
-            Self.put32(UInt32(key.utf8.count), &out)
-            out += key.utf8
-            Self.put32(UInt32(blob.count), &out)
-            out += blob
-            if out.count >= piece {
-                do { try emit() } catch { failure = error }
+        try states.forEachRecordRun { run in
+            if run.count >= piece {
+                // A long run goes to the sink as it is, without a copy.
+                if !out.isEmpty { try emit() }
+                crc = CRC32.update(crc, run)
+                try sink(run)
+            } else {
+                out.append(contentsOf: run)
+                if out.count >= piece { try emit() }
             }
         }
-        if let failure { throw failure }
         try emit()
         Self.put32(crc, &out)
         try out.withUnsafeBytes { try sink($0) }
@@ -157,6 +155,26 @@ protocol CheckpointStates {
     /// The bytes of every key and state.
     var byteCount: Int { get }
     func forEach(_ body: (_ entity: Int, _ key: String, _ blob: [UInt8]) -> Void)
+    /// The states' records (entity, key length, key, state length, state), in runs of any length.
+    func forEachRecordRun(_ body: (UnsafeRawBufferPointer) throws -> Void) throws
+}
+
+extension CheckpointStates {
+    func forEachRecordRun(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var failure: (any Error)?
+        var record: [UInt8] = []
+        forEach { entity, key, blob in
+            guard failure == nil else { return }
+            record.removeAll(keepingCapacity: true)
+            record.append(UInt8(entity))
+            Checkpoint.put32(UInt32(key.utf8.count), &record)
+            record += key.utf8
+            Checkpoint.put32(UInt32(blob.count), &record)
+            record += blob
+            do { try record.withUnsafeBytes(body) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
 }
 
 /// A decoded checkpoint's states, to write again.

@@ -13,11 +13,21 @@ import Synchronization
 /// persistence) lost every state, and `takeStoreLost()` tells the job to write them all again.
 final class OnlineWriter: @unchecked Sendable {
     struct Batch {
-        var records: [StateRecord]
+        var states: PackedStates
         /// When each admitted event of the batch was read (monotonic ns), for freshness.
         var readTimes: [UInt64]
         /// The job's event-time clock after the batch.
         var clock: Micros?
+
+        init(states: PackedStates, readTimes: [UInt64], clock: Micros?) {
+            self.states = states
+            self.readTimes = readTimes
+            self.clock = clock
+        }
+
+        init(records: [StateRecord], readTimes: [UInt64], clock: Micros?) {
+            self.init(states: PackedStates(records), readTimes: readTimes, clock: clock)
+        }
     }
 
     /// What the writer measured, taken by the job for its report and metrics.
@@ -40,6 +50,9 @@ final class OnlineWriter: @unchecked Sendable {
     private var markerWritten = false
     private let storeLost = Atomic<Bool>(false)
     private let retrying = Atomic<Bool>(false)
+    /// Batches submitted and not yet written or failed.
+    private let pending = Atomic<Int>(0)
+    private let failed = Atomic<Bool>(false)
 
     init(store: any OnlineStore, job: String, policy: RetryPolicy, metrics: MetricsRegistry, labels: [(String, String)])
     {
@@ -59,26 +72,42 @@ final class OnlineWriter: @unchecked Sendable {
 
     /// Queues a batch; waits while the queue is full. Throws the writer's failure, if any.
     func submit(_ batch: Batch) throws {
-        try worker.submit { [self] in
+        pending.add(1, ordering: .relaxed)
+        do { try worker.submit { [self] in try write(batch) } } catch {
+            pending.subtract(1, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    /// Whether a submitted batch is still being written: the job then goes on folding, and its
+    /// next batch holds every state changed meanwhile, each encoded and written once.
+    var isBusy: Bool { pending.load(ordering: .acquiring) > 0 && !failed.load(ordering: .relaxed) }
+
+    private func write(_ batch: Batch) throws {
+        defer { pending.subtract(1, ordering: .releasing) }
+        do {
             let begin = monotonicNanos()
-            try retry("writing \(batch.records.count) states to \(store.description)") {
+            try retry("writing \(batch.states.count) states to \(store.description)") {
                 // The marker goes in before the first state, so that no state is ever in the store
                 // without it: its absence then means that everything written may be gone.
                 if !markerWritten {
                     try store.writeMarker(marker.name, token: marker.token)
                     markerWritten = true
                 }
-                try store.write(batch.records)
+                try store.write(packed: batch.states)
                 if let clock = batch.clock { try store.writeClock(clock) }
                 try checkMarker()
             }
             let end = monotonicNanos()
             lock.withLock {
-                measured.statesWritten += batch.records.count
+                measured.statesWritten += batch.states.count
                 measured.batches += 1
                 measured.writeSeconds.append(Double(end - begin) / 1e9)
                 for t in batch.readTimes { measured.freshnessSeconds.append(Double(end - t) / 1e9) }
             }
+        } catch {
+            failed.store(true, ordering: .relaxed)
+            throw error
         }
     }
 

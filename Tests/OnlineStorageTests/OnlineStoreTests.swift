@@ -85,6 +85,28 @@ import Testing
         #expect(Self.blobs(values) == keys.map { expected[$0]!.1 })
     }
 
+    /// The stream job's packed batches are the same writes as records, repeats and order included.
+    @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
+    func aPackedWriteIsTheSameAsItsRecords(kind: String) throws {
+        let (store, server) = try Self.make(kind)
+        _ = server
+        var records: [StateRecord] = []
+        for i in 0..<600 {
+            let blob = [StateCodec.version] + [UInt8](repeating: UInt8(i % 251), count: i % 30)
+            records.append(Self.record(i % 3, "k\(i % 450)-é", Micros(5_000 - (i * 31) % 900), blob))
+        }
+        let packed = PackedStates(records)
+        #expect(packed.count == records.count && packed.records() == records)
+        try store.write(packed: packed)
+        let keys = (0..<450).flatMap { k in (0..<3).map { (entity: $0, key: "k\(k)-é") } }
+        let viaPacked = try store.read(keys)
+        let (other, otherServer) = try Self.make(kind, project: "records")
+        _ = otherServer
+        try other.write(records)
+        #expect(try other.read(keys) == viaPacked)
+        #expect(viaPacked.contains { $0 != nil })
+    }
+
     @Test(arguments: ["redis", "cluster", "sqlite", "memory"])
     func aWriteNeverReplacesANewerState(kind: String) throws {
         let (store, server) = try Self.make(kind)

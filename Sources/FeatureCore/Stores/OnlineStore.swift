@@ -21,6 +21,8 @@ public struct StateRecord: Sendable, Equatable {
 /// (Feast's rule), also within one batch.
 public protocol OnlineStore: AnyObject, Sendable {
     func write(_ records: [StateRecord]) throws
+    /// `write(_:)` for states packed in one buffer (the stream job's micro-batches).
+    func write(packed: PackedStates) throws
     /// States for many keys in one round trip, in order; nil where there is none.
     func read(_ keys: [(entity: Int, key: String)]) throws -> [[UInt8]?]
     /// Every key of an entity kind the store holds (for checks and exports; not for serving).
@@ -47,6 +49,7 @@ public protocol OnlineStore: AnyObject, Sendable {
 
 extension OnlineStore {
     public var readsConcurrently: Bool { false }
+    public func write(packed: PackedStates) throws { try write(packed.records()) }
 }
 
 public struct OnlineStoreError: Error, CustomStringConvertible, Sendable {
