@@ -61,8 +61,11 @@ final class ExampleEvaluator: @unchecked Sendable {
         /// Whether every kind's key holds the partition's field: then the shard folds only the
         /// partition's events (no other event names its keys).
         let partitioned: Bool
-        /// The aggregate features of these kinds, by feature index.
+        /// The aggregate features of these kinds, kind by kind (in `kinds` order), by feature index
+        /// within a kind: the order of a shard's values per example.
         let aggregates: [Int]
+        /// Per kind in `kinds`, its aggregate features, as in `aggregates`.
+        let aggregatesOfKind: [[Int]]
         let states: StateTable
         let worker: SerialWorker
     }
@@ -105,11 +108,12 @@ final class ExampleEvaluator: @unchecked Sendable {
         }
         groups.removeAll { $0.isEmpty }
         shards = groups.enumerated().map { i, kinds in
-            Shard(
+            let ofKind = kinds.map { e in
+                registry.features.indices.filter { engine.isAggregate($0) && registry.features[$0].entity == e }
+            }
+            return Shard(
                 kinds: kinds, partitioned: partitionField != nil && kinds.allSatisfy(keyedByPartition),
-                aggregates: registry.features.indices.filter {
-                    engine.isAggregate($0) && kinds.contains(registry.features[$0].entity)
-                },
+                aggregates: ofKind.flatMap { $0 }, aggregatesOfKind: ofKind,
                 states: StateTable(engine: engine, keys: keys, entityKinds: kinds),
                 worker: SerialWorker(name: "fsml-build-fold-\(i)"))
         }
@@ -143,20 +147,15 @@ final class ExampleEvaluator: @unchecked Sendable {
     private func run(_ chunk: ReplayChunk, on shard: Shard) -> [Double] {
         var values: [Double] = []
         values.reserveCapacity(chunk.examples.count * shard.aggregates.count)
-        // Kinds the shard does not fold stay nil, like a missing key.
-        var rowStates = [EntityState?](repeating: nil, count: engine.entities.count)
+        // Each kind's aggregates read its state in place: no copy of a state per row or feature.
+        let ofKind = shard.aggregatesOfKind.map { ContiguousArray($0) }
         func evaluate(_ k: Int) {
-            for e in shard.kinds {
+            let t = examples.times[k]
+            for (i, e) in shard.kinds.enumerated() {
                 let id = examples.key(k, entity: e)
-                rowStates[e] = id < 0 ? nil : shard.states.state(entity: e, id: id)
-            }
-            for f in shard.aggregates {
-                values.append(
-                    engine.value(feature: f, states: rowStates, fields: { _ in .missing }, asOf: examples.times[k]))
-            }
-            for e in shard.kinds {
-                rowStates[e] = nil
-                let id = examples.key(k, entity: e)
+                ofKind[i].withUnsafeBufferPointer {
+                    shard.states.appendValues(entity: e, id: id, features: $0, asOf: t, to: &values)
+                }
                 if id >= 0 && lastReads[e][Int(id)] == Int32(k) { shard.states.retire(entity: e, id: id) }
             }
         }
