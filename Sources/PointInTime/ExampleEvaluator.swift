@@ -148,15 +148,19 @@ final class ExampleEvaluator: @unchecked Sendable {
         var values: [Double] = []
         values.reserveCapacity(chunk.examples.count * shard.aggregates.count)
         // Each kind's aggregates read its state in place: no copy of a state per row or feature.
+        // What a row reads is in locals: a class's arrays would be retained at each read.
+        let (kinds, states, examples) = (shard.kinds, shard.states, examples)
         let ofKind = shard.aggregatesOfKind.map { ContiguousArray($0) }
+        let lastReadOfKind = kinds.map { lastReads[$0] }
         func evaluate(_ k: Int) {
             let t = examples.times[k]
-            for (i, e) in shard.kinds.enumerated() {
+            for i in kinds.indices {
+                let e = kinds[i]
                 let id = examples.key(k, entity: e)
                 ofKind[i].withUnsafeBufferPointer {
-                    shard.states.appendValues(entity: e, id: id, features: $0, asOf: t, to: &values)
+                    states.appendValues(entity: e, id: id, features: $0, asOf: t, to: &values)
                 }
-                if id >= 0 && lastReads[e][Int(id)] == Int32(k) { shard.states.retire(entity: e, id: id) }
+                if id >= 0 && lastReadOfKind[i][Int(id)] == Int32(k) { states.retire(entity: e, id: id) }
             }
         }
         var next = chunk.firstExample
