@@ -170,12 +170,13 @@ struct ExampleFinder {
         // An outcome labels only examples with the same match key: in another partition when the
         // key holds the partition's field, it can be skipped.
         let outcomesByPartition = partition.map { spec.same.contains($0.field) } ?? false
+        let match = MatchKeys(labels: labels, engine: engine)
         // The file's rows in one reused event: pass 1 keeps keys and times, never an event.
         draft.events = try OfflineStoreScanner.forEach(in: file, schema: engine.registry.schema, fields: fields) {
             event, sequence, knownAt in
             draft.lastKnown = max(draft.lastKnown, knownAt)
             if let partition, !partition.contains(event) {
-                if !outcomesByPartition, spec.outcome.matches(event), let key = labels.matchKey(event) {
+                if !outcomesByPartition, spec.outcome.matches(event), let key = match.key(event) {
                     draft.outcomes.append((draft.matchId(key), event.time))
                 }
                 return
@@ -183,22 +184,57 @@ struct ExampleFinder {
             let isOutcome = spec.outcome.matches(event)
             let isExample = spec.example.matches(event)
             guard isOutcome || isExample else { return }
-            // Built once for an event that is both an outcome and an example.
-            let matchKey = labels.matchKey(event)
+            var inRange = isExample
+            if let s = options.start, event.time < s { inRange = false }
+            if let e = options.end, event.time >= e { inRange = false }
+            // Built once for an event that is both an outcome and an example, and taken from the
+            // example's keys when an entity kind has the same one.
+            var matchKey: String?
+            var matchKeyMade = false
+            if inRange {
+                for (e, plan) in engine.entities.enumerated() {
+                    let key = plan.keyMaker.key(event)
+                    if e == match.entity {
+                        matchKey = key
+                        matchKeyMade = true
+                    }
+                    draft.keys.append(key.map { draft.tables[e].id($0, hash: EntityKeyTable.hash($0)).id } ?? -1)
+                }
+            }
+            if !matchKeyMade { matchKey = match.key(event) }
             let matchId = matchKey.map { draft.matchId($0) } ?? -1
             if isOutcome && matchId >= 0 { draft.outcomes.append((matchId, event.time)) }
-            guard isExample else { return }
-            if let s = options.start, event.time < s { return }
-            if let e = options.end, event.time >= e { return }
+            guard inRange else { return }
             draft.times.append(event.time)
             draft.sequences.append(sequence)
-            for (e, plan) in engine.entities.enumerated() {
-                draft.keys.append(
-                    plan.keyMaker.key(event).map { draft.tables[e].id($0, hash: EntityKeyTable.hash($0)).id } ?? -1)
-            }
             for f in requestFields { draft.request.append(event.values[f]) }
             draft.matchKeys.append(matchId)
         }
         return draft
+    }
+
+    /// The text that matches examples with their outcomes. It never leaves pass 1, so any text
+    /// that tells the `same` values apart will do: when they are all strings, an entity key of
+    /// those fields (one string built, where `LabelRule.matchKey` builds an array of parts and
+    /// joins them), the very key of an entity kind keyed by them when there is one.
+    private struct MatchKeys {
+        let labels: LabelRule
+        /// Set when every `same` field is a string.
+        let maker: EntityKeyMaker?
+        /// The entity kind keyed by exactly the `same` fields, in order, if any.
+        let entity: Int?
+
+        init(labels: LabelRule, engine: FeatureEngine) {
+            self.labels = labels
+            let same = labels.spec.same
+            let strings = same.allSatisfy { engine.registry.schema.fields[$0].type == .string }
+            maker = strings ? EntityKeyMaker(fields: same) : nil
+            entity = strings ? engine.entities.firstIndex { $0.keyMaker.fields == same } : nil
+        }
+
+        func key(_ event: Event) -> String? {
+            guard let maker else { return labels.matchKey(event) }
+            return maker.key(event)
+        }
     }
 }
