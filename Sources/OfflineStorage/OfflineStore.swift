@@ -298,6 +298,9 @@ public final class OfflineStoreScanner {
         return reader.numRows
     }
 
+    /// What a row group holds in place of an event `next` handed over (its values allocate nothing).
+    private static let taken = StoredEvent(event: Event(time: 0, values: []), sequence: -1, knownAt: 0)
+
     /// The next event in arrival order, or nil at the end.
     public func next() throws -> StoredEvent? {
         // The merge has reached a file not read yet: its first row group, then its place again.
@@ -310,7 +313,10 @@ public final class OfflineStoreScanner {
             if !heap.isEmpty { siftDown(0) }
         }
         guard let top = heap.first else { return nil }
-        let event = cursors[top].rows[cursors[top].next]
+        // Moved out, not copied: the row group would hold the event's values until its end, and
+        // the copy cost a retain here and a release there.
+        var event = Self.taken
+        swap(&event, &cursors[top].rows[cursors[top].next])
         cursors[top].next += 1
         if cursors[top].next == cursors[top].rows.count {
             if try !load(&cursors[top]) {

@@ -163,9 +163,9 @@ public final class DatasetBuilder {
         ) {
             chunk, values, eventsRead in
             rows.addValues(values)
-            for stored in chunk.events
-            where met < metOrder.count && stored.sequence == examples.sequences[metOrder[met]] {
-                rows.setContext(metOrder[met], stored.event.values)
+            // The chunk says which of its events are examples' (met in `metOrder`, as here).
+            for (i, k) in chunk.exampleOf.enumerated() where k >= 0 {
+                rows.setContext(Int(k), chunk.events[i].event.values)
                 met += 1
             }
             try rows.takeComplete { k, context, values in
@@ -262,9 +262,6 @@ public final class DatasetBuilder {
                 if stopWhenEvaluated && next == examples.count {
                     ended = true
                 } else {
-                    chunk.append(
-                        stored, evaluateUntil: next, settled: replay.settled(after: progressValue),
-                        tidy: replay.eventsRead % 262_144 == 0)
                     if let partition { chunk.inPartition.append(partition.contains(stored.event)) }
                     // The replay meets the example events in `metOrder` (as the rows are joined).
                     if let metOrder {
@@ -275,6 +272,10 @@ public final class DatasetBuilder {
                             chunk.exampleOf.append(-1)
                         }
                     }
+                    // Last: the event moves into the chunk (a later read would retain it).
+                    chunk.append(
+                        stored, evaluateUntil: next, settled: replay.settled(after: progressValue),
+                        tidy: replay.eventsRead % 262_144 == 0)
                 }
             }
             if ended {

@@ -55,14 +55,21 @@ final class ExampleEvaluator: @unchecked Sendable {
     private let featureCount: Int
     /// Per entity kind and key id, the last example that reads the key.
     private let lastReads: [[Int32]]
+    /// Per entity kind, the keys the state tables hold (shared with them, not copied).
+    private let keyTables: [EntityKeyTable]
+    /// Events a shard folds at once at most: a fold is cheaper a batch at a time.
+    static let foldBatch = StateTable.batch
 
     private struct Shard {
         let kinds: [Int]
         /// Whether every kind's key holds the partition's field: then the shard folds only the
         /// partition's events (no other event names its keys).
         let partitioned: Bool
-        /// The aggregate features of these kinds, by feature index.
+        /// The aggregate features of these kinds, kind by kind (in `kinds` order), by feature index
+        /// within a kind: the order of a shard's values per example.
         let aggregates: [Int]
+        /// Per kind in `kinds`, its aggregate features, as in `aggregates`.
+        let aggregatesOfKind: [[Int]]
         let states: StateTable
         let worker: SerialWorker
     }
@@ -84,6 +91,7 @@ final class ExampleEvaluator: @unchecked Sendable {
         requestPosition = position
         featureCount = registry.features.count
         lastReads = examples.lastReads(keyCounts: keys.map(\.keys.count))
+        keyTables = keys
         // Kinds by their slot count, largest first, each to the shard with the fewest slots so far.
         // In a partitioned build the kinds keyed by the partition's field (which fold a share of
         // the events) and the others (which fold them all) go to shards of their own.
@@ -105,11 +113,12 @@ final class ExampleEvaluator: @unchecked Sendable {
         }
         groups.removeAll { $0.isEmpty }
         shards = groups.enumerated().map { i, kinds in
-            Shard(
+            let ofKind = kinds.map { e in
+                registry.features.indices.filter { engine.isAggregate($0) && registry.features[$0].entity == e }
+            }
+            return Shard(
                 kinds: kinds, partitioned: partitionField != nil && kinds.allSatisfy(keyedByPartition),
-                aggregates: registry.features.indices.filter {
-                    engine.isAggregate($0) && kinds.contains(registry.features[$0].entity)
-                },
+                aggregates: ofKind.flatMap { $0 }, aggregatesOfKind: ofKind,
                 states: StateTable(engine: engine, keys: keys, entityKinds: kinds),
                 worker: SerialWorker(name: "fsml-build-fold-\(i)"))
         }
@@ -140,59 +149,93 @@ final class ExampleEvaluator: @unchecked Sendable {
     }
 
     /// The shard's aggregates of the chunk's examples, `shard.aggregates.count` per example.
+    ///
+    /// An example is evaluated once the events before it are folded, before the ones after. Nearly
+    /// every event of a labelled build is an example's, so folding exactly up to each example would
+    /// fold one event at a time. Instead the events wait in a batch, with their keys' ids, and the
+    /// batch is folded (in order) before an example whose keys one of them names, before a tidying
+    /// and at the chunk's end: an entity's state depends on its own events alone, so an example
+    /// reads the state it would read folding one by one, and the states come out the same.
     private func run(_ chunk: ReplayChunk, on shard: Shard) -> [Double] {
         var values: [Double] = []
         values.reserveCapacity(chunk.examples.count * shard.aggregates.count)
-        // Kinds the shard does not fold stay nil, like a missing key.
-        var rowStates = [EntityState?](repeating: nil, count: engine.entities.count)
+        // Each kind's aggregates read its state in place: no copy of a state per row or feature.
+        // What a row reads is in locals: a class's arrays would be retained at each read.
+        let (kinds, states, examples, engine) = (shard.kinds, shard.states, examples, engine)
+        let n = kinds.count
+        let ofKind = shard.aggregatesOfKind.map { ContiguousArray($0) }
+        let lastReadOfKind = kinds.map { lastReads[$0] }
+        let tables = kinds.map { keyTables[$0] }
+        let makers = kinds.map { engine.entities[$0].keyMaker }
+        var place = [Int](repeating: -1, count: engine.entities.count)
+        for (i, e) in kinds.enumerated() { place[e] = i }
+        let events = chunk.events
+        let exampleOf = chunk.exampleOf
+        // The events folded next, and their keys' ids (`n` per event, by place in `kinds`; -1
+        // for none or one the tables do not hold).
+        var batch: [Int] = []
+        var batchIds: [Int32] = []
+        batch.reserveCapacity(Self.foldBatch)
+        batchIds.reserveCapacity(Self.foldBatch * n)
+        func flush() {
+            guard !batch.isEmpty else { return }
+            states.fold(count: batch.count) { [batch] in
+                events[batch[$0]].event
+            } knownId: { [batchIds, place] j, e in
+                batchIds[j * n + place[e]]
+            }
+            batch.removeAll(keepingCapacity: true)
+            batchIds.removeAll(keepingCapacity: true)
+        }
+        func add(_ j: Int) {
+            if !exampleOf.isEmpty && exampleOf[j] >= 0 {
+                // An example's event: its keys' ids are the example's.
+                for e in kinds { batchIds.append(examples.key(Int(exampleOf[j]), entity: e)) }
+            } else {
+                for i in 0..<n {
+                    let key = makers[i].key(events[j].event)
+                    batchIds.append(key.flatMap { tables[i].find($0, hash: EntityKeyTable.hash($0)) } ?? -1)
+                }
+            }
+            batch.append(j)
+            if batch.count == Self.foldBatch { flush() }
+        }
         func evaluate(_ k: Int) {
-            for e in shard.kinds {
-                let id = examples.key(k, entity: e)
-                rowStates[e] = id < 0 ? nil : shard.states.state(entity: e, id: id)
+            // A waiting event of one of its keys is folded first.
+            var waits = false
+            for i in 0..<n where !waits {
+                let id = examples.key(k, entity: kinds[i])
+                guard id >= 0 else { continue }
+                for b in stride(from: i, to: batchIds.count, by: n) where batchIds[b] == id {
+                    waits = true
+                    break
+                }
             }
-            for f in shard.aggregates {
-                values.append(
-                    engine.value(feature: f, states: rowStates, fields: { _ in .missing }, asOf: examples.times[k]))
-            }
-            for e in shard.kinds {
-                rowStates[e] = nil
+            if waits { flush() }
+            let t = examples.times[k]
+            for i in 0..<n {
+                let e = kinds[i]
                 let id = examples.key(k, entity: e)
-                if id >= 0 && lastReads[e][Int(id)] == Int32(k) { shard.states.retire(entity: e, id: id) }
+                ofKind[i].withUnsafeBufferPointer {
+                    states.appendValues(entity: e, id: id, features: $0, asOf: t, to: &values)
+                }
+                if id >= 0 && lastReadOfKind[i][Int(id)] == Int32(k) { states.retire(entity: e, id: id) }
             }
         }
         var next = chunk.firstExample
-        let events = chunk.events
         let filtered = shard.partitioned && !chunk.inPartition.isEmpty
-        var picked: [Int] = []
-        var i = events.startIndex
-        while i < events.endIndex {
-            while next < chunk.evaluateUntil[i] {
+        for j in events.indices {
+            while next < chunk.evaluateUntil[j] {
                 evaluate(next)
                 next += 1
             }
-            // The events up to the next example to evaluate or the next tidying, folded as a batch.
-            var end = i + 1
-            while end < events.endIndex && chunk.evaluateUntil[end] <= next && !chunk.tidies[end - 1] { end += 1 }
-            picked.removeAll(keepingCapacity: true)
-            if filtered {
-                for j in i..<end where chunk.inPartition[j] { picked.append(j) }
-            } else {
-                picked.append(contentsOf: i..<end)
+            if !filtered || chunk.inPartition[j] { add(j) }
+            if chunk.tidies[j] {
+                flush()
+                states.evictExpired(watermark: chunk.settled[j])
             }
-            if chunk.exampleOf.isEmpty {
-                shard.states.fold(count: picked.count) { [picked] in events[picked[$0]].event }
-            } else {
-                let exampleOf = chunk.exampleOf
-                shard.states.fold(count: picked.count) { [picked] in
-                    events[picked[$0]].event
-                } knownId: { [picked, examples] j, e in
-                    let k = exampleOf[picked[j]]
-                    return k < 0 ? nil : examples.key(Int(k), entity: e)
-                }
-            }
-            if chunk.tidies[end - 1] { shard.states.evictExpired(watermark: chunk.settled[end - 1]) }
-            i = end
         }
+        flush()
         while next < (chunk.evaluateAfter ?? next) {
             evaluate(next)
             next += 1

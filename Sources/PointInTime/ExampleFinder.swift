@@ -27,17 +27,44 @@ struct ExampleFinder {
         var lastKnown = Micros.min
     }
 
-    /// One file's examples, with their keys as text, and its outcomes.
+    /// One file's examples and outcomes. Keys are given ids of the file's own (a key is named by
+    /// many events; its text is kept once, not per example): the build's ids are given after.
     private struct Draft {
         var events = 0
         var lastKnown = Micros.min
         var times: [Micros] = []
         var sequences: [Int64] = []
-        /// Per example, per entity kind.
-        var keys: [String?] = []
+        /// Per entity kind, the keys the file's examples name.
+        var tables: [EntityKeyTable] = []
+        /// Per example, per entity kind: the key's id in `tables`, or -1.
+        var keys: [Int32] = []
         var request: [FieldValue] = []
-        var matchKeys: [String?] = []
-        var outcomes: [(key: String, time: Micros)] = []
+        /// The match keys of the file's examples and outcomes.
+        var matchTable = EntityKeyTable()
+        /// Per example: its match key's id in `matchTable`, or -1.
+        var matchKeys: [Int32] = []
+        var outcomes: [(key: Int32, time: Micros)] = []
+
+        mutating func matchId(_ key: String) -> Int32 { matchTable.id(key, hash: EntityKeyTable.hash(key)).id }
+    }
+
+    /// A file's ids of one key table given the build's ids, in the order the build first meets
+    /// each key (so the ids are those of giving each example's key an id in turn).
+    private struct IdMap {
+        var ids: [[Int32]]
+
+        init(_ drafts: [Draft], count: (Draft) -> Int) {
+            ids = drafts.map { [Int32](repeating: -1, count: count($0)) }
+        }
+
+        mutating func id(file: Int, local: Int32, in table: inout EntityKeyTable, key: (Int32) -> String) -> Int32 {
+            guard local >= 0 else { return -1 }
+            if ids[file][Int(local)] < 0 {
+                let text = key(local)
+                ids[file][Int(local)] = table.id(text, hash: EntityKeyTable.hash(text)).id
+            }
+            return ids[file][Int(local)]
+        }
     }
 
     /// `settledUntil(lastKnown)`: the final watermark, before which labels are settled.
@@ -73,17 +100,41 @@ struct ExampleFinder {
         var parts: [Part] = Parallel.map(kinds + 1) { i in
             let e = i - 1
             guard e >= 0 else {
-                return .outcomes(
-                    OutcomeIndex(
-                        exampleKeys: order.map { drafts[Int($0.file)].matchKeys[Int($0.row)] },
-                        outcomes: drafts.lazy.flatMap(\.outcomes)))
+                var table = EntityKeyTable()
+                var map = IdMap(drafts) { $0.matchTable.keys.count }
+                let exampleKeys = order.map { x in
+                    let f = Int(x.file)
+                    return map.id(file: f, local: drafts[f].matchKeys[Int(x.row)], in: &table) {
+                        drafts[f].matchTable.keys[Int($0)]
+                    }
+                }
+                // Outcomes of keys no example has are left out: such keys get no id.
+                var matched: [(id: Int32, time: Micros)] = []
+                for (f, draft) in drafts.enumerated() {
+                    var known = [Int32](repeating: -2, count: draft.matchTable.keys.count)
+                    for o in draft.outcomes {
+                        if known[Int(o.key)] == -2 {
+                            // An example of this file gave it an id already, or another file's did.
+                            let mapped = map.ids[f][Int(o.key)]
+                            let text = draft.matchTable.keys[Int(o.key)]
+                            known[Int(o.key)] =
+                                mapped >= 0 ? mapped : table.find(text, hash: EntityKeyTable.hash(text)) ?? -1
+                        }
+                        if known[Int(o.key)] >= 0 { matched.append((known[Int(o.key)], o.time)) }
+                    }
+                }
+                return .outcomes(OutcomeIndex(keyOfExample: exampleKeys, keys: table.keys.count, outcomes: matched))
             }
             var table = EntityKeyTable()
+            var map = IdMap(drafts) { $0.tables[e].keys.count }
             var ids: [Int32] = []
             ids.reserveCapacity(order.count)
             for x in order {
-                let key = drafts[Int(x.file)].keys[Int(x.row) * kinds + e]
-                ids.append(key.map { table.id($0, hash: EntityKeyTable.hash($0)).id } ?? -1)
+                let f = Int(x.file)
+                ids.append(
+                    map.id(file: f, local: drafts[f].keys[Int(x.row) * kinds + e], in: &table) {
+                        drafts[f].tables[e].keys[Int($0)]
+                    })
             }
             return .keys(table: table, ids: ids)
         }
@@ -115,34 +166,75 @@ struct ExampleFinder {
     private func draft(file: OfflineStore.DataFile, fields: Set<Int>, requestFields: [Int]) throws -> Draft {
         let spec = labels.spec
         var draft = Draft()
+        draft.tables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
         // An outcome labels only examples with the same match key: in another partition when the
         // key holds the partition's field, it can be skipped.
         let outcomesByPartition = partition.map { spec.same.contains($0.field) } ?? false
+        let match = MatchKeys(labels: labels, engine: engine)
         // The file's rows in one reused event: pass 1 keeps keys and times, never an event.
         draft.events = try OfflineStoreScanner.forEach(in: file, schema: engine.registry.schema, fields: fields) {
             event, sequence, knownAt in
             draft.lastKnown = max(draft.lastKnown, knownAt)
             if let partition, !partition.contains(event) {
-                if !outcomesByPartition, spec.outcome.matches(event), let key = labels.matchKey(event) {
-                    draft.outcomes.append((key, event.time))
+                if !outcomesByPartition, spec.outcome.matches(event), let key = match.key(event) {
+                    draft.outcomes.append((draft.matchId(key), event.time))
                 }
                 return
             }
             let isOutcome = spec.outcome.matches(event)
             let isExample = spec.example.matches(event)
             guard isOutcome || isExample else { return }
-            // Built once for an event that is both an outcome and an example.
-            let matchKey = labels.matchKey(event)
-            if isOutcome, let key = matchKey { draft.outcomes.append((key, event.time)) }
-            guard isExample else { return }
-            if let s = options.start, event.time < s { return }
-            if let e = options.end, event.time >= e { return }
+            var inRange = isExample
+            if let s = options.start, event.time < s { inRange = false }
+            if let e = options.end, event.time >= e { inRange = false }
+            // Built once for an event that is both an outcome and an example, and taken from the
+            // example's keys when an entity kind has the same one.
+            var matchKey: String?
+            var matchKeyMade = false
+            if inRange {
+                for (e, plan) in engine.entities.enumerated() {
+                    let key = plan.keyMaker.key(event)
+                    if e == match.entity {
+                        matchKey = key
+                        matchKeyMade = true
+                    }
+                    draft.keys.append(key.map { draft.tables[e].id($0, hash: EntityKeyTable.hash($0)).id } ?? -1)
+                }
+            }
+            if !matchKeyMade { matchKey = match.key(event) }
+            let matchId = matchKey.map { draft.matchId($0) } ?? -1
+            if isOutcome && matchId >= 0 { draft.outcomes.append((matchId, event.time)) }
+            guard inRange else { return }
             draft.times.append(event.time)
             draft.sequences.append(sequence)
-            for plan in engine.entities { draft.keys.append(plan.keyMaker.key(event)) }
             for f in requestFields { draft.request.append(event.values[f]) }
-            draft.matchKeys.append(matchKey)
+            draft.matchKeys.append(matchId)
         }
         return draft
+    }
+
+    /// The text that matches examples with their outcomes. It never leaves pass 1, so any text
+    /// that tells the `same` values apart will do: when they are all strings, an entity key of
+    /// those fields (one string built, where `LabelRule.matchKey` builds an array of parts and
+    /// joins them), the very key of an entity kind keyed by them when there is one.
+    private struct MatchKeys {
+        let labels: LabelRule
+        /// Set when every `same` field is a string.
+        let maker: EntityKeyMaker?
+        /// The entity kind keyed by exactly the `same` fields, in order, if any.
+        let entity: Int?
+
+        init(labels: LabelRule, engine: FeatureEngine) {
+            self.labels = labels
+            let same = labels.spec.same
+            let strings = same.allSatisfy { engine.registry.schema.fields[$0].type == .string }
+            maker = strings ? EntityKeyMaker(fields: same) : nil
+            entity = strings ? engine.entities.firstIndex { $0.keyMaker.fields == same } : nil
+        }
+
+        func key(_ event: Event) -> String? {
+            guard let maker else { return labels.matchKey(event) }
+            return maker.key(event)
+        }
     }
 }

@@ -13,13 +13,21 @@ struct OutcomeIndex {
 
     init(exampleKeys: [String?], outcomes: some Sequence<(key: String, time: Micros)>) {
         var table = EntityKeyTable()
-        keyOfExample = exampleKeys.map { key in key.map { table.id($0, hash: EntityKeyTable.hash($0)).id } ?? -1 }
+        let keyOfExample = exampleKeys.map { key in key.map { table.id($0, hash: EntityKeyTable.hash($0)).id } ?? -1 }
         var matched: [(id: Int32, time: Micros)] = []
         for o in outcomes {
             if let id = table.find(o.key, hash: EntityKeyTable.hash(o.key)) { matched.append((id, o.time)) }
         }
+        self.init(keyOfExample: keyOfExample, keys: table.keys.count, outcomes: matched)
+    }
+
+    /// With the match keys given ids already: per example its key's id (-1 for none), the number
+    /// of ids, and the outcomes of those keys by id.
+    init(keyOfExample: [Int32], keys: Int, outcomes: [(id: Int32, time: Micros)]) {
+        self.keyOfExample = keyOfExample
+        var matched = outcomes
         matched.sort { ($0.id, $0.time) < ($1.id, $1.time) }
-        starts = [Int](repeating: 0, count: table.keys.count + 1)
+        starts = [Int](repeating: 0, count: keys + 1)
         for m in matched { starts[Int(m.id) + 1] += 1 }
         for i in 1..<starts.count { starts[i] += starts[i - 1] }
         times = matched.map(\.time)

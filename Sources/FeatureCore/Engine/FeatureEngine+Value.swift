@@ -82,6 +82,29 @@ extension FeatureEngine {
         }
     }
 
+    /// Appends `slotValue` of each of `features` (aggregates of the state's entity kind) for the
+    /// state at `state`, which must stay in place meanwhile: read without copying it (a copy would
+    /// retain its storage). For `StateTable.appendValues`.
+    func appendSlotValues(
+        features: UnsafeBufferPointer<Int>, state: UnsafePointer<EntityState>, asOf t: Micros, to values: inout [Double]
+    ) {
+        let lastTime = state.pointee.lastTime
+        reads.withUnsafeBufferPointer { reads in
+            finalizers.withUnsafeBufferPointer { finalizers in
+                state.pointee.storage.unsafelyUnwrapped.withWords { words in
+                    for f in features {
+                        if WindowRule.isExpired(lastEvent: lastTime, asOf: t, ttl: reads[f].ttl) {
+                            values.append(.nan)
+                        } else {
+                            values.append(
+                                finalizers[f].value(of: words + reads[f].byteOffset, window: reads[f].window, asOf: t))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The values of the given features for one state, in order.
     public func values(features: [Int], state: EntityState?, asOf t: Micros) -> [Double] {
         features.map { value(feature: $0, state: state, asOf: t) }

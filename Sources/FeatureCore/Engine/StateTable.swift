@@ -308,6 +308,21 @@ public final class StateTable {
         return state.storage != nil && !state.isEmpty ? state : nil
     }
 
+    /// Appends the values of `features` (aggregates of entity kind `e`) for the key with this id as
+    /// of `t`, in order: what `FeatureEngine.value` gives for each with `state(entity:id:)`, read
+    /// in place (a build reads millions of rows: copying the state out retains its storage).
+    public func appendValues(
+        entity e: Int, id: Int32, features: UnsafeBufferPointer<Int>, asOf t: Micros, to values: inout [Double]
+    ) {
+        kinds[e].states.withUnsafeBufferPointer { states in
+            guard id >= 0 && Int(id) < states.count, states[Int(id)].storage != nil, !states[Int(id)].isEmpty else {
+                for _ in features { values.append(.nan) }
+                return
+            }
+            engine.appendSlotValues(features: features, state: states.baseAddress! + Int(id), asOf: t, to: &values)
+        }
+    }
+
     /// Sets `key`'s state; returns the key's id.
     @discardableResult
     public func setState(_ state: EntityState, entity e: Int, key: String) -> Int32 {
