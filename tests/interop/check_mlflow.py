@@ -53,6 +53,9 @@ def main():
                 fail(f"run {s['run_id']}: tag {key} MLflow {run.data.tags.get(key)!r} fsml {value!r}")
         # A tuning study's runs: the study (parent), its trials and its retrained best (children).
         role = s["tags"].get("fsml.tune.role")
+        # A model trained elsewhere and logged by `fsml model import-*` has no training history.
+        if role is None and "fsml.model.imported_from" in s["tags"]:
+            role = "imported"
         history_key = "best_valid_auc" if role == "study" else "rung_valid_auc" if role == "trial" else "iter_valid_auc"
         history_file = root / s["experiment_id"] / s["run_id"] / "metrics" / history_key
         if history_file.exists() or role is None:
@@ -64,7 +67,8 @@ def main():
             parent = run.data.tags.get("mlflow.parentRunId")
             if parent is None or client.get_run(parent).data.tags.get("fsml.tune.role") != "study":
                 fail(f"run {s['run_id']}: a {role} run whose parent MLflow does not see as a study")
-        expected = {None: {"model.json", "report.html"}, "study": {"study.json", "report.html"}, "best": {"model.json"}}
+        expected = {None: {"model.json", "report.html"}, "study": {"study.json", "report.html"}, "best": {"model.json"},
+                    "imported": {"model.json", "model"}}
         artifacts = {a.path for a in client.list_artifacts(s["run_id"])}
         if not expected.get(role, set()) <= artifacts:
             fail(f"run {s['run_id']}: artifacts seen by MLflow: {sorted(artifacts)}")
