@@ -112,23 +112,15 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
     /// Records of one key need no merging first (a dictionary of every key of the batch): the
     /// script takes keys in order, so a later record meets the earlier one as the stored state and
     /// event time decides between them as a merge would.
-    public func write(_ records: [StateRecord]) throws {
-        guard !records.isEmpty else { return }
-        try runScript { scriptCalls(records, sha: $0) }
-    }
+    public func write(_ records: [StateRecord]) throws { try write(packed: PackedStates(records)) }
 
     public func write(packed: PackedStates) throws {
         guard !packed.isEmpty else { return }
-        try runScript { scriptCalls(packed, sha: $0) }
-    }
-
-    /// Sends the write script's calls `commands` writes for its SHA, under the lock.
-    private func runScript(_ commands: ([UInt8]) -> RESPCommands) throws {
         try lock.withLock {
             var attempt = 0
             while true {
                 let sha = Array(try loadScript().utf8)
-                let replies = try connection.roundTrip(commands(sha))
+                let replies = try connection.roundTrip(scriptCalls(packed, sha: sha))
                 if let error = replies.compactMap({ if case .error(let e) = $0 { return e } else { return nil } }).first
                 {
                     // A restarted Redis forgets scripts: load it again, once.
@@ -144,30 +136,7 @@ public final class RedisOnlineStore: OnlineStore, @unchecked Sendable {
         }
     }
 
-    /// The write script's calls for these records, `keysPerScriptCall` keys each.
-    private func scriptCalls(_ records: [StateRecord], sha: [UInt8]) -> RESPCommands {
-        // Sized once: about 40 bytes of headers and time per record besides its key and state.
-        var commands = RESPCommands(
-            capacity: records.reduce(0) { $0 + 40 + prefixes[$1.entity].count + $1.key.utf8.count + $1.blob.count }
-                + 64 * (records.count / Self.keysPerScriptCall + 1))
-        var start = 0
-        while start < records.count {
-            let chunk = records[start..<min(start + Self.keysPerScriptCall, records.count)]
-            commands.begin(arguments: 3 + 3 * chunk.count)
-            commands.argument(Self.evalsha)
-            commands.argument(sha)
-            commands.argument(decimal: chunk.count)
-            for r in chunk { commands.argument(prefix: prefixes[r.entity], r.key) }
-            for r in chunk {
-                commands.argument(storedValue: r.blob, lastTime: r.lastTime)
-                commands.argument(decimal: Int(max(1, entities[r.entity].ttl / 1000)))
-            }
-            start += Self.keysPerScriptCall
-        }
-        return commands
-    }
-
-    /// `scriptCalls(_:sha:)` for packed states.
+    /// The write script's calls for these states, `keysPerScriptCall` keys each.
     private func scriptCalls(_ packed: PackedStates, sha: [UInt8]) -> RESPCommands {
         let entries = packed.entries
         var commands = RESPCommands(

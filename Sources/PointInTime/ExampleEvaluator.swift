@@ -175,6 +175,7 @@ final class ExampleEvaluator: @unchecked Sendable {
         // for none or one the tables do not hold).
         var batch: [Int] = []
         var batchIds: [Int32] = []
+        var keyBytes: [UInt8] = []
         batch.reserveCapacity(Self.foldBatch)
         batchIds.reserveCapacity(Self.foldBatch * n)
         func flush() {
@@ -192,9 +193,16 @@ final class ExampleEvaluator: @unchecked Sendable {
                 // An example's event: its keys' ids are the example's.
                 for e in kinds { batchIds.append(examples.key(Int(exampleOf[j]), entity: e)) }
             } else {
+                // Looked up by the key's bytes: no text is made for a key the tables may not hold.
                 for i in 0..<n {
-                    let key = makers[i].key(events[j].event)
-                    batchIds.append(key.flatMap { tables[i].find($0, hash: EntityKeyTable.hash($0)) } ?? -1)
+                    keyBytes.removeAll(keepingCapacity: true)
+                    guard makers[i].write(events[j].event, into: &keyBytes) else {
+                        batchIds.append(-1)
+                        continue
+                    }
+                    batchIds.append(
+                        keyBytes.withUnsafeBytes { tables[i].find(bytes: $0, hash: EntityKeyTable.hash(bytes: $0)) }
+                            ?? -1)
                 }
             }
             batch.append(j)

@@ -42,9 +42,18 @@ public final class LoadedModel: Sendable {
         return model.predict(DenseMatrix(rows: 1, columns: row.count, values: row))[0]
     }
 
-    /// Every class's probability, for a multiclass model (its softmax, as `fsml predict` gives).
+    /// Every class's probability, for a multiclass model (its softmax, as `fsml predict` gives),
+    /// from the predictor made when the model was loaded.
     public func probabilities(_ row: [Float]) -> [Double] {
-        model.predict(DenseMatrix(rows: 1, columns: row.count, values: row), threads: 1)
+        guard let predictor else { return model.predict(DenseMatrix(rows: 1, columns: row.count, values: row)) }
+        var p = [Double](repeating: 0, count: classes)
+        row.withUnsafeBufferPointer { r in
+            p.withUnsafeMutableBufferPointer { p in
+                predictor.margins(r.baseAddress!, into: p.baseAddress!)
+                MulticlassObjective.softmax(p)
+            }
+        }
+        return p
     }
 }
 

@@ -79,6 +79,17 @@ import Testing
                 let wrote = maker.write(event, into: &bytes)
                 #expect(wrote == (maker.key(event) != nil), "\(values) \(fields)")
                 #expect(Array(bytes.dropFirst(2)) == Array((maker.key(event) ?? "").utf8), "\(values) \(fields)")
+                // Against the key as a request's fields join it (`key` itself goes through `write`).
+                let parts = fields.map { f -> String? in
+                    switch values[f] {
+                    case .string(let s): return s
+                    case .number(let x): return String(Int64(x))
+                    default: return nil
+                    }
+                }
+                if !parts.contains(nil) {
+                    #expect(Array(bytes.dropFirst(2)) == Array(EntityKeyMaker.join(parts.map { $0! }).utf8))
+                }
             }
         }
     }

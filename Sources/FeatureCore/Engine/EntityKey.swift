@@ -11,13 +11,8 @@ public struct EntityKeyMaker: Sendable, Equatable {
     @inline(__always)
     public func key(_ event: Event) -> String? {
         if fields.count == 1 { return Self.component(event.values[fields[0]]) }
-        var out = ""
-        for (i, f) in fields.enumerated() {
-            guard let part = Self.component(event.values[f]) else { return nil }
-            if i > 0 { out += ":" }
-            out += Self.escape(part)
-        }
-        return out
+        var bytes: [UInt8] = []
+        return write(event, into: &bytes) ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
     /// Appends the bytes of `key(event)` to `buffer` without making the text; false (and nothing

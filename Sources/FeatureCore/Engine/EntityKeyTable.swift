@@ -33,41 +33,30 @@ public struct EntityKeyTable: Sendable {
 
     /// The id of `key`, if present.
     @inline(__always)
-    public func find(_ key: String, hash: UInt64) -> Int32? {
-        let mask = buckets.count - 1
-        let tag = hash & Self.tagMask
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let b = buckets[i]
-            if b == Self.empty { return nil }
-            if b & Self.tagMask == tag {
-                let id = Int32(truncatingIfNeeded: b)
-                if keys[Int(id)] == key { return id }
-            }
-            i = (i + 1) & mask
-        }
-    }
+    public func find(_ key: String, hash: UInt64) -> Int32? { probe(hash) { keys[Int($0)] == key } }
 
     /// The id of the key whose text is `bytes` (UTF-8), if present: `find` without making the text.
     @inline(__always)
     public func find(bytes: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
+        probe(hash) { id in
+            var key = keys[Int(id)]
+            return key.withUTF8 {
+                $0.count == bytes.count
+                    && (bytes.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+            }
+        }
+    }
+
+    /// The probe run of `hash`: the first id whose hash bits match and whose key `isKey` accepts.
+    @inline(__always)
+    private func probe(_ hash: UInt64, isKey: (Int32) -> Bool) -> Int32? {
         let mask = buckets.count - 1
         let tag = hash & Self.tagMask
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
             let b = buckets[i]
             if b == Self.empty { return nil }
-            if b & Self.tagMask == tag {
-                let id = Int32(truncatingIfNeeded: b)
-                var key = keys[Int(id)]
-                let same = key.withUTF8 {
-                    $0.count == bytes.count
-                        && (bytes.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
-                }
-                if same {
-                    return id
-                }
-            }
+            if b & Self.tagMask == tag && isKey(Int32(truncatingIfNeeded: b)) { return Int32(truncatingIfNeeded: b) }
             i = (i + 1) & mask
         }
     }

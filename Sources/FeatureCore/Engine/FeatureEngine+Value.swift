@@ -71,15 +71,25 @@ extension FeatureEngine {
     @inline(__always)
     private func slotValue(feature f: Int, state: EntityState?, asOf t: Micros) -> Double {
         guard let state, !state.isEmpty else { return .nan }
+        // Through buffer pointers, as in `fold`: a subscript would copy the existential.
         return reads.withUnsafeBufferPointer { reads in
-            if WindowRule.isExpired(lastEvent: state.lastTime, asOf: t, ttl: reads[f].ttl) { return .nan }
-            // Through a buffer pointer, as in `fold`: a subscript would copy the existential.
-            return finalizers.withUnsafeBufferPointer { finalizers in
+            finalizers.withUnsafeBufferPointer { finalizers in
                 state.storage!.withWords { words in
-                    finalizers[f].value(of: words + reads[f].byteOffset, window: reads[f].window, asOf: t)
+                    slotValue(f, words: words, lastTime: state.lastTime, asOf: t, reads: reads, finalizers: finalizers)
                 }
             }
         }
+    }
+
+    /// An aggregate's value from its state's words: missing once the entity expired (its TTL),
+    /// else its slot finalized as of t. The one rule for `value` and `appendSlotValues`.
+    @inline(__always)
+    private func slotValue(
+        _ f: Int, words: UnsafeMutableRawPointer, lastTime: Micros, asOf t: Micros,
+        reads: UnsafeBufferPointer<SlotRead>, finalizers: UnsafeBufferPointer<any Aggregator>
+    ) -> Double {
+        if WindowRule.isExpired(lastEvent: lastTime, asOf: t, ttl: reads[f].ttl) { return .nan }
+        return finalizers[f].value(of: words + reads[f].byteOffset, window: reads[f].window, asOf: t)
     }
 
     /// Appends `slotValue` of each of `features` (aggregates of the state's entity kind) for the
@@ -93,12 +103,9 @@ extension FeatureEngine {
             finalizers.withUnsafeBufferPointer { finalizers in
                 state.pointee.storage.unsafelyUnwrapped.withWords { words in
                     for f in features {
-                        if WindowRule.isExpired(lastEvent: lastTime, asOf: t, ttl: reads[f].ttl) {
-                            values.append(.nan)
-                        } else {
-                            values.append(
-                                finalizers[f].value(of: words + reads[f].byteOffset, window: reads[f].window, asOf: t))
-                        }
+                        values.append(
+                            slotValue(
+                                f, words: words, lastTime: lastTime, asOf: t, reads: reads, finalizers: finalizers))
                     }
                 }
             }

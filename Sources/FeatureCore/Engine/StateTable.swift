@@ -180,10 +180,10 @@ public final class StateTable {
     private var batchEvents: [Event] = []
     /// Empty, or by event and entity kind: the key's id when known, -1 for no key, `unknownId`.
     private var batchKnown: [Int32] = []
-    /// The batch's keys as UTF-8 bytes, one after the other, and where each starts (by event and
-    /// entity kind; -1 for none): the text of a key is made only when the key is new.
+    /// The batch's keys as UTF-8 bytes, one after the other, and where each lies (by event and
+    /// entity kind; nil for none): the text of a key is made only when the key is new.
     private var batchKeyBytes: [UInt8] = []
-    private var batchKeyStarts: [Int] = []
+    private var batchKeyRanges: [Range<Int>?] = []
     private var batchHashes: [UInt64] = []
     private var batchIds: [Int] = []
     /// Where the touched words go, so that the reads are not optimized away.
@@ -195,48 +195,40 @@ public final class StateTable {
         // fold; a local's accesses are checked when compiled.
         var kinds: [Kind] = []
         var keyBytes: [UInt8] = []
-        var starts: [Int] = []
+        var ranges: [Range<Int>?] = []
         var hashes: [UInt64] = []
         var ids: [Int] = []
         swap(&kinds, &self.kinds)
         swap(&keyBytes, &batchKeyBytes)
-        swap(&starts, &batchKeyStarts)
+        swap(&ranges, &batchKeyRanges)
         swap(&hashes, &batchHashes)
         swap(&ids, &batchIds)
         defer {
             swap(&kinds, &self.kinds)
             swap(&keyBytes, &batchKeyBytes)
-            swap(&starts, &batchKeyStarts)
+            swap(&ranges, &batchKeyRanges)
             swap(&hashes, &batchHashes)
             swap(&ids, &batchIds)
         }
         keyBytes.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
+        ranges.removeAll(keepingCapacity: true)
         hashes.removeAll(keepingCapacity: true)
         ids.removeAll(keepingCapacity: true)
         let known = batchKnown
         for (i, event) in batchEvents.enumerated() {
             for (k, e) in entityKinds.enumerated() {
                 if !known.isEmpty && known[i * entityKinds.count + k] != Self.unknownId {
-                    starts.append(-1)
+                    ranges.append(nil)
                     continue
                 }
                 let start = keyBytes.count
-                starts.append(engine.entities[e].keyMaker.write(event, into: &keyBytes) ? start : -1)
+                let written = engine.entities[e].keyMaker.write(event, into: &keyBytes)
+                ranges.append(written ? start..<keyBytes.count : nil)
             }
         }
-        // Each key's bytes end where the next present key's start (or at the end).
-        var ends = [Int](repeating: keyBytes.count, count: starts.count)
-        var next = keyBytes.count
-        for j in starts.indices.reversed() where starts[j] >= 0 {
-            ends[j] = next
-            next = starts[j]
-        }
         keyBytes.withUnsafeBytes { all in
-            for j in starts.indices {
-                hashes.append(
-                    starts[j] < 0
-                        ? 0 : EntityKeyTable.hash(bytes: UnsafeRawBufferPointer(rebasing: all[starts[j]..<ends[j]])))
+            for r in ranges {
+                hashes.append(r.map { EntityKeyTable.hash(bytes: UnsafeRawBufferPointer(rebasing: all[$0])) } ?? 0)
             }
         }
         var touched: UInt64 = 0
@@ -262,17 +254,17 @@ public final class StateTable {
             }
         }
         keyBytes.withUnsafeBytes { all in
-            for j in starts.indices {
+            for j in ranges.indices {
                 let e = entityKinds[j % n]
                 if !known.isEmpty && known[j] != Self.unknownId {
                     ids.append(known[j] < 0 ? -1 : kinds[e].slot(id: Int(known[j]), engine: engine, entity: e) ?? -1)
                     continue
                 }
-                guard starts[j] >= 0 else {
+                guard let range = ranges[j] else {
                     ids.append(-1)
                     continue
                 }
-                let bytes = UnsafeRawBufferPointer(rebasing: all[starts[j]..<ends[j]])
+                let bytes = UnsafeRawBufferPointer(rebasing: all[range])
                 ids.append(
                     kinds[e].slot(bytes: bytes, hash: hashes[j], engine: engine, entity: e, fixed: keepsKeys) ?? -1)
             }
