@@ -14,6 +14,9 @@ public final class FileWriter {
     /// When set, the SHA-256 of every byte written from then on (a dataset's, for its manifest,
     /// without reading the file back).
     public var digest: SHA256?
+    /// With `atomic`: runs the move into place, or throws instead (the temporary file is then
+    /// removed): a writer whose right to publish can be taken away (a consumer group's partition).
+    public var publishGate: (@Sendable (_ move: () throws -> Void) throws -> Void)?
 
     public init(path: String, atomic: Bool = false, append: Bool = false) throws {
         self.path = path
@@ -81,9 +84,18 @@ public final class FileWriter {
         if atomic { try sync() }
         Foundation.close(fd)
         fd = -1
-        if atomic {
-            guard rename(writePath, path) == 0 else { throw FsmlIOError.writeFailed(path, errno) }
-            FileSystem.syncDirectory(of: path)
+        guard atomic else { return }
+        let (from, to) = (writePath, path)
+        func move() throws {
+            guard rename(from, to) == 0 else { throw FsmlIOError.writeFailed(to, errno) }
+            FileSystem.syncDirectory(of: to)
+        }
+        guard let publishGate else { return try move() }
+        do {
+            try publishGate(move)
+        } catch {
+            unlink(writePath)
+            throw error
         }
     }
 

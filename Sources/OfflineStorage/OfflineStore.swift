@@ -109,6 +109,8 @@ public final class OfflineStoreWriter {
     private var last: (day: Int, partition: Partition)?
     public private(set) var filesWritten: [String] = []
     public private(set) var rowsWritten = 0
+    /// Decides whether each file may become visible (`FileWriter.publishGate`).
+    public var publishGate: (@Sendable (_ move: () throws -> Void) throws -> Void)?
     /// Encodes and writes row groups on another thread, when asked for (the stream job and ingest,
     /// whose own thread is busy parsing and folding).
     private let encoder: SerialWorker?
@@ -154,6 +156,7 @@ public final class OfflineStoreWriter {
             partition.writer = try ParquetWriter(
                 path: path, columns: layout.columns, codec: codec,
                 metadata: [("fsml.offline_schema", layout.fingerprint), ("fsml.version", FsmlVersion.current)])
+            partition.writer!.publishGate = publishGate
         }
         let writer = partition.writer!
         let rows = partition.columns.take()

@@ -36,6 +36,11 @@ public final class ParquetWriter {
     }
 
     public var rowsWritten: Int { totalRows }
+    /// Decides whether `close()` may move the file into place (`FileWriter.publishGate`).
+    public var publishGate: (@Sendable (_ move: () throws -> Void) throws -> Void)? {
+        get { file.publishGate }
+        set { file.publishGate = newValue }
+    }
     /// With `hashed`: the SHA-256 state of the bytes written so far (all of them once closed).
     public var digest: SHA256? { file.digest }
     /// Bytes written so far (the footer comes on close). Safe to read while another thread writes

@@ -17,6 +17,9 @@ public struct GroupReport: Sendable {
     public var partitionsRestored = 0
     public var partitionsHandedOver = 0
     public var partitionsLost = 0
+    /// Partitions found taken over by another member when this one published for them (it had
+    /// stalled past its session: see `PartitionLease`); counted among the lost too.
+    public var partitionsFenced = 0
     /// Time spent restoring shards of assigned partitions, and writing shards of revoked ones.
     public var restoreSeconds = 0.0
     public var handOverSeconds = 0.0
@@ -48,6 +51,7 @@ public struct GroupReport: Sendable {
             ("checkpoints", .int(checkpoints)), ("rebalances", .int(rebalances)),
             ("partitions_restored", .int(partitionsRestored)),
             ("partitions_handed_over", .int(partitionsHandedOver)), ("partitions_lost", .int(partitionsLost)),
+            ("partitions_fenced", .int(partitionsFenced)),
             ("restore_seconds", .number(restoreSeconds)), ("hand_over_seconds", .number(handOverSeconds)),
             ("max_first_event_seconds", .number(maxFirstEventSeconds)), ("skipped_messages", .int(skippedMessages)),
             ("handed_over", .array(handedOver.map { .array([.int(Int($0.partition)), .int(Int($0.at))]) })),

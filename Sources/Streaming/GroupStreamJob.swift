@@ -83,7 +83,8 @@ public final class GroupStreamJob: PartitionHandover {
         }
         context = PartitionTask.Context(
             registry: registry, engine: engine, entityKinds: options.entityKinds, layout: layout,
-            offlineBase: options.offlineBase, rejectBase: options.rejectDirectory, brokers: address.brokers)
+            offlineBase: options.offlineBase, rejectBase: options.rejectDirectory, brokers: address.brokers,
+            owner: options.name)
         consumer = try KafkaGroupConsumer(
             address: address, handover: self, clientID: options.name, maxLineBytes: registry.schema.maxLineBytes,
             properties: options.kafkaProperties.map { ($0.name, $0.value) })
@@ -140,6 +141,14 @@ public final class GroupStreamJob: PartitionHandover {
         }
     }
 
+    /// Another member holds the partition now (this one stalled past its session): it goes as if
+    /// lost, unwritten; the group tells this member so at its next poll.
+    private func fence(_ fenced: PartitionFenced) {
+        StandardError.line("kafka: \(fenced)")
+        report.partitionsFenced += 1
+        lose([fenced.partition])
+    }
+
     private func release(_ p: Int32) {
         guard let task = tasks.removeValue(forKey: p) else { return }
         awaitingFirst[p] = nil
@@ -183,7 +192,12 @@ public final class GroupStreamJob: PartitionHandover {
                         report.maxFirstEventSeconds, Double(monotonicNanos() - since) / 1e9)
                     report.firstEvents.append((m.partition, wallClockMicros()))
                 }
-                try task.take(m.bytes, length: m.length, offset: m.offset)
+                do {
+                    try task.take(m.bytes, length: m.length, offset: m.offset)
+                } catch let fenced as PartitionFenced {
+                    fence(fenced)
+                    continue
+                }
                 let wall = wallClockMicros()
                 if report.firstLineAt == nil { report.firstLineAt = wall }
                 report.lastLineAt = wall
@@ -279,7 +293,11 @@ public final class GroupStreamJob: PartitionHandover {
             // A partition with no line since its shard was written is where its shard says (each
             // shard write is an fsync: on a disk, milliseconds per partition).
             guard let task = tasks[p], task.hasNewLines else { continue }
-            _ = try task.writeShard(layout: layout, owner: options.name)
+            do {
+                _ = try task.writeShard(layout: layout, owner: options.name)
+            } catch let fenced as PartitionFenced {
+                fence(fenced)
+            }
         }
         report.checkpoints += 1
     }

@@ -33,6 +33,8 @@ final class PartitionTask {
     private let origin: String
     /// The intake's schema, for the late log: read while the intake is busy taking a line.
     private let schema: EventSchema
+    /// This member's hold on the partition: what it publishes for it, it publishes under the lease.
+    private let lease: PartitionLease
 
     /// Where the task's files go, and what a shard must match to be restored.
     struct Context {
@@ -44,18 +46,28 @@ final class PartitionTask {
         let offlineBase: String?
         let rejectBase: String
         let brokers: String
+        /// The member: the holder its leases name.
+        let owner: String
     }
 
-    /// Restores the partition from its shard, or starts it empty at offset 0 when it has none.
+    /// Takes the partition's lease, then restores the partition from its shard, or starts it empty
+    /// at offset 0 when it has none.
     init(partition: Int32, context c: Context) throws {
         self.partition = partition
+        let lease = try PartitionLease.acquire(
+            path: c.layout.leasePath(partition: partition), partition: partition, owner: c.owner)
+        self.lease = lease
         let engine = c.engine
         states = StateTable(engine: engine, entityKinds: c.entityKinds, tracksChanges: true)
         encoded = EncodedStates(entityCount: engine.entities.count)
         offlineStore = c.offlineBase.map {
             OfflineStore(root: ShardLayout.partitionDirectory(base: $0, partition: partition))
         }
-        offline = offlineStore.map { OfflineStoreWriter(store: $0, schema: c.registry.schema, background: true) }
+        offline = offlineStore.map {
+            let writer = OfflineStoreWriter(store: $0, schema: c.registry.schema, background: true)
+            writer.publishGate = { move in try lease.publish(move) }
+            return writer
+        }
         let rejects = ShardLayout.partitionDirectory(base: c.rejectBase, partition: partition)
         deadLetters = RejectLog(
             directory: offlineStore?.deadLetterDirectory ?? "\(rejects)/dead_letters", name: "stream")
@@ -174,8 +186,10 @@ final class PartitionTask {
             intake: state, deadLetterBytes: deadLetters.bytes, lateBytes: lateLog.bytes,
             fingerprints: states.engine.entities.map(\.fingerprint), entityKinds: states.entityKinds, states: [])
         try FileSystem.createDirectory(layout.topicDirectory)
-        try shard.write(states: encoded, to: layout.shardPath(partition: partition))
-        if let offlineStore { try state.save(to: offlineStore.statePath) }
+        try lease.publish {
+            try shard.write(states: encoded, to: layout.shardPath(partition: partition))
+            if let offlineStore { try state.save(to: offlineStore.statePath) }
+        }
         linesAtShard = state.counts.lines
         return nextOffset
     }

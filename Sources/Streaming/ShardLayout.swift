@@ -7,6 +7,7 @@ import FsmlCore
 /// one machine's disk): whichever member holds a partition reads and writes its files, one at a time.
 ///
 ///     <shards>/<topic>/partition-<p>.checkpoint          the shard (a `Checkpoint`)
+///     <shards>/<topic>/partition-<p>.lease               who holds it (a `PartitionLease`)
 ///     <offline>/partition-<p>/                           the partition's offline store
 ///
 /// Entities are routed to partitions by the message key, so the states of a partition are the ones
@@ -26,6 +27,9 @@ public struct ShardLayout: Sendable, Equatable {
     public func shardPath(partition: Int32) -> String { "\(topicDirectory)/\(Self.shardName(partition))" }
 
     public static func shardName(_ partition: Int32) -> String { "partition-\(partition).checkpoint" }
+
+    /// The partition's lease: its holder's generation (`PartitionLease`).
+    public func leasePath(partition: Int32) -> String { "\(topicDirectory)/partition-\(partition).lease" }
 
     /// The partition a shard file name is for; nil for any other file (a temporary one, say).
     public static func partition(ofShard name: String) -> Int32? {

@@ -128,7 +128,10 @@ public final class FileSource: EventSource {
         return try reader.next()
     }
 
-    public var position: JSONValue { .object([("lines", .int(reader.linesRead))]) }
+    public var position: JSONValue { .object([("lines", .int(linesRead))]) }
+
+    /// Lines consumed, those skipped on restoring a checkpoint included.
+    public var linesRead: Int { reader.linesRead }
 
     public var origin: (source: String, line: Int) { (isStdin ? "-" : "file:\(reader.path)", reader.linesRead) }
 

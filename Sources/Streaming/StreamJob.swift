@@ -151,6 +151,7 @@ public final class StreamJob {
         }
         published = intake.counts
         report.totalsAtStart = intake.counts
+        publishPosition()
         if case .resumed = report.start {
         } else {
             // From here on every crash resumes from a checkpoint, which knows what to undo.
@@ -436,6 +437,7 @@ public final class StreamJob {
         metrics.set(
             "fsml_stream_waiting_events", Double(c.waiting),
             help: "Events dated too far ahead of the clock, waiting for others to confirm the jump.", labels: labels)
+        publishPosition()
         if let lag = watermarkLag {
             metrics.set(
                 "fsml_stream_watermark_lag_seconds", lag, help: "Wall-clock time minus the event-time watermark.",
@@ -443,6 +445,14 @@ public final class StreamJob {
         }
         published = c
         report.counts = c.minus(report.totalsAtStart)
+    }
+
+    /// How far into a file source the job is: what traffic replayed from the same file follows.
+    private func publishPosition() {
+        guard let file = source as? FileSource else { return }
+        metrics.set(
+            "fsml_stream_source_lines", Double(file.linesRead),
+            help: "Lines of the source file consumed, counting those before a restored checkpoint.", labels: labels)
     }
 
     var watermarkLag: Double? {

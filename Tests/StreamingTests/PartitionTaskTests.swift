@@ -9,12 +9,14 @@ import Testing
 /// A partition's share of a member's work, without Kafka: its decisions depend on its own lines
 /// alone, and a shard restores it exactly or is refused.
 struct PartitionTaskTests {
-    static func context(_ dir: String, topic: String = "clicks", kinds: [Int]? = [0, 2]) -> PartitionTask.Context {
+    static func context(
+        _ dir: String, topic: String = "clicks", kinds: [Int]? = [0, 2], owner: String = "x"
+    ) -> PartitionTask.Context {
         let registry = StreamFixture.registry
         return PartitionTask.Context(
             registry: registry, engine: FeatureEngine(registry: registry), entityKinds: kinds,
             layout: ShardLayout(directory: "\(dir)/shards", topic: topic), offlineBase: "\(dir)/offline",
-            rejectBase: "\(dir)/rejects", brokers: "127.0.0.1:9")
+            rejectBase: "\(dir)/rejects", brokers: "127.0.0.1:9", owner: owner)
     }
 
     static func lines(seed: UInt64) throws -> [[UInt8]] {
@@ -55,6 +57,42 @@ struct PartitionTaskTests {
         states.tables.enumerated().map { e, table in
             table.mapValues { StateCodec.encode($0, engine: states.engine, entity: e) }
         }
+    }
+
+    /// A member that stalled past its session (a zombie) wakes up still holding a partition that
+    /// another member has taken over since: it publishes nothing for it (no shard, no offline file,
+    /// no offline state), and the new owner's partition ends as one task taking every line would.
+    @Test func aStalledMembersPartitionIsFencedOnceTakenOver() throws {
+        let lines = try Self.lines(seed: 53)
+        let dir = StreamFixture.temporaryDirectory()
+        let layout = Self.context(dir).layout
+        let whole = try PartitionTask(partition: 5, context: Self.context("\(dir)/whole"))
+        try Self.take(lines[...], into: whole)
+        _ = try whole.writeShard(layout: Self.context("\(dir)/whole").layout, owner: "x")
+
+        let zombie = try PartitionTask(partition: 5, context: Self.context(dir, owner: "zombie"))
+        try Self.take(lines[..<600], into: zombie)
+        #expect(try zombie.writeShard(layout: layout, owner: "zombie") == 600)
+        // Folded after its last shard, then it stalls; the new owner restores that shard.
+        try Self.take(lines[600..<1_000], into: zombie)
+        let heir = try PartitionTask(partition: 5, context: Self.context(dir, owner: "heir"))
+        #expect(heir.nextOffset == 600)
+        try Self.take(lines[600...], into: heir)
+        _ = try heir.writeShard(layout: layout, owner: "heir")
+        let shard = try FileSystem.readBytes(layout.shardPath(partition: 5))
+        let state = try FileSystem.readBytes(heir.offlineStore!.statePath)
+        let files = try heir.offlineStore!.files()
+
+        // The zombie wakes up and checkpoints.
+        #expect {
+            _ = try zombie.writeShard(layout: layout, owner: "zombie")
+        } throws: { ($0 as? PartitionFenced).map { $0.partition == 5 && $0.holder == "heir" } ?? false }
+        #expect(try FileSystem.readBytes(layout.shardPath(partition: 5)) == shard)
+        #expect(try FileSystem.readBytes(heir.offlineStore!.statePath) == state)
+        #expect(try heir.offlineStore!.files() == files)
+        #expect(heir.counts == whole.counts && Self.encoded(heir.states) == Self.encoded(whole.states))
+        let rows = try StreamFixture.offlineRows(heir.offlineStore!)
+        #expect(rows == (try StreamFixture.offlineRows(whole.offlineStore!)) && !rows.isEmpty)
     }
 
     @Test func aShardOfAnotherPartitionTopicOrKindsIsRefused() throws {

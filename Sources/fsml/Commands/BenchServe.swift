@@ -21,23 +21,33 @@ struct RequestIDs {
         var ids = RequestIDs(fields: contract.keyFields)
         var seen = Set<[String?]>()
         while ids.tuples.count < limit, let line = try reader.next() {
-            guard let node = try? JSONParser.parse(Array(line)) else { continue }
-            let tuple = contract.keyFields.map { f in member(node, f).flatMap { $0.string ?? $0.int.map(String.init) } }
-            guard zip(contract.keyFields, tuple).allSatisfy({ !contract.required.contains($0) || $1 != nil }) else {
-                continue
-            }
+            guard let (tuple, values) = request(line, contract: contract) else { continue }
             if seen.insert(tuple).inserted {
                 ids.tuples.append(tuple)
-                ids.requestValues.append(
-                    contract.requestFields.keys.sorted().compactMap { name in
-                        member(node, name).flatMap(json).map { "\(JSONText.quote(name)):\($0)" }
-                    })
+                ids.requestValues.append(values)
             }
         }
         guard !ids.tuples.isEmpty else {
             throw CLIError("\(path) holds no events with \(contract.requiredFields.joined(separator: ", "))")
         }
         return ids
+    }
+
+    /// An event line's key values (in the contract's order) and request fields; nil for a line
+    /// that is not JSON or lacks a required key.
+    /// Key values in the contract's order, and request fields as JSON members.
+    typealias Request = (tuple: [String?], values: [String])
+
+    static func request(_ line: UnsafeRawBufferPointer, contract: ServingContract) -> Request? {
+        guard let node = try? JSONParser.parse(Array(line)) else { return nil }
+        let tuple = contract.keyFields.map { f in member(node, f).flatMap { $0.string ?? $0.int.map(String.init) } }
+        guard zip(contract.keyFields, tuple).allSatisfy({ !contract.required.contains($0) || $1 != nil }) else {
+            return nil
+        }
+        let values = contract.requestFields.keys.sorted().compactMap { name in
+            member(node, name).flatMap(json).map { "\(JSONText.quote(name)):\($0)" }
+        }
+        return (tuple, values)
     }
 
     /// A dotted field (`device.id`) is a nested member.
@@ -59,7 +69,13 @@ struct RequestIDs {
     /// Tuple `i`'s key values as members of a JSON object, without `except`, with `replaced`
     /// standing in for its field's value.
     func keyMembers(_ i: Int, except: String? = nil, replaced: (field: String, value: String)? = nil) -> [String] {
-        zip(fields, tuples[i]).compactMap { f, v in
+        Self.keyMembers(fields: fields, tuple: tuples[i], except: except, replaced: replaced)
+    }
+
+    static func keyMembers(
+        fields: [String], tuple: [String?], except: String? = nil, replaced: (field: String, value: String)? = nil
+    ) -> [String] {
+        zip(fields, tuple).compactMap { f, v in
             guard f != except, let value = f == replaced?.field ? replaced?.value : v else { return nil }
             return "\(JSONText.quote(f)):\(JSONText.quote(value))"
         }
@@ -88,6 +104,12 @@ struct BenchServe: ParsableCommand {
     @Option(help: "Connections (one thread each).") var connections = 64
     @Option(help: "Events to take the key fields of requests from.") var idsFrom = "data/events.jsonl.gz"
     @Option(help: "The fraction of requests for ids nobody has seen.") var unknownFraction = 0.05
+    @Flag(
+        help: """
+            Follow the server's stream job (replaying --ids-from): each request is for an example event it has not \
+            read yet, as live traffic asks at its events' own times.
+            """)
+    var followStream = false
     @Option(help: "predict or rank.") var endpoint = "predict"
     @Option(help: "Candidates per /rank request.") var rankSize = 50
     @Option(
@@ -129,7 +151,14 @@ struct BenchServe: ParsableCommand {
         // The contract of a model trained on the served features, as `make all` trains it.
         let registry = try global.loadRegistry()
         let contract = ServingContract(registry: registry, features: registry.servedFeatures)
+        if followStream && (endpoint != "predict" || findMax || writeRequests != nil) {
+            throw ValidationError("--follow-stream goes with /predict, without --find-max or --write-requests")
+        }
         let ids = try RequestIDs.load(path: idsFrom, contract: contract)
+        let follower =
+            try followStream
+            ? Self.follower(registry: registry, contract: contract, path: idsFrom, host: host, port: port) : nil
+        defer { follower?.stop() }
         let singles = contract.entities.map { registry.entities[$0].keyFields }.filter { $0.count == 1 }
         guard let candidateField = candidate ?? singles.last.map({ registry.schema.fields[$0[0]].name }),
             contract.keyFields.contains(candidateField)
@@ -159,6 +188,9 @@ struct BenchServe: ParsableCommand {
                 return ("POST", "/rank", Array("{\(members.joined(separator: ","))}".utf8))
             }
             members += ids.requestValues[t]
+            if let (tuple, values) = follower?.item(g.next()) {
+                members = RequestIDs.keyMembers(fields: ids.fields, tuple: tuple, replaced: replaced) + values
+            }
             return ("POST", "/predict", Array("{\(members.joined(separator: ","))}".utf8))
         }
         if let writeRequests {
@@ -176,7 +208,25 @@ struct BenchServe: ParsableCommand {
             )
             return r
         }
+        if let follower {
+            // Traffic that follows the stream starts once the stream's position is known.
+            while follower.position.polls == 0 {
+                let p = follower.position
+                if p.unfollowable > 0 {
+                    throw CLIError(
+                        "\(url)/metrics has no fsml_stream_source_lines: --follow-stream needs `fsml serve --stream file:...`"
+                    )
+                }
+                if p.failures >= 250 { throw CLIError("\(url)/metrics did not answer") }
+                usleep(10_000)
+            }
+            StandardError.line(
+                "bench serve: following the stream job from line \(follower.position.lines) of \(idsFrom)")
+        }
         var result = load(rps, duration)
+        if let follower {
+            StandardError.line("bench serve: the stream job was at line \(follower.position.lines) at the end")
+        }
         var maxRate: Double?
         if findMax {
             guard let limit = DurationText.parse(p95Limit) else { throw ValidationError("--p95-limit: not a duration") }
@@ -202,6 +252,21 @@ struct BenchServe: ParsableCommand {
             if good > 0 { result = load(good, duration) }
         }
         try report(result, maxRate: maxRate)
+    }
+
+    /// Request keys from the example events (the label's `example` filter, else every event) of
+    /// `path` that the server's stream job has yet to read.
+    static func follower(
+        registry: FeatureRegistry, contract: ServingContract, path: String, host: String, port: Int
+    ) throws -> StreamFollower<RequestIDs.Request> {
+        let parser = EventParser(schema: registry.schema)
+        let example = registry.label?.example
+        return try StreamFollower(path: path, host: host, port: port) { line in
+            if let example {
+                guard case .success(let event) = parser.parse(line), example.matches(event) else { return nil }
+            }
+            return RequestIDs.request(line, contract: contract)
+        }
     }
 
     private func report(_ r: LoadGenerator.Result, maxRate: Double?) throws {
