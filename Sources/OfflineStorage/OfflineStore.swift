@@ -38,11 +38,60 @@ public struct OfflineStore: Sendable {
         public var day: Int
         public var firstSequence: Int64
         public var bytes: Int
+        /// Which of a group's member stores holds the file (0 in a store of its own).
+        public var member = 0
+
+        /// Added to the sequences read from the file: a group's members number their events
+        /// each from 0, and a build over all of them needs one sequence per event.
+        public var sequenceOffset: Int64 { Int64(member) << OfflineStore.memberSequenceBits }
+    }
+
+    /// A member's sequences stay below 2^40 (a trillion events), under its offset.
+    public static let memberSequenceBits: Int64 = 40
+
+    /// The member stores of a consumer group's offline data: the `partition-<p>/` stores under
+    /// `root` (`fsml stream --shards` writes one per Kafka partition), in partition order, when
+    /// `root` holds no events of its own; empty otherwise.
+    public var members: [OfflineStore] {
+        guard !FileSystem.isDirectory(eventsDirectory),
+            let names = try? FileManager.default.contentsOfDirectory(atPath: root)
+        else { return [] }
+        return
+            names
+            .compactMap { name -> (Int, OfflineStore)? in
+                guard name.hasPrefix("partition-"), let p = Int(name.dropFirst("partition-".count)),
+                    FileSystem.isDirectory("\(root)/\(name)/events")
+                else { return nil }
+                return (p, OfflineStore(root: Self.memberDirectory(base: root, partition: p)))
+            }
+            .sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// A member store's directory under a group's base directory.
+    public static func memberDirectory(base: String, partition: Int) -> String { "\(base)/partition-\(partition)" }
+
+    /// Where the intake states are: this store's, or each member's.
+    public var statePaths: [String] {
+        let members = self.members
+        return members.isEmpty ? [statePath] : members.map(\.statePath)
     }
 
     /// The store's files, optionally only the partitions that can hold events with event time in
-    /// [from, to); in order of day, then first sequence.
+    /// [from, to); in order of day, then first sequence. A group's: every member's, in order of
+    /// day, then member, then first sequence.
     public func files(from: Micros? = nil, to: Micros? = nil) throws -> [DataFile] {
+        let members = self.members
+        if !members.isEmpty {
+            var out: [DataFile] = []
+            for (m, store) in members.enumerated() {
+                out += try store.files(from: from, to: to).map {
+                    var file = $0
+                    file.member = m
+                    return file
+                }
+            }
+            return out.sorted { ($0.day, $0.member, $0.firstSequence) < ($1.day, $1.member, $1.firstSequence) }
+        }
         guard FileSystem.isDirectory(eventsDirectory) else { return [] }
         let fm = FileManager.default
         var out: [DataFile] = []
@@ -199,6 +248,7 @@ public final class OfflineStoreScanner {
         let decoder: EventDecoder
         /// The sequence of the file's first event, its key in the merge until it is read.
         let firstSequence: Int64
+        let sequenceOffset: Int64
         var loaded = false
         var group = 0
         var rows: [StoredEvent] = []
@@ -213,6 +263,11 @@ public final class OfflineStoreScanner {
     public private(set) var files: [OfflineStore.DataFile]
     public private(set) var eventsRead = 0
     private let worker: SerialWorker
+    /// A group's members, each read in its own arrival order, merged by known-at time (then by
+    /// member): each member's stream clock only goes forward, so the merge keeps every member's
+    /// order and meets events in the order a clock over them all would have.
+    private var members: [OfflineStoreScanner] = []
+    private var heads: [StoredEvent?] = []
 
     /// Reads only `fields` (schema field indexes; all when nil): the rest of each event stays missing.
     public convenience init(
@@ -224,13 +279,25 @@ public final class OfflineStoreScanner {
     /// Reads the given data files of a store (`OfflineStore.files()`), merged in arrival order.
     public init(files: [OfflineStore.DataFile], schema: EventSchema, fields: Set<Int>? = nil) throws {
         self.files = files
+        let memberIndexes = Set(files.map(\.member)).sorted()
+        if memberIndexes.count > 1 {
+            worker = SerialWorker(name: "fsml-store-scan", depth: 1)
+            members = try memberIndexes.map { m in
+                try OfflineStoreScanner(files: files.filter { $0.member == m }, schema: schema, fields: fields)
+            }
+            heads = try members.map { try $0.next() }
+            return
+        }
         // Each file has at most one read ahead in the queue, so submitting never waits.
         worker = SerialWorker(name: "fsml-store-scan", depth: files.count + 1)
         let layout = OfflineSchema(schema: schema)
         for file in files {
             let reader = try ParquetReader(path: file.path)
             let decoder = try EventDecoder(layout: layout, fileColumns: reader.columns, path: file.path, fields: fields)
-            cursors.append(Cursor(reader: reader, decoder: decoder, firstSequence: file.firstSequence))
+            cursors.append(
+                Cursor(
+                    reader: reader, decoder: decoder, firstSequence: file.firstSequence + file.sequenceOffset,
+                    sequenceOffset: file.sequenceOffset))
         }
         heap = Array(cursors.indices)
         for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
@@ -243,16 +310,20 @@ public final class OfflineStoreScanner {
     private func load(_ cursor: inout Cursor) throws -> Bool {
         while cursor.group < cursor.reader.rowGroups.count {
             let group = cursor.group
-            cursor.rows = try cursor.ahead?.wait() ?? Self.decode(cursor.reader, cursor.decoder, group: group)
+            cursor.rows =
+                try cursor.ahead?.wait()
+                ?? Self.decode(cursor.reader, cursor.decoder, group: group, offset: cursor.sequenceOffset)
             cursor.ahead = nil
             cursor.group += 1
             cursor.next = 0
             if cursor.group < cursor.reader.rowGroups.count {
-                let (reader, decoder, next, promise) = (
-                    cursor.reader, cursor.decoder, cursor.group, Promise<[StoredEvent]>()
+                let (reader, decoder, next, offset, promise) = (
+                    cursor.reader, cursor.decoder, cursor.group, cursor.sequenceOffset, Promise<[StoredEvent]>()
                 )
                 cursor.ahead = promise
-                try worker.submit { promise.fulfill(Result { try Self.decode(reader, decoder, group: next) }) }
+                try worker.submit {
+                    promise.fulfill(Result { try Self.decode(reader, decoder, group: next, offset: offset) })
+                }
             }
             if !cursor.rows.isEmpty { return true }
         }
@@ -260,8 +331,13 @@ public final class OfflineStoreScanner {
         return false
     }
 
-    private static func decode(_ reader: ParquetReader, _ decoder: EventDecoder, group: Int) throws -> [StoredEvent] {
-        try decoder.decode(try reader.read(rowGroup: group, columns: decoder.columnsToRead), path: reader.path)
+    private static func decode(
+        _ reader: ParquetReader, _ decoder: EventDecoder, group: Int, offset: Int64
+    ) throws -> [StoredEvent] {
+        var rows = try decoder.decode(
+            try reader.read(rowGroup: group, columns: decoder.columnsToRead), path: reader.path)
+        if offset != 0 { for i in rows.indices { rows[i].sequence += offset } }
+        return rows
     }
 
     private func key(_ i: Int) -> Int64 {
@@ -282,6 +358,24 @@ public final class OfflineStoreScanner {
         }
     }
 
+    private func nextOfMembers() throws -> StoredEvent? {
+        var best: Int?
+        for (i, head) in heads.enumerated() {
+            guard let head else { continue }
+            if let b = best, let current = heads[b],
+                (current.knownAt, current.sequence) <= (head.knownAt, head.sequence)
+            {
+                continue
+            }
+            best = i
+        }
+        guard let best else { return nil }
+        let event = heads[best]
+        heads[best] = try members[best].next()
+        eventsRead += 1
+        return event
+    }
+
     /// Every event of one data file, in its row order (arrival order within the file), decoded
     /// into one event reused from row to row: for a pass that looks at each event once and keeps
     /// none of them (keep what you need, not the event). Returns the number of rows.
@@ -294,9 +388,14 @@ public final class OfflineStoreScanner {
         let decoder = try EventDecoder(
             layout: OfflineSchema(schema: schema), fileColumns: reader.columns, path: file.path, fields: fields)
         var event = Event(time: 0, values: [])
+        let offset = file.sequenceOffset
         for g in reader.rowGroups.indices {
-            try decoder.forEachRow(
-                try reader.read(rowGroup: g, columns: decoder.columnsToRead), path: file.path, event: &event, body)
+            let data = try reader.read(rowGroup: g, columns: decoder.columnsToRead)
+            if offset == 0 {
+                try decoder.forEachRow(data, path: file.path, event: &event, body)
+            } else {
+                try decoder.forEachRow(data, path: file.path, event: &event) { try body($0, $1 + offset, $2) }
+            }
         }
         return reader.numRows
     }
@@ -306,6 +405,7 @@ public final class OfflineStoreScanner {
 
     /// The next event in arrival order, or nil at the end.
     public func next() throws -> StoredEvent? {
+        if !members.isEmpty { return try nextOfMembers() }
         // The merge has reached a file not read yet: its first row group, then its place again.
         while let top = heap.first, !cursors[top].loaded {
             cursors[top].loaded = true

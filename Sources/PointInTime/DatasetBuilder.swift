@@ -95,7 +95,9 @@ public final class DatasetBuilder {
     /// How far behind the clock an admitted event can arrive: the allowed lateness, or more when a
     /// partitioned source (Kafka) let a slow partition's events in later (the store's state says).
     func replayLateness() throws -> Micros {
-        max(registry.allowedLateness, try IntakeState.load(path: store.statePath)?.admission.maxLag ?? 0)
+        try store.statePaths.reduce(registry.allowedLateness) {
+            max($0, try IntakeState.load(path: $1)?.admission.maxLag ?? 0)
+        }
     }
 
     public func buildExamples(into writer: DatasetWriter) throws -> BuildReport {
@@ -140,6 +142,7 @@ public final class DatasetBuilder {
         report.settledUntil = found.lastKnown == .min ? nil : found.lastKnown - lateness
         let examples = found.examples
         let exampleLabels = found.labels
+        let arrivals = found.arrivals
         let evaluator = ExampleEvaluator(
             engine: engine, features: features, examples: examples, keys: found.keys, threads: threads,
             partitionField: partition?.field)
@@ -154,7 +157,12 @@ public final class DatasetBuilder {
         let metOrder =
             options.eventTimeOnly
             ? Array(0..<examples.count)
-            : (0..<examples.count).sorted { examples.sequences[$0] < examples.sequences[$1] }
+            : arrivals.isEmpty
+                ? (0..<examples.count).sorted { examples.sequences[$0] < examples.sequences[$1] }
+                // A group's members: the scanner's merge order, by known-at time, then member.
+                : (0..<examples.count).sorted {
+                    (arrivals[$0], examples.sequences[$0]) < (arrivals[$1], examples.sequences[$1])
+                }
         var met = 0
         var rows = RowAssembler(width: features.count)
         try replayInChunks(

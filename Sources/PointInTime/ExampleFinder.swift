@@ -25,6 +25,9 @@ struct ExampleFinder {
         var eventsRead = 0
         /// The latest `knownAt` in the store (`.min` for an empty store).
         var lastKnown = Micros.min
+        /// Per mature example, its `knownAt`, when the files are a group's members' (whose
+        /// sequences do not say which of two members' events came first); empty otherwise.
+        var arrivals: [Micros] = []
     }
 
     /// One file's examples and outcomes. Keys are given ids of the file's own (a key is named by
@@ -34,6 +37,8 @@ struct ExampleFinder {
         var lastKnown = Micros.min
         var times: [Micros] = []
         var sequences: [Int64] = []
+        /// Per example, its `knownAt` (only for a group's files).
+        var arrivals: [Micros] = []
         /// Per entity kind, the keys the file's examples name.
         var tables: [EntityKeyTable] = []
         /// Per example, per entity kind: the key's id in `tables`, or -1.
@@ -73,8 +78,9 @@ struct ExampleFinder {
         let requestFields = engine.requestFields
         let fields = engine.fieldsRead.union(spec.example.fieldsRead).union(spec.outcome.fieldsRead)
             .union(spec.same).union(requestFields)
+        let group = Set(files.map(\.member)).count > 1
         var drafts = try Parallel.map(files.count) { i in
-            try draft(file: files[i], fields: fields, requestFields: requestFields)
+            try draft(file: files[i], fields: fields, requestFields: requestFields, arrivals: group)
         }
         let lastKnown = drafts.map(\.lastKnown).max() ?? .min
         let settled = lastKnown == .min ? Micros.min : try settledUntil(lastKnown)
@@ -157,13 +163,16 @@ struct ExampleFinder {
             exampleLabels.append(outcomes.any(forExample: k, after: x.time, upTo: x.time + spec.within))
         }
         let events = drafts.reduce(0) { $0 + $1.events }
+        let arrivals = group ? order.map { drafts[Int($0.file)].arrivals[Int($0.row)] } : []
         drafts = []
         return Found(
             examples: examples, labels: exampleLabels, keys: keyed.map(\.table), total: total, eventsRead: events,
-            lastKnown: lastKnown)
+            lastKnown: lastKnown, arrivals: arrivals)
     }
 
-    private func draft(file: OfflineStore.DataFile, fields: Set<Int>, requestFields: [Int]) throws -> Draft {
+    private func draft(
+        file: OfflineStore.DataFile, fields: Set<Int>, requestFields: [Int], arrivals: Bool
+    ) throws -> Draft {
         let spec = labels.spec
         var draft = Draft()
         draft.tables = [EntityKeyTable](repeating: EntityKeyTable(), count: engine.entities.count)
@@ -207,6 +216,7 @@ struct ExampleFinder {
             guard inRange else { return }
             draft.times.append(event.time)
             draft.sequences.append(sequence)
+            if arrivals { draft.arrivals.append(knownAt) }
             for f in requestFields { draft.request.append(event.values[f]) }
             draft.matchKeys.append(matchId)
         }

@@ -40,24 +40,23 @@ public struct Materializer {
         let engine = FeatureEngine(registry: registry)
         let states = StateTable(engine: engine, entityKinds: entityKinds)
         // Only committed events: a running stream's files past its state are not settled yet
-        // (a crash would undo them). The store is read, never changed.
-        let committed = try IntakeState.load(path: offline.statePath)?.nextSequence
-        if committed == nil, try !offline.files().isEmpty {
-            throw StreamError("\(offline.root) holds events but no _state.json: nothing says which are committed")
-        }
-        // Consumer-group members (`fsml stream --shards`) keep an offline store per partition.
-        if committed == nil, let parts = try? FileManager.default.contentsOfDirectory(atPath: offline.root),
-            parts.contains(where: { $0.hasPrefix("partition-") })
-        {
-            throw StreamError(
-                "\(offline.root) holds one offline store per partition (written by --shards members): materialize each, --offline \(offline.root)/partition-N"
-            )
+        // (a crash would undo them). The store is read, never changed. A consumer group's
+        // offline data (`fsml stream --shards`) is a store per partition, each with its state.
+        var committed: [Int64] = []
+        for path in offline.statePaths {
+            guard let next = try IntakeState.load(path: path)?.nextSequence else {
+                if try offline.files().isEmpty { break }
+                throw StreamError("\(path) is missing: nothing says which of the events beside it are committed")
+            }
+            committed.append(next)
         }
         let scanner = try OfflineStoreScanner(store: offline, schema: registry.schema, fields: engine.fieldsRead)
         var report = Report()
         var batch: [Event] = []
+        let mask = (Int64(1) << OfflineStore.memberSequenceBits) - 1
         while let stored = try scanner.next() {
-            if let committed, stored.sequence >= committed { break }
+            let member = Int(stored.sequence >> OfflineStore.memberSequenceBits)
+            if stored.sequence & mask >= committed[member] { continue }
             if let asOf, stored.knownAt > asOf { continue }
             batch.append(stored.event)
             if batch.count == StateTable.batch {

@@ -1,4 +1,5 @@
 import FsmlCore
+import OfflineStorage
 
 /// Where a consumer group keeps what moves with a partition. A shard is the partition's whole
 /// stream-job state: its next offset, its intake (watermark, recent event ids, counts), the entity
@@ -41,7 +42,9 @@ public struct ShardLayout: Sendable, Equatable {
 
     /// The partition's own offline store (or reject directory) under a shared base directory: its
     /// sequence numbers and decisions are the partition's, whichever member wrote them.
-    public static func partitionDirectory(base: String, partition: Int32) -> String { "\(base)/partition-\(partition)" }
+    public static func partitionDirectory(base: String, partition: Int32) -> String {
+        OfflineStore.memberDirectory(base: base, partition: Int(partition))
+    }
 
     /// The name a partition's shard records as its source: the same for every member of the group.
     public var sourceName: String { "kafka topic \(topic)" }

@@ -89,6 +89,25 @@ enum PIT {
         return (report, columns, data)
     }
 
+    /// Each row of the columns as one text (nulls as "null"), for comparing rows in any order.
+    static func rowTexts(_ data: [ColumnData]) -> [String] {
+        let n = data.first?.count ?? 0
+        return (0..<n).map { r in
+            data.map { c -> String in
+                if c.isNull(r) { return "null" }
+                switch c.values {
+                case .boolean(let v): return "\(v[r])"
+                case .int32(let v): return "\(v[r])"
+                case .int64(let v): return "\(v[r])"
+                case .float(let v): return "\(v[r])"
+                case .double(let v): return "\(v[r])"
+                case .byteArray(let v): return v[r]
+                }
+            }
+            .joined(separator: "|")
+        }
+    }
+
     static func doubles(_ c: ColumnData) -> [Double] {
         guard case .double(let v) = c.values else { return [] }
         return v.indices.map { c.isNull($0) ? .nan : v[$0] }

@@ -80,6 +80,6 @@ import Testing
         #expect {
             _ = try Materializer(registry: registry).run(
                 from: offline, to: MemoryOnlineStore(entities: registry.entities))
-        } throws: { "\($0)".contains("no _state.json") }
+        } throws: { "\($0)".contains("_state.json is missing") }
     }
 }

@@ -145,6 +145,15 @@ import Testing
             let expected = try offlineRows(ShardLayout.partitionDirectory(base: "\(dir)/single/offline", partition: p))
             #expect(rows == expected && !rows.isEmpty, "partition \(p): \(rows.count) rows vs \(expected.count)")
         }
+        // A group's offline data builds as one store: the partitions' events merged by known-at time.
+        for root in ["offline", "single/offline"] {
+            let built = try BinaryRunner.run([
+                "build", "--offline", "\(dir)/\(root)", "--out", "\(dir)/\(root).csv", "--config", "\(dir)/fsml.yaml",
+            ])
+            #expect(built.status == 0, "\(built.stderr)")
+        }
+        let dataset = text("\(dir)/offline.csv")
+        #expect(dataset.split(separator: "\n").count > 100 && dataset == text("\(dir)/single/offline.csv"))
     }
 
     @Test func shardsNeedAConsumerGroupsSource() throws {

@@ -26,7 +26,12 @@ struct Build: ParsableCommand {
     var timeColumn: String?
     @Flag(help: "Use every admitted event before a row's time, not only those known by then.") var eventTimeOnly = false
     @Option(name: .customLong("format"), help: "parquet or csv (default: from --out).") var dataFormat: DatasetFormat?
-    @Option(help: "The offline store directory (default: stores.offline in fsml.yaml).") var offline: String?
+    @Option(
+        help: """
+            The offline store directory (default: stores.offline in fsml.yaml); a consumer group's directory of \
+            partition-N stores (`fsml stream --shards`) is read as one.
+            """)
+    var offline: String?
     @Option(
         help: ArgumentHelp(
             "Memory a labelled build may hold, in MiB: beyond it, the examples are built in entity-hash partitions, one at a time.",
