@@ -21,7 +21,7 @@ rm -rf data/offline data/checkpoints data/rejects data/served
 # tenth live while the load asks for its example events at their own times (as live traffic would).
 lines=$(gzip -cdf "$EVENTS_FILE" | wc -l)
 head_lines=$(( lines - lines / 10 ))
-replay_rate=$(( (lines - head_lines) / (LOAD_SECONDS + 10) + 1 ))
+replay_rate=$(( (lines - head_lines) / (LOAD_SECONDS + 15) + 1 ))
 step "stream the first $head_lines of $lines events into $ONLINE and the offline store"
 "$FSML" stream --source "file:$EVENTS_FILE" --until-end --max-lines "$head_lines" --online "$ONLINE"
 stamp=$(date -u +%Y%m%dT%H%M%S)

@@ -19,7 +19,10 @@ import Testing
         #expect(StreamFollower<Int>.sourceLines(inMetrics: Array("fsml_stream_events_total 5\n".utf8)) == nil)
     }
 
-    @Test func offersOnlyItemsPastTheStreamPosition() throws {
+    /// Async, and waiting without blocking a thread: the server's task needs a thread of the
+    /// cooperative pool, which has as many as the machine has cores (two here), and another test
+    /// may block one.
+    @Test func offersOnlyItemsPastTheStreamPosition() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("fsml-follow-\(UUID()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         // Line i holds {"n":i}; only even lines make items.
@@ -28,32 +31,53 @@ import Testing
         metrics.set("fsml_stream_source_lines", 4)
         var routes = HTTPRoutes()
         ServeHTTP.addHealthAndMetrics(to: &routes, metrics: metrics)
-        let bound = HTTPServerConnectionTests.PortBox()
-        let server = Task {
-            try await HTTPServer.run(
-                routes: routes, metrics: metrics, host: "127.0.0.1", port: 0, limits: ServeHTTP.Limits(),
-                handleSignals: false
-            ) { bound.set($0) }
+        let served = routes
+        let once = Once()
+        var server: Task<Void, Never>?
+        let port = try await withCheckedThrowingContinuation { (bound: CheckedContinuation<Int, any Error>) in
+            server = Task {
+                do {
+                    try await HTTPServer.run(
+                        routes: served, metrics: metrics, host: "127.0.0.1", port: 0, limits: ServeHTTP.Limits(),
+                        handleSignals: false
+                    ) { port in once.run { bound.resume(returning: port) } }
+                } catch {
+                    once.run { bound.resume(throwing: error) }
+                }
+            }
         }
-        defer { server.cancel() }
-        let port = bound.wait()
+        defer { server?.cancel() }
         let follower = try StreamFollower<Int>(path: path, host: "127.0.0.1", port: port, window: 2) { line in
             let text = String(decoding: line, as: UTF8.self)
             guard let n = Int(text.dropFirst(5).dropLast()), n % 2 == 0 else { return nil }
             return n
         }
         defer { follower.stop() }
-        func waitFor(_ lines: Int) {
-            while follower.position.lines != lines { usleep(1_000) }
+        func waitFor(_ lines: Int) async throws {
+            while follower.position.lines != lines { try await Task.sleep(nanoseconds: 1_000_000) }
         }
-        waitFor(4)
+        try await waitFor(4)
         #expect(Set((0..<200).compactMap { follower.item(UInt64($0)) }) == [4, 6])
         metrics.set("fsml_stream_source_lines", 11)
-        waitFor(11)
+        try await waitFor(11)
         #expect(Set((0..<200).compactMap { follower.item(UInt64($0)) }) == [12, 14])
         // Past the end of the file, the last item offered (lines the stream consumed are never parsed).
         metrics.set("fsml_stream_source_lines", 20)
-        waitFor(20)
+        try await waitFor(20)
         #expect(follower.item(0) == 14)
+    }
+
+    /// Runs a closure at most once, from any thread.
+    final class Once: @unchecked Sendable {
+        private let lock = NSLockLite()
+        private var done = false
+
+        func run(_ body: () -> Void) {
+            let first = lock.withLock {
+                defer { done = true }
+                return !done
+            }
+            if first { body() }
+        }
     }
 }

@@ -154,7 +154,8 @@ struct BenchServe: ParsableCommand {
         if followStream && (endpoint != "predict" || findMax || writeRequests != nil) {
             throw ValidationError("--follow-stream goes with /predict, without --find-max or --write-requests")
         }
-        let ids = try RequestIDs.load(path: idsFrom, contract: contract)
+        // Following the stream, the file's first keys only stand in should it have no example left.
+        let ids = try RequestIDs.load(path: idsFrom, contract: contract, limit: followStream ? 1_000 : 200_000)
         let follower =
             try followStream
             ? Self.follower(registry: registry, contract: contract, path: idsFrom, host: host, port: port) : nil
