@@ -47,22 +47,33 @@ public final class StreamFollower<Item: Sendable>: @unchecked Sendable {
     /// has passed every item of the file, the last one offered.
     public func item(_ seed: UInt64) -> Item? {
         lock.withLock {
-            while head < upcoming.count && upcoming[head].line < consumed { head += 1 }
-            if head > 4096 && head * 2 > upcoming.count {
-                upcoming.removeFirst(head)
-                head = 0
-            }
-            fill()
+            advance()
             let n = upcoming.count - head
             guard n > 0 else { return last }
             return upcoming[head + Int(seed % UInt64(n))].item
         }
     }
 
+    /// Reads the file up to the stream's position now: the first read skips every line the stream
+    /// has consumed (most of the file when it resumes from a checkpoint), which would otherwise
+    /// hold up the first requests.
+    public func catchUp() {
+        lock.withLock { advance() }
+    }
+
     public func stop() { lock.withLock { stopped = true } }
 
-    /// Reads on until `window` items lie past the stream's position (lines it already consumed
-    /// are skipped unread).
+    /// Drops the items the stream has passed, then reads on until `window` items lie past its
+    /// position (lines it already consumed are skipped unread).
+    private func advance() {
+        while head < upcoming.count && upcoming[head].line < consumed { head += 1 }
+        if head > 4096 && head * 2 > upcoming.count {
+            upcoming.removeFirst(head)
+            head = 0
+        }
+        fill()
+    }
+
     private func fill() {
         while upcoming.count - head < window {
             let line = reader.linesRead

@@ -57,6 +57,7 @@ import Testing
             while follower.position.lines != lines { try await Task.sleep(nanoseconds: 1_000_000) }
         }
         try await waitFor(4)
+        follower.catchUp()
         #expect(Set((0..<200).compactMap { follower.item(UInt64($0)) }) == [4, 6])
         metrics.set("fsml_stream_source_lines", 11)
         try await waitFor(11)

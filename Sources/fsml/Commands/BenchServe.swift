@@ -221,6 +221,7 @@ struct BenchServe: ParsableCommand {
                 if p.failures >= 250 { throw CLIError("\(url)/metrics did not answer") }
                 usleep(10_000)
             }
+            follower.catchUp()
             StandardError.line(
                 "bench serve: following the stream job from line \(follower.position.lines) of \(idsFrom)")
         }
