@@ -54,6 +54,38 @@ import Testing
         #expect(StoreContents.differences(expected, try StoreContents.all(single, entityCount: 4)) == [])
     }
 
+    /// A consumer group's offline data (a store per partition, each with its own clock and
+    /// sequences) rebuilds as one store: every member's events, merged by known-at time, then member.
+    @Test func aGroupsStoresRebuildAsOne() throws {
+        let dir = StreamFixture.temporaryDirectory()
+        let lines: [[UInt8]] = try StreamFixture.lines(seed: 44).split(separator: 10).map { Array($0) }
+        var merged: [(event: StoredEvent, member: Int)] = []
+        for p in 0..<2 {
+            let bytes: [UInt8] = lines.indices.filter { $0 % 2 == p }.flatMap { i -> [UInt8] in lines[i] + [10] }
+            let member = "\(dir)/m\(p)"
+            try StreamFixture.write(bytes, to: "\(member)/events.jsonl")
+            let j = StreamJob(
+                registry: registry, source: try FileSource(path: "\(member)/events.jsonl", untilEnd: true),
+                sourceName: "file:\(member)/events.jsonl", online: MemoryOnlineStore(entities: registry.entities),
+                offline: OfflineStore(root: OfflineStore.memberDirectory(base: "\(dir)/offline", partition: p)),
+                options: StreamFixture.options(member))
+            try j.start()
+            _ = try j.run()
+            j.close()
+            merged += StreamFixture.oracle(bytes).admitted.map { ($0, p) }
+        }
+        merged.sort {
+            ($0.event.knownAt, $0.member, $0.event.sequence) < ($1.event.knownAt, $1.member, $1.event.sequence)
+        }
+        // The oracle: both members' admitted events, folded in that order.
+        let states = StateTable(engine: FeatureEngine(registry: registry))
+        for e in merged { states.fold(e.event.event) }
+        let store = MemoryOnlineStore(entities: registry.entities)
+        let report = try Materializer(registry: registry).run(from: OfflineStore(root: "\(dir)/offline"), to: store)
+        #expect(report.events == merged.count && merged.count > 1000)
+        #expect(try StreamFixture.differences(states, store).isEmpty)
+    }
+
     @Test func asOfATimeOnlyTheEventsKnownByThen() throws {
         let dir = StreamFixture.temporaryDirectory()
         let bytes = try StreamFixture.lines(seed: 42)
