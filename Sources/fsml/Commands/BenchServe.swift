@@ -33,11 +33,11 @@ struct RequestIDs {
         return ids
     }
 
-    /// An event line's key values (in the contract's order) and request fields; nil for a line
-    /// that is not JSON or lacks a required key.
     /// Key values in the contract's order, and request fields as JSON members.
     typealias Request = (tuple: [String?], values: [String])
 
+    /// An event line's key values and request fields; nil for a line that is not JSON or lacks a
+    /// required key.
     static func request(_ line: UnsafeRawBufferPointer, contract: ServingContract) -> Request? {
         guard let node = try? JSONParser.parse(Array(line)) else { return nil }
         let tuple = contract.keyFields.map { f in member(node, f).flatMap { $0.string ?? $0.int.map(String.init) } }
