@@ -153,11 +153,14 @@ final class HTTPConnection {
 
     /// Sends one request and reads the whole response; returns its status.
     func send(method: String, path: String, body: [UInt8]) throws -> Int {
-        try exchange(method: method, path: path, body: body).status
+        try exchange(method: method, path: path, body: body, keepBody: false).status
     }
 
-    /// Sends one request and reads the whole response.
-    func exchange(method: String, path: String, body: [UInt8]) throws -> (status: Int, body: [UInt8]) {
+    /// Sends one request and reads the whole response; its body is copied out only when kept (the
+    /// load generator's requests never need it).
+    func exchange(
+        method: String, path: String, body: [UInt8], keepBody: Bool = true
+    ) throws -> (status: Int, body: [UInt8]) {
         var request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n".utf8)
         if !body.isEmpty || method == "POST" {
             request += Array("Content-Type: application/json\r\nContent-Length: \(body.count)\r\n".utf8)
@@ -189,7 +192,7 @@ final class HTTPConnection {
         }
         let bodyStart = headerEnd! + 4
         while pending.count < bodyStart + length { try fill() }
-        let answer = Array(pending[bodyStart..<(bodyStart + length)])
+        let answer = keepBody ? Array(pending[bodyStart..<(bodyStart + length)]) : []
         pending.removeFirst(bodyStart + length)
         return (status, answer)
     }

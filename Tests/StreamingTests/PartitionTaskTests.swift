@@ -35,9 +35,7 @@ struct PartitionTaskTests {
         let lines = try Self.lines(seed: 51)
         let dir = StreamFixture.temporaryDirectory()
         let layout = Self.context(dir).layout
-        let whole = try PartitionTask(partition: 3, context: Self.context("\(dir)/whole"))
-        try Self.take(lines[...], into: whole)
-        _ = try whole.writeShard(layout: Self.context("\(dir)/whole").layout, owner: "x")
+        let whole = try Self.whole(lines, partition: 3, dir: "\(dir)/whole")
 
         let first = try PartitionTask(partition: 3, context: Self.context(dir))
         try Self.take(lines[..<700], into: first)
@@ -53,6 +51,14 @@ struct PartitionTaskTests {
         #expect(rows == (try StreamFixture.offlineRows(whole.offlineStore!)) && !rows.isEmpty)
     }
 
+    /// One task taking every line, its shard written: what a partition handed over must end as.
+    static func whole(_ lines: [[UInt8]], partition: Int32, dir: String) throws -> PartitionTask {
+        let task = try PartitionTask(partition: partition, context: context(dir))
+        try take(lines[...], into: task)
+        _ = try task.writeShard(layout: context(dir).layout, owner: "x")
+        return task
+    }
+
     static func encoded(_ states: StateTable) -> [[String: [UInt8]]] {
         states.tables.enumerated().map { e, table in
             table.mapValues { StateCodec.encode($0, engine: states.engine, entity: e) }
@@ -66,9 +72,7 @@ struct PartitionTaskTests {
         let lines = try Self.lines(seed: 53)
         let dir = StreamFixture.temporaryDirectory()
         let layout = Self.context(dir).layout
-        let whole = try PartitionTask(partition: 5, context: Self.context("\(dir)/whole"))
-        try Self.take(lines[...], into: whole)
-        _ = try whole.writeShard(layout: Self.context("\(dir)/whole").layout, owner: "x")
+        let whole = try Self.whole(lines, partition: 5, dir: "\(dir)/whole")
 
         let zombie = try PartitionTask(partition: 5, context: Self.context(dir, owner: "zombie"))
         try Self.take(lines[..<600], into: zombie)
