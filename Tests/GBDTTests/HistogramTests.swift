@@ -26,8 +26,9 @@ import Testing
 
     /// The data of one case: small (seeds 0–2), a leaf shared by threads over several shared
     /// blocks (3–5), a leaf cut into two chunks (6) and into four (7); then sparse data, mostly
-    /// zeros: with a subset of its features (8, the dense kernels), with all of them (9, the
-    /// sparse codes) and in two chunks (10).
+    /// zeros, through the sparse codes: with most of its features (8), with all of them (9,
+    /// threads sharing the leaf by feature) and in two chunks (10); and with a few of them (11,
+    /// the dense kernels).
     struct Case {
         let data: BinnedData
         let layout: HistogramLayout
@@ -63,7 +64,9 @@ import Testing
             layout = HistogramLayout(mappers: mappers)
             let kept = seed >= 6 ? 0.95 : 0.6
             leaf = (0..<rows).filter { _ in rng.bernoulli(kept) }.map { Int32($0) }
-            features = (0..<columns).filter { _ in (large && seed != 8) || rng.bernoulli(0.8) }
+            features =
+                seed == 11
+                ? Array(0..<columns / 5) : (0..<columns).filter { _ in (large && seed != 8) || rng.bernoulli(0.8) }
         }
     }
 
@@ -96,7 +99,7 @@ import Testing
         }
     }
 
-    @Test(arguments: 0..<11)
+    @Test(arguments: 0..<12)
     func theBuilderSumsEveryBinAsTheOracleDoes(seed: Int) {
         var rng = SeededRandom(seed: UInt64(seed))
         let c = Case(seed: seed, rng: &rng)
@@ -106,8 +109,18 @@ import Testing
         let sparse = SparseCodes.make(
             columns: UnsafePointer(c.data.storage.pointer), rows: c.data.rows, layout: c.layout)
         #expect((sparse != nil) == (seed >= 8))
-        if seed >= 9 { #expect(c.features.count == c.layout.bins.count) }
-        if seed == 8 { #expect(c.features.count < c.layout.bins.count) }
+        // Threads share a small leaf of sparse data by feature: every part holds some entries.
+        if seed == 9,
+            let parts = SparseCodes.make(
+                columns: UnsafePointer(c.data.storage.pointer), rows: c.data.rows, layout: c.layout, parts: 3)
+        {
+            #expect(parts.parts == 3 && HistogramBuilder.rowChunks(c.leaf.count) == 1)
+            #expect(
+                (0..<3).allSatisfy { p in (0..<c.data.rows).contains { parts.cut($0, p) < parts.cut($0, p + 1) } })
+        }
+        if seed == 9 || seed == 10 { #expect(c.features.count == c.layout.bins.count) }
+        if seed == 8 { #expect(c.features.count < c.layout.bins.count && 4 * c.features.count >= c.layout.bins.count) }
+        if seed == 11 { #expect(4 * c.features.count < c.layout.bins.count) }
         let rows = c.data.rows
         let exact = (0..<rows).map { _ in
             SIMD2<Float>(Float(rng.below(2001) - 1000) / 1024, Float(1 + rng.below(1023)) / 1024)
@@ -122,7 +135,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [3, 6, 7, 9, 10])
+    @Test(arguments: [3, 6, 7, 8, 9, 10])
     func histogramsAreTheSameBitForBitAtAnyNumberOfThreads(seed: Int) {
         var rng = SeededRandom(seed: UInt64(seed))
         let c = Case(seed: seed, rng: &rng)

@@ -62,6 +62,41 @@ import Testing
             abs(NDCG.mean(scores + [1, 2], labels + [0, 0], offsets: [0, 4, 6], k: 4) - (dcg / ideal + 1) / 2) < 1e-12)
     }
 
+    /// NDCG at several depths at once is NDCG at each depth alone, over queries of every size
+    /// (shorter and longer than the depths), with ties in score and whole and fractional labels.
+    @Test func ndcgAtSeveralDepthsIsEachDepthAlone() {
+        var rng = SeededRandom(seed: 11)
+        var offsets = [0]
+        for _ in 0..<40 { offsets.append(offsets.last! + 1 + rng.below(15)) }
+        let n = offsets.last!
+        let scores = (0..<n).map { _ in Double(rng.below(6)) }
+        let labels = (0..<n).map { _ in rng.bernoulli(0.1) ? Float(rng.uniform() * 3) : Float(rng.below(4)) }
+        let weights = (0..<n).map { _ in Float(1 + rng.below(3)) }
+        let depths = [1, 3, 5, 10]
+        let together = NDCG.means(scores, labels, offsets: offsets, depths: depths, weights: weights)
+        for (d, k) in depths.enumerated() {
+            // Each query by hand: the DCG of the score order over the DCG of the label order.
+            var total = 0.0
+            var weight = 0.0
+            for q in 0..<offsets.count - 1 {
+                let docs = Array(offsets[q]..<offsets[q + 1])
+                let byScore = docs.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+                let byLabel = docs.map { labels[$0] }.sorted(by: >)
+                let dcg = byScore.prefix(k).enumerated().reduce(0.0) {
+                    $0 + (pow(2, Double(labels[$1.element])) - 1) / log2(Double($1.offset + 2))
+                }
+                let ideal = byLabel.prefix(k).enumerated().reduce(0.0) {
+                    $0 + (pow(2, Double($1.element)) - 1) / log2(Double($1.offset + 2))
+                }
+                let w = Double(weights[docs[0]])
+                total += w * (ideal > 0 ? dcg / ideal : 1)
+                weight += w
+            }
+            #expect(abs(together[d] - total / weight) < 1e-12)
+            #expect(together[d] == NDCG.mean(scores, labels, offsets: offsets, k: k, weights: weights))
+        }
+    }
+
     /// Queries of 12 documents whose relevance rises with feature 0 (with noise); feature 1 is noise.
     static func queries(_ count: Int, seed: UInt64) -> LabeledData {
         var rng = SeededRandom(seed: seed)

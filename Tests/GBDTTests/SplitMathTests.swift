@@ -53,8 +53,34 @@ import Testing
                 for x in estimates where x >= 0 {
                     let left = Int(x.rounded())
                     #expect(limits.allow(x) == (left >= m && count - left >= m), "count \(count) min \(m) x \(x)")
+                    #expect(limits.allowsRight(x) == (count - left >= m), "count \(count) min \(m) x \(x)")
                 }
             }
         }
+    }
+
+    /// A feature is feasible when some threshold leaves both sides enough rows and hessian, whether
+    /// or not that split gains: by hand, on four bins of one row each (hessian 1 a row).
+    @Test func aFeatureIsFeasibleWhenSomeThresholdMeetsTheLeafLimits() {
+        // Bin 0 is missing values (none); bins 1–4 hold one row each, gradients −1 −1 +1 +1.
+        let hist: [SIMD2<Double>] = [.zero, [-1, 1], [-1, 1], [1, 1], [1, 1]]
+        let math = SplitMath(lambdaL1: 0, lambdaL2: 0)
+        func best(minData: Int, minGain: Double) -> SplitCandidate {
+            hist.withUnsafeBufferPointer {
+                SplitFinder.best(
+                    feature: 0, hist: $0.baseAddress!, bins: 5, totalG: 0, totalH: 4, count: 4, math: math,
+                    constraints: SplitConstraints(
+                        minDataInLeaf: minData, minSumHessianInLeaf: 0, minGainToSplit: minGain))
+            }
+        }
+        // Two rows a side: the split at bin 2, gain 2 + 2 − 0.
+        let two = best(minData: 2, minGain: 0)
+        #expect(two.thresholdBin == 2 && two.gain == 4 && two.feasible)
+        // Three rows a side cannot be had: no split, and not feasible.
+        let three = best(minData: 3, minGain: 0)
+        #expect(!three.isValid && !three.feasible)
+        // Feasible but not gaining enough: no split, still feasible (its children may gain).
+        let greedy = best(minData: 2, minGain: 10)
+        #expect(!greedy.isValid && greedy.feasible)
     }
 }

@@ -114,7 +114,14 @@ public enum Metrics {
                 weights == nil
                 ? rankingMetrics(predictions, labels, team: team) : self.ranking(predictions, labels, weights: weights)
         }
+        let depths = metrics.compactMap(\.ndcgDepth)
+        var ndcg: [Int: Double] = [:]
+        if let groups, depths.count > 1 {
+            let values = NDCG.means(predictions, labels, offsets: groups, depths: depths, weights: weights)
+            ndcg = Dictionary(zip(depths, values)) { a, _ in a }
+        }
         return metrics.map { m in
+            if let k = m.ndcgDepth, let value = ndcg[k] { return MetricValue(metric: m, value: value) }
             switch m {
             case .auc: return MetricValue(metric: m, value: ranking!.auc)
             case .prAUC: return MetricValue(metric: m, value: ranking!.ap)

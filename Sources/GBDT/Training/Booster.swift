@@ -131,6 +131,9 @@ public enum Booster {
         let sampleLabels = sample.map { train.labels[$0] }
         let queries = train.groupOffsets
         let validQueries = valid?.groupOffsets
+        let rankingQueries = queries.map {
+            RankingQueries(labels: train.labels, offsets: $0, truncationLevel: params.lambdarankTruncationLevel)
+        }
         // Ranking and softmax losses are computed for every row (and class) before the trees ask
         // for rows.
         let precomputed = objective.isRanking || classes > 1
@@ -151,9 +154,9 @@ public enum Booster {
                 params.featureFraction < 1
                 ? sampleFeatures(allFeatures, fraction: params.featureFraction, seed: params.seed, iteration: iteration)
                 : allFeatures
-            if let queries {
+            if let rankingQueries {
                 rankingGradients(
-                    params, scores: scores, labels: train.labels, queries: queries, iteration: iteration,
+                    params, scores: scores, labels: train.labels, queries: rankingQueries, iteration: iteration,
                     team: learner.team, g: &allGradients, h: &allHessians)
             } else if classes > 1 {
                 softmaxGradients(
@@ -328,7 +331,7 @@ public enum Booster {
     /// XE-NDCG's noise is drawn per query and iteration from the seed, so that results do not
     /// depend on the threads.
     static func rankingGradients(
-        _ params: TrainingParams, scores: [Double], labels: [Float], queries: [Int], iteration: Int,
+        _ params: TrainingParams, scores: [Double], labels: [Float], queries: RankingQueries, iteration: Int,
         team: WorkerTeam, g: inout [Float], h: inout [Float]
     ) {
         var objective = RankingObjective()
@@ -337,16 +340,15 @@ public enum Booster {
         objective.sigmoid = params.sigmoid
         let xendcg = params.objective == .rankXENDCG
         withPointers(scores, labels, &g, &h) { s, y, gp, hp in
-            team.forEach(queries.count - 1) { q in
-                let range = queries[q]..<queries[q + 1]
+            team.forEach(queries.count) { q in
                 if xendcg {
+                    // Drawn in document order, one each, as the query's computation asks for them.
                     var rng = SeededRandom(seed: params.seed &+ UInt64(iteration), stream: UInt64(q))
-                    let noise = range.map { _ in rng.uniform() }
-                    objective.xendcg(
-                        scores: s, labels: y, g: gp.value, h: hp.value, range: range
-                    ) { noise[$0 - range.lowerBound] }
+                    objective.xendcg(scores: s, g: gp.value, h: hp.value, query: q, table: queries) { _ in
+                        rng.uniform()
+                    }
                 } else {
-                    objective.lambdarank(scores: s, labels: y, g: gp.value, h: hp.value, range: range)
+                    objective.lambdarank(scores: s, labels: y, g: gp.value, h: hp.value, query: q, table: queries)
                 }
             }
         }

@@ -48,7 +48,7 @@ final class HistogramBuilder {
         self.rows = rows
         self.rowMajor = rowMajor
         self.team = team
-        sparse = SparseCodes.make(columns: columns, rows: rows, layout: layout)
+        sparse = SparseCodes.make(columns: columns, rows: rows, layout: layout, parts: team.size)
     }
 
     deinit {
@@ -70,9 +70,12 @@ final class HistogramBuilder {
         // few thousand rows.
         let useThreads = count * features.count >= 100_000 ? team.size : 1
         for f in features { (out + layout.offsets[f]).update(repeating: .zero, count: layout.bins[f]) }
-        // Sparse codes add into every feature's bins, so they serve a tree that uses them all.
-        if let sparse, features.count == layout.bins.count {
-            return buildSparse(sparse, indices: indices, count: count, pairs: pairs, out: out, threads: useThreads)
+        // Sparse codes add into every feature's bins (those of features not asked for are left
+        // as they come out, never read), so they serve a leaf that looks at most features.
+        if let sparse, 4 * features.count >= layout.bins.count {
+            return buildSparse(
+                sparse, indices: indices, count: count, pairs: pairs, features: features, out: out,
+                threads: useThreads)
         }
         if let indices {
             buildRowMajor(
@@ -125,12 +128,18 @@ final class HistogramBuilder {
     /// team and summed in chunk order, so the sums do not depend on the number of threads.
     private func buildSparse(
         _ sparse: SparseCodes, indices: UnsafePointer<Int32>?, count: Int, pairs: UnsafePointer<SIMD2<Float>>,
-        out: UnsafeMutablePointer<SIMD2<Double>>, threads: Int
+        features: [Int], out: UnsafeMutablePointer<SIMD2<Double>>, threads: Int
     ) {
         let layout = layout
         let chunks = Self.rowChunks(count)
         var total = SIMD2<Double>.zero
-        if chunks == 1 {
+        if chunks == 1 && threads > 1 && sparse.parts > 1 {
+            // Too few rows to be worth a histogram per chunk: the threads share the features.
+            team.forEach(sparse.parts) { p in
+                let sum = sparse.add(indices: indices, 0..<count, part: p, pairs: pairs, out: out)
+                if p == 0 { total = sum }
+            }
+        } else if chunks == 1 {
             total = sparse.add(indices: indices, 0..<count, pairs: pairs, out: out)
         } else {
             let extra = chunkHistograms
@@ -149,7 +158,7 @@ final class HistogramBuilder {
                 for b in 0..<layout.total { out[b] += part[b] }
             }
         }
-        for f in layout.bins.indices { sparse.fillMostFrequent(f, total: total, layout: layout, out: out) }
+        for f in features { sparse.fillMostFrequent(f, total: total, layout: layout, out: out) }
     }
 
     /// Rows gathered at once when several threads share a leaf: all members copy part of a block,

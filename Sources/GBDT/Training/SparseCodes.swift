@@ -16,13 +16,23 @@ final class SparseCodes: @unchecked Sendable {
     let rows: Int
     /// Each feature's most frequent bin, left out of the entries.
     let mostFrequent: [Int]
+    /// The features cut into `parts` runs holding about as many entries each, so that threads can
+    /// share one leaf's rows by feature: part p of row r is entries[cut(r, p) ..< cut(r, p + 1)].
+    /// Each bin then sums its rows in the same order whatever the number of threads.
+    let parts: Int
+    /// Row r's entries where parts 1 ..< parts begin, (parts − 1) a row.
+    private let cuts: UnsafeMutablePointer<Int>?
 
     /// The share of codes that may differ from their feature's most frequent bin for the data to
     /// count as sparse: below it, one add per entry beats adding every code four features a pass.
     static let maximumDensity = 0.4
 
     /// Sparse codes for `columns` (feature-major, `rows` a column), or nil when the data is dense.
-    static func make(columns: UnsafePointer<UInt8>, rows: Int, layout: HistogramLayout) -> SparseCodes? {
+    static func make(
+        columns: UnsafePointer<UInt8>, rows: Int, layout: HistogramLayout, parts: Int = 1
+    )
+        -> SparseCodes?
+    {
         let features = layout.bins.count
         guard rows > 0 && features >= 4 else { return nil }
         var mostFrequent: [Int] = []
@@ -36,15 +46,18 @@ final class SparseCodes: @unchecked Sendable {
             others += rows - counts[top]
         }
         guard Double(others) <= maximumDensity * Double(rows * features) else { return nil }
-        return SparseCodes(columns: columns, rows: rows, layout: layout, mostFrequent: mostFrequent, entries: others)
+        return SparseCodes(
+            columns: columns, rows: rows, layout: layout, mostFrequent: mostFrequent, entries: others, parts: parts)
     }
 
     private init(
-        columns: UnsafePointer<UInt8>, rows: Int, layout: HistogramLayout, mostFrequent: [Int], entries count: Int
+        columns: UnsafePointer<UInt8>, rows: Int, layout: HistogramLayout, mostFrequent: [Int], entries count: Int,
+        parts: Int
     ) {
         self.rows = rows
         self.mostFrequent = mostFrequent
         entryCount = count
+        self.parts = max(1, min(parts, mostFrequent.count))
         rowStart = .allocate(capacity: rows + 1)
         entries = .allocate(capacity: max(count, 1))
         // Counted per row first, then filled column by column, so that each row's entries come
@@ -56,18 +69,64 @@ final class SparseCodes: @unchecked Sendable {
         }
         for i in 0..<rows { rowStart[i + 1] += rowStart[i] }
         var next = Array(UnsafeBufferPointer(start: rowStart, count: rows))
+        // The first feature of each part after the first: where the running count of entries
+        // passes each part's share.
+        var firsts: [Int] = []
+        var passed = 0
         for f in mostFrequent.indices {
+            while firsts.count < self.parts - 1 && passed * self.parts >= (firsts.count + 1) * count {
+                firsts.append(f)
+            }
+            let (column, top) = (columns + f * rows, UInt8(mostFrequent[f]))
+            for i in 0..<rows where column[i] != top { passed += 1 }
+        }
+        while firsts.count < self.parts - 1 { firsts.append(mostFrequent.count) }
+        cuts = self.parts > 1 ? .allocate(capacity: rows * (self.parts - 1)) : nil
+        var part = 0
+        for f in mostFrequent.indices {
+            while part < firsts.count && firsts[part] == f {
+                for i in 0..<rows { cuts![i * (self.parts - 1) + part] = next[i] }
+                part += 1
+            }
             let (column, top, offset) = (columns + f * rows, UInt8(mostFrequent[f]), UInt32(layout.offsets[f]))
             for i in 0..<rows where column[i] != top {
                 entries[next[i]] = offset + UInt32(column[i])
                 next[i] += 1
             }
         }
+        while part < firsts.count {
+            for i in 0..<rows { cuts![i * (self.parts - 1) + part] = next[i] }
+            part += 1
+        }
     }
 
     deinit {
         rowStart.deallocate()
         entries.deallocate()
+        cuts?.deallocate()
+    }
+
+    /// Where part p of row r's entries begins (p in 0 ... parts: part `parts` is the row's end).
+    @inline(__always)
+    func cut(_ r: Int, _ p: Int) -> Int {
+        p == 0 ? rowStart[r] : p == parts ? rowStart[r &+ 1] : cuts![r &* (parts &- 1) &+ p &- 1]
+    }
+
+    /// `add` for part p of the entries alone (the features of that part); returns the rows'
+    /// total when p is 0, zero otherwise.
+    @inline(__always)
+    func add(
+        indices: UnsafePointer<Int32>?, _ range: Range<Int>, part p: Int, pairs: UnsafePointer<SIMD2<Float>>,
+        out: UnsafeMutablePointer<SIMD2<Double>>
+    ) -> SIMD2<Double> {
+        var total = SIMD2<Double>.zero
+        for j in range {
+            let r = indices.map { Int($0[j]) } ?? j
+            let v = SIMD2<Double>(pairs[r])
+            if p == 0 { total += v }
+            for k in cut(r, p)..<cut(r, p &+ 1) { out[Int(entries[k])] += v }
+        }
+        return total
     }
 
     /// Adds rows indices[j] for j in `range` (rows `range` when nil) into `out`, whose bins of

@@ -60,6 +60,10 @@ public struct SplitCandidate: Sendable, Equatable {
     public var rightCount: Int
     /// A categorical split's left bins (nil for a split on a threshold).
     public var leftBins: BinSet? = nil
+    /// Whether some threshold of the feature left both sides enough data and hessian, gain
+    /// aside. A feature that cannot split a leaf that way cannot split its children either (they
+    /// hold fewer rows in every bin), so they do not look at it (LightGBM's `is_splittable`).
+    public var feasible = true
 
     public static let none = SplitCandidate(
         feature: -1, thresholdBin: 0, defaultLeft: false, gain: -.infinity, leftG: 0, leftH: 0, leftCount: 0,
@@ -165,13 +169,18 @@ public enum SplitFinder {
         var leftH = 0.0
         // With missing values the last threshold (all values left) splits missing from the rest.
         let lastThreshold = hasMissing ? bins - 1 : bins - 2
-        if lastThreshold < 1 { return best }
+        var feasible = false
+        if lastThreshold < 1 {
+            best.feasible = false
+            return best
+        }
         @inline(__always) func consider(_ b: Int, _ lg: Double, _ lh: Double, missingLeft: Bool) {
             let rg = totalG - lg
             let rh = totalH - lh
             if lh < c.minSumHessianInLeaf || rh < c.minSumHessianInLeaf { return }
             let estimate = lh * countPerHessian
             if !counts.allow(estimate) { return }
+            feasible = true
             let g = gain(lg, lh, rg, rh)
             if g > best.gain {
                 let lc = Int(estimate.rounded())
@@ -190,8 +199,13 @@ public enum SplitFinder {
             leftH += hist[b].y
             consider(b, leftG, leftH, missingLeft: false)
             if hasMissing { consider(b, leftG + missingG, leftH + missingH, missingLeft: true) }
+            // The right side only shrinks from here (hessians are not negative): once it is too
+            // light or too small with missing values on the left, no later threshold passes either
+            // way (LightGBM's scan stops the same way).
+            if totalH - leftH < c.minSumHessianInLeaf || !counts.allowsRight(leftH * countPerHessian) { break }
         }
-        if best.gain <= c.minGainToSplit { return .none }
+        if best.gain <= c.minGainToSplit { best = .none }
+        best.feasible = feasible
         return best
     }
 }
@@ -214,4 +228,8 @@ struct CountLimits {
 
     @inline(__always)
     func allow(_ x: Double) -> Bool { x >= lowest && x < highest }
+
+    /// Whether the right side (count − round(x)) is large enough.
+    @inline(__always)
+    func allowsRight(_ x: Double) -> Bool { x < highest }
 }

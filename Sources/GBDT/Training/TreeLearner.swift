@@ -22,6 +22,10 @@ final class TreeLearner {
     /// half the memory to gather, and widened exactly to Double where they are summed.
     private let pairs: UnsafeMutablePointer<SIMD2<Float>>
     private let codes: UnsafePointer<UInt8>
+    /// Per feature, copied out of the bin mappers: the split finder asks for each feature of
+    /// every leaf, where reading a mapper would copy (and retain) its arrays.
+    private let trivial: [Bool]
+    private let categorical: [Bool]
 
     init(data: BinnedData, params: TrainingParams) {
         self.data = data
@@ -31,6 +35,8 @@ final class TreeLearner {
             minDataInLeaf: params.minDataInLeaf, minSumHessianInLeaf: params.minSumHessianInLeaf,
             minGainToSplit: params.minGainToSplit)
         layout = HistogramLayout(mappers: data.mappers)
+        trivial = data.mappers.map(\.isTrivial)
+        categorical = data.mappers.map(\.isCategorical)
         codes = UnsafePointer(data.storage.pointer)
         team = WorkerTeam(size: params.threads)
         partition = DataPartition(capacity: data.rows, team: team)
@@ -38,7 +44,13 @@ final class TreeLearner {
             layout: layout, columns: codes, rows: data.rows, rowMajor: RowMajorCodes(data, threads: params.threads),
             team: team)
         let bins = max(layout.total, 1)
-        histograms = (0..<params.numLeaves).map { _ in .allocate(capacity: bins) }
+        // Zeroed once: the sparse builder adds into the bins of features a leaf does not look at,
+        // which are never read but should hold numbers.
+        histograms = (0..<params.numLeaves).map { _ in
+            let h = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: bins)
+            h.initialize(repeating: .zero, count: bins)
+            return h
+        }
         pairs = LargeBuffer.allocate(bytes: data.rows * 8).assumingMemoryBound(to: SIMD2<Float>.self)
     }
 
@@ -58,6 +70,9 @@ final class TreeLearner {
         var parent: (node: Int, left: Bool)
         /// The range monotone constraints leave its output (before shrinkage).
         var bounds: OutputBounds = .free
+        /// The features its children look at: those of its own that could split it
+        /// (`SplitCandidate.feasible`).
+        var features: [Int] = []
     }
 
     /// Writes the gradients and hessians of rows `rows` at g[i] and h[i] for i in rows; called on
@@ -74,7 +89,7 @@ final class TreeLearner {
             indices: bag == nil ? nil : UnsafePointer(partition.indices), count: n, pairs: pairs, features: features,
             out: histograms[0])
         var leaves = [Leaf(g: g, h: h, count: n, depth: 0, best: .none, parent: (-1, false))]
-        leaves[0].best = bestSplit(leaf: 0, leaves[0], features: features)
+        (leaves[0].best, leaves[0].features) = bestSplit(leaf: 0, leaves[0], features: features)
         var tree = Tree()
 
         while leaves.count < params.numLeaves {
@@ -125,6 +140,7 @@ final class TreeLearner {
             let rightRows = partition.count[right]
             let depth = leaves[chosen].depth + 1
             let bounds = leaves[chosen].bounds
+            let childFeatures = leaves[chosen].features
             let (leftBounds, rightBounds) = bounds.children(
                 direction: direction(split.feature), left: bounds.clamp(math.leafWeight(split.leftG, split.leftH)),
                 right: bounds.clamp(math.leafWeight(split.rightG, split.rightH)))
@@ -142,7 +158,7 @@ final class TreeLearner {
             let splittable = [chosen, right].filter {
                 leaves.count < params.numLeaves && canSplitMore && leaves[$0].count >= 2 * params.minDataInLeaf
             }
-            if splittable.isEmpty { continue }
+            if splittable.isEmpty || childFeatures.isEmpty { continue }
 
             // The parent's histogram is in slot `chosen`. Build the smaller child into slot `right`,
             // subtract it from the parent's, and swap so that each leaf owns its own.
@@ -150,12 +166,12 @@ final class TreeLearner {
             let small = smallerIsLeft ? chosen : right
             builder.build(
                 indices: UnsafePointer(partition.indices + partition.begin[small]), count: partition.count[small],
-                pairs: pairs, features: features, out: histograms[right])
+                pairs: pairs, features: childFeatures, out: histograms[right])
             let (built, parentHistogram) = (histograms[right], histograms[chosen])
             if smallerIsLeft { histograms.swapAt(chosen, right) }
             let best = subtractAndSplit(
-                built, from: parentHistogram, features: features, leaves: splittable.map { ($0, leaves[$0]) })
-            for (k, leaf) in splittable.enumerated() { leaves[leaf].best = best[k] }
+                built, from: parentHistogram, features: childFeatures, leaves: splittable.map { ($0, leaves[$0]) })
+            for (k, leaf) in splittable.enumerated() { (leaves[leaf].best, leaves[leaf].features) = best[k] }
         }
         tree.leafValue = leaves.map { output($0) * shrinkage }
         tree.leafHessian = leaves.map(\.h)
@@ -248,28 +264,35 @@ final class TreeLearner {
 
     /// Turns `whole` (the parent's histogram) into the larger child's by subtracting `part` (the
     /// smaller child's), and finds the best split of each leaf in `leaves`, whose histograms are
-    /// now those two: one feature at a time, so that a feature's bins are still in cache.
+    /// now those two: one feature at a time, so that a feature's bins are still in cache. Returns
+    /// each leaf's best split and the features that could split it.
     private func subtractAndSplit(
         _ part: UnsafeMutablePointer<SIMD2<Double>>, from whole: UnsafeMutablePointer<SIMD2<Double>>,
         features: [Int], leaves: [(index: Int, state: Leaf)]
-    ) -> [SplitCandidate] {
+    ) -> [(SplitCandidate, [Int])] {
         let found = UnsafeMutablePointer<SplitCandidate>.allocate(capacity: features.count * leaves.count)
         defer { found.deallocate() }
+        let targets = leaves.map { Target(histograms[$0.index], $0.state) }
         team.forEach(features.count) { k in
             let f = features[k]
             let o = layout.offsets[f]
             for b in 0..<layout.bins[f] { whole[o + b] -= part[o + b] }
-            for (i, leaf) in leaves.enumerated() {
-                found[i * features.count + k] = bestSplit(feature: f, leaf: leaf.index, leaf.state)
-            }
+            for (i, target) in targets.enumerated() { found[i * features.count + k] = bestSplit(feature: f, target) }
         }
-        return leaves.indices.map { i in
-            var best = SplitCandidate.none
-            for k in features.indices where found[i * features.count + k].gain > best.gain {
-                best = found[i * features.count + k]
-            }
-            return best
+        return leaves.indices.map { i in Self.best(of: found + i * features.count, features: features) }
+    }
+
+    /// The best of the candidates found for `features`, one each, and the features among them
+    /// that could split the leaf.
+    private static func best(of found: UnsafePointer<SplitCandidate>, features: [Int]) -> (SplitCandidate, [Int]) {
+        var best = SplitCandidate.none
+        var feasible: [Int] = []
+        feasible.reserveCapacity(features.count)
+        for k in features.indices {
+            if found[k].gain > best.gain { best = found[k] }
+            if found[k].feasible { feasible.append(features[k]) }
         }
+        return (best, feasible)
     }
 
     /// A leaf's output before shrinkage: its optimum, within its bounds.
@@ -280,25 +303,43 @@ final class TreeLearner {
         feature < params.monotoneConstraints.count ? params.monotoneConstraints[feature] : 0
     }
 
-    private func bestSplit(feature f: Int, leaf: Int, _ state: Leaf) -> SplitCandidate {
-        if data.mappers[f].isTrivial { return .none }
-        if data.mappers[f].isCategorical {
+    /// What finding a leaf's splits reads: its histogram and totals (not the leaf itself, whose
+    /// feature list each copy would retain).
+    private struct Target {
+        let histogram: UnsafeMutablePointer<SIMD2<Double>>
+        let g: Double
+        let h: Double
+        let count: Int
+        let bounds: OutputBounds
+
+        init(_ histogram: UnsafeMutablePointer<SIMD2<Double>>, _ leaf: Leaf) {
+            self.histogram = histogram
+            (g, h, count, bounds) = (leaf.g, leaf.h, leaf.count, leaf.bounds)
+        }
+    }
+
+    private func bestSplit(feature f: Int, _ state: Target) -> SplitCandidate {
+        if trivial[f] {
+            var none = SplitCandidate.none
+            none.feasible = false
+            return none
+        }
+        if categorical[f] {
             return SplitFinder.bestCategorical(
-                feature: f, hist: histograms[leaf] + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
+                feature: f, hist: state.histogram + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
                 totalH: state.h, count: state.count, math: math, constraints: constraints, params: params.categorical)
         }
         return SplitFinder.best(
-            feature: f, hist: histograms[leaf] + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
+            feature: f, hist: state.histogram + layout.offsets[f], bins: layout.bins[f], totalG: state.g,
             totalH: state.h, count: state.count, math: math, constraints: constraints, direction: direction(f),
             bounds: state.bounds)
     }
 
-    private func bestSplit(leaf: Int, _ state: Leaf, features: [Int]) -> SplitCandidate {
+    private func bestSplit(leaf: Int, _ state: Leaf, features: [Int]) -> (SplitCandidate, [Int]) {
         let found = UnsafeMutablePointer<SplitCandidate>.allocate(capacity: features.count)
         defer { found.deallocate() }
-        team.forEach(features.count) { k in found[k] = bestSplit(feature: features[k], leaf: leaf, state) }
-        var best = SplitCandidate.none
-        for k in features.indices where found[k].gain > best.gain { best = found[k] }
-        return best
+        let target = Target(histograms[leaf], state)
+        team.forEach(features.count) { k in found[k] = bestSplit(feature: features[k], target) }
+        return Self.best(of: found, features: features)
     }
 }
