@@ -61,11 +61,13 @@ public final class WorkerTeam: @unchecked Sendable {
         var job: ((Int) -> Void)?
 
         static let maxParts = (1 << 20) - 1
-        /// Loads of the job word before an idle thread parks (some tens of microseconds): long
-        /// enough to cover the caller's serial work between the loops of one tree. No yields meanwhile:
+        /// Loads of the job word before an idle thread parks (a few hundred microseconds, about as
+        /// long as OpenMP's threads spin before they sleep): long enough to cover the caller's serial
+        /// work between the loops of one tree, which on small data (a few thousand rows, where the
+        /// loops themselves take microseconds) is longer than the loops. No yields meanwhile:
         /// on a busy machine a yielding thread loses its core for a time slice and then misses the
         /// loops it spins for.
-        static let idleSpins = 1 << 15
+        static let idleSpins = 1 << 18
         /// Loads of the done count between yields while the caller waits for parts taken by others
         /// (long: the part is running; a yield helps only when its thread was descheduled).
         static let yieldEvery = 1 << 14
