@@ -73,9 +73,12 @@ final class HistogramBuilder {
         // Sparse codes add into every feature's bins (those of features not asked for are left
         // as they come out, never read), so they serve a leaf that looks at most features.
         if let sparse, 4 * features.count >= layout.bins.count {
+            // Here the work is the leaf's entries, and the threads share it by feature with one
+            // fork: worth it from some thousands of entries.
+            let entries = count * sparse.entryCount / max(sparse.rows, 1)
             return buildSparse(
                 sparse, indices: indices, count: count, pairs: pairs, features: features, out: out,
-                threads: useThreads)
+                threads: entries >= 8_192 ? team.size : 1)
         }
         if let indices {
             buildRowMajor(
