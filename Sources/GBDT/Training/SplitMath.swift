@@ -159,35 +159,35 @@ public enum SplitFinder {
         feature: Int, hist: UnsafePointer<SIMD2<Double>>, bins: Int, totalG: Double, totalH: Double, count: Int,
         _ c: SplitConstraints, gain: (Double, Double, Double, Double) -> Double
     ) -> SplitCandidate {
+        var best = SplitCandidate.none
         let missingG = hist[0].x
         let missingH = hist[0].y
         let hasMissing = missingH > 0
         let countPerHessian = Double(count) / totalH
         let counts = CountLimits(count: count, minDataInLeaf: c.minDataInLeaf)
-        // With missing values the last threshold (all values left) splits missing from the rest.
-        let lastThreshold = hasMissing ? bins - 1 : bins - 2
-        if lastThreshold < 1 {
-            var none = SplitCandidate.none
-            none.feasible = false
-            return none
-        }
-        // The best so far as scalars, which stay in registers; the candidate is made once at the end.
-        var bestGain = -Double.infinity
-        var bestBin = 0
-        var bestMissingLeft = false
-        var bestG = 0.0
-        var bestH = 0.0
-        var feasible = false
         var leftG = 0.0
         var leftH = 0.0
+        // With missing values the last threshold (all values left) splits missing from the rest.
+        let lastThreshold = hasMissing ? bins - 1 : bins - 2
+        var feasible = false
+        if lastThreshold < 1 {
+            best.feasible = false
+            return best
+        }
         @inline(__always) func consider(_ b: Int, _ lg: Double, _ lh: Double, missingLeft: Bool) {
+            let rg = totalG - lg
             let rh = totalH - lh
             if lh < c.minSumHessianInLeaf || rh < c.minSumHessianInLeaf { return }
-            if !counts.allow(lh * countPerHessian) { return }
+            let estimate = lh * countPerHessian
+            if !counts.allow(estimate) { return }
             feasible = true
-            let g = gain(lg, lh, totalG - lg, rh)
-            if g > bestGain {
-                (bestGain, bestBin, bestMissingLeft, bestG, bestH) = (g, b, missingLeft, lg, lh)
+            let g = gain(lg, lh, rg, rh)
+            if g > best.gain {
+                let lc = Int(estimate.rounded())
+                let rc = count - lc
+                best = SplitCandidate(
+                    feature: feature, thresholdBin: b, defaultLeft: hasMissing ? missingLeft : lh >= rh, gain: g,
+                    leftG: lg, leftH: lh, leftCount: lc, rightG: rg, rightH: rh, rightCount: rc)
             }
         }
         for b in 1...lastThreshold {
@@ -197,24 +197,16 @@ public enum SplitFinder {
             if hist[b] == .zero && b > 1 { continue }
             leftG += hist[b].x
             leftH += hist[b].y
+            // The right side only shrinks from here (hessians are not negative): once it is too
+            // light or too small with missing values on the right, no threshold from this one on
+            // passes either way (LightGBM's scan stops the same way).
+            if totalH - leftH < c.minSumHessianInLeaf || !counts.allowsRight(leftH * countPerHessian) { break }
             consider(b, leftG, leftH, missingLeft: false)
             if hasMissing { consider(b, leftG + missingG, leftH + missingH, missingLeft: true) }
-            // The right side only shrinks from here (hessians are not negative): once it is too
-            // light or too small with missing values on the left, no later threshold passes either
-            // way (LightGBM's scan stops the same way).
-            if totalH - leftH < c.minSumHessianInLeaf || !counts.allowsRight(leftH * countPerHessian) { break }
         }
-        guard bestGain > c.minGainToSplit else {
-            var none = SplitCandidate.none
-            none.feasible = feasible
-            return none
-        }
-        let (rg, rh) = (totalG - bestG, totalH - bestH)
-        let lc = Int((bestH * countPerHessian).rounded())
-        return SplitCandidate(
-            feature: feature, thresholdBin: bestBin, defaultLeft: hasMissing ? bestMissingLeft : bestH >= rh,
-            gain: bestGain, leftG: bestG, leftH: bestH, leftCount: lc, rightG: rg, rightH: rh, rightCount: count - lc,
-            feasible: feasible)
+        if best.gain <= c.minGainToSplit { best = .none }
+        best.feasible = feasible
+        return best
     }
 }
 
