@@ -180,6 +180,9 @@ struct ExampleFinder {
         // key holds the partition's field, it can be skipped.
         let outcomesByPartition = partition.map { spec.same.contains($0.field) } ?? false
         let match = MatchKeys(labels: labels, engine: engine)
+        // Out of the plans once: walking the plans per event would copy (and retain) each one.
+        let makers = engine.entities.map(\.keyMaker)
+        let matchEntity = match.entity
         // The file's rows in one reused event: pass 1 keeps keys and times, never an event.
         draft.events = try OfflineStoreScanner.forEach(in: file, schema: engine.registry.schema, fields: fields) {
             event, sequence, knownAt in
@@ -201,9 +204,9 @@ struct ExampleFinder {
             var matchKey: String?
             var matchKeyMade = false
             if inRange {
-                for (e, plan) in engine.entities.enumerated() {
-                    let key = plan.keyMaker.key(event)
-                    if e == match.entity {
+                for e in makers.indices {
+                    let key = makers[e].key(event)
+                    if e == matchEntity {
                         matchKey = key
                         matchKeyMade = true
                     }
