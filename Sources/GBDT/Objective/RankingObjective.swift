@@ -79,8 +79,8 @@ public struct RankingObjective: Sendable {
         let s = scores + start
         let y = labels + start
         order.sort { a, b in
-            let (x, y) = (s[Int(a)], s[Int(b)])
-            return x > y || (x == y && a < b)
+            let (u, v) = (s[Int(a)], s[Int(b)])
+            return u > v || (u == v && a < b)
         }
         let spread = s[Int(order[0])] != s[Int(order[n - 1])]
         var total = 0.0
@@ -176,10 +176,10 @@ public struct RankingObjective: Sendable {
     }
 }
 
-/// What LambdaMART needs of each query that depends on the labels alone, computed once for a
-/// training run: each document's gain, each query's inverse ideal DCG at the truncation level, the
-/// discount of every rank; and scratch the size of the data for each query's order and sums
-/// (queries are disjoint ranges, so threads working on different queries share it safely).
+/// What the ranking objectives need of each query that depends on the labels alone, computed
+/// once for a training run: each document's gain, each query's inverse ideal DCG at the truncation
+/// level, the discount of every rank; and scratch the size of the data for each query's order and
+/// sums (queries are disjoint ranges, so threads working on different queries share it safely).
 public final class RankingQueries: @unchecked Sendable {
     public let offsets: [Int]
     let gains: UnsafeMutablePointer<Double>

@@ -61,8 +61,9 @@ public struct SplitCandidate: Sendable, Equatable {
     /// A categorical split's left bins (nil for a split on a threshold).
     public var leftBins: BinSet? = nil
     /// Whether some threshold of the feature left both sides enough data and hessian, gain
-    /// aside. A feature that cannot split a leaf that way cannot split its children either (they
-    /// hold fewer rows in every bin), so they do not look at it (LightGBM's `is_splittable`).
+    /// aside. Its children hold no more hessian and no more rows in any bin, so such a feature
+    /// cannot split them either and they do not look at it: LightGBM's `is_splittable`, which
+    /// takes the row counts estimated from hessians as fsml does.
     public var feasible = true
 
     public static let none = SplitCandidate(
