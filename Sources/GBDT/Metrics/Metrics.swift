@@ -304,7 +304,7 @@ public enum Metrics {
     /// AUC (ties count half) and average precision; with weights, each row counts by its weight.
     public static func ranking(_ scores: [Double], _ labels: [Float], weights: [Float]?) -> (auc: Double, ap: Double) {
         guard let weights else { return (auc(scores, labels), averagePrecision(scores, labels)) }
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        let order = ScoreOrder.ascending(scores)
         let auc = weightedAUC(order: order, scores: scores, labels: labels) { Double(weights[$0]) }
         // Average precision from the highest score down, a group of tied scores at a time.
         var (truePositives, seen, ap, previousRecall) = (0.0, 0.0, 0.0, 0.0)
