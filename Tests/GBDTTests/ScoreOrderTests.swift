@@ -22,7 +22,8 @@ import Testing
         for size in [0, 1, 2, 7, 300, 5000] {
             Self.check(
                 (0..<size).map { _ in
-                    rng.bernoulli(0.3) ? pool[rng.below(pool.count)] : (rng.uniform() - 0.5) * Double(1 << rng.below(40))
+                    rng.bernoulli(0.3)
+                        ? pool[rng.below(pool.count)] : (rng.uniform() - 0.5) * Double(1 << rng.below(40))
                 })
         }
         // Probabilities of one size, where the high bytes are all the same: the passes it skips.
