@@ -116,7 +116,7 @@ public enum Metrics {
         }
         let depths = metrics.compactMap(\.ndcgDepth)
         var ndcg: [Int: Double] = [:]
-        if let groups, depths.count > 1 {
+        if let groups, !depths.isEmpty {
             let values = NDCG.means(predictions, labels, offsets: groups, depths: depths, weights: weights)
             ndcg = Dictionary(zip(depths, values)) { a, _ in a }
         }

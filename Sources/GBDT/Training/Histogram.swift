@@ -66,9 +66,6 @@ final class HistogramBuilder {
         indices: UnsafePointer<Int32>?, count: Int, pairs: UnsafePointer<SIMD2<Float>>, features: [Int],
         out: UnsafeMutablePointer<SIMD2<Double>>
     ) {
-        // Sharing a leaf costs two forks of the team per block, a few microseconds: worth it from a
-        // few thousand rows.
-        let useThreads = count * features.count >= 100_000 ? team.size : 1
         for f in features { (out + layout.offsets[f]).update(repeating: .zero, count: layout.bins[f]) }
         // Sparse codes add into every feature's bins (those of features not asked for are left
         // as they come out, never read), so they serve a leaf that looks at most features.
@@ -80,6 +77,9 @@ final class HistogramBuilder {
                 sparse, indices: indices, count: count, pairs: pairs, features: features, out: out,
                 threads: entries >= 8_192 ? team.size : 1)
         }
+        // Sharing a leaf costs two forks of the team per block, a few microseconds: worth it from a
+        // few thousand rows.
+        let useThreads = count * features.count >= 100_000 ? team.size : 1
         if let indices {
             buildRowMajor(
                 indices: indices, count: count, features: features, out: out, threads: useThreads)
@@ -139,7 +139,7 @@ final class HistogramBuilder {
         if chunks == 1 && threads > 1 && sparse.parts > 1 {
             // Too few rows to be worth a histogram per chunk: the threads share the features.
             team.forEach(sparse.parts) { p in
-                let sum = sparse.add(indices: indices, 0..<count, part: p, pairs: pairs, out: out)
+                let sum = sparse.add(indices: indices, 0..<count, parts: p..<p + 1, pairs: pairs, out: out)
                 if p == 0 { total = sum }
             }
         } else if chunks == 1 {

@@ -63,40 +63,35 @@ final class SparseCodes: @unchecked Sendable {
         // Counted per row first, then filled column by column, so that each row's entries come
         // in feature order.
         rowStart.initialize(repeating: 0, count: rows + 1)
+        var perFeature = [Int](repeating: 0, count: mostFrequent.count)
         for f in mostFrequent.indices {
             let (column, top) = (columns + f * rows, UInt8(mostFrequent[f]))
-            for i in 0..<rows where column[i] != top { rowStart[i + 1] += 1 }
+            for i in 0..<rows where column[i] != top {
+                rowStart[i + 1] += 1
+                perFeature[f] += 1
+            }
         }
         for i in 0..<rows { rowStart[i + 1] += rowStart[i] }
         var next = Array(UnsafeBufferPointer(start: rowStart, count: rows))
-        // The first feature of each part after the first: where the running count of entries
-        // passes each part's share.
-        var firsts: [Int] = []
+        // The features of part p are firsts[p] ..< firsts[p + 1]: a new part begins where the
+        // running count of entries passes its share.
+        var firsts = [0]
         var passed = 0
         for f in mostFrequent.indices {
-            while firsts.count < self.parts - 1 && passed * self.parts >= (firsts.count + 1) * count {
-                firsts.append(f)
-            }
-            let (column, top) = (columns + f * rows, UInt8(mostFrequent[f]))
-            for i in 0..<rows where column[i] != top { passed += 1 }
+            while firsts.count < self.parts && passed * self.parts >= firsts.count * count { firsts.append(f) }
+            passed += perFeature[f]
         }
-        while firsts.count < self.parts - 1 { firsts.append(mostFrequent.count) }
+        while firsts.count <= self.parts { firsts.append(mostFrequent.count) }
         cuts = self.parts > 1 ? .allocate(capacity: rows * (self.parts - 1)) : nil
-        var part = 0
-        for f in mostFrequent.indices {
-            while part < firsts.count && firsts[part] == f {
-                for i in 0..<rows { cuts![i * (self.parts - 1) + part] = next[i] }
-                part += 1
+        for p in 0..<self.parts {
+            if p > 0 { for i in 0..<rows { cuts![i * (self.parts - 1) + p - 1] = next[i] } }
+            for f in firsts[p]..<firsts[p + 1] {
+                let (column, top, offset) = (columns + f * rows, UInt8(mostFrequent[f]), UInt32(layout.offsets[f]))
+                for i in 0..<rows where column[i] != top {
+                    entries[next[i]] = offset + UInt32(column[i])
+                    next[i] += 1
+                }
             }
-            let (column, top, offset) = (columns + f * rows, UInt8(mostFrequent[f]), UInt32(layout.offsets[f]))
-            for i in 0..<rows where column[i] != top {
-                entries[next[i]] = offset + UInt32(column[i])
-                next[i] += 1
-            }
-        }
-        while part < firsts.count {
-            for i in 0..<rows { cuts![i * (self.parts - 1) + part] = next[i] }
-            part += 1
         }
     }
 
@@ -112,37 +107,23 @@ final class SparseCodes: @unchecked Sendable {
         p == 0 ? rowStart[r] : p == parts ? rowStart[r &+ 1] : cuts![r &* (parts &- 1) &+ p &- 1]
     }
 
-    /// `add` for part p of the entries alone (the features of that part); returns the rows'
-    /// total when p is 0, zero otherwise.
-    @inline(__always)
-    func add(
-        indices: UnsafePointer<Int32>?, _ range: Range<Int>, part p: Int, pairs: UnsafePointer<SIMD2<Float>>,
-        out: UnsafeMutablePointer<SIMD2<Double>>
-    ) -> SIMD2<Double> {
-        var total = SIMD2<Double>.zero
-        for j in range {
-            let r = indices.map { Int($0[j]) } ?? j
-            let v = SIMD2<Double>(pairs[r])
-            if p == 0 { total += v }
-            for k in cut(r, p)..<cut(r, p &+ 1) { out[Int(entries[k])] += v }
-        }
-        return total
-    }
-
     /// Adds rows indices[j] for j in `range` (rows `range` when nil) into `out`, whose bins of
-    /// every feature are zero, and returns their total; the most frequent bins stay zero
+    /// every feature are zero: their entries of the parts `parts`, every part when nil. Returns
+    /// the rows' total when the parts begin with the first, zero otherwise (so that threads
+    /// sharing a leaf by part count it once); the most frequent bins stay zero
     /// (`fillMostFrequent` sets them).
     @inline(__always)
     func add(
-        indices: UnsafePointer<Int32>?, _ range: Range<Int>, pairs: UnsafePointer<SIMD2<Float>>,
-        out: UnsafeMutablePointer<SIMD2<Double>>
+        indices: UnsafePointer<Int32>?, _ range: Range<Int>, parts: Range<Int>? = nil,
+        pairs: UnsafePointer<SIMD2<Float>>, out: UnsafeMutablePointer<SIMD2<Double>>
     ) -> SIMD2<Double> {
+        let (first, end) = (parts?.lowerBound ?? 0, parts?.upperBound ?? self.parts)
         var total = SIMD2<Double>.zero
         for j in range {
             let r = indices.map { Int($0[j]) } ?? j
             let v = SIMD2<Double>(pairs[r])
-            total += v
-            for k in rowStart[r]..<rowStart[r &+ 1] { out[Int(entries[k])] += v }
+            if first == 0 { total += v }
+            for k in cut(r, first)..<cut(r, end) { out[Int(entries[k])] += v }
         }
         return total
     }

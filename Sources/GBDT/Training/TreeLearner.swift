@@ -94,8 +94,9 @@ final class TreeLearner {
 
         while leaves.count < params.numLeaves {
             var chosen = -1
-            for (i, leaf) in leaves.enumerated() where leaf.best.isValid {
-                if chosen < 0 || leaf.best.gain > leaves[chosen].best.gain { chosen = i }
+            // By index: a leaf's copy would retain its feature list.
+            for i in leaves.indices where leaves[i].best.isValid {
+                if chosen < 0 || leaves[i].best.gain > leaves[chosen].best.gain { chosen = i }
             }
             guard chosen >= 0 else { break }
             let split = leaves[chosen].best
@@ -170,7 +171,8 @@ final class TreeLearner {
             let (built, parentHistogram) = (histograms[right], histograms[chosen])
             if smallerIsLeft { histograms.swapAt(chosen, right) }
             let best = subtractAndSplit(
-                built, from: parentHistogram, features: childFeatures, leaves: splittable.map { ($0, leaves[$0]) })
+                built, from: parentHistogram, features: childFeatures,
+                targets: splittable.map { Target(histograms[$0], leaves[$0]) })
             for (k, leaf) in splittable.enumerated() { (leaves[leaf].best, leaves[leaf].features) = best[k] }
         }
         tree.leafValue = leaves.map { output($0) * shrinkage }
@@ -263,23 +265,22 @@ final class TreeLearner {
     }
 
     /// Turns `whole` (the parent's histogram) into the larger child's by subtracting `part` (the
-    /// smaller child's), and finds the best split of each leaf in `leaves`, whose histograms are
+    /// smaller child's), and finds the best split of each leaf in `targets`, whose histograms are
     /// now those two: one feature at a time, so that a feature's bins are still in cache. Returns
     /// each leaf's best split and the features that could split it.
     private func subtractAndSplit(
         _ part: UnsafeMutablePointer<SIMD2<Double>>, from whole: UnsafeMutablePointer<SIMD2<Double>>,
-        features: [Int], leaves: [(index: Int, state: Leaf)]
+        features: [Int], targets: [Target]
     ) -> [(SplitCandidate, [Int])] {
-        let found = UnsafeMutablePointer<SplitCandidate>.allocate(capacity: features.count * leaves.count)
+        let found = UnsafeMutablePointer<SplitCandidate>.allocate(capacity: features.count * targets.count)
         defer { found.deallocate() }
-        let targets = leaves.map { Target(histograms[$0.index], $0.state) }
         team.forEach(features.count) { k in
             let f = features[k]
             let o = layout.offsets[f]
             for b in 0..<layout.bins[f] { whole[o + b] -= part[o + b] }
             for (i, target) in targets.enumerated() { found[i * features.count + k] = bestSplit(feature: f, target) }
         }
-        return leaves.indices.map { i in Self.best(of: found + i * features.count, features: features) }
+        return targets.indices.map { i in Self.best(of: found + i * features.count, features: features) }
     }
 
     /// The best of the candidates found for `features`, one each, and the features among them
