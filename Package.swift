@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "GBDT", targets: ["GBDT"]),
         .library(name: "Tracking", targets: ["Tracking"]),
         .library(name: "Serving", targets: ["Serving"]),
+        .library(name: "Workflows", targets: ["Workflows"]),
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
@@ -89,11 +90,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ], swiftSettings: swiftSettings),
+        .target(
+            name: "Workflows",
+            dependencies: [
+                "FeatureCore", "FeatureConfig", "FsmlCore", "GBDT", "OfflineStorage", "Parquet", "PointInTime",
+                "Tracking",
+            ],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "fsml",
             dependencies: [
                 "FsmlCore", "FeatureCore", "FeatureConfig", "OnlineStorage", "OfflineStorage", "EventGenerator",
-                "PointInTime", "Streaming", "GBDT", "Tracking", "Serving", "Parquet",
+                "PointInTime", "Streaming", "GBDT", "Tracking", "Serving", "Parquet", "Workflows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -160,6 +168,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TrackingTests", dependencies: ["Tracking", "GBDT", "FsmlCore"], exclude: ["Golden"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WorkflowsTests",
+            dependencies: ["Workflows", "GBDT", "FsmlCore", "Tracking", "PointInTime", "FsmlTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "FeatureCore", "FeatureConfig", "GBDT", "Parquet"],

@@ -68,6 +68,19 @@ public func peakRSSBytes() -> Int {
     return 0
 }
 
+/// The memory this process may use, in bytes: the machine's physical memory, or the control
+/// group's limit (`memory.max`, cgroup v2; `memory.limit_in_bytes`, v1) when that is lower, as a
+/// container sees it.
+public func availableMemoryBytes() -> Int {
+    let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+    let limits = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"].compactMap { path in
+        (try? String(contentsOfFile: path, encoding: .utf8)).flatMap {
+            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+    return limits.filter { $0 > 0 }.reduce(physical) { min($0, $1) }
+}
+
 /// Standard error, line by line; all logs and errors go here, data goes to stdout.
 public enum StandardError {
     private static let lock = NSLockLite()

@@ -14,8 +14,14 @@ public struct BuildOptions: Sendable {
     /// `memoryBudget` needs. Any number gives the same dataset, byte for byte.
     public var partitions: Int?
     /// Labelled builds: the memory a partition may hold, in bytes (estimated from the store's
-    /// rows), when `partitions` is nil.
-    public var memoryBudget = 2 << 30
+    /// rows), when `partitions` is nil. By default half of what the process may use
+    /// (`defaultMemoryBudget`).
+    public var memoryBudget = BuildOptions.defaultMemoryBudget
+
+    /// Half of the machine's memory, or of its container's limit: the rest is left to the output's
+    /// writer, the page cache and whatever else runs. (DuckDB takes 80 % by default; Spark's
+    /// executors are sized by hand.)
+    public static var defaultMemoryBudget: Int { max(1 << 30, availableMemoryBytes() / 2) }
 
     public init() {}
 }

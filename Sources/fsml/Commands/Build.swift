@@ -3,6 +3,7 @@ import FeatureCore
 import FsmlCore
 import OfflineStorage
 import PointInTime
+import Workflows
 
 struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,16 +35,16 @@ struct Build: ParsableCommand {
     var offline: String?
     @Option(
         help: ArgumentHelp(
-            "Memory a labelled build may hold, in MiB: beyond it, the examples are built in entity-hash partitions, one at a time.",
+            "Memory a labelled build may hold, in MiB: beyond it, the examples are built in entity-hash partitions, one at a time (default: half of the machine's or its container's memory).",
             valueName: "MiB"))
-    var memoryBudget = 2048
+    var memoryBudget: Int?
     @Option(help: "Build labelled examples in this many entity-hash partitions (default: from --memory-budget).")
     var partitions: Int?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         if let partitions, partitions < 1 { throw ValidationError("--partitions must be at least 1") }
-        if memoryBudget < 1 { throw ValidationError("--memory-budget must be at least 1 MiB") }
+        if let memoryBudget, memoryBudget < 1 { throw ValidationError("--memory-budget must be at least 1 MiB") }
     }
 
     func run() throws {
@@ -51,11 +52,11 @@ struct Build: ParsableCommand {
         let store = OfflineStore(
             root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: global.configPath))
         var options = BuildOptions()
-        options.start = try start.map { try parseTime($0, "--start") }
-        options.end = try end.map { try parseTime($0, "--end") }
+        options.start = try start.map { try parseTimeOption($0, "--start") }
+        options.end = try end.map { try parseTimeOption($0, "--end") }
         options.eventTimeOnly = eventTimeOnly
         options.partitions = partitions
-        options.memoryBudget = memoryBudget << 20
+        if let memoryBudget { options.memoryBudget = memoryBudget << 20 }
         let format = dataFormat ?? (out.hasSuffix(".csv") ? .csv : .parquet)
         let built = try DatasetBuild.run(
             registry: registry, store: store, options: options, out: out, format: format, spine: spine,
@@ -81,67 +82,6 @@ struct Build: ParsableCommand {
         table.add(["manifest", manifestPath])
         StandardOutput.write(table.render())
     }
-
-    private func parseTime(_ text: String, _ option: String) throws -> Micros {
-        switch Timestamp.parseDateOrTime(text) {
-        case .success(let t): return t
-        case .failure(let e): throw ValidationError("\(option): \(e)")
-        }
-    }
 }
 
 extension DatasetFormat: ExpressibleByArgument {}
-
-/// Builds a dataset and writes its manifest: what `fsml build` and `fsml train --experiment` share.
-enum DatasetBuild {
-    struct Built {
-        var report: BuildReport
-        var seconds: Double
-        var manifestPath: String
-    }
-
-    static func run(
-        registry: FeatureRegistry, store: OfflineStore, options: BuildOptions, out: String, format: DatasetFormat,
-        spine: String? = nil, timeColumn: String? = nil
-    ) throws -> Built {
-        guard try !store.files().isEmpty else {
-            throw CLIError("\(store.root) holds no events; run `fsml ingest` or `fsml stream` first")
-        }
-        let builder = DatasetBuilder(registry: registry, store: store, options: options)
-        let progress = Progress("build")
-        builder.progress = progress
-        let started = monotonicNanos()
-        let report: BuildReport
-        let columns: [String]
-        let timeColumnName: String
-        let kind: String
-        let sha256: String?
-        if let spine {
-            let rows = try Spine.load(path: spine, registry: registry, timeColumn: timeColumn)
-            let outputColumns = rows.columns + builder.featureColumns
-            let writer = try DatasetWriter(path: out, format: format, columns: outputColumns)
-            report = try builder.buildSpine(rows, into: writer)
-            try writer.close()
-            sha256 = writer.sha256
-            columns = outputColumns.map(\.name)
-            timeColumnName = rows.columns[rows.timeColumn].name
-            kind = "spine"
-        } else {
-            let writer = try DatasetWriter(path: out, format: format, columns: builder.exampleColumns)
-            report = try builder.buildExamples(into: writer)
-            try writer.close()
-            sha256 = writer.sha256
-            columns = builder.exampleColumns.map(\.name)
-            timeColumnName = registry.schema.timeFieldName
-            kind = "examples"
-        }
-        let seconds = Double(monotonicNanos() - started) / 1e9
-        progress.finish(report.eventsReplayed, detail: "\(Progress.count(report.rows)) rows")
-        let manifestPath = DatasetManifest.path(forDataset: out)
-        let manifest = DatasetManifest.json(
-            registry: registry, report: report, options: options, datasetPath: out, format: format, kind: kind,
-            columns: columns, timeColumn: timeColumnName, storeRoot: store.root, seconds: seconds, sha256: sha256)
-        try FileSystem.writeAtomically(JSONText.render(manifest) + "\n", to: manifestPath)
-        return Built(report: report, seconds: seconds, manifestPath: manifestPath)
-    }
-}

@@ -4,6 +4,7 @@ import FsmlCore
 import GBDT
 import PointInTime
 import Tracking
+import Workflows
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,7 +48,7 @@ struct Evaluate: ParsableCommand {
             segments: segmentColumns)
         guard table.rows > 0 else { throw CLIError("\(dataset) has no rows") }
         if segments.isEmpty { segmentColumns = DatasetSegments.reported(segmentColumns, in: table) }
-        let predictions = model.predict(TrackedTraining.labeled(table).features)
+        let predictions = model.predict(table.labeledData.features)
         let evaluation = BinaryEvaluation.evaluate(predictions: predictions, labels: table.labels)
         let segmentResults = segmentColumns.compactMap { c in
             table.segments[c].map {

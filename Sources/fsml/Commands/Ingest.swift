@@ -4,6 +4,7 @@ import Foundation
 import FsmlCore
 import OfflineStorage
 import PointInTime
+import Workflows
 
 struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,14 +45,5 @@ struct Ingest: ParsableCommand {
             for (k, v) in rows { table.add([k, Progress.count(v)]) }
             StandardOutput.write(table.render())
         }
-    }
-}
-
-/// Paths in fsml.yaml are relative to the directory that holds it.
-enum ProjectPaths {
-    static func resolve(_ path: String, config: String) -> String {
-        if path.hasPrefix("/") { return path }
-        let dir = (config as NSString).deletingLastPathComponent
-        return dir.isEmpty ? path : "\(dir)/\(path)"
     }
 }

@@ -3,6 +3,7 @@ import FeatureCore
 import FsmlCore
 import OfflineStorage
 import Streaming
+import Workflows
 
 struct Materialize: ParsableCommand {
     static let configuration = CommandConfiguration(

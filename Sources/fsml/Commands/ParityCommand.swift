@@ -4,6 +4,7 @@ import FsmlCore
 import OfflineStorage
 import OnlineStorage
 import PointInTime
+import Workflows
 
 struct ParityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +31,7 @@ struct ParityCommand: ParsableCommand {
         let store = try openOnlineStore(online, registry: registry, config: global.configPath)
         let offlineStore = OfflineStore(
             root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: global.configPath))
-        let time = try asOf.map { try TrackedTraining.time($0, "--as-of") }
+        let time = try asOf.map { try parseTimeOption($0, "--as-of") }
         let started = monotonicNanos()
         let report = try Parity.run(
             registry: registry, online: store, offline: offlineStore, sample: sample, asOf: time,

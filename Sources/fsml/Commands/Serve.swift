@@ -7,6 +7,7 @@ import Serving
 import Streaming
 import Synchronization
 import Tracking
+import Workflows
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,6 +7,7 @@ import OnlineStorage
 import PointInTime
 import Serving
 import Streaming
+import Workflows
 
 struct Stream: ParsableCommand {
     static let configuration = CommandConfiguration(

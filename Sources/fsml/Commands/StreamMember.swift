@@ -3,6 +3,7 @@ import FeatureCore
 import Foundation
 import FsmlCore
 import Streaming
+import Workflows
 
 /// `fsml stream --shards DIR`: one member of a consumer group whose partitions move with their states.
 extension Stream {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FsmlCore
 import GBDT
+import Workflows
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,8 +59,6 @@ struct Train: ParsableCommand {
     @OptionGroup var output: FormatOption
     @OptionGroup var global: GlobalOptions
 
-    enum ModelKind: String, ExpressibleByArgument, CaseIterable { case gbdt, logistic }
-
     func validate() throws {
         if data.data == nil && experiment == nil {
             throw ValidationError("give --data FILE, or --experiment NAME to train on the feature store's data")
@@ -83,7 +82,7 @@ struct Train: ParsableCommand {
         var parameters = TrainingParams()
         try parameters.apply(params)
         if let experiment {
-            try TrackedTraining(command: self, parameters: parameters, experiment: experiment).run()
+            TrainOutput.print(try pipeline(parameters, experiment: experiment).run(), format: output.format)
             return
         }
         let train = try data.load(data.data!)
@@ -97,147 +96,34 @@ struct Train: ParsableCommand {
         }
         MetricsOutput.print(fitted.metricsTable, format: output.format, extra: fitted.timings)
     }
-}
 
-/// A trained model with what the command prints and logs about it.
-struct Fitted {
-    var model: AnyModel
-    var history: [IterationRecord]
-    var summary: String
-    var timings: [(String, JSONValue)]
-    var metricsTable: [(String, Double, Double?)]
-    var validPredictions: [Double]?
-}
-
-enum Fitting {
-    /// Fits a calibration of `fitted`'s probabilities on `slice` and stores it in the model; the
-    /// validation predictions become the calibrated ones.
-    static func calibrate(
-        _ fitted: Fitted, method: Calibration.Method, on slice: LabeledData, valid: LabeledData?
-    )
-        -> Fitted
-    {
-        guard case .gbdt(var m) = fitted.model else { return fitted }
-        let calibration = Calibration.fit(
-            method, predictions: FlatPredictor(m).predict(slice.features), labels: slice.labels)
-        m.calibration = calibration
-        var out = fitted
-        out.model = .gbdt(m)
-        out.validPredictions = valid.map { FlatPredictor(m).predict($0.features) }
-        StandardError.line("calibration: \(method.rawValue) fitted on \(Progress.count(slice.rows)) held-out rows")
-        return out
-    }
-
-    static func fit(
-        model kind: Train.ModelKind, train: LabeledData, valid: LabeledData?, parameters: TrainingParams
-    ) throws -> Fitted {
-        StandardError.line(
-            "train: \(Progress.count(train.rows)) rows × \(train.features.columns) features"
-                + (valid.map { ", valid: \(Progress.count($0.rows)) rows" } ?? ""))
-        let reporter = IterationReporter(total: kind == .gbdt ? parameters.numIterations : parameters.maxIterations)
-        switch kind {
-        case .gbdt:
-            let result = try Booster.train(train, valid: valid, params: parameters) { reporter.report($0) }
-            reporter.finish()
-            let predictor = FlatPredictor(result.model)
-            let table = metricsTable(
-                parameters.effectiveMetrics, train: train, valid: valid, trainPredictions: result.trainPredictions,
-                validPredictions: result.validPredictions, alpha: parameters.objectiveAlpha
-            ) { predictor.predict($0) }
-            return Fitted(
-                model: .gbdt(result.model), history: result.history,
-                summary:
-                    "train: \(result.model.trees.count) trees (best iteration \(result.bestIteration)); binning \(Progress.fixed(result.binningSeconds, 2)) s, training \(Progress.fixed(result.trainingSeconds, 2)) s",
-                timings: [
-                    ("binning_seconds", .number(result.binningSeconds)),
-                    ("training_seconds", .number(result.trainingSeconds)),
-                    ("trees", .int(result.model.trees.count)), ("best_iteration", .int(result.bestIteration)),
-                ], metricsTable: table,
-                validPredictions: valid.map { result.validPredictions ?? predictor.predict($0.features) })
-        case .logistic:
-            // The baseline's own default L2 strength is 1 (the trees' is 0).
-            let lambda = parameters.isGiven("lambda_l2") ? parameters.lambdaL2 : 1
-            let result = try LogisticRegression.train(
-                train, valid: valid, lambda: lambda, maxIterations: parameters.maxIterations
-            ) { reporter.report($0) }
-            reporter.finish()
-            let table = metricsTable([.logloss, .auc, .prAUC, .accuracy], train: train, valid: valid) {
-                result.model.predict($0)
+    private func pipeline(_ parameters: TrainingParams, experiment: String) throws -> TrainingPipeline {
+        let source: TrainingPipeline.Data
+        if let path = data.data {
+            source = .file(path: path) { [data, valid] in
+                let train = try data.load(path)
+                return (train, try valid.map { try data.loadValidation($0, like: train) })
             }
-            return Fitted(
-                model: .logistic(result.model), history: result.history,
-                summary:
-                    "train: logistic regression, \(result.iterations) Newton steps, \(Progress.fixed(result.trainingSeconds, 2)) s",
-                timings: [
-                    ("training_seconds", .number(result.trainingSeconds)), ("iterations", .int(result.iterations)),
-                ], metricsTable: table, validPredictions: valid.map { result.model.predict($0.features) })
+        } else {
+            var request = StoreExamples.Request(configPath: global.configPath)
+            request.dataset = dataset
+            request.offline = offline
+            request.start = try start.map { try parseTimeOption($0, "--start") }
+            request.end = try end.map { try parseTimeOption($0, "--end") }
+            request.views = views
+            request.segments = segments.isEmpty ? nil : segments
+            request.queryColumn = data.groupColumn
+            source = .store(request)
         }
-    }
-
-    static func metricsTable(
-        _ metrics: [MetricKind], train: LabeledData, valid: LabeledData?, trainPredictions: [Double]? = nil,
-        validPredictions: [Double]? = nil, alpha: Double = 0.9, predict: (DenseMatrix) -> [Double]
-    ) -> [(String, Double, Double?)] {
-        let p = trainPredictions ?? predict(train.features)
-        let q = validPredictions ?? valid.map { predict($0.features) }
-        let onTrain = Metrics.evaluate(
-            metrics, predictions: p, labels: train.labels, weights: train.weights, alpha: alpha,
-            groups: train.groupOffsets)
-        let onValid = q.map {
-            Metrics.evaluate(
-                metrics, predictions: $0, labels: valid!.labels, weights: valid!.weights, alpha: alpha,
-                groups: valid!.groupOffsets)
-        }
-        return metrics.indices.map { (metrics[$0].rawValue, onTrain[$0].value, onValid?[$0].value) }
-    }
-
-    static func importance(_ model: GBDTModel) -> [(feature: String, split: Double, gain: Double)] {
-        let split = model.featureImportance(.split)
-        let gain = model.featureImportance(.gain)
-        return model.featureNames.indices.sorted { gain[$0] > gain[$1] }.map {
-            (model.featureNames[$0], split[$0], gain[$0])
-        }
-    }
-
-    static func importanceCSV(_ model: GBDTModel) -> String {
-        var text = "feature,split,gain\n"
-        for (f, split, gain) in importance(model) { text += "\(f),\(Int(split)),\(gain)\n" }
-        return text
+        var pipeline = TrainingPipeline(
+            data: source, tracking: tracking.store, experiment: experiment, parameters: parameters)
+        pipeline.model = model
+        pipeline.runName = runName
+        pipeline.validDays = validDays
+        pipeline.validStart = try validStart.map { try parseTimeOption($0, "--valid-start") }
+        pipeline.calibrate = calibrate
+        pipeline.calibrationDays = calibrationDays
+        pipeline.segments = segments
+        return pipeline
     }
 }
-
-/// The data-file options `train` and `predict` share.
-struct DataFileOptions: ParsableArguments {
-    @Option(help: "The data file (CSV, TSV or LibSVM; .gz is read too).") var data: String?
-    @Option(help: "csv, tsv or libsvm (default: from the file name).") var dataFormat: DataFormat?
-    @Option(help: "The label column: an index from 0, a header name, or none.") var labelColumn: String = "0"
-    @Option(
-        help: "A column of sample weights (index or header name); without it, FILE.weight is read when it exists.")
-    var weightColumn: String?
-    @Option(
-        help: """
-            A column of query ids (index or header name) for ranking: each run of rows with one id is a query; \
-            without it, FILE.query is read when it exists.
-            """)
-    var groupColumn: String?
-    @Option(help: "Whether the first line is a header: auto, yes or no.") var header: DelimitedOptions.Header = .auto
-
-    func format(of path: String) -> DataFormat { dataFormat ?? DataFormat.guess(path: path) }
-
-    /// Validation data for `train`: a LibSVM file's columns end at its own highest index, so it is
-    /// widened to the training data's (other formats must match as they are).
-    func loadValidation(_ path: String, like train: LabeledData) throws -> LabeledData {
-        let data = try load(path)
-        return format(of: path) == .libsvm ? data.widened(toColumns: train.features.columns) : data
-    }
-
-    func load(_ path: String) throws -> LabeledData {
-        try DataLoader.load(
-            path: path, format: dataFormat ?? DataFormat.guess(path: path), labelColumn: labelColumn, header: header,
-            weightColumn: weightColumn, groupColumn: groupColumn)
-    }
-}
-
-extension DataFormat: ExpressibleByArgument {}
-extension DelimitedOptions.Header: ExpressibleByArgument {}
-extension Calibration.Method: ExpressibleByArgument {}

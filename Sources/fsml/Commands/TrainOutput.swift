@@ -1,64 +1,29 @@
 import FsmlCore
-import GBDT
+import Workflows
 
-/// Per-iteration progress: a rewritten line on a terminal, a log line every 10 iterations otherwise.
-final class IterationReporter {
-    private let progress: Progress
-    private let total: Int
-    private var last: IterationRecord?
-    private let isTerminal = StandardError.isTerminal
-
-    init(total: Int) {
-        self.total = total
-        progress = Progress("iteration", total: total, logInterval: 1e9)
-    }
-
-    func report(_ r: IterationRecord) {
-        last = r
-        if isTerminal {
-            progress.update(r.iteration, detail: Self.describe(r))
-        } else if r.iteration == 1 || r.iteration % 10 == 0 {
-            StandardError.line("iteration \(r.iteration)/\(total): \(Self.describe(r))")
-        }
-    }
-
-    func finish() {
-        guard let last else { return }
-        if isTerminal {
-            progress.finish(last.iteration, detail: Self.describe(last))
-        } else if last.iteration % 10 != 0 {
-            StandardError.line("iteration \(last.iteration)/\(total): \(Self.describe(last))")
-        }
-    }
-
-    static func describe(_ r: IterationRecord) -> String {
-        var text =
-            "train " + r.train.map { "\($0.metric.rawValue) \(Progress.fixed($0.value, 5))" }.joined(separator: " ")
-        if !r.valid.isEmpty {
-            text +=
-                " | valid "
-                + r.valid.map { "\($0.metric.rawValue) \(Progress.fixed($0.value, 5))" }.joined(separator: " ")
-        }
-        return text
-    }
-}
-
-enum MetricsOutput {
-    static func print(_ rows: [(String, Double, Double?)], format: OutputFormat, extra: [(String, JSONValue)] = []) {
+/// What `fsml train --experiment` prints once its run is over: the run and its final metrics
+/// (segments' only in JSON), and where its report is.
+enum TrainOutput {
+    static func print(_ outcome: TrainingPipeline.Outcome, format: OutputFormat) {
+        let run = outcome.run
         switch format {
         case .json:
-            let pairs: [(String, JSONValue)] = rows.map { r in
-                (r.0, .object([("train", .number(r.1))] + (r.2.map { [("valid", JSONValue.number($0))] } ?? [])))
-            }
-            StandardOutput.write(JSONText.render(.object([("metrics", .object(pairs))] + extra)) + "\n")
+            StandardOutput.write(
+                JSONText.render(
+                    .object([
+                        ("run_id", .string(run.id)), ("run_name", .string(run.name)),
+                        ("experiment", .string(run.experiment.name)), ("directory", .string(run.directory)),
+                        ("report", outcome.report.map { .string($0) } ?? .null),
+                        ("metrics", .object(outcome.metrics.map { ($0.0, .number($0.1)) })),
+                    ])) + "\n")
         case .table:
-            let hasValid = rows.contains { $0.2 != nil }
-            var table = TextTable(
-                hasValid ? ["METRIC", "TRAIN", "VALID"] : ["METRIC", "TRAIN"], rightAligned: [1, 2])
-            for r in rows {
-                table.add([r.0, Progress.fixed(r.1, 6)] + (hasValid ? [r.2.map { Progress.fixed($0, 6) } ?? "-"] : []))
+            StandardOutput.write("run \(run.id) (\(run.name)) in experiment '\(run.experiment.name)'\n")
+            var table = TextTable(["METRIC", "VALUE"], rightAligned: [1])
+            for (k, v) in outcome.metrics where !k.hasPrefix("segment.") {
+                table.add([k, v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : Progress.fixed(v, 6)])
             }
             StandardOutput.write(table.render())
+            if let report = outcome.report { StandardOutput.write("report: \(report)\n") }
         }
     }
 }

@@ -4,6 +4,7 @@ import FsmlCore
 import GBDT
 import PointInTime
 import Tracking
+import Workflows
 
 /// `fsml tune`: examples → rolling-origin folds → a study of trials, each a child run of the
 /// study's run → the best logged (and, with --promote, retrained on every row and promoted).
@@ -115,16 +116,21 @@ struct TuneStudy {
         _ s: Settings, base: TrainingParams, parent: RunWriter, store: TrackingStore, children: ChildRuns
     ) throws -> Outcome {
         let started = monotonicNanos()
-        let examples = try StoreExamples.load(
-            global: command.global, dataset: command.dataset, offline: command.offline, start: command.start,
-            end: command.end, views: command.views, segments: [], buildAs: parent.id)
+        var request = StoreExamples.Request(configPath: command.global.configPath)
+        request.dataset = command.dataset
+        request.offline = command.offline
+        request.start = try command.start.map { try parseTimeOption($0, "--start") }
+        request.end = try command.end.map { try parseTimeOption($0, "--end") }
+        request.views = command.views
+        request.segments = []
+        let examples = try StoreExamples.load(request, buildAs: parent.id)
         let table = examples.table
         let gap = try command.gap.flatMap(DurationText.parse) ?? examples.registry.label?.within ?? 0
         let folds = try RollingOriginFolds(times: table.times, folds: s.cv, gap: gap)
         let data = folds.folds.map {
             FoldData(
-                train: TrackedTraining.labeled(table.subset($0.train)),
-                valid: TrackedTraining.labeled(table.subset($0.valid)))
+                train: table.subset($0.train).labeledData,
+                valid: table.subset($0.valid).labeledData)
         }
         for (i, f) in folds.folds.enumerated() {
             StandardError.line(
@@ -309,7 +315,7 @@ struct TuneStudy {
                         ("dataset", examples.datasetPath), ("train_rows", "\(table.rows)"),
                         ("tune.trial", "\(winner.number)"),
                     ])
-            let data = TrackedTraining.labeled(table)
+            let data = table.labeledData
             let fitted = try Fitting.fit(model: .gbdt, train: data, valid: nil, parameters: params)
             StandardError.line(fitted.summary)
             try ModelArtifact.save(fitted.model, to: run)

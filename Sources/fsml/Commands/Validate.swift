@@ -6,6 +6,7 @@ import OfflineStorage
 import Parquet
 import PointInTime
 import Tracking
+import Workflows
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -99,7 +100,7 @@ struct ValidateData: ParsableCommand {
             }
             what = dataset!
         }
-        let time = try asOf.map { try TrackedTraining.time($0, "--as-of") } ?? wallClockMicros()
+        let time = try asOf.map { try parseTimeOption($0, "--as-of") } ?? wallClockMicros()
         let results = profiler.results(asOf: time, lines: lines)
         try report(results, what: what)
         let failed = results.filter { !$0.passed }
