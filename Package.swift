@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian, as system-library targets (../shared/TOOLCHAIN.md §2).
@@ -77,7 +79,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "Streaming",
-            dependencies: ["FeatureCore", "FsmlCore", "OnlineStorage", "OfflineStorage", "CRdKafka", "CZlib"],
+            dependencies: [
+                "FeatureCore", "FsmlCore", "OnlineStorage", "OfflineStorage", "CRdKafka", "CZlib",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "GBDT", dependencies: ["FsmlCore", "CPrefetch", "CCBLAS", "CLAPACKE"], swiftSettings: swiftSettings),
@@ -89,6 +94,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], swiftSettings: swiftSettings),
         .target(
             name: "Workflows",
@@ -104,6 +110,8 @@ let package = Package(
                 "PointInTime", "Streaming", "GBDT", "Tracking", "Serving", "Parquet", "Workflows",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         // What the fuzzer (Fuzz/, `make fuzz`) runs, and the tests replay: each parser of untrusted

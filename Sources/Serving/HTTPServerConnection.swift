@@ -33,6 +33,8 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     let bodyTimeout: TimeAmount
     let maxBody: Int
     private var phase = Phase.waitingForHead
+    /// The server is stopping: the request in flight is the last one answered.
+    private var quiescing = false
     private var parser: HTTPRequestParser
     /// Received bytes not parsed yet (the rest of a request, or requests sent ahead).
     private var received: ByteBuffer?
@@ -188,6 +190,14 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is HTTPServer.Quiesce {
+            quiescing = true
+            // Between requests: nothing is owed, so the connection ends now.
+            if phase == .waitingForHead && (received?.readableBytes ?? 0) == 0 {
+                closeAfterWrites(context, context.channel.allocator.buffer(capacity: 0))
+            }
+            return
+        }
         // The client finished sending: once nothing is owed to it, the connection ends.
         if case ChannelEvent.inputClosed = event, phase != .closing {
             inputEnded = true
@@ -229,6 +239,7 @@ final class HTTPServerConnection: ChannelInboundHandler, RemovableChannelHandler
         _ context: ChannelHandlerContext, route: Int, answer: HTTPAnswer, keepAlive: Bool, minor: Int
     ) {
         var buffer = context.channel.allocator.buffer(capacity: 192 + answer.body.count)
+        let keepAlive = keepAlive && !quiescing
         HTTPResponseWriter.write(answer, keepAlive: keepAlive, minor: minor, date: date.now(), into: &buffer)
         responses += 1
         let now = NIODeadline.now()

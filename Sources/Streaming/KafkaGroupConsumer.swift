@@ -41,8 +41,8 @@ public final class KafkaGroupConsumer {
 
     /// What the C rebalance callback reaches through its opaque pointer.
     final class Callbacks {
-        weak var handover: PartitionHandover?
-        var failure: Error?
+        weak var handover: (any PartitionHandover)?
+        var failure: (any Error)?
         var held: Set<Int32> = []
         var rebalances = 0
         /// Held partitions read to their end (and nothing since). A partition that comes back is
@@ -52,7 +52,7 @@ public final class KafkaGroupConsumer {
 
     /// `properties` are added to (or override) the consumer's librdkafka settings.
     public init(
-        address: KafkaAddress, handover: PartitionHandover, clientID: String,
+        address: KafkaAddress, handover: any PartitionHandover, clientID: String,
         maxLineBytes: Int = LineReader.defaultMaxLineBytes, properties: [(String, String)] = []
     ) throws {
         self.address = address

@@ -25,7 +25,8 @@ public final class StreamJobRunner: @unchecked Sendable {
     private let lock = NSLockLite()
     private var current: StreamJob?
     private var state = Status.starting
-    private let done = Atomic<Bool>(false)
+    /// Whether the thread has ended, and who waits for it to.
+    private let ending = Mutex<(done: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
     /// `first` is a job already started (so that a bad flag or checkpoint fails the command at
     /// once); `make` builds a new one after a failure (it resumes from its checkpoint); `started`
@@ -68,9 +69,24 @@ public final class StreamJobRunner: @unchecked Sendable {
         thread.start()
     }
 
-    /// Waits for the thread to end (after `StopSignal.raise()`, or once the source ended).
-    public func waitUntilDone() {
-        while !done.load(ordering: .acquiring) { usleep(10_000) }
+    /// Returns once the thread has ended (after `StopSignal.raise()`, or once the source ended),
+    /// without holding a thread meanwhile.
+    public func finished() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = ending.withLock {
+                if !$0.done { $0.waiting.append(c) }
+                return $0.done
+            }
+            if done { c.resume() }
+        }
+    }
+
+    private func end() {
+        let waiting = ending.withLock {
+            $0.done = true
+            return $0.waiting
+        }
+        for c in waiting { c.resume() }
     }
 
     private func set(_ status: Status, job: StreamJob? = nil) {
@@ -83,7 +99,7 @@ public final class StreamJobRunner: @unchecked Sendable {
 
     private func loop() {
         var failures = 0
-        defer { done.store(true, ordering: .releasing) }
+        defer { end() }
         while !StopSignal.isRaised {
             var job: StreamJob?
             do {

@@ -41,7 +41,7 @@ public enum HTTPGet {
         var raw: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let n = read(fd, &buffer, buffer.count)
+            let n = Foundation.read(fd, &buffer, buffer.count)
             if n <= 0 { break }
             raw += buffer[0..<n]
         }
@@ -70,7 +70,7 @@ public enum HTTPGet {
         var raw: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let n = read(fd, &buffer, buffer.count)
+            let n = Foundation.read(fd, &buffer, buffer.count)
             if n <= 0 { break }
             raw += buffer[0..<n]
         }
@@ -94,5 +94,28 @@ public enum HTTPGet {
             throw RedisServer.Unavailable(description: "nothing listens on port \(port)")
         }
         return fd
+    }
+
+    /// Writes all of `text` to the socket.
+    public static func send(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + sent, $0.count - sent) }
+            guard n > 0 else { return }
+            sent += n
+        }
+    }
+
+    /// Reads until what came holds `marker`, the peer closes, or the read times out: what came.
+    public static func read(_ fd: Int32, until marker: String? = nil) -> String {
+        var raw: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while marker.map({ !String(decoding: raw, as: UTF8.self).contains($0) }) ?? true {
+            let n = Foundation.read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            raw += buffer[0..<n]
+        }
+        return String(decoding: raw, as: UTF8.self)
     }
 }

@@ -440,8 +440,34 @@ struct ServeDidNotStart: Error { let log: String }
             compared += 1
         }
         #expect(compared == 40)
+
+        // SIGTERM drains: the server stops accepting, a request in flight is still answered (its
+        // connection then closed), and the process ends cleanly. The request's head and part of its
+        // body go out in one write behind a /healthz on the same connection: once /healthz is
+        // answered the server has read them, so the request is in flight when the signal comes.
+        let body =
+            "{\"user_id\":\"\(events[0]["user_id"]!)\",\"product_id\":\"\(events[0]["product_id"]!)\",\"session_id\":\"\(events[0]["session_id"]!)\"}"
+        let fd = try HTTPGet.connected(port: inProcess.port, timeoutSeconds: 60)
+        defer { close(fd) }
+        HTTPGet.send(
+            fd,
+            "GET /healthz HTTP/1.1\r\nHost: fsml\r\n\r\nPOST /predict HTTP/1.1\r\nHost: fsml\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body.prefix(10))
+        #expect(HTTPGet.read(fd, until: "\r\n\r\n").hasPrefix("HTTP/1.1 200"))
         inProcess.child.signal(SIGTERM)
+        let refusedBy = monotonicNanos() + 60_000_000_000
+        while (try? HTTPGet.connected(port: inProcess.port)).map({ close($0) }) != nil && monotonicNanos() < refusedBy {
+            usleep(10_000)
+        }
+        HTTPGet.send(fd, String(body.dropFirst(10)))
+        let answer = HTTPGet.read(fd)
+        let last = try #require(answer.range(of: "HTTP/1.1 ", options: .backwards))
+        #expect(answer[last.lowerBound...].hasPrefix("HTTP/1.1 200"), "\(answer)")
+        #expect(answer[last.lowerBound...].lowercased().contains("connection: close"), "\(answer)")
+        #expect(answer.contains("\"score\""), "\(answer)")
         #expect(inProcess.child.wait() == 0)
+        let stopped = try String(contentsOfFile: inProcess.log, encoding: .utf8)
+        #expect(stopped.contains("fsml serve: stopped"), "\(stopped)")
 
         // A job that follows a growing file and writes Redis, which dies: the job fails (two attempts
         // here), /readyz and the metrics say so, the job is made again and again until Redis is back,

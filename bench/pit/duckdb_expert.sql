@@ -149,6 +149,12 @@ SELECT x.event_id, x.event_ts, x.user_id, x.session_id, x.event_type, x.product_
   f.user_views_5m, f.user_add2cart_1h, f.user_cr_24h, f.prod_ctr_24h, f.prod_rev_24h, f.sess_duration_s,
   f.sess_unique_products, f.up_views_1h, f.up_views_24h, f.up_since_view_s, f.up_in_cart,
   f.prod_avg_price_24h, f.prod_price_std_24h, x.price AS price_now, x.price / f.prod_avg_price_24h AS price_vs_avg,
+  -- The request's categories: the value's place in fsml.yaml's list, missing for any other value.
+  CASE x."device.os" WHEN 'iOS' THEN 0 WHEN 'Android' THEN 1 WHEN 'Windows' THEN 2 WHEN 'macOS' THEN 3
+    WHEN 'Linux' THEN 4 END::DOUBLE AS device_os,
+  x."device.mobile"::DOUBLE AS mobile,
+  CASE x."geo.country" WHEN 'DE' THEN 0 WHEN 'FR' THEN 1 WHEN 'GB' THEN 2 WHEN 'US' THEN 3 WHEN 'ES' THEN 4
+    WHEN 'IT' THEN 5 WHEN 'NL' THEN 6 WHEN 'PL' THEN 7 END::DOUBLE AS country,
   f.added_to_cart_30m
 FROM read_parquet('{events}') x
 JOIN features f ON f.seq = x._seq

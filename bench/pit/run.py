@@ -91,7 +91,8 @@ def event_time_only(fsml, project, offline, work, runs):
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in rs)}
     return {"rows": check["rows_expected"], "fsml": summary(fsml_runs), "duckdb": summary(duck_runs),
             "duckdb_query_seconds": statistics.median(r["query_seconds"] for r in duck_runs),
-            "rows_duckdb": check["rows_actual"], "columns": len(check["mismatches"]), "mismatches": check["mismatches"]}
+            "rows_duckdb": check["rows_actual"], "columns": len(check["mismatches"]), "mismatches": check["mismatches"],
+            "features": len(json.load(open(fsml_out.replace(".parquet", ".manifest.json")))["features"])}
 
 
 def main():
@@ -270,13 +271,14 @@ def write_results(report, args, load_before):
     make = "bench-pit" if report["events"] == 2_000_000 else f"bench-pit-{label}"
     place_section(f"pit-{label}")
     parts = et["fsml"]["runs"][-1].get("partitions", 1)
-    budget = (f"fsml ran at its default memory budget (2 GiB): {parts} entity-hash partitions, built one after the "
+    memory = "half of the machine's memory"
+    budget = (f"fsml ran at its default memory budget ({memory}): {parts} entity-hash partitions, built one after the "
               "other, each reading the store again. " if parts > 1 else
-              "fsml ran at its default memory budget (2 GiB), which this store fits in one partition. ")
+              f"fsml ran at its default memory budget ({memory}), which this store fits in one partition. ")
     write_section(f"pit-{label}", f"Point-in-time training sets at {report['events']:,} events: fsml build beside DuckDB",
                   command_line(make),
                   [f"{report['events']:,} generated events (100 k users, 20 k products, 7 days) in fsml's offline store. "
-                   "The whole labelled training set (every page view, its 15 features and its label) by event time: "
+                   f"The whole labelled training set (every page view, its {et.get('features', 18)} features and its label) by event time: "
                    "`fsml build --event-time-only`, and bench/pit/duckdb_expert.sql, the fastest exact DuckDB formulation "
                    "we could write (dense integer keys, RANGE frames, hour tiles per product, session lives from a restart "
                    "flag, the label as a forward frame), reading the same Parquet files and writing Parquet. "

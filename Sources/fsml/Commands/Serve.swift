@@ -2,14 +2,15 @@ import ArgumentParser
 import FeatureCore
 import Foundation
 import FsmlCore
+import Logging
 import OnlineStorage
+import ServiceLifecycle
 import Serving
 import Streaming
-import Synchronization
 import Tracking
 import Workflows
 
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the promoted model and the features over HTTP.",
         discussion: """
@@ -54,7 +55,7 @@ struct Serve: ParsableCommand {
     @OptionGroup var tracking: TrackingOptions
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
+    func run() async throws {
         let registry = try global.loadRegistry()
         let config = global.configPath
         let budgetMicros = DurationText.parse(budget) ?? 0
@@ -70,7 +71,6 @@ struct Serve: ParsableCommand {
             headTimeout: Double(timeout) / 1e6, bodyTimeout: Double(timeout) / 1e6, maxConnections: maxConnections)
         let models = try ModelHandle(store: tracking.store, experiment: experiment, alias: alias, registry: registry)
         let metrics = MetricsRegistry()
-        setBuildInfo(metrics, models.current.version)
 
         var runner: StreamJobRunner?
         let stores: [any OnlineStore]
@@ -97,7 +97,6 @@ struct Serve: ParsableCommand {
                         .job
                 },
                 started: started)
-            streamRunner.start()
             runner = streamRunner
             stores = [mirror]
             probe = mirror
@@ -123,88 +122,37 @@ struct Serve: ParsableCommand {
         StandardError.line(
             "fsml serve: model \(models.current.version) (experiment '\(experiment)', alias '\(alias)'); features from \(reader.description)"
         )
-        startFollower(models: models, metrics: metrics, log: log)
-
-        let failure = Mutex<(any Error)?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let host = self.host
-        let port = self.port
-        let portFile = self.portFile
-        Task {
-            do {
-                try await ServeHTTP.run(service: service, metrics: metrics, host: host, port: port, limits: limits) {
-                    bound in
-                    StandardError.line("fsml serve: listening on http://\(host):\(bound)")
-                    if let portFile { try? FileSystem.writeAtomically("\(bound)\n", to: portFile) }
-                }
-            } catch {
-                failure.withLock { $0 = error }
-            }
-            done.signal()
+        let (host, portFile) = (self.host, self.portFile)
+        let server = PredictionServer(
+            service: service, metrics: metrics, host: host, port: port, limits: limits
+        ) { bound in
+            StandardError.line("fsml serve: listening on http://\(host):\(bound)")
+            if let portFile { try? FileSystem.writeAtomically("\(bound)\n", to: portFile) }
         }
-        done.wait()
-        // The server stopped (SIGINT/SIGTERM): let the stream job checkpoint and end.
+        // Shut down in reverse: the server drains the requests in flight, then the follower stops,
+        // then the stream job checkpoints. A stream whose source ends leaves the server running.
+        var services = [
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: ModelFollower(models: models, metrics: metrics, log: log)),
+            ServiceGroupConfiguration.ServiceConfiguration(service: server),
+        ]
         if let runner {
-            StopSignal.raise()
-            runner.waitUntilDone()
+            services.insert(.init(service: runner, successTerminationBehavior: .ignore), at: 0)
+        }
+        var logger = Logger(label: "fsml.serve") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            log?.close()
+            throw CLIError("server: \(error)")
         }
         log?.close()
-        if let error = failure.withLock({ $0 }) { throw CLIError("server: \(error)") }
         StandardError.line("fsml serve: stopped")
-    }
-
-    private func setBuildInfo(_ metrics: MetricsRegistry, _ version: String) {
-        metrics.set(
-            "fsml_build_info", 1, help: "The fsml version and the model version served.",
-            labels: [("version", FsmlVersion.current), ("model_version", version)])
-    }
-
-    /// Follows the alias: every second, and at once on SIGHUP.
-    private func startFollower(models: ModelHandle, metrics: MetricsRegistry, log: ServedLog?) {
-        HangUp.install()
-        let thread = Thread {
-            var last = monotonicNanos()
-            while true {
-                usleep(100_000)
-                let hup = HangUp.take()
-                guard hup || monotonicNanos() - last >= 1_000_000_000 else { continue }
-                last = monotonicNanos()
-                log?.flush()
-                do {
-                    let old = models.current.version
-                    if let fresh = try models.refresh() {
-                        metrics.set(
-                            "fsml_build_info", 0, labels: [("version", FsmlVersion.current), ("model_version", old)])
-                        setBuildInfo(metrics, fresh.version)
-                        metrics.add("fsml_serve_model_swaps_total", help: "Models loaded after the alias moved.")
-                        StandardError.line("fsml serve: now serving \(fresh.version) (was \(old))")
-                    }
-                } catch {
-                    StandardError.line("fsml serve: keeping \(models.current.version): \(error)")
-                }
-            }
-        }
-        thread.name = "fsml-model-follower"
-        thread.start()
     }
 }
 
 extension ServingClock: ExpressibleByArgument {}
-
-/// SIGHUP as a flag the model follower polls.
-enum HangUp {
-    private static let flag = Atomic<Bool>(false)
-
-    static func install() {
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in HangUp.flag.store(true, ordering: .relaxed) }
-        sigemptyset(&action.sa_mask)
-        sigaction(SIGHUP, &action, nil)
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGHUP)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    }
-
-    static func take() -> Bool { flag.exchange(false, ordering: .relaxed) }
-}
