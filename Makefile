@@ -14,7 +14,7 @@ EVENTS_FILE ?= data/events.jsonl.gz
 # Benchmark size: the issue's 10 M events.
 BENCH_EVENTS ?= 10000000
 
-.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-stream-group bench-tracking bench-serve bench-tune up down produce stream-kafka fuzz tsan clean help
+.PHONY: all setup build build-debug test lint format bench bench-engine bench-gbdt bench-explain bench-pit bench-pit-10m bench-stream bench-stream-group bench-tracking bench-serve bench-tune up down produce stream-kafka fuzz tsan docs clean help
 
 help:
 	@echo "make all     the main job: events, stream, train, promote, serve under load, parity, reports"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench   release build, then the benchmarks into artifacts/reports/"
 	@echo "make fuzz    libFuzzer over each parser of untrusted bytes, FUZZ_SECONDS each (default 60)"
 	@echo "make tsan    the server, its stream job and model follower under ThreadSanitizer"
+	@echo "make docs    the FSML library's DocC documentation into .build/docs (static HTML)"
 	@echo "other: setup build lint format clean"
 
 setup:
@@ -34,10 +35,10 @@ build-debug: setup
 	$(SWIFT) build --build-tests
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Examples Package.swift Fuzz/Sources Fuzz/Package.swift
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests Examples Package.swift Fuzz/Sources Fuzz/Package.swift
 
 test: setup lint build-debug tests/interop/.venv/.ready
 	rm -rf .build/interop/experiments
@@ -159,6 +160,11 @@ bench-stream: build bench/stream/.venv/.ready
 # A consumer group of 1, 2 and 3 members on the mock cluster (standard library Python only).
 bench-stream-group: build
 	python3 bench/stream/group.py --fsml $(RELEASE) --work data/bench/stream-group
+
+# The library's DocC catalog (Sources/FSML/FSML.docc) and every public symbol, as a static site.
+docs: setup
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target FSML \
+		--disable-indexing --transform-for-static-hosting --output-path .build/docs --warnings-as-errors
 
 clean:
 	rm -rf .build .build-fuzz .build-tsan data artifacts

@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "Tracking", targets: ["Tracking"]),
         .library(name: "Serving", targets: ["Serving"]),
         .library(name: "Workflows", targets: ["Workflows"]),
+        // The library to embed: open a project, fold events, read features, build datasets, score.
+        .library(name: "FSML", targets: ["FSML"]),
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
@@ -30,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // `make docs`: the DocC catalog of the FSML library.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // C libraries from Debian, as system-library targets (../shared/TOOLCHAIN.md §2).
@@ -103,6 +108,18 @@ let package = Package(
                 "Tracking",
             ],
             swiftSettings: swiftSettings),
+        .target(
+            name: "FSML",
+            dependencies: [
+                "FeatureCore", "FeatureConfig", "FsmlCore", "GBDT", "OfflineStorage", "OnlineStorage", "PointInTime",
+                "Tracking", "Workflows",
+            ],
+            swiftSettings: swiftSettings),
+        // Examples/: programs that embed the library, built and run by the tests.
+        .executableTarget(
+            name: "FeatureServerExample",
+            dependencies: ["FSML", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Examples/FeatureServer", swiftSettings: swiftSettings),
         .executableTarget(
             name: "fsml",
             dependencies: [
@@ -176,6 +193,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TrackingTests", dependencies: ["Tracking", "GBDT", "FsmlCore"], exclude: ["Golden"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FSMLTests",
+            dependencies: [
+                "FSML", "FeatureCore", "FeatureConfig", "FsmlCore", "FsmlTestSupport", "EventGenerator", "GBDT",
+                "OnlineStorage", "Tracking", "FeatureServerExample",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "WorkflowsTests",
