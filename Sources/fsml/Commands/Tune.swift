@@ -1,6 +1,7 @@
 import ArgumentParser
 import FsmlCore
 import GBDT
+import Workflows
 
 struct Tune: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,8 +66,6 @@ struct Tune: ParsableCommand {
     @OptionGroup var output: FormatOption
     @OptionGroup var global: GlobalOptions
 
-    enum PrunerKind: String, ExpressibleByArgument, CaseIterable { case none, halving, hyperband }
-
     func validate() throws {
         if spaces.isEmpty == (spaceFile == nil) { throw ValidationError("give --space or --space-file (one of them)") }
         if let trials, trials < 1 { throw ValidationError("--trials must be at least 1") }
@@ -84,8 +83,27 @@ struct Tune: ParsableCommand {
     }
 
     func run() throws {
-        try TuneStudy(command: self).run()
+        let settings = try TuningSettings.resolve(
+            spaces: spaces, spaceFile: spaceFile, trials: trials, timeout: timeout, metric: metric, sampler: sampler,
+            pruner: pruner, cv: cv, seed: seed)
+        var parameters = TuningPipeline.defaultParameters(seed: settings.seed)
+        try parameters.apply(params)
+        var examples = StoreExamples.Request(configPath: global.configPath)
+        examples.dataset = dataset
+        examples.offline = offline
+        examples.start = try start.map { try parseTimeOption($0, "--start") }
+        examples.end = try end.map { try parseTimeOption($0, "--end") }
+        examples.views = views
+        var study = TuningPipeline(
+            examples: examples, tracking: tracking.store, experiment: experiment, settings: settings,
+            parameters: parameters)
+        study.runName = runName
+        (study.startupTrials, study.eta, study.minRounds) = (startupTrials, eta, minRounds)
+        study.gap = gap.flatMap(DurationText.parse)
+        (study.parallel, study.batch, study.baseline, study.promote) = (parallel, batch, !noBaseline, promote)
+        TuneOutput.print(try study.run(), format: output.format)
     }
 }
 
 extension SamplerKind: ExpressibleByArgument {}
+extension PrunerKind: ExpressibleByArgument {}
