@@ -189,6 +189,7 @@ let package = Package(
                 "Serving", "Tracking", "GBDT", "FeatureCore", "FeatureConfig", "OnlineStorage", "FsmlCore",
                 "FsmlTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
