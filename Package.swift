@@ -104,8 +104,8 @@ let package = Package(
         .target(
             name: "Workflows",
             dependencies: [
-                "FeatureCore", "FeatureConfig", "FsmlCore", "GBDT", "OfflineStorage", "Parquet", "PointInTime",
-                "Tracking",
+                "FeatureCore", "FeatureConfig", "FsmlCore", "GBDT", "OfflineStorage", "OnlineStorage", "Parquet",
+                "PointInTime", "Tracking",
             ],
             swiftSettings: swiftSettings),
         .target(

@@ -36,14 +36,7 @@ public struct FeatureProject: Sendable {
     /// The online store at `url` (`redis://HOST:PORT/DB`, `sqlite:PATH`), or fsml.yaml's
     /// `stores.online`: the states `fsml stream` writes, read as `fsml serve` reads them.
     public func onlineFeatures(url: String? = nil, timeoutMillis: Int = 1000) throws -> OnlineFeatures {
-        let parsed: OnlineStoreURL
-        do { parsed = try OnlineStoreURL.parse(url ?? registry.stores.online) } catch {
-            throw WorkflowError("online store: \(error.description)")
-        }
-        var resolved = parsed
-        if case .sqlite(let file) = parsed { resolved = .sqlite(path: ProjectPaths.resolve(file, config: path)) }
-        let store = try OnlineStores.open(
-            resolved, project: registry.project, entities: registry.entities, timeoutMillis: timeoutMillis)
+        let store = try ProjectStores.online(url, registry: registry, config: path, timeoutMillis: timeoutMillis)
         return OnlineFeatures(registry: registry, store: store)
     }
 

@@ -159,3 +159,16 @@ public struct SourceError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension SourceSpec {
+    /// The source of events this names: a file followed (or read to its end, `untilEnd`), stdin
+    /// read to its end, or a Kafka topic read as `clientID`.
+    public func open(untilEnd: Bool, clientID: String, maxLineBytes: Int) throws -> any EventSource {
+        switch self {
+        case .file(let path): try FileSource(path: path, untilEnd: untilEnd, maxLineBytes: maxLineBytes)
+        case .stdin: try FileSource(path: "-", untilEnd: true, maxLineBytes: maxLineBytes)
+        case .kafka(let address):
+            try KafkaSource(address: address, untilEnd: untilEnd, clientID: clientID, maxLineBytes: maxLineBytes)
+        }
+    }
+}

@@ -4,6 +4,7 @@ import FsmlCore
 import Histogram
 import OnlineStorage
 import Serving
+import Workflows
 
 struct BenchOnline: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct BenchOnline: ParsableCommand {
 
     func run() throws {
         let registry = try global.loadRegistry()
-        let store = try openOnlineStore(online, registry: registry, config: global.configPath)
+        let store = try ProjectStores.online(online, registry: registry, config: global.configPath)
         let contract = ServingContract(registry: registry, features: registry.servedFeatures)
         let ids = try RequestIDs.load(path: idsFrom, contract: contract)
         let lookup = try FeatureLookup(registry: registry, modelFeatures: [])

@@ -2,6 +2,7 @@ import ArgumentParser
 import FeatureCore
 import FsmlCore
 import Serving
+import Workflows
 
 struct FeaturesGet: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,7 +42,7 @@ struct FeaturesGet: ParsableCommand {
             }
             return t
         }
-        let store = try openOnlineStore(online, registry: registry, config: global.configPath)
+        let store = try ProjectStores.online(online, registry: registry, config: global.configPath)
         let values: OnlineFeatures.Values
         do {
             let k = try OnlineFeatures.key(key, entity: e, registry: registry)

@@ -38,7 +38,7 @@ struct Materialize: ParsableCommand {
             return t
         }
         let config = global.configPath
-        let store = try openOnlineStore(online, registry: registry, config: config, timeoutMillis: 5000)
+        let store = try ProjectStores.online(online, registry: registry, config: config, timeoutMillis: 5000)
         let offlineStore = OfflineStore(root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: config))
         let report: Materializer.Report
         do { report = try materializer.run(from: offlineStore, to: store) } catch let error as StreamError {

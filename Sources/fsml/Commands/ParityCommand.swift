@@ -28,7 +28,7 @@ struct ParityCommand: ParsableCommand {
 
     func run() throws {
         let registry = try global.loadRegistry()
-        let store = try openOnlineStore(online, registry: registry, config: global.configPath)
+        let store = try ProjectStores.online(online, registry: registry, config: global.configPath)
         let offlineStore = OfflineStore(
             root: offline ?? ProjectPaths.resolve(registry.stores.offline, config: global.configPath))
         let time = try asOf.map { try parseTimeOption($0, "--as-of") }
