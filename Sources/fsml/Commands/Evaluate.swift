@@ -81,7 +81,7 @@ struct Evaluate: ParsableCommand {
                     ])) + "\n")
         case .table:
             var t = TextTable(["METRIC", "VALUE"], rightAligned: [1])
-            for (k, v) in logged { t.add([k, RunsOutput.number(v)]) }
+            for (k, v) in logged { t.add([k, MetricText.format(v)]) }
             StandardOutput.write(
                 "run \(r.id) (\(r.name)) on \(dataset): \(Progress.count(table.rows)) rows\n" + t.render())
             StandardOutput.write("report: \(reportPath)\n")
