@@ -76,27 +76,7 @@ struct Serve: AsyncParsableCommand {
         let stores: [any OnlineStore]
         let probe: any OnlineStore
         if let stream {
-            let mirror = MemoryOnlineStore(entities: registry.entities)
-            let job = self.job
-            // Each (re)start resumes from the checkpoint and fills the memory from the job's states.
-            let started: (StreamJob) throws -> Void = { started in
-                try started.publishAllStates(to: mirror)
-                StandardError.line(
-                    "fsml serve: stream job \(Stream.describe(started.report.start)) from \(stream); \(Progress.count(mirror.count)) entity states in memory"
-                )
-            }
-            let first = try job.make(
-                source: stream, registry: registry, config: config, mirror: mirror, metrics: metrics
-            ).job
-            try first.start()
-            try started(first)
-            let streamRunner = StreamJobRunner(
-                first: first, metrics: metrics, labels: [("job", "serve-stream")],
-                make: {
-                    try job.make(source: stream, registry: registry, config: config, mirror: mirror, metrics: metrics)
-                        .job
-                },
-                started: started)
+            let (streamRunner, mirror) = try inProcessStream(stream, registry: registry, metrics: metrics)
             runner = streamRunner
             stores = [mirror]
             probe = mirror
